@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Mutex, SpinLock } from '@hilok/core';
+import { startCluster, type Cluster } from '@hilok/testing';
+import { Connections, delay, type DriverCase } from './driver.js';
+import { checkMutualExclusion } from './exclusion.js';
+
+/** Every lock kind on a real 3-master Redis Cluster: keys share a hash tag, so no CROSSSLOT. */
+export function describeClusterSuite<C>(driver: DriverCase<C>): void {
+  describe(`cluster: ${driver.name}`, () => {
+    let cluster: Cluster;
+    let conns: Connections<C>;
+
+    beforeAll(async () => {
+      cluster = await startCluster({ masters: 3 });
+      conns = new Connections(driver);
+    });
+    afterAll(async () => {
+      await conns?.closeAll();
+      await cluster?.stop();
+    });
+
+    it('mutex: acquires and releases names spread over every master', async () => {
+      const mutex = new Mutex(await conns.openCluster(cluster.rootNodes));
+      // 30 names land on all three masters' slot ranges.
+      const names = Array.from({ length: 30 }, (_, i) => `cluster-${i}{odd}`);
+      const leases = await Promise.all(names.map((name) => mutex.acquire(name, { block: false })));
+      for (const lease of leases) expect(await lease.release()).toBe(true);
+      await mutex.close();
+    });
+
+    it('mutex: mutual exclusion and pub/sub hand-off across two cluster connections', async () => {
+      const a = new Mutex(await conns.openCluster(cluster.rootNodes));
+      const b = new Mutex(await conns.openCluster(cluster.rootNodes));
+      const result = await checkMutualExclusion({
+        tasks: 6,
+        rounds: 5,
+        acquire: (task) => (task % 2 ? a : b).acquire('cluster-contended', { ttl: 10_000, timeout: 20_000 }),
+      });
+      expect(result).toEqual({ maxConcurrent: 1, counter: 30 });
+
+      const holder = await a.acquire('cluster-wake', { ttl: 20_000 });
+      const waiting = b.acquire('cluster-wake', { timeout: 15_000 });
+      await delay(100);
+      const released = performance.now();
+      await holder.release();
+      await (await waiting).release();
+      expect(performance.now() - released).toBeLessThan(5_000);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('spin lock works on the cluster', async () => {
+      const spin = new SpinLock(await conns.openCluster(cluster.rootNodes));
+      const lease = await spin.acquire('cluster-spin');
+      expect(await spin.isLocked('cluster-spin')).toBe(true);
+      await lease.release();
+      await spin.close();
+    });
+  });
+}

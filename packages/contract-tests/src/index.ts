@@ -1,0 +1,10 @@
+/**
+ * The suites every hilok adapter runs (keyv-style contract tests): the adapter contract and the
+ * lock suites, each parameterised by a {@link DriverCase}.
+ * @packageDocumentation
+ */
+export * from './driver.js';
+export { describeAdapterContract, waitUntil } from './adapter-contract.js';
+export { describeMutexSuite } from './mutex-suite.js';
+export { describeClusterSuite } from './cluster-suite.js';
+export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';

@@ -1,0 +1,355 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ClosedError,
+  InvalidArgumentError,
+  LockBusyError,
+  LockLostError,
+  LockReleaseError,
+  Mutex,
+  RedisUnavailableError,
+  SpinLock,
+  type Lease,
+  type RedisAdapter,
+} from '@hilok/core';
+import { startRedis, type RedisServer } from '@hilok/testing';
+import { Connections, countingAdapter, delay, keyCall, redisCall, type DriverCase } from './driver.js';
+import { waitUntil } from './adapter-contract.js';
+import { checkMutualExclusion } from './exclusion.js';
+
+/** The mutex and spin lock, through one driver case, against a real standalone redis-server. */
+export function describeMutexSuite<C>(driver: DriverCase<C>): void {
+  describe(`mutex: ${driver.name}`, () => {
+    let server: RedisServer;
+    let conns: Connections<C>;
+    let adapter: RedisAdapter;
+    let mutex: Mutex;
+    let n = 0;
+    const fresh = () => `res-${++n}`;
+
+    beforeAll(async () => {
+      server = await startRedis();
+      conns = new Connections(driver);
+      adapter = await conns.open(server.url);
+      mutex = new Mutex(adapter, { ttl: 5_000 });
+    });
+    afterAll(async () => {
+      await mutex?.close();
+      await conns?.closeAll();
+      await server?.stop();
+    });
+
+    it('acquires, reports the holder, and releases', async () => {
+      const name = fresh();
+      const lease = await mutex.acquire(name);
+      expect(lease.held).toBe(true);
+      const info = await mutex.inspect(name);
+      expect(info).toMatchObject({ owner: lease.token, fence: lease.fence, count: 1 });
+      expect(info!.ttl).toBeGreaterThan(4_000);
+      expect(await mutex.isLocked(name)).toBe(true);
+      expect(await lease.release()).toBe(true);
+      expect(lease.held).toBe(false);
+      expect(await mutex.isLocked(name)).toBe(false);
+    });
+
+    it('gives every later hold a larger fencing token', async () => {
+      const name = fresh();
+      let last = 0;
+      for (let i = 0; i < 20; i++) {
+        const lease = await mutex.acquire(name);
+        expect(Number.isSafeInteger(lease.fence)).toBe(true);
+        expect(lease.fence).toBeGreaterThan(last);
+        last = lease.fence;
+        await lease.release();
+      }
+    });
+
+    it('fails fast with LockBusyError when block is false, and tryAcquire returns null', async () => {
+      const name = fresh();
+      const held = await mutex.acquire(name, { ttl: 3_000 });
+      const err = await mutex.acquire(name, { block: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockBusyError);
+      expect(err).toMatchObject({ code: 'LOCK_BUSY', reason: 'held', resource: name });
+      expect((err as LockBusyError).retryAfter).toBeGreaterThan(0);
+      expect(await mutex.tryAcquire(name)).toBeNull();
+      await held.release();
+      const next = await mutex.tryAcquire(name);
+      expect(next).not.toBeNull();
+      await next!.release();
+    });
+
+    it('times out with LockBusyError reason "timeout"', async () => {
+      const name = fresh();
+      const held = await mutex.acquire(name);
+      await expect(mutex.acquire(name, { timeout: 150 })).rejects.toMatchObject({ code: 'LOCK_BUSY', reason: 'timeout' });
+      await held.release();
+    });
+
+    it('keeps mutual exclusion and loses no update across connections', async () => {
+      const name = fresh();
+      const managers = [mutex, new Mutex(await conns.open(server.url)), new Mutex(await conns.open(server.url))];
+      const result = await checkMutualExclusion({
+        tasks: 12,
+        rounds: 8,
+        acquire: (task) => managers[task % managers.length]!.acquire(name, { ttl: 5_000 }),
+      });
+      expect(result.maxConcurrent).toBe(1);
+      expect(result.counter).toBe(12 * 8);
+      await Promise.all(managers.slice(1).map((m) => m.close()));
+    });
+
+    it('frees the lock at its ttl and aborts the expired lease signal', async () => {
+      const name = fresh();
+      const lost: LockLostError[] = [];
+      const lease = await mutex.acquire(name, { ttl: 200, onLost: (e) => lost.push(e) });
+      const next = await mutex.acquire(name, { timeout: 5_000 });
+      expect(next.fence).toBeGreaterThan(lease.fence);
+      expect(lease.signal.aborted).toBe(true);
+      expect(lease.signal.reason).toBeInstanceOf(LockLostError);
+      expect(lost).toHaveLength(1);
+      await next.release();
+    });
+
+    it("never touches the new owner's lock when releasing or extending a lost lease", async () => {
+      const name = fresh();
+      const old = await mutex.acquire(name, { ttl: 150 });
+      await delay(250);
+      const current = await mutex.acquire(name, { block: false });
+      await expect(old.extend()).rejects.toBeInstanceOf(LockLostError);
+      expect(await old.release()).toBe(false);
+      expect((await mutex.inspect(name))?.owner).toBe(current.token);
+
+      const other = await mutex.acquire(fresh(), { ttl: 150 });
+      await delay(250);
+      await expect(other.release({ strict: true })).rejects.toBeInstanceOf(LockReleaseError);
+      await current.release();
+    });
+
+    it('wakes a waiter by pub/sub on release, long before the holder ttl', async () => {
+      const name = fresh();
+      const holder = await mutex.acquire(name, { ttl: 20_000 });
+      const waiting = mutex.acquire(name, { timeout: 15_000 });
+      await delay(100);
+      const released = performance.now();
+      await holder.release();
+      const lease = await waiting;
+      // The fallback would only fire after ~20 s; anything near that means pub/sub did not work.
+      expect(performance.now() - released).toBeLessThan(5_000);
+      await lease.release();
+    });
+
+    it('still acquires at the holder ttl when the wake-up message is lost', async () => {
+      const name = fresh();
+      const other = new Mutex(await conns.open(server.url));
+      const holder = await other.acquire(name, { ttl: 1_500 });
+      const waiting = mutex.acquire(name, { timeout: 10_000 });
+      await delay(100);
+      // Drop every subscriber connection; the holder then vanishes without any release message.
+      await server.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await keyCall(adapter, 'DEL', 'hilok:mutex:{' + name + '}');
+      const lease = await waiting;
+      expect(lease.held).toBe(true);
+      await lease.release();
+      expect(await holder.release()).toBe(false);
+      await other.close();
+    });
+
+    it('cancels a waiting acquire through its AbortSignal and leaves no subscription behind', async () => {
+      const name = fresh();
+      const holder = await mutex.acquire(name);
+      const controller = new AbortController();
+      const waiting = mutex.acquire(name, { signal: controller.signal });
+      await delay(50);
+      controller.abort(new Error('user gave up'));
+      await expect(waiting).rejects.toThrow('user gave up');
+      await holder.release();
+      await expect(mutex.acquire(name, { signal: AbortSignal.abort(new Error('pre-aborted')) })).rejects.toThrow('pre-aborted');
+    });
+
+    it('renews a lease with the watchdog past its ttl and stops after release', async () => {
+      const name = fresh();
+      const lease = await mutex.acquire(name, { ttl: 300, autoRenew: 100 });
+      await delay(900);
+      expect(lease.signal.aborted).toBe(false);
+      expect((await mutex.inspect(name))?.owner).toBe(lease.token);
+      await lease.release();
+      await delay(300);
+      expect(await mutex.isLocked(name)).toBe(false);
+    });
+
+    it('aborts the signal when the watchdog finds the lock taken', async () => {
+      const name = fresh();
+      const lost: unknown[] = [];
+      const lease = await mutex.acquire(name, { ttl: 400, autoRenew: 100, onLost: (e) => lost.push(e) });
+      await keyCall(adapter, 'DEL', 'hilok:mutex:{' + name + '}');
+      await waitUntil(() => lease.signal.aborted, 3_000);
+      expect(lease.signal.reason).toBeInstanceOf(LockLostError);
+      expect(lost).toHaveLength(1);
+    });
+
+    it('re-enters with the same owner id and frees after as many releases', async () => {
+      const name = fresh();
+      const first = await mutex.acquire(name, { id: 'owner-a', reentrant: true });
+      const second = await mutex.acquire(name, { id: 'owner-a', reentrant: true, block: false });
+      expect((await mutex.inspect(name))?.count).toBe(2);
+      expect(second.fence).toBe(first.fence);
+      await expect(mutex.acquire(name, { id: 'owner-b', block: false })).rejects.toBeInstanceOf(LockBusyError);
+      await second.release();
+      expect(await mutex.isLocked(name)).toBe(true);
+      await first.release();
+      expect(await mutex.isLocked(name)).toBe(false);
+    });
+
+    it('re-takes a hold by id from another manager instead of conflicting', async () => {
+      const name = fresh();
+      const other = new Mutex(await conns.open(server.url));
+      const lease = await mutex.acquire(name, { ttl: 1_000 });
+      const retaken = await other.acquire(name, { id: lease.token, ttl: 5_000, block: false });
+      expect(retaken.fence).toBe(lease.fence);
+      expect((await mutex.inspect(name))?.count).toBe(1);
+      expect(await retaken.release()).toBe(true);
+      await other.close();
+    });
+
+    it('withLock: runs the body under the lock, passes its signal, releases after', async () => {
+      const name = fresh();
+      const result = await mutex.withLock(name, async (signal) => {
+        expect(signal.aborted).toBe(false);
+        expect(await mutex.isLocked(name)).toBe(true);
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(await mutex.isLocked(name)).toBe(false);
+    });
+
+    it('withLock: the body error propagates unchanged even when the release fails too', async () => {
+      const name = fresh();
+      const boom = new Error('business logic error');
+      const reported: unknown[] = [];
+      const m = new Mutex(adapter, { onReleaseError: (e) => reported.push(e) });
+      const err = await m
+        .withLock(name, async () => {
+          await keyCall(adapter, 'DEL', 'hilok:mutex:{' + name + '}');
+          throw boom;
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBe(boom);
+      expect(reported[0]).toBeInstanceOf(LockReleaseError);
+      await m.close();
+    });
+
+    it('withLock: a failed release after a clean body throws LockReleaseError', async () => {
+      const name = fresh();
+      await expect(
+        mutex.withLock(name, async () => {
+          await keyCall(adapter, 'DEL', 'hilok:mutex:{' + name + '}');
+        }),
+      ).rejects.toBeInstanceOf(LockReleaseError);
+    });
+
+    it('await using releases at the end of the block without ever throwing', async () => {
+      const name = fresh();
+      {
+        await using lease = await mutex.acquire(name);
+        expect(lease.held).toBe(true);
+      }
+      expect(await mutex.isLocked(name)).toBe(false);
+      let leaked: Lease | undefined;
+      {
+        await using lease = await mutex.acquire(name);
+        leaked = lease;
+        await keyCall(adapter, 'DEL', 'hilok:mutex:{' + name + '}');
+      }
+      expect(leaked.releaseError).toBeInstanceOf(LockReleaseError);
+    });
+
+    it('rejects bad input with InvalidArgumentError before any Redis call', async () => {
+      const counted = countingAdapter(adapter);
+      const m = new Mutex(counted);
+      const bad: [string, () => Promise<unknown>][] = [
+        ['empty name', () => m.acquire('')],
+        ['non-string name', () => m.acquire(42 as unknown as string)],
+        ['huge name', () => m.acquire('x'.repeat(5_000))],
+        ['lone surrogate', () => m.acquire('\ud800')],
+        ['ttl 0', () => m.acquire('a', { ttl: 0 })],
+        ['ttl negative', () => m.acquire('a', { ttl: -1 })],
+        ['ttl NaN', () => m.acquire('a', { ttl: NaN })],
+        ['ttl Infinity', () => m.acquire('a', { ttl: Infinity })],
+        ['ttl fractional', () => m.acquire('a', { ttl: 1.5 })],
+        ['ttl > 2^31', () => m.acquire('a', { ttl: 2 ** 31 })],
+        ['timeout negative', () => m.acquire('a', { timeout: -5 })],
+        ['timeout NaN', () => m.acquire('a', { timeout: NaN })],
+        ['block not boolean', () => m.acquire('a', { block: 'no' as unknown as boolean })],
+        ['signal not a signal', () => m.acquire('a', { signal: {} as AbortSignal })],
+        ['renew >= ttl', () => m.acquire('a', { ttl: 100, autoRenew: 100 })],
+        ['renew 0', () => m.acquire('a', { autoRenew: 0 })],
+        ['empty id', () => m.acquire('a', { id: '' })],
+        ['options not an object', () => m.acquire('a', 5 as unknown as object)],
+        ['withLock without fn', () => m.withLock('a', undefined as unknown as () => void)],
+        ['inspect empty name', () => m.inspect('')],
+      ];
+      for (const [label, call] of bad) {
+        const err = await call().then(
+          () => new Error(`${label}: resolved`),
+          (e: unknown) => e,
+        );
+        expect(err, label).toBeInstanceOf(InvalidArgumentError);
+      }
+      expect(() => new Mutex(counted, { ttl: -1 })).toThrow(InvalidArgumentError);
+      expect(() => new Mutex(counted, { prefix: 'a{b}' })).toThrow(InvalidArgumentError);
+      expect(() => new Mutex(counted, { wait: 'poll' as 'spin' })).toThrow(InvalidArgumentError);
+      expect(() => new Mutex(counted, { ttl: 300, autoRenew: 500 })).toThrow(InvalidArgumentError);
+      expect(() => new Mutex(undefined as unknown as RedisAdapter)).toThrow(InvalidArgumentError);
+      expect(counted.calls).toBe(0);
+      await m.close();
+    });
+
+    it('accepts names with braces, globs, separators and unicode as distinct locks', async () => {
+      const names = ['a{b}c', '{x}', 'a*?[z]', 'héllo/世界:🔒', '%7B', '{', '}'];
+      const leases = await Promise.all(names.map((name) => mutex.acquire(name, { block: false })));
+      expect(new Set(leases.map((l) => l.token)).size).toBe(names.length);
+      for (const lease of leases) expect(await lease.release()).toBe(true);
+    });
+
+    it('tells "Redis is down" apart from "busy"', async () => {
+      const doomed = await startRedis();
+      const m = new Mutex(await conns.open(doomed.url), { commandTimeout: 500 });
+      await doomed.kill();
+      const err = await m.acquire('down', { timeout: 5_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RedisUnavailableError);
+      expect(err).not.toBeInstanceOf(LockBusyError);
+      await m.close();
+    });
+
+    it('close() releases held leases and rejects pending and later calls with ClosedError', async () => {
+      const name = fresh();
+      const m = new Mutex(adapter);
+      const lease = await m.acquire(name);
+      const blocked = await mutex.acquire(fresh());
+      const waiting = m.acquire(blocked.resource);
+      await delay(50);
+      await m.close();
+      await expect(waiting).rejects.toBeInstanceOf(ClosedError);
+      await expect(m.acquire('x')).rejects.toBeInstanceOf(ClosedError);
+      expect(lease.held).toBe(false);
+      expect(await mutex.isLocked(name)).toBe(false);
+      await blocked.release();
+    });
+
+    it('SpinLock: mutual exclusion by polling with backoff, no subscription', async () => {
+      const name = fresh();
+      const spin = new SpinLock(adapter, { spin: { initialDelay: 2, maxDelay: 20 } });
+      const result = await checkMutualExclusion({ tasks: 6, rounds: 5, acquire: () => spin.acquire(name, { timeout: 20_000 }) });
+      expect(result.maxConcurrent).toBe(1);
+      expect(result.counter).toBe(30);
+      const clients = String(await redisCall(adapter, 'PUBSUB', 'CHANNELS', `*${name}*`));
+      expect(clients).toBe('');
+      await spin.close();
+    });
+
+    it('leaves no key behind once everything is released', async () => {
+      await waitUntil(() => true);
+      const keys = (await redisCall(adapter, 'KEYS', 'hilok:*')) as unknown[];
+      expect(keys.map(String)).toEqual([]);
+    });
+  });
+}

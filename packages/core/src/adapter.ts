@@ -1,0 +1,51 @@
+/** One argument of a script call. Numbers are sent as their decimal string. */
+export type ScriptArg = string | number;
+
+/**
+ * The whole contract between hilok and a Redis driver. It is deliberately tiny: every lock
+ * kind is a set of Lua scripts plus pub/sub wake-ups, so a driver only has to run scripts and
+ * relay channel messages. Everything else — the EVALSHA → NOSCRIPT → EVAL fallback, the script
+ * cache, reply coercion, timeouts and error classification — lives in `@hilok/core`.
+ *
+ * Implementations: `@hilok/ioredis`, `@hilok/node-redis`. Run `@hilok/contract-tests` against
+ * a new one.
+ */
+export interface RedisAdapter {
+  /** Short driver name for diagnostics, e.g. `"ioredis"`. */
+  readonly driver: string;
+  /**
+   * `EVALSHA sha numkeys ...keys ...args`. Must reject with the server's error (whose message
+   * starts with `NOSCRIPT` when the script is not cached) or the driver's connection error.
+   * On a cluster the call is routed by `keys[0]`.
+   */
+  evalsha(sha: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
+  /** `EVAL script numkeys ...keys ...args` (also caches the script on the server). */
+  eval(script: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
+  /**
+   * Subscribe to `channel` on a connection dedicated to pub/sub (owned by the adapter) and
+   * call `onMessage` for every message published there. Resolves once the server confirmed
+   * the subscription. Core subscribes to a channel at most once at a time.
+   */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
+  /** Stop delivering messages of `channel`. */
+  unsubscribe(channel: string): Promise<void>;
+  /**
+   * Release what the adapter owns: always its pub/sub connection; the command connection only
+   * if the adapter created it (from a URL). A client passed in by the user stays open.
+   */
+  close(): Promise<void>;
+}
+
+/** True when `value` looks like a {@link RedisAdapter} (duck-typed, so adapters from other copies work). */
+export function isRedisAdapter(value: unknown): value is RedisAdapter {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.evalsha === 'function' &&
+    typeof v.eval === 'function' &&
+    typeof v.subscribe === 'function' &&
+    typeof v.unsubscribe === 'function' &&
+    typeof v.close === 'function' &&
+    typeof v.driver === 'string'
+  );
+}

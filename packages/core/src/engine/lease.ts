@@ -1,0 +1,225 @@
+import { LockLostError, LockReleaseError, RedisUnavailableError } from '../errors.js';
+import { checkDuration } from '../validate.js';
+
+/** Monotonic milliseconds; never jumps with the wall clock. */
+export const monotonicNow = (): number => performance.now();
+
+/** What a lock kind must provide for its leases: the Redis side of extend and release. */
+export interface LeaseBackend {
+  /** Reset the hold's ttl in Redis; resolves `false` when the hold is no longer ours. */
+  extend(ttl: number): Promise<boolean>;
+  /** Remove the hold in Redis; resolves `false` when the hold was no longer ours. */
+  release(): Promise<boolean>;
+}
+
+/** How a lease behaves while held: renewal and notifications. */
+export interface LeaseBehaviour {
+  /** Renew every `autoRenew` ms while held (the watchdog); `undefined` disables it. */
+  autoRenew?: number | undefined;
+  /** Called once if the lease is found lost (also signalled through {@link Lease.signal}). */
+  onLost?: ((error: LockLostError) => void) | undefined;
+  /** Called when a release that cannot throw (dispose, or after the body threw) fails. */
+  onReleaseError?: ((error: LockReleaseError) => void) | undefined;
+}
+
+/** Everything a lock kind knows about a hold it just obtained. */
+export interface LeaseInit extends LeaseBehaviour {
+  resource: string;
+  token: string;
+  fence: number;
+  ttl: number;
+  /** Monotonic time at which the acquire request was sent: validity counts from there. */
+  sentAt: number;
+  backend: LeaseBackend;
+  /** Called once when the lease ends for any reason (release, loss). */
+  onEnd?: ((lease: Lease) => void) | undefined;
+}
+
+type LeaseState = 'held' | 'released' | 'lost';
+
+/**
+ * A held lock. Usable with `await using` (its dispose never throws: a failed release is
+ * recorded in {@link Lease.releaseError} and passed to `onReleaseError`, so it can never mask
+ * the exception of the block). Its {@link Lease.signal} aborts with a {@link LockLostError}
+ * as soon as the hold is known to be gone — the watchdog found it taken, or its ttl ran out
+ * on our monotonic clock without a successful renewal.
+ */
+export class Lease implements AsyncDisposable {
+  /** The lock's name or path. */
+  readonly resource: string;
+  /** The owner token stored in Redis for this hold (pass it as `id` to re-take the hold elsewhere). */
+  readonly token: string;
+  /**
+   * Fencing token: the Redis server's clock in microseconds when the hold was granted. Strictly
+   * larger for every later conflicting hold on the same Redis (see README, "Fencing").
+   */
+  readonly fence: number;
+  /** Aborts with a {@link LockLostError} when the hold is found lost. */
+  readonly signal: AbortSignal;
+  /** The error of the last release that could not throw, if any. */
+  releaseError: LockReleaseError | undefined;
+
+  private ttlMs: number;
+  private expires: number;
+  private state: LeaseState = 'held';
+  private timer: NodeJS.Timeout | undefined;
+  private readonly controller = new AbortController();
+  private readonly init: LeaseInit;
+
+  /** Created by lock managers; not meant to be constructed by users. */
+  constructor(init: LeaseInit) {
+    this.init = init;
+    this.resource = init.resource;
+    this.token = init.token;
+    this.fence = init.fence;
+    this.ttlMs = init.ttl;
+    this.expires = init.sentAt + init.ttl;
+    this.signal = this.controller.signal;
+    this.schedule();
+  }
+
+  /** The ttl in ms the hold was last set to. */
+  get ttl(): number {
+    return this.ttlMs;
+  }
+
+  /** Monotonic time (`performance.now()`) at which the hold's validity runs out. */
+  get expiresAt(): number {
+    return this.expires;
+  }
+
+  /** Milliseconds of validity left on our clock (0 when released, lost or expired). */
+  get remaining(): number {
+    return this.state === 'held' ? Math.max(0, this.expires - monotonicNow()) : 0;
+  }
+
+  /** True while the hold is believed held: not released, not lost, validity left. */
+  get held(): boolean {
+    return this.remaining > 0;
+  }
+
+  /** True once the hold was found lost. */
+  get lost(): boolean {
+    return this.state === 'lost';
+  }
+
+  /**
+   * Reset the hold's ttl (default: the ttl it was taken with) on the Redis server's clock.
+   * @throws {@link LockLostError} when the hold is no longer ours (the signal aborts too)
+   * @throws {@link RedisUnavailableError} when Redis failed; the hold may still be ours
+   */
+  async extend(ttl: number = this.ttlMs): Promise<void> {
+    checkDuration(ttl, 'ttl');
+    if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
+    if (this.state === 'lost') throw this.signal.reason as LockLostError;
+    const sentAt = monotonicNow();
+    const ours = await this.init.backend.extend(ttl);
+    if (!ours) throw this.markLost('it expired or was taken over before the extension');
+    if (this.state !== 'held') return;
+    this.ttlMs = ttl;
+    this.expires = sentAt + ttl;
+    this.schedule();
+  }
+
+  /**
+   * Release the hold. Resolves `true` if this call removed it and `false` if it was already gone
+   * (expired, taken over, or released before) — unless `strict`, which throws then.
+   * @throws {@link LockReleaseError} when Redis failed (with the cause), or in strict mode when the hold was not ours
+   */
+  async release(options: { strict?: boolean } = {}): Promise<boolean> {
+    if (this.state === 'released') return false;
+    clearTimeout(this.timer);
+    let removed: boolean;
+    try {
+      removed = await this.init.backend.release();
+    } catch (err) {
+      if (this.state === 'held') this.schedule(false);
+      const detail = err instanceof RedisUnavailableError ? err.message : String(err);
+      throw new LockReleaseError(this.resource, `Redis failed (${detail}); the hold expires at its ttl`, err);
+    }
+    const wasLost = this.state === 'lost';
+    this.end('released');
+    if (!removed && options.strict) {
+      throw new LockReleaseError(this.resource, wasLost ? 'the lock had been lost' : 'the lock was no longer held (expired or taken over)');
+    }
+    return removed;
+  }
+
+  /** Release without ever throwing (for `await using`); failures land in {@link Lease.releaseError}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.releaseQuietly();
+  }
+
+  /** Release; report (never throw) a failure or a hold that was no longer ours. Used by scoped helpers. */
+  async releaseQuietly(): Promise<void> {
+    try {
+      await this.release({ strict: true });
+    } catch (err) {
+      this.reportReleaseError(err as LockReleaseError);
+    }
+  }
+
+  private reportReleaseError(error: LockReleaseError): void {
+    this.releaseError = error;
+    safeCall(this.init.onReleaseError, error);
+  }
+
+  /** (Re)arm the single timer: next renewal if the watchdog is on, else the local expiry. */
+  private schedule(renew = this.init.autoRenew !== undefined): void {
+    clearTimeout(this.timer);
+    if (this.state !== 'held') return;
+    const untilExpiry = this.expires - monotonicNow();
+    if (untilExpiry <= 0) {
+      this.markLost('its ttl elapsed without a successful renewal');
+      return;
+    }
+    const delay = renew ? Math.min(this.init.autoRenew as number, untilExpiry) : untilExpiry;
+    this.timer = setTimeout(() => (renew ? void this.renew() : this.schedule(false)), delay);
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.state !== 'held') return;
+    try {
+      await this.extend();
+    } catch (err) {
+      if (this.state !== 'held') return; // lost (signalled already) or released meanwhile
+      // Redis failed: retry soon, but never past the expiry, where the lease counts as lost.
+      void err;
+      const retryIn = Math.min(this.init.autoRenew as number, Math.max(50, (this.expires - monotonicNow()) / 4));
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        if (monotonicNow() >= this.expires) this.markLost('Redis could not be reached to renew it before its ttl elapsed');
+        else void this.renew();
+      }, retryIn);
+      this.timer.unref();
+    }
+  }
+
+  private markLost(detail: string): LockLostError {
+    if (this.state === 'lost') return this.signal.reason as LockLostError;
+    const error = new LockLostError(this.resource, detail);
+    if (this.state === 'released') return error;
+    this.end('lost');
+    this.controller.abort(error);
+    safeCall(this.init.onLost, error);
+    return error;
+  }
+
+  private end(state: LeaseState): void {
+    clearTimeout(this.timer);
+    const first = this.state === 'held';
+    this.state = state;
+    if (first) safeCall(this.init.onEnd, this);
+  }
+}
+
+/** Invoke a user callback; its exceptions must never escape into timers as unhandled errors. */
+function safeCall<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
+  if (!fn) return;
+  try {
+    fn(arg);
+  } catch (err) {
+    process.emitWarning(`hilok: a user callback threw: ${String(err)}`);
+  }
+}

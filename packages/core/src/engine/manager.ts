@@ -1,0 +1,210 @@
+import type { RedisAdapter } from '../adapter.js';
+import { ClosedError, InvalidArgumentError, type LockLostError, type LockReleaseError } from '../errors.js';
+import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, checkName } from '../validate.js';
+import { Lease, type LeaseInit } from './lease.js';
+import { ScriptRunner } from './script.js';
+import { DEFAULT_SPIN, type SpinOptions } from './wait.js';
+import { WakeHub } from './wake-hub.js';
+
+/** Options shared by every lock manager (`Mutex`, `HiLok`, …). */
+export interface ManagerOptions {
+  /** Key namespace, prepended to every key and channel (default `"hilok:"`). No `{` or `}`. */
+  prefix?: string;
+  /** Default lease ttl in ms (default 30 000). */
+  ttl?: number;
+  /** Upper bound in ms of any single Redis call (default 5 000): a frozen Redis can't stall a caller longer. */
+  commandTimeout?: number;
+  /**
+   * Watchdog default for `acquire`: `true` renews every ttl/3 while held, a number sets the
+   * interval in ms (must be < ttl), `false` (default) lets the lease run out at its ttl.
+   * Scoped helpers (`withLock`, …) always renew.
+   */
+  autoRenew?: boolean | number;
+  /** Called when any lease of this manager is found lost. */
+  onLost?: (error: LockLostError) => void;
+  /** Called when a release that must not throw (dispose, or after the body threw) fails. */
+  onReleaseError?: (error: LockReleaseError) => void;
+}
+
+/** Per-call options of every acquire. */
+export interface AcquireOptions {
+  /** Lease ttl in ms (default: the manager's). */
+  ttl?: number;
+  /** `false`: try once and fail with `LockBusyError` if held (default `true`). */
+  block?: boolean;
+  /** Overall wait in ms (default `Infinity`); one deadline for the whole call. */
+  timeout?: number;
+  /** Cancels a waiting acquire; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Watchdog for this lease (see {@link ManagerOptions.autoRenew}). */
+  autoRenew?: boolean | number;
+  /** Called if this lease is found lost. */
+  onLost?: (error: LockLostError) => void;
+}
+
+/** Acquire options after validation, with defaults applied. */
+export interface ResolvedAcquire {
+  ttl: number;
+  block: boolean;
+  timeout: number;
+  signal: AbortSignal | undefined;
+  autoRenew: number | undefined;
+  onLost: ((error: LockLostError) => void) | undefined;
+}
+
+const runners = new WeakMap<RedisAdapter, ScriptRunner>();
+const hubs = new WeakMap<RedisAdapter, WakeHub>();
+const ownedAdapters = new WeakSet<RedisAdapter>();
+
+/**
+ * Mark `adapter` as created for one manager only (e.g. from a URL or a client passed to a
+ * driver package): that manager closes it in its own `close()`.
+ */
+export function adoptAdapter<A extends RedisAdapter>(adapter: A): A {
+  ownedAdapters.add(adapter);
+  return adapter;
+}
+
+/**
+ * The shared machinery of every lock kind: validated defaults, the script runner and wake-up
+ * hub of its adapter (shared by all managers on one adapter), tracking of live leases and
+ * pending waits, and `close()`.
+ */
+export abstract class LockManager implements AsyncDisposable {
+  /** The adapter this manager runs on. */
+  readonly adapter: RedisAdapter;
+  /** The key namespace. */
+  readonly prefix: string;
+  /** Default lease ttl in ms. */
+  readonly ttl: number;
+  /** Upper bound of one Redis call in ms. */
+  readonly commandTimeout: number;
+  protected readonly runner: ScriptRunner;
+  protected readonly hub: WakeHub;
+  protected readonly defaults: {
+    autoRenew: boolean | number;
+    onLost: ((error: LockLostError) => void) | undefined;
+    onReleaseError: ((error: LockReleaseError) => void) | undefined;
+  };
+  private readonly leases = new Set<Lease>();
+  private readonly closing = new AbortController();
+  private readonly ownsAdapter: boolean;
+
+  /** @param adapter - a driver adapter; @param options - see {@link ManagerOptions} */
+  constructor(adapter: RedisAdapter, options?: ManagerOptions) {
+    const o = checkOptions<ManagerOptions>(options);
+    if (typeof adapter !== 'object' || adapter === null || typeof adapter.evalsha !== 'function') {
+      throw new InvalidArgumentError('adapter', 'expected a RedisAdapter (use @hilok/ioredis or @hilok/node-redis)');
+    }
+    this.adapter = adapter;
+    this.prefix = checkPrefix(o.prefix ?? 'hilok:');
+    this.ttl = checkDuration(o.ttl ?? 30_000, 'ttl');
+    this.commandTimeout = checkDuration(o.commandTimeout ?? 5_000, 'commandTimeout');
+    this.defaults = {
+      autoRenew: o.autoRenew ?? false,
+      onLost: checkCallback(o.onLost, 'onLost'),
+      onReleaseError: checkCallback(o.onReleaseError, 'onReleaseError'),
+    };
+    resolveRenewInterval(this.defaults.autoRenew, this.ttl, 'autoRenew');
+    this.ownsAdapter = ownedAdapters.has(adapter);
+    this.runner = sharedFor(runners, adapter, () => new ScriptRunner(adapter));
+    this.hub = sharedFor(hubs, adapter, () => new WakeHub(adapter));
+  }
+
+  /** True once {@link LockManager.close} was called. */
+  get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
+  /**
+   * Validate per-call acquire options against the manager's defaults. Throws
+   * {@link InvalidArgumentError} (or {@link ClosedError}) before any Redis call.
+   */
+  protected resolveAcquire(options: unknown, scoped = false): ResolvedAcquire {
+    this.assertOpen();
+    const o = checkOptions<AcquireOptions>(options);
+    const ttl = o.ttl === undefined ? this.ttl : checkDuration(o.ttl, 'ttl');
+    const renew = o.autoRenew ?? (scoped ? true : this.defaults.autoRenew);
+    return {
+      ttl,
+      block: checkBoolean(o.block, 'block', true),
+      timeout: o.timeout === undefined ? Infinity : checkTimeout(o.timeout),
+      signal: checkSignal(o.signal),
+      autoRenew: resolveRenewInterval(renew, ttl, 'autoRenew'),
+      onLost: checkCallback(o.onLost, 'onLost') ?? this.defaults.onLost,
+    };
+  }
+
+  /** A signal that aborts when the caller's signal aborts or this manager closes. */
+  protected waitSignal(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  }
+
+  /** Wrap a fresh hold in a tracked {@link Lease} (released on `close()`). */
+  protected track(init: Omit<LeaseInit, 'onEnd' | 'onReleaseError'>): Lease {
+    const lease = new Lease({
+      ...init,
+      onReleaseError: this.defaults.onReleaseError,
+      onEnd: (l) => this.leases.delete(l),
+    });
+    if (lease.held) this.leases.add(lease);
+    return lease;
+  }
+
+  /** Throw {@link ClosedError} if closed. */
+  protected assertOpen(): void {
+    if (this.closed) throw new ClosedError();
+  }
+
+  /** Check and return a lock name (see {@link checkName}). */
+  protected name(name: unknown, argument = 'name'): string {
+    return checkName(name, argument);
+  }
+
+  /**
+   * Close: pending acquires reject with {@link ClosedError}, leases still held are released
+   * (best effort; failures are reported, not thrown), watchdog timers stop, and the adapter is
+   * closed if this manager created it. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closing.abort(new ClosedError());
+    await Promise.all([...this.leases].map((lease) => lease.releaseQuietly()));
+    if (this.ownsAdapter) {
+      await this.hub.close();
+      await this.adapter.close();
+    }
+  }
+
+  /** Same as {@link LockManager.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** The renewal interval in ms for an `autoRenew` setting, or undefined when off. */
+export function resolveRenewInterval(value: unknown, ttl: number, argument: string): number | undefined {
+  if (value === false || value === undefined) return undefined;
+  if (value === true) return Math.max(1, Math.floor(ttl / 3));
+  const interval = checkDuration(value, argument);
+  if (interval >= ttl) throw new InvalidArgumentError(argument, `renewal interval ${interval} ms must be shorter than the ttl (${ttl} ms)`);
+  return interval;
+}
+
+/** Spin options merged over the defaults and validated. */
+export function resolveSpin(value: unknown): SpinOptions {
+  const o = checkOptions<SpinOptions>(value, 'spin');
+  const spin = { ...DEFAULT_SPIN, ...o };
+  checkDuration(spin.initialDelay, 'spin.initialDelay');
+  checkDuration(spin.maxDelay, 'spin.maxDelay');
+  if (typeof spin.factor !== 'number' || !(spin.factor >= 1) || !Number.isFinite(spin.factor)) {
+    throw new InvalidArgumentError('spin.factor', 'must be a finite number >= 1');
+  }
+  return spin;
+}
+
+function sharedFor<V>(map: WeakMap<RedisAdapter, V>, adapter: RedisAdapter, make: () => V): V {
+  let value = map.get(adapter);
+  if (!value) map.set(adapter, (value = make()));
+  return value;
+}

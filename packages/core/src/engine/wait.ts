@@ -1,0 +1,124 @@
+import { LockBusyError } from '../errors.js';
+import { ReplyTimeoutError } from './script.js';
+import { monotonicNow } from './lease.js';
+import type { WakeHub, Waiter } from './wake-hub.js';
+
+/** The outcome of one acquire attempt: the hold, or how long the blocker's lease has left. */
+export type Attempt<T> = { ok: true; acquired: T } | { ok: false; retryAfter: number };
+
+/** Backoff of the spin strategy: `initialDelay · factor^n`, capped at `maxDelay`, with jitter. */
+export interface SpinOptions {
+  /** First delay in ms (default 5). */
+  initialDelay: number;
+  /** Largest delay in ms (default 200). */
+  maxDelay: number;
+  /** Growth factor per failed attempt (default 2). */
+  factor: number;
+}
+
+/** Default backoff of the spin strategy. */
+export const DEFAULT_SPIN: SpinOptions = { initialDelay: 5, maxDelay: 200, factor: 2 };
+
+/** How to wait for a busy lock. */
+export interface WaitPlan {
+  /** The lock's name or path, for errors. */
+  resource: string;
+  /** False: one attempt only. */
+  block: boolean;
+  /** Overall wait in ms, from the first attempt (Infinity = no limit). */
+  timeout: number;
+  /** Cancels the wait (rejects with the signal's reason). */
+  signal?: AbortSignal | undefined;
+  /** `'pubsub'` sleeps until a release message (or the blocker's ttl); `'spin'` polls with backoff. */
+  strategy: 'pubsub' | 'spin';
+  spin: SpinOptions;
+  /** Upper bound of one Redis call. */
+  commandTimeout: number;
+  hub: WakeHub;
+  /** Channel whose release messages can unblock this acquire. */
+  channel: string;
+}
+
+/** What an attempt is allowed: a reply deadline and the cancel signal. */
+export interface AttemptLimits {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Acquire with waiting, shared by every lock kind. Tries once; if busy and blocking, joins the
+ * lock's wake-up channel, tries again (closing the race with a release that happened before the
+ * subscription was live), then sleeps until a release message or the blocker's remaining ttl —
+ * pub/sub is at-most-once, so the timer is the safety net — and repeats until the deadline.
+ *
+ * Every Redis call is bounded by the remaining time, so the whole call ends by its deadline even
+ * when Redis freezes: the outcome is then "busy" if Redis had answered that the lock was held,
+ * and {@link ReplyTimeoutError} if it never answered.
+ */
+export async function acquireWithWait<T>(plan: WaitPlan, attempt: (limits: AttemptLimits) => Promise<Attempt<T>>): Promise<T> {
+  plan.signal?.throwIfAborted();
+  const blocking = plan.block && plan.timeout > 0;
+  const deadline = blocking ? monotonicNow() + plan.timeout : -Infinity;
+  const limits = (): AttemptLimits => ({
+    timeoutMs: blocking ? Math.min(plan.commandTimeout, Math.max(1, deadline - monotonicNow())) : plan.commandTimeout,
+    signal: plan.signal,
+  });
+  let answered = false;
+  const tryOnce = async (): Promise<Attempt<T>> => {
+    try {
+      const result = await attempt(limits());
+      answered = true;
+      return result;
+    } catch (err) {
+      if (answered && err instanceof ReplyTimeoutError && monotonicNow() >= deadline) {
+        throw new LockBusyError(plan.resource, 'timeout');
+      }
+      throw err;
+    }
+  };
+
+  let result = await tryOnce();
+  if (result.ok) return result.acquired;
+  if (!blocking) throw new LockBusyError(plan.resource, 'held', result.retryAfter);
+
+  let waiter: Waiter | undefined;
+  try {
+    if (plan.strategy === 'pubsub') {
+      waiter = await plan.hub.join(plan.channel);
+      result = await tryOnce();
+    }
+    for (let round = 0; !result.ok; round++) {
+      const left = deadline - monotonicNow();
+      if (left <= 0) throw new LockBusyError(plan.resource, 'timeout', result.retryAfter);
+      const fallback = result.retryAfter > 0 ? result.retryAfter + 1 : 1;
+      if (waiter) await waiter.sleep(Math.min(fallback, left), plan.signal);
+      else await sleep(Math.min(spinDelay(plan.spin, round), fallback, left), plan.signal);
+      result = await tryOnce();
+    }
+    return result.acquired;
+  } finally {
+    waiter?.leave();
+  }
+}
+
+/** Delay before spin retry number `round` (0-based): exponential, capped, with "equal jitter" (half fixed, half random). */
+export function spinDelay(spin: SpinOptions, round: number): number {
+  const ceiling = Math.min(spin.maxDelay, spin.initialDelay * spin.factor ** round);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** Sleep `ms`, rejecting with the signal's reason if it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,169 @@
+import type { RedisAdapter } from '../adapter.js';
+import { RedisUnavailableError } from '../errors.js';
+
+/** Payload a releasing script publishes when every waiter may now proceed (e.g. readers). */
+export const WAKE_ALL = 'all';
+
+interface Channel {
+  readonly name: string;
+  readonly waiters: Waiter[];
+  /** Resolves once the server confirmed the subscription; all adapter calls for the channel chain on it. */
+  ready: Promise<void>;
+  subscribed: boolean;
+  lingerTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Turns pub/sub release messages into wake-ups of local waiters.
+ *
+ * One subscription per channel per process, however many local waiters share it; the
+ * subscription lingers briefly after the last waiter leaves so a busy lock does not churn
+ * SUBSCRIBE/UNSUBSCRIBE. A message wakes one local waiter (the oldest without a pending wake)
+ * unless its payload is {@link WAKE_ALL}: only one waiter can take a mutex anyway, and the rest
+ * stay asleep instead of stampeding Redis. Pub/sub is at-most-once, so every wait also has a
+ * fallback timer chosen by the caller.
+ */
+export class WakeHub {
+  private readonly channels = new Map<string, Channel>();
+  private closed = false;
+
+  /**
+   * @param adapter - where to subscribe
+   * @param lingerMs - how long an unused subscription is kept before UNSUBSCRIBE
+   */
+  constructor(
+    private readonly adapter: RedisAdapter,
+    private readonly lingerMs = 250,
+  ) {}
+
+  /** Join the waiters of `channel`; resolves once the subscription is live, so no later release is missed. */
+  async join(channel: string): Promise<Waiter> {
+    if (this.closed) throw new RedisUnavailableError('wake-up hub is closed');
+    let state = this.channels.get(channel);
+    if (!state) {
+      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, lingerTimer: undefined };
+      this.channels.set(channel, state);
+    }
+    clearTimeout(state.lingerTimer);
+    state.lingerTimer = undefined;
+    const waiter = new Waiter(() => this.leave(state, waiter));
+    state.waiters.push(waiter);
+    if (!state.subscribed) {
+      state.subscribed = true;
+      const current = state;
+      state.ready = state.ready
+        .catch(() => undefined)
+        .then(() => this.adapter.subscribe(channel, (message) => this.deliver(current, message)))
+        .catch((err: unknown) => {
+          current.subscribed = false;
+          throw new RedisUnavailableError(`could not subscribe to ${channel} for wake-ups`, err);
+        });
+    }
+    try {
+      await state.ready;
+    } catch (err) {
+      waiter.leave();
+      throw err;
+    }
+    return waiter;
+  }
+
+  /** Unsubscribe everything and stop all timers. Waiters still waiting fall back to their timers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending: Promise<unknown>[] = [];
+    for (const state of this.channels.values()) {
+      clearTimeout(state.lingerTimer);
+      if (state.subscribed) pending.push(state.ready.then(() => this.adapter.unsubscribe(state.name)).catch(() => undefined));
+    }
+    this.channels.clear();
+    await Promise.all(pending);
+  }
+
+  /** Number of channels currently subscribed (for tests and diagnostics). */
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const state of this.channels.values()) if (state.subscribed) n++;
+    return n;
+  }
+
+  private deliver(state: Channel, message: string): void {
+    if (message === WAKE_ALL) {
+      for (const waiter of state.waiters) waiter.wake();
+      return;
+    }
+    const next = state.waiters.find((w) => !w.pending);
+    next?.wake();
+  }
+
+  private leave(state: Channel, waiter: Waiter): void {
+    const index = state.waiters.indexOf(waiter);
+    if (index === -1) return;
+    state.waiters.splice(index, 1);
+    // A wake this waiter received but will never act on belongs to the next one in line.
+    if (waiter.pending) state.waiters.find((w) => !w.pending)?.wake();
+    if (state.waiters.length > 0 || this.closed) return;
+    state.lingerTimer = setTimeout(() => {
+      if (state.waiters.length > 0 || !state.subscribed) return;
+      state.subscribed = false;
+      // Chained on `ready` so a later re-subscribe of the same channel is ordered after this.
+      state.ready = state.ready
+        .catch(() => undefined)
+        .then(() => this.adapter.unsubscribe(state.name))
+        .catch(() => undefined)
+        .then(() => {
+          if (!state.subscribed && state.waiters.length === 0) this.channels.delete(state.name);
+        });
+    }, this.lingerMs);
+    state.lingerTimer.unref();
+  }
+}
+
+/** One local waiter on a channel: sleeps until woken by a release message or its own timer. */
+export class Waiter {
+  /** True when a wake arrived that this waiter has not consumed yet. */
+  pending = false;
+  private resume: (() => void) | undefined;
+
+  /** @param onLeave - removes this waiter from its channel */
+  constructor(private readonly onLeave: () => void) {}
+
+  /** Wake this waiter now, or at its next {@link sleep} if it is busy retrying. */
+  wake(): void {
+    this.pending = true;
+    this.resume?.();
+  }
+
+  /**
+   * Sleep until woken, `ms` elapse, or `signal` aborts (rejects with the signal's reason).
+   * Returns immediately if a wake is already pending.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.resume = undefined;
+        this.pending = false;
+        resolve();
+      };
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        this.resume = undefined;
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(finish, Math.max(0, ms));
+      this.resume = finish;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Stop waiting; a pending wake is handed on to the next waiter. */
+  leave(): void {
+    this.onLeave();
+  }
+}

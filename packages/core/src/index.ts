@@ -1,0 +1,29 @@
+/**
+ * `@hilok/core`: every hilok lock algorithm, behind the small {@link RedisAdapter} interface.
+ * Use it through `@hilok/ioredis` or `@hilok/node-redis`, which re-export all of this.
+ * @packageDocumentation
+ */
+export { type RedisAdapter, type ScriptArg, isRedisAdapter } from './adapter.js';
+export {
+  HilokError,
+  InvalidArgumentError,
+  LockBusyError,
+  RedisUnavailableError,
+  LockLostError,
+  LockReleaseError,
+  ClosedError,
+  isHilokError,
+  type HilokErrorCode,
+  type BusyReason,
+} from './errors.js';
+export { Lease, type LeaseBehaviour } from './engine/lease.js';
+export { LockManager, adoptAdapter, type ManagerOptions, type AcquireOptions } from './engine/manager.js';
+export { ScriptRunner, ReplyTimeoutError, type Script, type RunOptions } from './engine/script.js';
+export { WakeHub, WAKE_ALL } from './engine/wake-hub.js';
+export { type SpinOptions, DEFAULT_SPIN } from './engine/wait.js';
+export { hashTag, lockKey } from './engine/keys.js';
+export { runScoped } from './engine/scoped.js';
+export { Mutex, SpinLock, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';
+export { createDriverBindings, type Connection, type DriverBindings } from './bindings.js';
+export { MAX_NAME_LENGTH, MAX_DURATION_MS } from './validate.js';
+export * as scripts from './generated/scripts.js';

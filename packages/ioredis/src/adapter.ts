@@ -1,0 +1,84 @@
+import { Redis } from 'ioredis';
+import type { RedisAdapter, ScriptArg } from '@hilok/core';
+
+/**
+ * The part of an ioredis `Redis` or `Cluster` client hilok uses. Structural, so clients of
+ * ioredis 5 and 6 (standalone, Cluster, Sentinel-managed) all fit.
+ */
+export interface IoredisClient {
+  evalsha(sha: string, numkeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+  eval(script: string, numkeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+  duplicate(): IoredisClient;
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** Options of {@link createIoredisAdapter}. */
+export interface IoredisAdapterOptions {
+  /** Close the command client in `close()` too (default: only when the adapter created it from a URL). */
+  ownsClient?: boolean;
+}
+
+/**
+ * A {@link RedisAdapter} over an ioredis client (v5 or v6; `Redis`, `Cluster`, or a
+ * Sentinel-managed `Redis`) or a `redis://` URL. Wake-ups use a duplicate of the client,
+ * created on the first wait and closed by `close()`; the client you passed stays open.
+ *
+ * @param connection - your ioredis client, or a URL for a client the adapter creates and owns
+ */
+export function createIoredisAdapter(connection: IoredisClient | string, options: IoredisAdapterOptions = {}): RedisAdapter {
+  const ownsClient = options.ownsClient ?? typeof connection === 'string';
+  const client: IoredisClient = typeof connection === 'string' ? quiet(new Redis(connection) as unknown as IoredisClient) : connection;
+  const listeners = new Map<string, (message: string) => void>();
+  let subscriber: IoredisClient | undefined;
+
+  const pubsub = (): IoredisClient => {
+    if (!subscriber) {
+      subscriber = quiet(client.duplicate());
+      subscriber.on('message', (channel, message) => listeners.get(channel)?.(message));
+    }
+    return subscriber;
+  };
+
+  return {
+    driver: 'ioredis',
+    evalsha: (sha: string, keys: readonly string[], args: readonly ScriptArg[]) => client.evalsha(sha, keys.length, ...keys, ...args),
+    eval: (script: string, keys: readonly string[], args: readonly ScriptArg[]) => client.eval(script, keys.length, ...keys, ...args),
+    async subscribe(channel, onMessage) {
+      listeners.set(channel, onMessage);
+      try {
+        await pubsub().subscribe(channel);
+      } catch (err) {
+        listeners.delete(channel);
+        throw err;
+      }
+    },
+    async unsubscribe(channel) {
+      listeners.delete(channel);
+      await subscriber?.unsubscribe(channel);
+    },
+    async close() {
+      listeners.clear();
+      await Promise.all([subscriber && closeClient(subscriber), ownsClient && closeClient(client)]);
+      subscriber = undefined;
+    },
+  };
+}
+
+/** Errors reach callers through rejected commands; without a listener ioredis would log them. */
+function quiet(client: IoredisClient): IoredisClient {
+  client.on('error', () => undefined);
+  return client;
+}
+
+async function closeClient(client: IoredisClient): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}

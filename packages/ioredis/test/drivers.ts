@@ -1,0 +1,31 @@
+import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis';
+import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
+import type { DriverCase, NodeAddress } from '@hilok/contract-tests';
+import { createIoredisAdapter, type IoredisClient } from '@hilok/ioredis';
+
+type AnyClient = Redis5 | Cluster5 | Redis6 | Cluster6;
+
+async function ready<T extends AnyClient>(client: T): Promise<T> {
+  await (client as Redis5).ping();
+  return client;
+}
+
+/** ioredis clients of one major, as a driver case for the contract suites. */
+function ioredisCase(
+  name: string,
+  Redis: new (url: string, options?: object) => AnyClient,
+  Cluster: new (nodes: NodeAddress[], options?: object) => AnyClient,
+  options: object = {},
+): DriverCase<AnyClient> {
+  return {
+    name,
+    client: (url) => ready(new Redis(url, { ...options, maxRetriesPerRequest: 2 })),
+    clusterClient: (nodes) => ready(new Cluster(nodes, { redisOptions: options })),
+    closeClient: async (client) => void (await client.quit().catch(() => client.disconnect())),
+    adapter: (client) => createIoredisAdapter(client as unknown as IoredisClient),
+  };
+}
+
+export const ioredis5 = ioredisCase('ioredis 5', Redis5, Cluster5);
+export const ioredis6 = ioredisCase('ioredis 6 (RESP3)', Redis6, Cluster6);
+export const ioredis6Resp2 = ioredisCase('ioredis 6 (RESP2)', Redis6, Cluster6, { protocol: 2 });

@@ -1,0 +1,6 @@
+import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { ioredis5 } from './drivers.js';
+
+describeAdapterContract(ioredis5);
+describeMutexSuite(ioredis5);
+describeClusterSuite(ioredis5);

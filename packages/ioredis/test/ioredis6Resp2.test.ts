@@ -1,0 +1,6 @@
+import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { ioredis6Resp2 } from './drivers.js';
+
+describeAdapterContract(ioredis6Resp2);
+describeMutexSuite(ioredis6Resp2);
+describeClusterSuite(ioredis6Resp2);

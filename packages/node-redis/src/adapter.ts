@@ -1,0 +1,94 @@
+import { createClient } from 'redis';
+import type { RedisAdapter, ScriptArg } from '@hilok/core';
+
+/**
+ * The part of a node-redis client or cluster hilok uses. Structural, so `redis` 5 and 6
+ * clients (`createClient`, `createCluster`, `createSentinel`; RESP2 or RESP3) all fit.
+ */
+export interface NodeRedisClient {
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  duplicate(): NodeRedisClient;
+  connect(): Promise<unknown>;
+  readonly isOpen?: boolean;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  close?(): Promise<unknown>;
+  quit?(): Promise<unknown>;
+  destroy?(): unknown;
+}
+
+/** Options of {@link createNodeRedisAdapter}. */
+export interface NodeRedisAdapterOptions {
+  /** Close the command client in `close()` too (default: only when the adapter created it from a URL). */
+  ownsClient?: boolean;
+}
+
+/**
+ * A {@link RedisAdapter} over a node-redis client (redis 5 or 6; client, cluster or sentinel;
+ * RESP2 or RESP3) or a `redis://` URL. A client you pass must be connected (or connecting);
+ * one created from a URL is connected by the adapter. Wake-ups use a duplicate connection,
+ * created on the first wait and closed by `close()`.
+ *
+ * @param connection - your node-redis client, or a URL for a client the adapter creates and owns
+ */
+export function createNodeRedisAdapter(connection: NodeRedisClient | string, options: NodeRedisAdapterOptions = {}): RedisAdapter {
+  const ownsClient = options.ownsClient ?? typeof connection === 'string';
+  const client: NodeRedisClient =
+    typeof connection === 'string' ? quiet(createClient({ url: connection }) as unknown as NodeRedisClient) : connection;
+  // A client created here is connected on first use; a user's client is theirs to connect.
+  let ready: Promise<unknown> | undefined = typeof connection === 'string' ? client.connect() : undefined;
+  ready?.catch(() => undefined);
+  let subscriber: Promise<NodeRedisClient> | undefined;
+
+  const commands = async (): Promise<NodeRedisClient> => {
+    if (ready) await ready;
+    return client;
+  };
+  const pubsub = (): Promise<NodeRedisClient> => {
+    subscriber ??= commands().then(async (c) => {
+      const sub = quiet(c.duplicate());
+      await sub.connect();
+      return sub;
+    });
+    subscriber.catch(() => (subscriber = undefined));
+    return subscriber;
+  };
+  const call = (args: readonly ScriptArg[]) => args.map(String);
+
+  return {
+    driver: 'node-redis',
+    evalsha: async (sha: string, keys: readonly string[], args: readonly ScriptArg[]) =>
+      (await commands()).evalSha(sha, { keys: [...keys], arguments: call(args) }),
+    eval: async (script: string, keys: readonly string[], args: readonly ScriptArg[]) =>
+      (await commands()).eval(script, { keys: [...keys], arguments: call(args) }),
+    async subscribe(channel, onMessage) {
+      await (await pubsub()).subscribe(channel, (message) => onMessage(String(message)));
+    },
+    async unsubscribe(channel) {
+      if (subscriber) await (await subscriber).unsubscribe(channel);
+    },
+    async close() {
+      const sub = subscriber;
+      subscriber = undefined;
+      ready = undefined;
+      await Promise.all([sub?.then(closeClient, () => undefined), ownsClient && closeClient(client)]);
+    },
+  };
+}
+
+/** Errors reach callers through rejected commands; an 'error' event without a listener would crash the process. */
+function quiet(client: NodeRedisClient): NodeRedisClient {
+  client.on('error', () => undefined);
+  return client;
+}
+
+async function closeClient(client: NodeRedisClient): Promise<void> {
+  try {
+    if (client.close) await client.close();
+    else await client.quit?.();
+  } catch {
+    client.destroy?.();
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * `@hilok/node-redis`: hilok locks on node-redis. Re-exports everything of `@hilok/core`, with lock
+ * managers that take your node-redis client or a URL: `new Mutex(redis)`, `new Mutex('redis://…')`.
+ * Switching to ioredis is a one-import change (`@hilok/ioredis`).
+ * @packageDocumentation
+ */
+import { createDriverBindings, type Mutex as CoreMutex, type SpinLock as CoreSpinLock } from '@hilok/core';
+import { createNodeRedisAdapter, type NodeRedisClient } from './adapter.js';
+
+export * from '@hilok/core';
+export { createNodeRedisAdapter, type NodeRedisClient, type NodeRedisAdapterOptions } from './adapter.js';
+
+const bindings = createDriverBindings<NodeRedisClient>((connection) => createNodeRedisAdapter(connection));
+
+/** A {@link CoreMutex | Mutex} that takes a node-redis client or a URL. */
+export const Mutex = bindings.Mutex;
+/** Instance type of {@link Mutex}. */
+export type Mutex = CoreMutex;
+/** A {@link CoreSpinLock | SpinLock} that takes a node-redis client or a URL. */
+export const SpinLock = bindings.SpinLock;
+/** Instance type of {@link SpinLock}. */
+export type SpinLock = CoreSpinLock;

@@ -1,0 +1,35 @@
+import { createClient as createClient5, createCluster as createCluster5 } from 'redis';
+import { createClient as createClient6, createCluster as createCluster6 } from 'redis6';
+import type { DriverCase } from '@hilok/contract-tests';
+import { createNodeRedisAdapter, type NodeRedisClient } from '@hilok/node-redis';
+
+interface Factories {
+  createClient: (options: { url: string; RESP?: 2 | 3 }) => unknown;
+  createCluster: (options: { rootNodes: { url: string }[]; RESP?: 2 | 3 }) => unknown;
+}
+
+/** node-redis clients of one major and protocol, as a driver case for the contract suites. */
+function nodeRedisCase(name: string, { createClient, createCluster }: Factories, RESP: 2 | 3): DriverCase<NodeRedisClient> {
+  const connect = async (client: NodeRedisClient): Promise<NodeRedisClient> => {
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+  return {
+    name,
+    client: (url) => connect(createClient({ url, RESP }) as NodeRedisClient),
+    clusterClient: (nodes) => connect(createCluster({ rootNodes: nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })), RESP }) as NodeRedisClient),
+    closeClient: async (client) => {
+      await (client.close ?? client.quit)?.call(client).catch(() => client.destroy?.());
+    },
+    adapter: (client) => createNodeRedisAdapter(client),
+  };
+}
+
+const v5 = { createClient: createClient5, createCluster: createCluster5 } as unknown as Factories;
+const v6 = { createClient: createClient6, createCluster: createCluster6 } as unknown as Factories;
+
+export const nodeRedis5Resp2 = nodeRedisCase('node-redis 5 (RESP2)', v5, 2);
+export const nodeRedis5Resp3 = nodeRedisCase('node-redis 5 (RESP3)', v5, 3);
+export const nodeRedis6Resp3 = nodeRedisCase('node-redis 6 (RESP3)', v6, 3);
+export const nodeRedis6Resp2 = nodeRedisCase('node-redis 6 (RESP2)', v6, 2);

@@ -1,0 +1,6 @@
+import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { nodeRedis5Resp3 } from './drivers.js';
+
+describeAdapterContract(nodeRedis5Resp3);
+describeMutexSuite(nodeRedis5Resp3);
+describeClusterSuite(nodeRedis5Resp3);
