@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Mutex, SpinLock } from '@hilok/core';
+import { HiLok, LockBusyError, Mutex, SpinLock } from '@hilok/core';
 import { startCluster, type Cluster } from '@hilok/testing';
 import { Connections, delay, type DriverCase } from './driver.js';
 import { checkMutualExclusion } from './exclusion.js';
@@ -54,6 +54,32 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       expect(await spin.isLocked('cluster-spin')).toBe(true);
       await lease.release();
       await spin.close();
+    });
+
+    it('hilok: one-round-trip holds at any depth, trees spread over the masters', async () => {
+      const hilok = new HiLok(await conns.openCluster(cluster.rootNodes));
+      const roots = Array.from({ length: 12 }, (_, i) => `tree${i}`);
+      for (const r of roots) {
+        const deep = await hilok.read(`${r}/a/b/c/d/e/f/g`, { block: false });
+        await expect(hilok.write(`${r}/a`, { block: false })).rejects.toBeInstanceOf(LockBusyError);
+        expect((await hilok.status(r)).holds).toHaveLength(1);
+        await deep.release();
+        await (await hilok.write(`${r}/a`, { block: false })).release();
+      }
+      await hilok.close();
+    });
+
+    it('hilok: a waiter on another connection is woken across the cluster', async () => {
+      const a = new HiLok(await conns.openCluster(cluster.rootNodes));
+      const b = new HiLok(await conns.openCluster(cluster.rootNodes));
+      const holder = await a.write('wake/x', { ttl: 20_000 });
+      const waiting = b.read('wake/x/y', { timeout: 15_000 });
+      await delay(100);
+      const released = performance.now();
+      await holder.release();
+      await (await waiting).release();
+      expect(performance.now() - released).toBeLessThan(5_000);
+      await Promise.all([a.close(), b.close()]);
     });
   });
 }

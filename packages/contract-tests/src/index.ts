@@ -7,4 +7,5 @@ export * from './driver.js';
 export { describeAdapterContract, waitUntil } from './adapter-contract.js';
 export { describeMutexSuite } from './mutex-suite.js';
 export { describeClusterSuite } from './cluster-suite.js';
+export { describeHiLokSuite } from './hilok-suite.js';
 export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';

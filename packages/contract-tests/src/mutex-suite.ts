@@ -325,10 +325,10 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       const m = new Mutex(adapter);
       const lease = await m.acquire(name);
       const blocked = await mutex.acquire(fresh());
-      const waiting = m.acquire(blocked.resource);
+      const waiting = m.acquire(blocked.resource).catch((e: unknown) => e);
       await delay(50);
       await m.close();
-      await expect(waiting).rejects.toBeInstanceOf(ClosedError);
+      expect(await waiting).toBeInstanceOf(ClosedError);
       await expect(m.acquire('x')).rejects.toBeInstanceOf(ClosedError);
       expect(lease.held).toBe(false);
       expect(await mutex.isLocked(name)).toBe(false);
@@ -347,7 +347,6 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
     });
 
     it('leaves no key behind once everything is released', async () => {
-      await waitUntil(() => true);
       const keys = (await redisCall(adapter, 'KEYS', 'hilok:*')) as unknown[];
       expect(keys.map(String)).toEqual([]);
     });

@@ -1,6 +1,7 @@
 import { isRedisAdapter, type RedisAdapter } from './adapter.js';
 import { adoptAdapter } from './engine/manager.js';
 import { Mutex, SpinLock, type MutexOptions } from './mutex/mutex.js';
+import { HiLok, type HiLokOptions } from './hilok/hilok.js';
 
 /**
  * What a driver package accepts wherever a lock manager needs Redis: a ready adapter, the
@@ -14,6 +15,8 @@ export interface DriverBindings<C> {
   Mutex: new (connection: Connection<C>, options?: MutexOptions) => Mutex;
   /** {@link SpinLock} on this driver: `new SpinLock(clientOrUrl, options)`. */
   SpinLock: new (connection: Connection<C>, options?: MutexOptions) => SpinLock;
+  /** {@link HiLok} on this driver: `new HiLok(clientOrUrl, options)`. */
+  HiLok: new (connection: Connection<C>, options?: HiLokOptions) => HiLok;
 }
 
 /**
@@ -39,5 +42,5 @@ export function createDriverBindings<C>(toAdapter: (connection: C | string) => R
     return Bound as unknown as new (connection: Connection<C>, options?: O) => I;
   };
 
-  return { Mutex: bind(Mutex), SpinLock: bind(SpinLock) };
+  return { Mutex: bind(Mutex), SpinLock: bind(SpinLock), HiLok: bind(HiLok) };
 }

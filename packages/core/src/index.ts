@@ -27,3 +27,6 @@ export { Mutex, SpinLock, type MutexOptions, type MutexAcquireOptions, type Mute
 export { createDriverBindings, type Connection, type DriverBindings } from './bindings.js';
 export { MAX_NAME_LENGTH, MAX_DURATION_MS } from './validate.js';
 export * as scripts from './generated/scripts.js';
+export { HiLok, Hold, type HiLokOptions, type HoldOptions, type HoldMode, type HoldInfo, type TreeStatus } from './hilok/hilok.js';
+export { MAX_DEPTH } from './hilok/paths.js';
+export { closeGracefully } from './engine/close.js';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { RedisAdapter, ScriptArg } from '@hilok/core';
+import { closeGracefully, type RedisAdapter, type ScriptArg } from '@hilok/core';
 
 /**
  * The part of an ioredis `Redis` or `Cluster` client hilok uses. Structural, so clients of
@@ -75,10 +75,9 @@ function quiet(client: IoredisClient): IoredisClient {
   return client;
 }
 
-async function closeClient(client: IoredisClient): Promise<void> {
-  try {
-    await client.quit();
-  } catch {
-    client.disconnect();
-  }
+function closeClient(client: IoredisClient): Promise<void> {
+  return closeGracefully(
+    () => client.quit(),
+    () => client.disconnect(),
+  );
 }

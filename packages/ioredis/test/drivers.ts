@@ -1,12 +1,18 @@
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis';
 import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
 import type { DriverCase, NodeAddress } from '@hilok/contract-tests';
-import { createIoredisAdapter, type IoredisClient } from '@hilok/ioredis';
+import { closeGracefully, createIoredisAdapter, type IoredisClient } from '@hilok/ioredis';
 
 type AnyClient = Redis5 | Cluster5 | Redis6 | Cluster6;
 
 async function ready<T extends AnyClient>(client: T): Promise<T> {
   await (client as Redis5).ping();
+  return client;
+}
+
+/** Connection errors surface through rejected commands; don't let ioredis log them. */
+function quiet<T extends AnyClient>(client: T): T {
+  (client as Redis5).on('error', () => undefined);
   return client;
 }
 
@@ -19,9 +25,9 @@ function ioredisCase(
 ): DriverCase<AnyClient> {
   return {
     name,
-    client: (url) => ready(new Redis(url, { ...options, maxRetriesPerRequest: 2 })),
-    clusterClient: (nodes) => ready(new Cluster(nodes, { redisOptions: options })),
-    closeClient: async (client) => void (await client.quit().catch(() => client.disconnect())),
+    client: (url) => ready(quiet(new Redis(url, { ...options, maxRetriesPerRequest: 2 }))),
+    clusterClient: (nodes) => ready(quiet(new Cluster(nodes, { redisOptions: options }))),
+    closeClient: (client) => closeGracefully(() => client.quit(), () => client.disconnect()),
     adapter: (client) => createIoredisAdapter(client as unknown as IoredisClient),
   };
 }

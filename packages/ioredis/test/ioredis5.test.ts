@@ -1,6 +1,7 @@
-import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { ioredis5 } from './drivers.js';
 
 describeAdapterContract(ioredis5);
 describeMutexSuite(ioredis5);
+describeHiLokSuite(ioredis5);
 describeClusterSuite(ioredis5);

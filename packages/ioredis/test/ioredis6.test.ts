@@ -1,6 +1,7 @@
-import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { ioredis6 } from './drivers.js';
 
 describeAdapterContract(ioredis6);
 describeMutexSuite(ioredis6);
+describeHiLokSuite(ioredis6);
 describeClusterSuite(ioredis6);

@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import type { RedisAdapter, ScriptArg } from '@hilok/core';
+import { closeGracefully, type RedisAdapter, type ScriptArg } from '@hilok/core';
 
 /**
  * The part of a node-redis client or cluster hilok uses. Structural, so `redis` 5 and 6
@@ -84,11 +84,9 @@ function quiet(client: NodeRedisClient): NodeRedisClient {
   return client;
 }
 
-async function closeClient(client: NodeRedisClient): Promise<void> {
-  try {
-    if (client.close) await client.close();
-    else await client.quit?.();
-  } catch {
-    client.destroy?.();
-  }
+function closeClient(client: NodeRedisClient): Promise<void> {
+  return closeGracefully(
+    async () => (client.close ? client.close() : client.quit?.()),
+    () => client.destroy?.(),
+  );
 }

@@ -4,7 +4,7 @@
  * Switching to ioredis is a one-import change (`@hilok/ioredis`).
  * @packageDocumentation
  */
-import { createDriverBindings, type Mutex as CoreMutex, type SpinLock as CoreSpinLock } from '@hilok/core';
+import { createDriverBindings, type HiLok as CoreHiLok, type Mutex as CoreMutex, type SpinLock as CoreSpinLock } from '@hilok/core';
 import { createNodeRedisAdapter, type NodeRedisClient } from './adapter.js';
 
 export * from '@hilok/core';
@@ -20,3 +20,7 @@ export type Mutex = CoreMutex;
 export const SpinLock = bindings.SpinLock;
 /** Instance type of {@link SpinLock}. */
 export type SpinLock = CoreSpinLock;
+/** A {@link CoreHiLok | HiLok} (hierarchical read-write lock) that takes a node-redis client or a URL. */
+export const HiLok = bindings.HiLok;
+/** Instance type of {@link HiLok}. */
+export type HiLok = CoreHiLok;

@@ -1,7 +1,7 @@
 import { createClient as createClient5, createCluster as createCluster5 } from 'redis';
 import { createClient as createClient6, createCluster as createCluster6 } from 'redis6';
 import type { DriverCase } from '@hilok/contract-tests';
-import { createNodeRedisAdapter, type NodeRedisClient } from '@hilok/node-redis';
+import { closeGracefully, createNodeRedisAdapter, type NodeRedisClient } from '@hilok/node-redis';
 
 interface Factories {
   createClient: (options: { url: string; RESP?: 2 | 3 }) => unknown;
@@ -19,9 +19,7 @@ function nodeRedisCase(name: string, { createClient, createCluster }: Factories,
     name,
     client: (url) => connect(createClient({ url, RESP }) as NodeRedisClient),
     clusterClient: (nodes) => connect(createCluster({ rootNodes: nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })), RESP }) as NodeRedisClient),
-    closeClient: async (client) => {
-      await (client.close ?? client.quit)?.call(client).catch(() => client.destroy?.());
-    },
+    closeClient: (client) => closeGracefully(async () => (client.close ? client.close() : client.quit?.()), () => client.destroy?.()),
     adapter: (client) => createNodeRedisAdapter(client),
   };
 }

@@ -1,6 +1,7 @@
-import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp2);
 describeMutexSuite(nodeRedis5Resp2);
+describeHiLokSuite(nodeRedis5Resp2);
 describeClusterSuite(nodeRedis5Resp2);

@@ -1,6 +1,7 @@
-import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp2);
 describeMutexSuite(nodeRedis6Resp2);
+describeHiLokSuite(nodeRedis6Resp2);
 describeClusterSuite(nodeRedis6Resp2);

@@ -1,6 +1,7 @@
-import { describeAdapterContract, describeClusterSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp3);
 describeMutexSuite(nodeRedis6Resp3);
+describeHiLokSuite(nodeRedis6Resp3);
 describeClusterSuite(nodeRedis6Resp3);

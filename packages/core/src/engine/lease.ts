@@ -145,6 +145,14 @@ export class Lease implements AsyncDisposable {
     return removed;
   }
 
+  /**
+   * Stop managing this hold locally — no renewal, no expiry signal, not released by the
+   * manager's `close()` — while it lives on in Redis until its ttl or an explicit release.
+   */
+  detach(): void {
+    this.end('released');
+  }
+
   /** Release without ever throwing (for `await using`); failures land in {@link Lease.releaseError}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.releaseQuietly();

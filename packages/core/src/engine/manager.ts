@@ -140,9 +140,9 @@ export abstract class LockManager implements AsyncDisposable {
     return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
   }
 
-  /** Wrap a fresh hold in a tracked {@link Lease} (released on `close()`). */
-  protected track(init: Omit<LeaseInit, 'onEnd' | 'onReleaseError'>): Lease {
-    const lease = new Lease({
+  /** Wrap a fresh hold in a tracked {@link Lease} (or a subclass made by `make`), released on `close()`. */
+  protected track(init: Omit<LeaseInit, 'onEnd' | 'onReleaseError'>, make: (init: LeaseInit) => Lease = (i) => new Lease(i)): Lease {
+    const lease = make({
       ...init,
       onReleaseError: this.defaults.onReleaseError,
       onEnd: (l) => this.leases.delete(l),

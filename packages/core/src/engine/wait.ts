@@ -4,7 +4,15 @@ import { monotonicNow } from './lease.js';
 import type { WakeHub, Waiter } from './wake-hub.js';
 
 /** The outcome of one acquire attempt: the hold, or how long the blocker's lease has left. */
-export type Attempt<T> = { ok: true; acquired: T } | { ok: false; retryAfter: number };
+export type Attempt<T> =
+  | { ok: true; acquired: T }
+  | {
+      ok: false;
+      /** Ms until the blocking lease ends: the fallback wake-up time. */
+      retryAfter: number;
+      /** Channel whose release message can unblock us (default: the plan's channel). */
+      channel?: string;
+    };
 
 /** Backoff of the spin strategy: `initialDelay · factor^n`, capped at `maxDelay`, with jitter. */
 export interface SpinOptions {
@@ -35,8 +43,12 @@ export interface WaitPlan {
   /** Upper bound of one Redis call. */
   commandTimeout: number;
   hub: WakeHub;
-  /** Channel whose release messages can unblock this acquire. */
+  /** Channel whose release messages can unblock this acquire, unless an attempt names another. */
   channel: string;
+  /** Longest single sleep in ms (e.g. to refresh a waiting writer's intent); default unlimited. */
+  maxSleep?: number;
+  /** Called (awaited, errors ignored) when the wait ends without the lock after a failed attempt. */
+  onGiveUp?: () => Promise<unknown>;
 }
 
 /** What an attempt is allowed: a reply deadline and the cancel signal. */
@@ -51,19 +63,21 @@ export interface AttemptLimits {
  * subscription was live), then sleeps until a release message or the blocker's remaining ttl —
  * pub/sub is at-most-once, so the timer is the safety net — and repeats until the deadline.
  *
- * Every Redis call is bounded by the remaining time, so the whole call ends by its deadline even
- * when Redis freezes: the outcome is then "busy" if Redis had answered that the lock was held,
- * and {@link ReplyTimeoutError} if it never answered.
+ * The first Redis call is bounded by `commandTimeout` (a frozen Redis fails with
+ * {@link ReplyTimeoutError}); once Redis has said the lock is held, every later call is cut at the
+ * deadline, so the whole call ends by `max(timeout, first reply)` with "busy".
  */
 export async function acquireWithWait<T>(plan: WaitPlan, attempt: (limits: AttemptLimits) => Promise<Attempt<T>>): Promise<T> {
   plan.signal?.throwIfAborted();
   const blocking = plan.block && plan.timeout > 0;
   const deadline = blocking ? monotonicNow() + plan.timeout : -Infinity;
+  let answered = false;
+  // Until Redis has answered once we cannot tell "busy" from "broken", so the first attempt gets
+  // the full commandTimeout; later ones are cut at the deadline (the outcome is then "busy").
   const limits = (): AttemptLimits => ({
-    timeoutMs: blocking ? Math.min(plan.commandTimeout, Math.max(1, deadline - monotonicNow())) : plan.commandTimeout,
+    timeoutMs: blocking && answered ? Math.min(plan.commandTimeout, Math.max(1, deadline - monotonicNow())) : plan.commandTimeout,
     signal: plan.signal,
   });
-  let answered = false;
   const tryOnce = async (): Promise<Attempt<T>> => {
     try {
       const result = await attempt(limits());
@@ -82,20 +96,33 @@ export async function acquireWithWait<T>(plan: WaitPlan, attempt: (limits: Attem
   if (!blocking) throw new LockBusyError(plan.resource, 'held', result.retryAfter);
 
   let waiter: Waiter | undefined;
+  let channel: string | undefined;
   try {
-    if (plan.strategy === 'pubsub') {
-      waiter = await plan.hub.join(plan.channel);
-      result = await tryOnce();
-    }
     for (let round = 0; !result.ok; round++) {
+      const wanted = result.channel ?? plan.channel;
+      if (plan.strategy === 'pubsub' && wanted !== channel) {
+        // (Re)subscribe where the current blocker's release will be announced, then try again:
+        // a release between our last attempt and the subscription would otherwise be missed.
+        waiter?.leave();
+        waiter = undefined;
+        waiter = await plan.hub.join(wanted);
+        channel = wanted;
+        result = await tryOnce();
+        if (result.ok) break;
+        continue;
+      }
       const left = deadline - monotonicNow();
       if (left <= 0) throw new LockBusyError(plan.resource, 'timeout', result.retryAfter);
       const fallback = result.retryAfter > 0 ? result.retryAfter + 1 : 1;
-      if (waiter) await waiter.sleep(Math.min(fallback, left), plan.signal);
-      else await sleep(Math.min(spinDelay(plan.spin, round), fallback, left), plan.signal);
+      const nap = Math.min(fallback, left, plan.maxSleep ?? Infinity);
+      if (waiter) await waiter.sleep(nap, plan.signal);
+      else await sleep(Math.min(spinDelay(plan.spin, round), nap), plan.signal);
       result = await tryOnce();
     }
     return result.acquired;
+  } catch (err) {
+    await plan.onGiveUp?.().catch(() => undefined);
+    throw err;
   } finally {
     waiter?.leave();
   }

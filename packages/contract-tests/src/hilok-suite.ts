@@ -1,0 +1,288 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HiLok, InvalidArgumentError, LockBusyError, LockLostError, LockReleaseError, type Hold, type RedisAdapter } from '@hilok/core';
+import { startRedis, type RedisServer } from '@hilok/testing';
+import { Connections, countingAdapter, delay, redisCall, type DriverCase } from './driver.js';
+
+/** The hierarchical read-write lock through one driver case, against a real redis-server. */
+export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
+  describe(`hilok: ${driver.name}`, () => {
+    let server: RedisServer;
+    let conns: Connections<C>;
+    let adapter: RedisAdapter;
+    let hilok: HiLok;
+    let n = 0;
+    /** A fresh tree root per test, so tests never see each other's holds. */
+    const root = () => `t${++n}`;
+
+    beforeAll(async () => {
+      server = await startRedis();
+      conns = new Connections(driver);
+      adapter = await conns.open(server.url);
+      hilok = new HiLok(adapter, { ttl: 5_000 });
+    });
+    afterAll(async () => {
+      await hilok?.close();
+      await conns?.closeAll();
+      await server?.stop();
+    });
+
+    const busy = (p: Promise<unknown>) => expect(p).rejects.toBeInstanceOf(LockBusyError);
+
+    it('seed: a read on a/b makes a non-blocking write on a fail', async () => {
+      const r = root();
+      await using _read = await hilok.read(`${r}/b`);
+      await busy(hilok.write(r, { block: false }));
+    });
+
+    it('seed: concurrent readers on a and a/b/c; a write on a blocks a read on a/b/c', async () => {
+      const r = root();
+      {
+        await using _a = await hilok.read(r);
+        await using _abc = await hilok.read(`${r}/b/c`);
+      }
+      await using _w = await hilok.write(r);
+      await busy(hilok.read(`${r}/b/c`, { timeout: 100 }));
+    });
+
+    it('seed: a custom separator', async () => {
+      const colon = new HiLok(adapter, { separator: ':' });
+      const r = root();
+      await using hold = await colon.write(`${r}:b:c`);
+      expect(hold.path).toBe(`${r}:b:c`);
+      await busy(colon.read(r, { block: false }));
+      // The same string under "/" is one segment: a different tree, no conflict.
+      await using other = await hilok.read(`${r}:b:c`, { block: false });
+      expect(other.mode).toBe('read');
+      await colon.close();
+    });
+
+    it('seed: long operations stay locked with refreshInterval', async () => {
+      const refreshing = new HiLok(adapter, { ttl: 400, refreshInterval: 120 });
+      const r = root();
+      await using hold = await refreshing.write(`${r}/b`);
+      await delay(1_200);
+      expect(hold.signal.aborted).toBe(false);
+      await busy(hilok.read(`${r}/b`, { block: false }));
+      await refreshing.close();
+    });
+
+    it('seed: handles by id — re-taken manually and by another instance with refresh', async () => {
+      const r = root();
+      const first = new HiLok(adapter, { ttl: 2_000 });
+      const id = await first.acquireWrite(`${r}/b`);
+      await delay(300);
+      const manual = new HiLok(adapter, { ttl: 2_000 });
+      expect(await manual.acquireWrite(`${r}/b`, { id, block: false })).toBe(id);
+      const other = new HiLok(adapter, { ttl: 2_000, refreshInterval: 500 });
+      {
+        await using hold = await other.write(`${r}/b`, { id, block: false });
+        expect(hold.id).toBe(id);
+      }
+      expect((await hilok.status(r)).holds).toEqual([]);
+      await Promise.all([first.close(), manual.close(), other.close()]);
+    });
+
+    it('a read on an ancestor blocks a write below it (true subtree read lock)', async () => {
+      const r = root();
+      await using _read = await hilok.read(r);
+      await busy(hilok.write(`${r}/b/c`, { block: false }));
+      await using _sibling = await hilok.read(`${r}/b/c`, { block: false });
+    });
+
+    it('a write excludes ancestors, itself and the subtree; siblings are independent', async () => {
+      const r = root();
+      await using _w = await hilok.write(`${r}/b`);
+      for (const path of [r, `${r}/b`, `${r}/b/c`, `${r}/b/c/d`]) {
+        await busy(hilok.read(path, { block: false }));
+        await busy(hilok.write(path, { block: false }));
+      }
+      await using _sib = await hilok.write(`${r}/c`, { block: false });
+      await using _other = await hilok.write(`${r}x/b`, { block: false });
+    });
+
+    it('each hold has its own lease: a crashed reader expires while another keeps refreshing', async () => {
+      const r = root();
+      const crashed = await hilok.acquireRead(r, { ttl: 300 });
+      const steady = await hilok.read(r, { ttl: 300, autoRenew: 100 });
+      await delay(700);
+      const { holds } = await hilok.status(r);
+      expect(holds.map((h) => h.id)).toEqual([steady.id]);
+      expect(holds.map((h) => h.id)).not.toContain(crashed);
+      await busy(hilok.write(r, { block: false }));
+      await steady.release();
+      await using _w = await hilok.write(r, { block: false });
+    });
+
+    it('writers do not starve while overlapping readers keep arriving', async () => {
+      const r = root();
+      let stop = false;
+      let readsDuringWait = 0;
+      const readers = Array.from({ length: 4 }, async (_, i) => {
+        await delay(i * 40);
+        while (!stop) {
+          const hold = await hilok.read(r, { timeout: 10_000 });
+          readsDuringWait++;
+          await delay(120);
+          await hold.release();
+        }
+      });
+      await delay(300);
+      const writer = await hilok.write(r, { timeout: 8_000 });
+      stop = true;
+      expect(writer.held).toBe(true);
+      expect(readsDuringWait).toBeGreaterThan(2);
+      await writer.release();
+      await Promise.all(readers);
+    });
+
+    it('a waiting writer holds back new readers, and withdrawing it lets them in', async () => {
+      const r = root();
+      const first = await hilok.read(r);
+      const controller = new AbortController();
+      const writer = hilok.write(`${r}/b`, { signal: controller.signal }).catch((e: unknown) => e);
+      await delay(100);
+      expect((await hilok.status(r)).waitingWriters).toHaveLength(1);
+      await busy(hilok.read(`${r}/b/c`, { block: false }));
+      controller.abort(new Error('writer gave up'));
+      expect(await writer).toMatchObject({ message: 'writer gave up' });
+      await using _reader = await hilok.read(`${r}/b/c`, { block: false });
+      await first.release();
+    });
+
+    it('wakes a writer by pub/sub when a hold below it is released', async () => {
+      const r = root();
+      const below = await hilok.read(`${r}/b/c`, { ttl: 20_000 });
+      const waiting = hilok.write(r, { timeout: 15_000 });
+      await delay(100);
+      const released = performance.now();
+      await below.release();
+      await (await waiting).release();
+      expect(performance.now() - released).toBeLessThan(5_000);
+    });
+
+    it('wakes a reader by pub/sub when a write on an ancestor is released', async () => {
+      const r = root();
+      const above = await hilok.write(r, { ttl: 20_000 });
+      const waiting = hilok.read(`${r}/b/c`, { timeout: 15_000 });
+      await delay(100);
+      const released = performance.now();
+      await above.release();
+      await (await waiting).release();
+      expect(performance.now() - released).toBeLessThan(5_000);
+    });
+
+    it('gives conflicting holds strictly increasing fencing tokens', async () => {
+      const r = root();
+      let last = 0;
+      for (const path of [r, `${r}/b`, r, `${r}/b/c`, `${r}/b`]) {
+        const hold = await hilok.write(path);
+        expect(hold.fence).toBeGreaterThan(last);
+        last = hold.fence;
+        await hold.release();
+      }
+    });
+
+    it('never touches a newer hold when releasing or refreshing a lost one', async () => {
+      const r = root();
+      const old = await hilok.write(r, { ttl: 150 });
+      await delay(250);
+      const current = await hilok.write(r, { block: false });
+      await expect(old.extend()).rejects.toBeInstanceOf(LockLostError);
+      expect(await old.release()).toBe(false);
+      expect(await hilok.release(r, old.id)).toBe(false);
+      expect((await hilok.status(r)).holds.map((h) => h.id)).toEqual([current.id]);
+      await current.release();
+    });
+
+    it('status lists holds at a path and below with ttl, fence and mode', async () => {
+      const r = root();
+      const a = await hilok.read(`${r}/b`);
+      const b = await hilok.write(`${r}/c/d`);
+      const status = await hilok.status(r);
+      expect(status.holds.map((h) => [h.path, h.mode]).sort()).toEqual([
+        [`${r}/b`, 'read'],
+        [`${r}/c/d`, 'write'],
+      ]);
+      for (const h of status.holds) {
+        expect(h.ttl).toBeGreaterThan(4_000);
+        expect(h.fence).toBeGreaterThan(0);
+      }
+      expect((await hilok.status(`${r}/c`)).holds.map((h) => h.id)).toEqual([b.id]);
+      await a.release();
+      await b.release();
+    });
+
+    it('refuses an id that already holds another path', async () => {
+      const r = root();
+      const id = await hilok.acquireWrite(r);
+      await expect(hilok.acquireRead(`${r}x`, { id })).resolves.toBe(id); // another tree: another meta hash
+      await expect(hilok.acquireRead(`${r}/b`, { id, block: false })).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(await hilok.release(r, id)).toBe(true);
+      expect(await hilok.release(`${r}x`, id)).toBe(true);
+    });
+
+    it('withWrite: the body error wins over a failed release; a clean body with a lost hold throws LockReleaseError', async () => {
+      const r = root();
+      const boom = new Error('write operation error');
+      const err = await hilok
+        .withWrite(r, async () => {
+          await redisCall(adapter, 'FLUSHALL');
+          throw boom;
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBe(boom);
+      await expect(hilok.withRead(r, async () => void (await redisCall(adapter, 'FLUSHALL')))).rejects.toBeInstanceOf(LockReleaseError);
+      expect(await hilok.withRead(r, () => 7)).toBe(7);
+    });
+
+    it('rejects bad input with InvalidArgumentError before any Redis call', async () => {
+      const counted = countingAdapter(adapter);
+      const h = new HiLok(counted, { ttl: 1_000 });
+      const bad: [string, () => Promise<unknown>][] = [
+        ['empty path', () => h.read('')],
+        ['double separator', () => h.read('a//b')],
+        ['leading separator', () => h.write('/a')],
+        ['trailing separator', () => h.write('a/')],
+        ['separator only', () => h.write('/')],
+        ['non-string path', () => h.read(undefined as unknown as string)],
+        ['too deep', () => h.read(Array.from({ length: 65 }, () => 'x').join('/'))],
+        ['ttl NaN', () => h.read('a', { ttl: NaN })],
+        ['ttl > 2^31', () => h.read('a', { ttl: 2 ** 31 + 1 })],
+        ['timeout negative', () => h.write('a', { timeout: -1 })],
+        ['empty id', () => h.acquireWrite('a', { id: '' })],
+        ['id not a string', () => h.acquireWrite('a', { id: 5 as unknown as string })],
+        ['release empty id', () => h.release('a', '')],
+        ['release bad path', () => h.release('a//b', 'x')],
+        ['status bad path', () => h.status('')],
+        ['withRead no fn', () => h.withRead('a', null as unknown as () => void)],
+      ];
+      for (const [label, call] of bad) {
+        const err = await call().then(
+          () => new Error(`${label}: resolved`),
+          (e: unknown) => e,
+        );
+        expect(err, label).toBeInstanceOf(InvalidArgumentError);
+      }
+      expect(() => new HiLok(counted, { separator: '' })).toThrow(InvalidArgumentError);
+      expect(() => new HiLok(counted, { ttl: 1_000, refreshInterval: 1_000 })).toThrow(InvalidArgumentError);
+      expect(() => new HiLok(counted, { refreshInterval: -5 })).toThrow(InvalidArgumentError);
+      expect(() => new HiLok(counted, { intentTtl: 0 })).toThrow(InvalidArgumentError);
+      expect(counted.calls).toBe(0);
+      await h.close();
+    });
+
+    it('leaves no key in Redis once every hold is released or expired', async () => {
+      const r = root();
+      const holds: Hold[] = await Promise.all([
+        hilok.read(`${r}/a/b/c`),
+        hilok.read(`${r}/a`),
+        hilok.write(`${r}/x/y`),
+      ]);
+      await hilok.acquireRead(`${r}/z`, { ttl: 200 });
+      for (const hold of holds) await hold.release();
+      await delay(400);
+      const keys = ((await redisCall(adapter, 'KEYS', `hilok:tree:{${r}}*`)) as unknown[]).map(String);
+      expect(keys).toEqual([]);
+    });
+  });
+}

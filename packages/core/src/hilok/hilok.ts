@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import type { RedisAdapter } from '../adapter.js';
+import { InvalidArgumentError } from '../errors.js';
+import { hilokAcquire, hilokExtend, hilokRelease, hilokStatus, hilokWithdraw } from '../generated/scripts.js';
+import { Lease, monotonicNow, type LeaseBackend, type LeaseInit } from '../engine/lease.js';
+import { LockManager, resolveRenewInterval, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
+import { asArray, asNumber, asString } from '../engine/reply.js';
+import { runScoped } from '../engine/scoped.js';
+import type { Script } from '../engine/script.js';
+import { acquireWithWait, DEFAULT_SPIN, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import { checkDuration, checkName, checkOptions } from '../validate.js';
+import { pathKeys, splitPath, type PathKeys } from './paths.js';
+
+/** A hold's mode. */
+export type HoldMode = 'read' | 'write';
+
+/** Options of a {@link HiLok}. */
+export interface HiLokOptions extends ManagerOptions {
+  /** Path separator (default `"/"`); any non-empty string, e.g. `":"`. */
+  separator?: string;
+  /**
+   * Auto-refresh interval in ms for holds opened with `read()` / `write()` (must be < ttl).
+   * Unset: those holds are not refreshed unless `autoRenew` asks for it. `withRead` /
+   * `withWrite` always refresh (at this interval, or ttl/3).
+   */
+  refreshInterval?: number;
+  /**
+   * How long a waiting writer's claim keeps new readers out if the writer stops refreshing it
+   * (it crashed): default 3 000 ms. A live waiting writer refreshes it every third of this.
+   */
+  intentTtl?: number;
+}
+
+/** Per-call options of {@link HiLok.read} / {@link HiLok.write}. */
+export interface HoldOptions extends AcquireOptions {
+  /**
+   * Hold id: re-take the hold with this id (from any process or HiLok instance) instead of
+   * conflicting with it; a new hold gets this id. Default: a random UUID.
+   */
+  id?: string;
+}
+
+/** One live hold, as reported by {@link HiLok.status}. */
+export interface HoldInfo {
+  id: string;
+  path: string;
+  mode: HoldMode;
+  fence: number;
+  /** Remaining ttl in ms on the Redis server's clock. */
+  ttl: number;
+}
+
+/** What {@link HiLok.status} reports for a path and everything below it. */
+export interface TreeStatus {
+  /** Live holds at the path and below. */
+  holds: HoldInfo[];
+  /** Writers waiting at the path or below (readers arriving there queue behind them). */
+  waitingWriters: { path: string; ttl: number }[];
+}
+
+/** A held read or write lock on a path of a {@link HiLok} tree. */
+export class Hold extends Lease {
+  /** The path this hold is on. */
+  readonly path: string;
+  /** `'read'` or `'write'`. */
+  readonly mode: HoldMode;
+
+  /** Created by {@link HiLok}; not meant to be constructed by users. */
+  constructor(init: LeaseInit, path: string, mode: HoldMode) {
+    super(init);
+    this.path = path;
+    this.mode = mode;
+  }
+
+  /** The hold's id (its owner token): pass it as `id` to re-take the hold elsewhere. */
+  get id(): string {
+    return this.token;
+  }
+}
+
+/**
+ * A hierarchical read-write lock (redishilok's HiLok, rebuilt): paths like `a/b/c` form a tree,
+ * reads anywhere coexist, and a write on a node excludes every hold on its ancestors, itself and
+ * its whole subtree. Acquire, release and refresh are one Lua script each, whatever the depth;
+ * every hold has its own lease on the Redis server's clock; waiting writers keep new conflicting
+ * readers out (no writer starvation); waiters are woken by the releases that can unblock them.
+ *
+ * ```ts
+ * const hilok = new HiLok(adapter, { ttl: 10_000 });
+ * await using hold = await hilok.read('a/b');
+ * await hilok.write('a', { block: false }); // throws LockBusyError
+ * ```
+ */
+export class HiLok extends LockManager {
+  /** The path separator. */
+  readonly separator: string;
+  private readonly refreshInterval: number | undefined;
+  private readonly intentTtl: number;
+
+  /** @param adapter - a driver adapter; @param options - see {@link HiLokOptions} */
+  constructor(adapter: RedisAdapter, options?: HiLokOptions) {
+    super(adapter, options);
+    const o = checkOptions<HiLokOptions>(options);
+    if (o.separator !== undefined && (typeof o.separator !== 'string' || o.separator.length === 0)) {
+      throw new InvalidArgumentError('separator', 'expected a non-empty string');
+    }
+    this.separator = o.separator ?? '/';
+    if (/[{}]/.test(this.separator)) throw new InvalidArgumentError('separator', 'must not contain "{" or "}"');
+    this.refreshInterval = o.refreshInterval === undefined ? undefined : resolveRenewInterval(o.refreshInterval, this.ttl, 'refreshInterval');
+    this.intentTtl = checkDuration(o.intentTtl ?? 3_000, 'intentTtl');
+  }
+
+  /**
+   * Take a read hold on `path`, waiting while a write on it, an ancestor or a descendant (or a
+   * waiting writer there) is in the way. Refreshed automatically if `refreshInterval` is set.
+   * @throws {@link LockBusyError} when `block: false` and busy, or when `timeout` passed
+   */
+  read(path: string, options?: HoldOptions): Promise<Hold> {
+    return this.take('read', path, options, this.refreshInterval);
+  }
+
+  /**
+   * Take a write hold on `path`, waiting while any hold on it, an ancestor or a descendant exists.
+   * @throws {@link LockBusyError} when `block: false` and busy, or when `timeout` passed
+   */
+  write(path: string, options?: HoldOptions): Promise<Hold> {
+    return this.take('write', path, options, this.refreshInterval);
+  }
+
+  /** Run `fn(signal)` under a refreshed read hold on `path`; see {@link runScoped} for the error contract. */
+  async withRead<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+    return this.scoped('read', path, fn, options);
+  }
+
+  /** Run `fn(signal)` under a refreshed write hold on `path`; see {@link runScoped} for the error contract. */
+  async withWrite<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+    return this.scoped('write', path, fn, options);
+  }
+
+  /**
+   * Take a read hold and return only its id, with no auto-refresh: the caller keeps it alive by
+   * acquiring again with `{ id }` (from any process) and ends it with {@link HiLok.release}.
+   */
+  async acquireRead(path: string, options?: HoldOptions): Promise<string> {
+    return this.detached('read', path, options);
+  }
+
+  /** Take a write hold and return only its id (see {@link HiLok.acquireRead}). */
+  async acquireWrite(path: string, options?: HoldOptions): Promise<string> {
+    return this.detached('write', path, options);
+  }
+
+  /**
+   * Release the hold `id` on `path`, from any process. Resolves `true` if it was live and is
+   * gone now, `false` if it had already expired or is not on that path (nothing else is touched).
+   */
+  async release(path: string, id: string): Promise<boolean> {
+    this.assertOpen();
+    const keys = this.keys(path);
+    checkName(id, 'id');
+    return asNumber(await this.call(hilokRelease, keys.all, [id, path])) === 1;
+  }
+
+  /** Live holds at `path` and below (with remaining ttl, fencing token, id) and waiting writers. Changes nothing. */
+  async status(path: string): Promise<TreeStatus> {
+    this.assertOpen();
+    const keys = this.keys(path);
+    const [now, holds, intents] = asArray(await this.call(hilokStatus, keys.node, []));
+    const nowMs = asNumber(now);
+    const flat = asArray(holds).map(asString);
+    const result: TreeStatus = { holds: [], waitingWriters: [] };
+    for (let i = 0; i < flat.length; i += 2) {
+      const match = /^(\w)\|(\d+)\|(\d+)\|(.*)$/s.exec(flat[i + 1] as string);
+      if (!match) continue;
+      const [, mode, fence, expiry, holdPath] = match;
+      result.holds.push({
+        id: flat[i] as string,
+        path: holdPath as string,
+        mode: mode === 'w' ? 'write' : 'read',
+        fence: Number(fence),
+        ttl: Math.max(0, Number(expiry) - nowMs),
+      });
+    }
+    const waiting = asArray(intents).map(asString);
+    for (let i = 0; i < waiting.length; i += 2) {
+      const member = waiting[i] as string;
+      result.waitingWriters.push({ path: member.slice(member.indexOf('|') + 1), ttl: Math.max(0, Number(waiting[i + 1]) - nowMs) });
+    }
+    return result;
+  }
+
+  private async scoped<T>(mode: HoldMode, path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
+    return runScoped(await this.take(mode, path, options, this.refreshInterval ?? true), fn);
+  }
+
+  private async detached(mode: HoldMode, path: string, options?: HoldOptions): Promise<string> {
+    const hold = await this.take(mode, path, { ...checkOptions<HoldOptions>(options), autoRenew: false }, undefined);
+    // The hold lives on in Redis until its ttl or an explicit release; stop tracking it locally.
+    hold.detach();
+    return hold.id;
+  }
+
+  private async take(mode: HoldMode, path: string, options: HoldOptions | undefined, refresh: number | boolean | undefined): Promise<Hold> {
+    const keys = this.keys(path);
+    const o = checkOptions<HoldOptions>(options);
+    const call: ResolvedAcquire = this.resolveAcquire(o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o);
+    const id = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
+    const writer = mode === 'write';
+    // Only a writer that will wait leaves an intent (so readers queue behind it).
+    const intent = writer && call.block && call.timeout > 0 ? `${randomUUID()}|${path}` : '';
+    let intentLeft = false;
+    const backend: LeaseBackend = {
+      extend: async (ttl) => asNumber(await this.call(hilokExtend, keys.all, [id, path, ttl])) === 1,
+      release: async () => asNumber(await this.call(hilokRelease, keys.all, [id, path])) === 1,
+    };
+    let sentAt = 0;
+    const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
+      sentAt = monotonicNow();
+      const reply = asArray(
+        await this.runner.run(hilokAcquire, keys.all, [writer ? 'w' : 'r', id, call.ttl, path, intent, this.intentTtl, intentLeft ? '1' : '0'], {
+          ...limits,
+          onLateReply: (late) => {
+            if (asNumber(asArray(late)[0]) === 1) backend.release().catch(() => undefined);
+          },
+        }),
+      );
+      const status = asNumber(reply[0]);
+      if (status === 1) return { ok: true, acquired: asNumber(reply[1]) };
+      if (status === -1) throw new InvalidArgumentError('id', `"${id}" already identifies a live hold with another path or mode (${asString(reply[1])})`);
+      intentLeft ||= intent !== '';
+      return { ok: false, retryAfter: asNumber(reply[1]), channel: keys.channels[asNumber(reply[2]) - 1] };
+    };
+    const fence = await acquireWithWait(
+      {
+        resource: path,
+        block: call.block,
+        timeout: call.timeout,
+        signal: this.waitSignal(call.signal),
+        strategy: 'pubsub',
+        spin: DEFAULT_SPIN,
+        commandTimeout: this.commandTimeout,
+        hub: this.hub,
+        channel: keys.channels[keys.channels.length - 1] as string,
+        // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
+        maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
+        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.all, [intent]) : undefined,
+      },
+      attempt,
+    );
+    const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost };
+    return this.track(init, (full) => new Hold(full, path, mode)) as Hold;
+  }
+
+  private keys(path: string): PathKeys {
+    return pathKeys(this.prefix, this.separator, splitPath(path, this.separator));
+  }
+
+  private call(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.runner.run(script, keys, args, { timeoutMs: this.commandTimeout });
+  }
+}

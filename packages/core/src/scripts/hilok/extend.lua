@@ -1,0 +1,38 @@
+-- Reset the ttl of a live hold of a hierarchical lock tree.
+-- KEYS     the same layout as hilok/acquire.lua (meta, meta expiry, then E, EW, S, SW per level)
+-- ARGV[1]  hold id
+-- ARGV[2]  path
+-- ARGV[3]  ttl in ms
+-- Returns  1 when extended; 0 when the hold is not ours any more (expired, released, other path).
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local meta, id = KEYS[1], ARGV[1]
+local d = (#KEYS - 2) / 4
+local function key(i, j) return KEYS[2 + (i - 1) * 4 + j] end
+
+local info = redis.call('HGET', meta, id)
+if not info then return 0 end
+local mode, fence, exp, p = string.match(info, '^(%a)|(%d+)|(%d+)|(.*)$')
+if p ~= ARGV[2] or tonumber(exp) <= now then return 0 end
+
+local function cover(k, at)
+  if redis.call('PEXPIREAT', k, at, 'GT') == 0 and redis.call('PTTL', k) == -1 then
+    redis.call('PEXPIREAT', k, at)
+  end
+end
+local function set(k, at)
+  redis.call('ZADD', k, 'XX', at, id)
+  cover(k, at)
+end
+
+local at = now + tonumber(ARGV[3])
+set(key(d, 1), at)
+if mode == 'w' then set(key(d, 2), at) end
+for i = 1, d - 1 do
+  set(key(i, 3), at)
+  if mode == 'w' then set(key(i, 4), at) end
+end
+redis.call('HSET', meta, id, mode .. '|' .. fence .. '|' .. at .. '|' .. p)
+cover(meta, at)
+set(KEYS[2], at)
+return 1
