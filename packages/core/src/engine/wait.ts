@@ -72,21 +72,17 @@ export async function acquireWithWait<T>(plan: WaitPlan, attempt: (limits: Attem
   const blocking = plan.block && plan.timeout > 0;
   const deadline = blocking ? monotonicNow() + plan.timeout : -Infinity;
   let answered = false;
-  // Until Redis has answered once we cannot tell "busy" from "broken", so the first attempt gets
-  // the full commandTimeout; later ones are cut at the deadline (the outcome is then "busy").
-  const limits = (): AttemptLimits => ({
-    timeoutMs: blocking && answered ? Math.min(plan.commandTimeout, Math.max(1, deadline - monotonicNow())) : plan.commandTimeout,
-    signal: plan.signal,
-  });
   const tryOnce = async (): Promise<Attempt<T>> => {
+    // Until Redis has answered once we cannot tell "busy" from "broken", so the first attempt gets
+    // the full commandTimeout; later ones are cut at the deadline, and running into it means "busy".
+    const untilDeadline = Math.max(1, deadline - monotonicNow());
+    const cutAtDeadline = blocking && answered && untilDeadline < plan.commandTimeout;
     try {
-      const result = await attempt(limits());
+      const result = await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: plan.signal });
       answered = true;
       return result;
     } catch (err) {
-      if (answered && err instanceof ReplyTimeoutError && monotonicNow() >= deadline) {
-        throw new LockBusyError(plan.resource, 'timeout');
-      }
+      if (cutAtDeadline && err instanceof ReplyTimeoutError) throw new LockBusyError(plan.resource, 'timeout');
       throw err;
     }
   };
