@@ -91,3 +91,21 @@ export async function keyCall(adapter: RedisAdapter, command: string, key: strin
 
 /** Sleep for `ms`. */
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Let a waiter queue up, release the holder, and return how many ms passed until the waiter
+ * held the lock (then release it too). Tests compare this with the holder's long ttl: a
+ * hand-off far below it can only have come from the pub/sub wake-up, not the fallback timer.
+ */
+export async function handOffMs(
+  holder: { release(): Promise<unknown> },
+  waiting: Promise<{ release(): Promise<unknown> }>,
+): Promise<number> {
+  await delay(100);
+  const released = performance.now();
+  await holder.release();
+  const next = await waiting;
+  const elapsed = performance.now() - released;
+  await next.release();
+  return elapsed;
+}

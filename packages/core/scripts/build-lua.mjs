@@ -1,6 +1,7 @@
-// Compiles src/scripts/*.lua into src/generated/scripts.ts at build time, so the published
+// Compiles src/scripts/**/*.lua into src/generated/scripts.ts at build time, so the published
 // package never reads files at run time (works under bundlers) and ships each script's SHA1
-// precomputed for EVALSHA.
+// precomputed for EVALSHA. A line `-- @include NAME` inlines src/scripts/includes/NAME.lua, so
+// scripts share a prelude without repeating it (Lua in Redis has no `require`).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,8 +13,11 @@ const outDir = join(root, 'src', 'generated');
 
 const camel = (file) => file.replace(/\.lua$/, '').replace(/[-_](\w)/g, (_, c) => c.toUpperCase());
 
+const inline = (text) =>
+  text.replace(/^--\s*@include\s+([\w-]+)\s*$/gm, (_, name) => readFileSync(join(sourceDir, 'includes', `${name}.lua`), 'utf8'));
+
 const entries = readdirSync(sourceDir, { recursive: true })
-  .filter((f) => String(f).endsWith('.lua'))
+  .filter((f) => String(f).endsWith('.lua') && !String(f).startsWith('includes'))
   .map(String)
   .sort()
   .map((file) => {
@@ -22,7 +26,7 @@ const entries = readdirSync(sourceDir, { recursive: true })
       throw new Error(`${file}: every script needs a header documenting KEYS and ARGV`);
     }
     // Comments stay in the header for readers of the .lua file; the shipped body is the code only.
-    const body = text
+    const body = inline(text)
       .split('\n')
       .filter((line) => !/^\s*--/.test(line))
       .join('\n')

@@ -20,19 +20,10 @@
 --          {-1, meta of the live hold} when the id holds another path or mode.
 -- Conflict rule: holds on P and Q conflict iff P = Q or one is an ancestor of the other, and at
 -- least one is a write. Readers also wait behind waiting writers (intents): no writer starvation.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include tree-prelude
 local mode, id, ttl, path = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local meta = KEYS[1]
-local d = (#KEYS - 2) / 4
-local function key(i, j) return KEYS[2 + (i - 1) * 4 + j] end
 
--- Keep a key alive at least until `at`; never shortens it (another member may live longer).
-local function cover(k, at)
-  if redis.call('PEXPIREAT', k, at, 'GT') == 0 and redis.call('PTTL', k) == -1 then
-    redis.call('PEXPIREAT', k, at)
-  end
-end
 
 local function add(k, at, member)
   redis.call('ZADD', k, at, member)

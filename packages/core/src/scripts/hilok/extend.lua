@@ -4,22 +4,14 @@
 -- ARGV[2]  path
 -- ARGV[3]  ttl in ms
 -- Returns  1 when extended; 0 when the hold is not ours any more (expired, released, other path).
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include tree-prelude
 local meta, id = KEYS[1], ARGV[1]
-local d = (#KEYS - 2) / 4
-local function key(i, j) return KEYS[2 + (i - 1) * 4 + j] end
 
 local info = redis.call('HGET', meta, id)
 if not info then return 0 end
 local mode, fence, exp, p = string.match(info, '^(%a)|(%d+)|(%d+)|(.*)$')
 if p ~= ARGV[2] or tonumber(exp) <= now then return 0 end
 
-local function cover(k, at)
-  if redis.call('PEXPIREAT', k, at, 'GT') == 0 and redis.call('PTTL', k) == -1 then
-    redis.call('PEXPIREAT', k, at)
-  end
-end
 local function set(k, at)
   redis.call('ZADD', k, 'XX', at, id)
   cover(k, at)

@@ -4,11 +4,8 @@
 -- ARGV[2]  path the caller believes the hold is on
 -- Returns  1 when a live hold was released; 0 when it was not ours (expired, unknown, other path).
 -- Expired members met on the way are purged so long-lived keys do not collect dead holds.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include tree-prelude
 local meta, id = KEYS[1], ARGV[1]
-local d = (#KEYS - 2) / 4
-local function key(i, j) return KEYS[2 + (i - 1) * 4 + j] end
 
 local info = redis.call('HGET', meta, id)
 if not info then return 0 end

@@ -2,8 +2,7 @@
 -- KEYS     the same layout as hilok/acquire.lua (meta, meta expiry, then E, EW, S, SW per level)
 -- ARGV[1]  intent member
 -- Returns  1 when an intent was removed, else 0.
-local d = (#KEYS - 2) / 4
-local function key(i, j) return KEYS[2 + (i - 1) * 4 + j] end
+-- @include tree-prelude
 local removed = redis.call('ZREM', key(d, 2), ARGV[1])
 for i = 1, d - 1 do redis.call('ZREM', key(i, 4), ARGV[1]) end
 if removed == 0 then return 0 end
