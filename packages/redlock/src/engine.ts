@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { LockBusyError, LockLostError } from '@hilok/core';
+import { QuorumError } from './errors.js';
+import type { LockKind } from './kinds.js';
+import { drift } from './options.js';
+import type { Instances } from './quorum.js';
+
+/** Monotonic milliseconds: validity must never jump with the wall clock. */
+export const monotonicNow = (): number => performance.now();
+
+/** A hold that reached the quorum. */
+export interface Acquired {
+  kind: LockKind;
+  token: string;
+  /** Largest per-instance fence among the granting instances (see README, "Fencing"). */
+  fence: number;
+  /** Monotonic time at which validity runs out: request start + ttl − drift. */
+  validUntil: number;
+}
+
+/** Retry settings of one acquire. */
+export interface RetryPolicy {
+  retryCount: number;
+  retryDelayMin: number;
+  retryDelayMax: number;
+}
+
+/**
+ * The Redlock protocol (redis.io/docs/manual/patterns/distributed-locks) over any lock kind:
+ * parallel attempts, majority + validity check, release everywhere on failure, random pauses
+ * between attempts, extension only within the remaining validity.
+ */
+export class QuorumEngine {
+  /** @param instances - the instances; @param driftFactor - drift allowance per ttl */
+  constructor(
+    readonly instances: Instances,
+    readonly driftFactor: number,
+  ) {}
+
+  /**
+   * Acquire on a majority, retrying per `retry`. Each attempt uses a fresh token, so a late
+   * "granted" from an earlier attempt can be undone without touching a later attempt's hold.
+   * @throws LockBusyError when the instances answered but someone else holds the lock
+   * @throws QuorumError when too few instances answered (or validity ran out)
+   */
+  async acquire(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, signal?: AbortSignal): Promise<Acquired> {
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      const result = await this.attempt(makeKind(randomUUID()), ttl);
+      if (!(result instanceof Error)) return result;
+      if (attempt >= retry.retryCount) throw result;
+      const pause = retry.retryDelayMin + Math.random() * (retry.retryDelayMax - retry.retryDelayMin);
+      await sleep(pause, signal);
+    }
+  }
+
+  /** One attempt: the acquired hold, or the error to report if no attempt succeeds. */
+  private async attempt(kind: LockKind, ttl: number): Promise<Acquired | Error> {
+    const { instances } = this;
+    const start = monotonicNow();
+    const answers = await instances.all(kind.acquire(ttl), kind.parseAcquire, (index, late) => {
+      // The instance granted after we stopped waiting: that grant belongs to no lease, undo it.
+      try {
+        if (kind.parseAcquire(late).ok) void instances.one(index, kind.release());
+      } catch {
+        // an unreadable late reply: the key expires at its ttl anyway
+      }
+    });
+    const elapsed = monotonicNow() - start;
+    const granted = answers.flatMap((a) => (a.ok && a.value.ok ? [a.value.fence] : []));
+    const validity = ttl - elapsed - drift(ttl, this.driftFactor);
+    if (granted.length >= instances.quorum && validity > 0) {
+      return { kind, token: kind.token, fence: Math.max(...granted), validUntil: start + ttl - drift(ttl, this.driftFactor) };
+    }
+    // Not held: undo the partial grants on ALL instances — also on those that did not answer,
+    // since their grant may have executed after our deadline. Only then retry or fail.
+    await instances.all(kind.release(), () => undefined);
+    const failures = instances.failures(answers);
+    const busy = answers.flatMap((a) => (a.ok && !a.value.ok ? [a.value.retryAfter] : []));
+    if (instances.size - failures.length < instances.quorum) {
+      return new QuorumError(kind.resource, 'acquire', granted.length, instances.quorum, failures, 'too many instances are unreachable');
+    }
+    // Enough instances answered, and some of them said "held": that is contention, not an outage.
+    if (busy.length > 0) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)));
+    return new QuorumError(
+      kind.resource,
+      'acquire',
+      granted.length,
+      instances.quorum,
+      failures,
+      `no validity left (the attempt took ${Math.round(elapsed)} ms of a ${ttl} ms ttl)`,
+    );
+  }
+
+  /**
+   * Reset the ttl on a majority before `validUntil`. Resolves the new validity end.
+   * @throws LockLostError when validity ran out, or too many instances no longer have the hold
+   * @throws QuorumError when too few answered; the hold stays valid until the old `validUntil`
+   */
+  async extend(kind: LockKind, ttl: number, validUntil: number): Promise<number> {
+    const { instances } = this;
+    const start = monotonicNow();
+    const answers = await instances.all(kind.extend(ttl), kind.parseExtend);
+    const end = monotonicNow();
+    const extended = answers.filter((a) => a.ok && a.value).length;
+    const notOurs = answers.filter((a) => a.ok && !a.value).length;
+    const newEnd = start + ttl - drift(ttl, this.driftFactor);
+    // An extension that completes after the old validity counts for nothing: in between, the
+    // hold may have expired on enough instances for someone else to take a majority.
+    if (end >= validUntil) throw new LockLostError(kind.resource, 'its validity ran out before the extension completed');
+    if (extended >= instances.quorum && newEnd > end) return newEnd;
+    if (instances.size - notOurs < instances.quorum) {
+      throw new LockLostError(kind.resource, `only ${extended} instances still had it; ${instances.quorum} are needed`);
+    }
+    throw new QuorumError(
+      kind.resource,
+      'extend',
+      extended,
+      instances.quorum,
+      instances.failures(answers),
+      'the hold stays valid only until its previous validity runs out',
+    );
+  }
+
+  /**
+   * Release on every instance. Resolves how many instances removed a live hold of ours.
+   * @throws QuorumError when fewer than a majority answered (the rest expires at its ttl)
+   */
+  async release(kind: LockKind): Promise<number> {
+    const { instances } = this;
+    const answers = await instances.all(kind.release(), kind.parseRelease);
+    const answered = answers.filter((a) => a.ok).length;
+    if (answered < instances.quorum) {
+      throw new QuorumError(kind.resource, 'release', answered, instances.quorum, instances.failures(answers), 'the rest expires at its ttl');
+    }
+    return answers.filter((a) => a.ok && a.value).length;
+  }
+}
+
+/** Sleep `ms`, or reject with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

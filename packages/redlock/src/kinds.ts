@@ -1,0 +1,94 @@
+import { lockKey, pathKeys, scripts, splitPath, type Script, type ScriptArg } from '@hilok/core';
+
+/** One script call: the same on every instance (the instances are independent copies). */
+export interface Call {
+  script: Script;
+  keys: string[];
+  args: ScriptArg[];
+}
+
+/** What one instance answered to an acquire. */
+export type Grant = { ok: true; fence: number } | { ok: false; retryAfter: number };
+
+/**
+ * A lock kind on the quorum: which of core's scripts to run and how to read their replies.
+ * Core's scripts already make each instance's state change atomic and owner-checked; the quorum
+ * only counts the per-instance answers, so no Lua is duplicated here.
+ */
+export interface LockKind {
+  /** The name or path, for errors and the lease. */
+  readonly resource: string;
+  /** The owner token (hold id) stored on every instance. */
+  readonly token: string;
+  acquire(ttl: number): Call;
+  parseAcquire(reply: unknown): Grant;
+  extend(ttl: number): Call;
+  /** True when the instance extended our hold. */
+  parseExtend(reply: unknown): boolean;
+  release(): Call;
+  /** True when the instance removed a live hold of ours. */
+  parseRelease(reply: unknown): boolean;
+}
+
+/** An exclusive lock per name, on core's mutex scripts. */
+export function mutexKind(prefix: string, resource: string, token: string): LockKind {
+  const key = lockKey(prefix, 'mutex', resource);
+  return {
+    resource,
+    token,
+    // "0": not reentrant — a second acquire with the same token only refreshes.
+    acquire: (ttl) => ({ script: scripts.mutexAcquire, keys: [key], args: [token, ttl, '0'] }),
+    parseAcquire: (reply) => {
+      const r = array(reply);
+      return num(r[0]) === 1 ? { ok: true, fence: num(r[1]) } : { ok: false, retryAfter: num(r[1]) };
+    },
+    extend: (ttl) => ({ script: scripts.mutexExtend, keys: [key], args: [token, ttl] }),
+    parseExtend: (reply) => num(reply) === 1,
+    // The release script publishes a wake-up on this channel; nobody waits on it here (the
+    // quorum retries instead), but the script's contract needs one.
+    release: () => ({ script: scripts.mutexRelease, keys: [key], args: [token, `${key}:wake`] }),
+    parseRelease: (reply) => num(reply) >= 0,
+  };
+}
+
+/** The mutex inspect call for `isLocked`. */
+export function mutexInspect(prefix: string, resource: string): Call {
+  return { script: scripts.mutexInspect, keys: [lockKey(prefix, 'mutex', resource)], args: [] };
+}
+
+/**
+ * A read or write hold on a path of core's hierarchical lock tree, with core's key layout
+ * (`pathKeys`). Waiting-writer intents are not used: on a quorum a writer retries instead of
+ * queueing, so writer preference does not apply (see README).
+ */
+export function hilokKind(prefix: string, separator: string, path: string, mode: 'read' | 'write', id: string): LockKind {
+  const keys = pathKeys(prefix, separator, splitPath(path, separator)).all;
+  return {
+    resource: path,
+    token: id,
+    // ARGV: mode, id, ttl, path, no intent, intent ttl (unused), no intent to clear.
+    acquire: (ttl) => ({ script: scripts.hilokAcquire, keys, args: [mode === 'write' ? 'w' : 'r', id, ttl, path, '', 3_000, '0'] }),
+    parseAcquire: (reply) => {
+      const r = array(reply);
+      const status = num(r[0]);
+      if (status === 1) return { ok: true, fence: num(r[1]) };
+      // -1 (the id holds another path) cannot happen with our fresh random ids; count it as busy.
+      return { ok: false, retryAfter: status === 0 ? num(r[1]) : 0 };
+    },
+    extend: (ttl) => ({ script: scripts.hilokExtend, keys, args: [id, path, ttl] }),
+    parseExtend: (reply) => num(reply) === 1,
+    release: () => ({ script: scripts.hilokRelease, keys, args: [id, path] }),
+    parseRelease: (reply) => num(reply) === 1,
+  };
+}
+
+function array(reply: unknown): unknown[] {
+  if (Array.isArray(reply)) return reply;
+  throw new TypeError(`expected an array reply from Redis, got ${typeof reply}`);
+}
+
+function num(reply: unknown): number {
+  const n = typeof reply === 'number' ? reply : Number(reply instanceof Uint8Array ? Buffer.from(reply).toString() : reply);
+  if (!Number.isFinite(n)) throw new TypeError(`expected a numeric reply from Redis, got ${String(reply)}`);
+  return n;
+}

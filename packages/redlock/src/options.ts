@@ -1,0 +1,143 @@
+import { InvalidArgumentError, MAX_DURATION_MS, MAX_NAME_LENGTH, isRedisAdapter, type RedisAdapter } from '@hilok/core';
+
+/** Options of a `Redlock`. Every duration is in milliseconds. */
+export interface RedlockOptions {
+  /** Default lease ttl (default 10 000, aioredlock's `lock_timeout`). */
+  ttl?: number;
+  /**
+   * Retries after a failed attempt (default 3), so at most `retryCount + 1` attempts. Every
+   * failed attempt is released on all instances before the next one starts.
+   */
+  retryCount?: number;
+  /** Lower bound of the random pause between attempts (default 100). */
+  retryDelayMin?: number;
+  /** Upper bound of the random pause between attempts (default 300). */
+  retryDelayMax?: number;
+  /**
+   * Clock drift allowance as a fraction of the ttl (default 0.01): validity is
+   * `ttl − elapsed − (ttl · driftFactor + 2 ms)`. Must be in [0, 0.5).
+   */
+  driftFactor?: number;
+  /**
+   * Longest wait for one instance's reply (default 500). A frozen or unreachable instance costs
+   * an attempt at most this long; keep it well below the ttl. Must be smaller than every ttl.
+   */
+  instanceTimeout?: number;
+  /** Key namespace (default `"hilok:redlock:"`), kept apart from single-instance locks on purpose. No `{` or `}`. */
+  prefix?: string;
+  /** Path separator of the read/write locks on paths (default `"/"`). */
+  separator?: string;
+  /**
+   * Close the adapters in `close()` (default `false` for adapters you pass, `true` for
+   * {@link Redlock.fromUrls}, which created them).
+   */
+  closeAdapters?: boolean;
+}
+
+/** Options after validation, with defaults applied. */
+export interface ResolvedOptions {
+  ttl: number;
+  retryCount: number;
+  retryDelayMin: number;
+  retryDelayMax: number;
+  driftFactor: number;
+  instanceTimeout: number;
+  prefix: string;
+  separator: string;
+  closeAdapters: boolean;
+}
+
+/** Largest accepted `retryCount`; more is a configuration mistake, not a strategy. */
+export const MAX_RETRY_COUNT = 10_000;
+
+/** Validate the adapter list: non-empty, adapters only, no adapter twice (it would vote twice). */
+export function checkAdapters(adapters: unknown): RedisAdapter[] {
+  if (!Array.isArray(adapters)) throw new InvalidArgumentError('adapters', 'expected an array of RedisAdapter (one per independent Redis instance)');
+  if (adapters.length === 0) throw new InvalidArgumentError('adapters', 'must contain at least one adapter');
+  adapters.forEach((a, i) => {
+    if (!isRedisAdapter(a)) throw new InvalidArgumentError(`adapters[${i}]`, 'expected a RedisAdapter (use createIoredisAdapter or createNodeRedisAdapter)');
+  });
+  if (new Set(adapters).size !== adapters.length) {
+    throw new InvalidArgumentError('adapters', 'the same adapter appears twice; each entry must be a different, independent instance');
+  }
+  return [...(adapters as RedisAdapter[])];
+}
+
+/** Validate constructor options and apply defaults. Throws `InvalidArgumentError`, never touches Redis. */
+export function resolveOptions(options: unknown, closeAdaptersDefault: boolean): ResolvedOptions {
+  const o = checkObject<RedlockOptions>(options, 'options');
+  const ttl = o.ttl === undefined ? 10_000 : checkDuration(o.ttl, 'ttl');
+  const retryCount = o.retryCount === undefined ? 3 : checkInteger(o.retryCount, 'retryCount', 0, MAX_RETRY_COUNT);
+  const retryDelayMin = o.retryDelayMin === undefined ? 100 : checkInteger(o.retryDelayMin, 'retryDelayMin', 0, MAX_DURATION_MS);
+  const retryDelayMax = o.retryDelayMax === undefined ? Math.max(300, retryDelayMin) : checkInteger(o.retryDelayMax, 'retryDelayMax', 0, MAX_DURATION_MS);
+  if (retryDelayMax < retryDelayMin) {
+    throw new InvalidArgumentError('retryDelayMax', `must be >= retryDelayMin (${retryDelayMin}), got ${retryDelayMax}`);
+  }
+  const driftFactor = o.driftFactor === undefined ? 0.01 : o.driftFactor;
+  if (typeof driftFactor !== 'number' || !Number.isFinite(driftFactor) || driftFactor < 0 || driftFactor >= 0.5) {
+    throw new InvalidArgumentError('driftFactor', `expected a number in [0, 0.5), got ${String(driftFactor)}`);
+  }
+  const instanceTimeout = o.instanceTimeout === undefined ? 500 : checkDuration(o.instanceTimeout, 'instanceTimeout');
+  checkTtlAgainst(ttl, instanceTimeout, driftFactor);
+  const prefix = o.prefix === undefined ? 'hilok:redlock:' : o.prefix;
+  if (typeof prefix !== 'string' || /[{}]/.test(prefix) || prefix.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError('prefix', 'expected a string without "{" or "}"');
+  }
+  const separator = o.separator === undefined ? '/' : o.separator;
+  if (typeof separator !== 'string' || separator.length === 0 || /[{}]/.test(separator)) {
+    throw new InvalidArgumentError('separator', 'expected a non-empty string without "{" or "}"');
+  }
+  const closeAdapters = o.closeAdapters === undefined ? closeAdaptersDefault : o.closeAdapters;
+  if (typeof closeAdapters !== 'boolean') throw new InvalidArgumentError('closeAdapters', 'expected a boolean');
+  return { ttl, retryCount, retryDelayMin, retryDelayMax, driftFactor, instanceTimeout, prefix, separator, closeAdapters };
+}
+
+/**
+ * A ttl must leave room for one attempt and the drift: with `ttl <= instanceTimeout + drift` a
+ * slow-but-answering instance would make every grant arrive with no validity left.
+ */
+export function checkTtlAgainst(ttl: number, instanceTimeout: number, driftFactor: number): void {
+  if (ttl <= instanceTimeout + drift(ttl, driftFactor)) {
+    throw new InvalidArgumentError('ttl', `${ttl} ms leaves no validity after instanceTimeout (${instanceTimeout} ms) and clock drift; use a longer ttl or a shorter instanceTimeout`);
+  }
+}
+
+/** The drift allowance of the Redlock spec: `ttl · factor + 2 ms` (2 ms for timer granularity). */
+export function drift(ttl: number, driftFactor: number): number {
+  return Math.floor(ttl * driftFactor) + 2;
+}
+
+/** A lock name: a non-empty string of at most `MAX_NAME_LENGTH` characters. */
+export function checkResource(value: unknown, argument = 'resource'): string {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(argument, 'expected a non-empty string');
+  if (value.length > MAX_NAME_LENGTH) throw new InvalidArgumentError(argument, `longer than ${MAX_NAME_LENGTH} characters`);
+  if (!value.isWellFormed()) throw new InvalidArgumentError(argument, 'contains a lone surrogate (not valid Unicode)');
+  return value;
+}
+
+/** A positive whole number of ms, at most `MAX_DURATION_MS`. */
+export function checkDuration(value: unknown, argument: string): number {
+  return checkInteger(value, argument, 1, MAX_DURATION_MS);
+}
+
+/** A whole number within [min, max]. */
+export function checkInteger(value: unknown, argument: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(argument, `expected a whole number in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+/** An options object, or `{}` for undefined. */
+export function checkObject<T extends object>(value: unknown, argument: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError(argument, 'expected an options object');
+  return value as Partial<T>;
+}
+
+/** An AbortSignal or undefined. */
+export function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'expected an AbortSignal');
+  return value;
+}

@@ -1,0 +1,68 @@
+import { ScriptRunner, type RedisAdapter } from '@hilok/core';
+import type { InstanceFailure } from './errors.js';
+import type { Call } from './kinds.js';
+
+/** One instance's answer: its reply, or the error (driver failure or reply timeout). */
+export type Answer<T> = { index: number; ok: true; value: T } | { index: number; ok: false; error: unknown };
+
+/** The majority of `n` instances: ⌊n/2⌋ + 1 (3 of 5, 3 of 4, 1 of 1). */
+export function quorumOf(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+/**
+ * The instances of one Redlock, each behind core's `ScriptRunner` (EVALSHA → EVAL fallback and
+ * the reply deadline that keeps a frozen instance from stalling a call).
+ */
+export class Instances {
+  private readonly runners: ScriptRunner[];
+  /** Majority size. */
+  readonly quorum: number;
+
+  /** @param adapters - one adapter per independent instance; @param timeoutMs - per-instance reply deadline */
+  constructor(
+    readonly adapters: readonly RedisAdapter[],
+    readonly timeoutMs: number,
+  ) {
+    this.runners = adapters.map((a) => new ScriptRunner(a));
+    this.quorum = quorumOf(adapters.length);
+  }
+
+  /** Number of instances. */
+  get size(): number {
+    return this.adapters.length;
+  }
+
+  /**
+   * Run `call` on every instance in parallel and collect every answer. Never rejects: each
+   * instance either answers within the per-instance timeout or contributes an error, so the
+   * whole call lasts at most about `timeoutMs`, however many instances are frozen.
+   * `parse` runs on each reply (a parse error counts as that instance's failure).
+   * `onLate` gets replies that arrive after the deadline (to undo a late grant).
+   */
+  all<T>(call: Call, parse: (reply: unknown) => T, onLate?: (index: number, reply: unknown) => void): Promise<Answer<T>[]> {
+    return Promise.all(
+      this.runners.map(async (runner, index): Promise<Answer<T>> => {
+        try {
+          const reply = await runner.run(call.script, call.keys, call.args, {
+            timeoutMs: this.timeoutMs,
+            onLateReply: onLate && ((late) => onLate(index, late)),
+          });
+          return { index, ok: true, value: parse(reply) };
+        } catch (error) {
+          return { index, ok: false, error };
+        }
+      }),
+    );
+  }
+
+  /** Run `call` on one instance (used to undo a late grant there); never rejects. */
+  async one(index: number, call: Call): Promise<void> {
+    await this.runners[index]?.run(call.script, call.keys, call.args, { timeoutMs: this.timeoutMs }).catch(() => undefined);
+  }
+
+  /** The failures among `answers`, with driver names, for a `QuorumError`. */
+  failures(answers: readonly Answer<unknown>[]): InstanceFailure[] {
+    return answers.flatMap((a) => (a.ok ? [] : [{ index: a.index, driver: this.adapters[a.index]?.driver ?? '?', error: a.error }]));
+  }
+}

@@ -1,0 +1,293 @@
+import { ClosedError, InvalidArgumentError, type RedisAdapter } from '@hilok/core';
+import { QuorumError } from './errors.js';
+import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
+import { hilokKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
+import { RedlockHold, RedlockLease } from './lease.js';
+import {
+  checkAdapters,
+  checkDuration,
+  checkInteger,
+  checkObject,
+  checkResource,
+  checkSignal,
+  checkTtlAgainst,
+  MAX_RETRY_COUNT,
+  resolveOptions,
+  type RedlockOptions,
+  type ResolvedOptions,
+} from './options.js';
+import { Instances } from './quorum.js';
+import { runScoped } from './scoped.js';
+
+/** Per-call options of {@link Redlock.lock}, {@link Redlock.read} and {@link Redlock.write}. */
+export interface LockOptions {
+  /** Lease ttl in ms (default: the Redlock's `ttl`). */
+  ttl?: number;
+  /** Override the Redlock's `retryCount` for this call (0 = one attempt only). */
+  retryCount?: number;
+  /** Override the Redlock's `retryDelayMin`. */
+  retryDelayMin?: number;
+  /** Override the Redlock's `retryDelayMax`. */
+  retryDelayMax?: number;
+  /** Cancels the acquire between attempts; it rejects with the signal's reason (holds are released first). */
+  signal?: AbortSignal;
+}
+
+/** Options of the scoped helpers {@link Redlock.using}, {@link Redlock.withRead}, {@link Redlock.withWrite}. */
+export interface UsingOptions extends LockOptions {
+  /** Extend the lease every this many ms while the body runs (default ttl/3; must be < ttl). */
+  extendInterval?: number;
+}
+
+/** Options of {@link Redlock.fromUrls}. */
+export interface FromUrlsOptions extends RedlockOptions {
+  /**
+   * Makes an adapter for one URL, e.g. `(url) => createIoredisAdapter(url)` from
+   * `@hilok/ioredis` — which is why `@hilok/redlock` depends on no driver.
+   */
+  connect: (url: string) => RedisAdapter;
+}
+
+/**
+ * Redlock: locks held on a majority of N independent Redis instances, so the lock survives
+ * the loss of a minority. Besides the exclusive lock of the Redlock spec (`lock`), the
+ * read/write locks on paths of core's `HiLok` run on the quorum too (`read`, `write`): two
+ * conflicting holds would each need a majority, and two majorities always share an instance,
+ * whose own script refuses the second.
+ *
+ * ```ts
+ * const redlock = new Redlock([createIoredisAdapter(a), createNodeRedisAdapter(b), createIoredisAdapter(c)]);
+ * await using lease = await redlock.lock('invoice:42', { ttl: 10_000 });
+ * ```
+ *
+ * Errors: `LockBusyError` when the instances answered and someone else holds it,
+ * {@link QuorumError} (a `RedisUnavailableError`) when too few instances answered,
+ * `LockLostError` when validity ran out, `InvalidArgumentError` before any Redis call.
+ */
+export class Redlock implements AsyncDisposable {
+  /** The validated options in force. */
+  readonly options: Readonly<ResolvedOptions>;
+  private readonly engine: QuorumEngine;
+  private readonly instances: Instances;
+  private readonly leases = new Set<RedlockLease>();
+  private readonly closing = new AbortController();
+  private closed?: Promise<void>;
+
+  /**
+   * @param adapters - one `RedisAdapter` per independent Redis instance (drivers may be mixed);
+   *   an odd number (3, 5) is best: 4 tolerates no more failures than 3
+   * @param options - see {@link RedlockOptions}
+   * @throws InvalidArgumentError for an empty list, a non-adapter, a duplicate, or bad options
+   */
+  constructor(adapters: readonly RedisAdapter[], options?: RedlockOptions) {
+    const list = checkAdapters(adapters);
+    this.options = Object.freeze(resolveOptions(options, false));
+    this.instances = new Instances(list, this.options.instanceTimeout);
+    this.engine = new QuorumEngine(this.instances, this.options.driftFactor);
+  }
+
+  /**
+   * A Redlock over the instances at `urls`, each connected with `connect`. The adapters belong
+   * to this Redlock: `close()` closes them (unless `closeAdapters: false`).
+   *
+   * ```ts
+   * import { createIoredisAdapter } from '@hilok/ioredis';
+   * const redlock = Redlock.fromUrls(urls, { connect: createIoredisAdapter });
+   * ```
+   */
+  static fromUrls(urls: readonly string[], options: FromUrlsOptions): Redlock {
+    const o = checkObject<FromUrlsOptions>(options, 'options');
+    if (typeof o.connect !== 'function') throw new InvalidArgumentError('connect', 'expected a function (url) => RedisAdapter');
+    if (!Array.isArray(urls) || urls.length === 0 || urls.some((u) => typeof u !== 'string' || u.length === 0)) {
+      throw new InvalidArgumentError('urls', 'expected a non-empty array of Redis URLs');
+    }
+    if (new Set(urls).size !== urls.length) throw new InvalidArgumentError('urls', 'the same URL appears twice; each must be a different instance');
+    const { connect, ...rest } = o;
+    // Validate the options before connecting anything, so bad input opens no connection.
+    resolveOptions(rest, true);
+    const adapters: RedisAdapter[] = [];
+    try {
+      for (const url of urls) adapters.push(connect(url));
+      return new Redlock(adapters, { closeAdapters: true, ...rest });
+    } catch (err) {
+      for (const a of adapters) a.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Number of instances. */
+  get size(): number {
+    return this.instances.size;
+  }
+
+  /** Instances that must agree: ⌊N/2⌋ + 1. */
+  get quorum(): number {
+    return this.instances.quorum;
+  }
+
+  /**
+   * Upper bound in ms of a failing `lock()` with these settings: every attempt waits at most
+   * one instance timeout for the grants and one for the clean-up release, plus the longest
+   * pause between attempts.
+   */
+  maxAcquireTime(options?: Pick<LockOptions, 'retryCount' | 'retryDelayMax'>): number {
+    const retryCount = options?.retryCount ?? this.options.retryCount;
+    const delayMax = options?.retryDelayMax ?? this.options.retryDelayMax;
+    return (retryCount + 1) * 2 * this.options.instanceTimeout + retryCount * delayMax;
+  }
+
+  /**
+   * Take the exclusive lock `resource` on a majority (aioredlock's `lock`).
+   * @throws LockBusyError when it is held by someone else after all retries
+   * @throws QuorumError when too few instances answered (or validity ran out)
+   * @throws InvalidArgumentError before any Redis call
+   */
+  async lock(resource: string, options?: LockOptions): Promise<RedlockLease> {
+    const name = checkResource(resource);
+    const call = this.resolveCall(options);
+    const acquired = await this.acquire((token) => mutexKind(this.options.prefix, name, token), call);
+    return this.track(new RedlockLease(this.engine, acquired, call.ttl, this.options.instanceTimeout, (l) => this.leases.delete(l)));
+  }
+
+  /**
+   * Take a read hold on `path` (core's hierarchical lock: reads coexist; a write on the path,
+   * an ancestor or a descendant conflicts) on a majority.
+   */
+  async read(path: string, options?: LockOptions): Promise<RedlockHold> {
+    return this.hold('read', path, options);
+  }
+
+  /** Take a write hold on `path`: excludes every hold on the path, its ancestors and its subtree, on a majority. */
+  async write(path: string, options?: LockOptions): Promise<RedlockHold> {
+    return this.hold('write', path, options);
+  }
+
+  /**
+   * Whether a majority of instances report `resource` held (by anyone). A hold present on only
+   * a minority (a failing acquire, or leftovers of an expired hold) is not a lock.
+   * @throws QuorumError when fewer than a majority answered
+   */
+  async isLocked(resource: string): Promise<boolean> {
+    const name = checkResource(resource);
+    this.assertOpen();
+    const answers = await this.instances.all(mutexInspect(this.options.prefix, name), (reply) => Array.isArray(reply) && reply.length > 0);
+    const answered = answers.filter((a) => a.ok).length;
+    if (answered < this.quorum) {
+      throw new QuorumError(name, 'isLocked', answered, this.quorum, this.instances.failures(answers), 'cannot tell');
+    }
+    return answers.filter((a) => a.ok && a.value).length >= this.quorum;
+  }
+
+  /** Same as `lease.extend(ttl)` (aioredlock's `lock_manager.extend(lock)`). */
+  async extend(lease: RedlockLease, ttl?: number): Promise<void> {
+    if (!(lease instanceof RedlockLease)) throw new InvalidArgumentError('lease', 'expected a lease of a Redlock');
+    await lease.extend(ttl);
+  }
+
+  /** Same as `lease.release()` (aioredlock's `lock_manager.unlock(lock)`). */
+  async unlock(lease: RedlockLease): Promise<boolean> {
+    if (!(lease instanceof RedlockLease)) throw new InvalidArgumentError('lease', 'expected a lease of a Redlock');
+    return lease.release();
+  }
+
+  /**
+   * Run `fn(signal)` holding `resource`, extending the lease every `extendInterval` while it
+   * runs. `signal` aborts if the lease is lost. An exception from `fn` propagates unchanged —
+   * a release failure never masks it (it is kept in the lease's `releaseError`); after a clean
+   * exit, a failed release throws `LockReleaseError`, and a lease lost meanwhile throws its
+   * `LockLostError` (the body was not protected to the end).
+   */
+  async using<T>(resource: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+    const interval = this.checkScoped(fn, options);
+    return runScoped(await this.lock(resource, options), fn, interval);
+  }
+
+  /** {@link Redlock.using} with a read hold on `path`. */
+  async withRead<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+    const interval = this.checkScoped(fn, options);
+    return runScoped(await this.read(path, options), fn, interval);
+  }
+
+  /** {@link Redlock.using} with a write hold on `path`. */
+  async withWrite<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+    const interval = this.checkScoped(fn, options);
+    return runScoped(await this.write(path, options), fn, interval);
+  }
+
+  /**
+   * Release every lease still held (best effort, never throws), make pending acquires reject
+   * with `ClosedError`, and close the adapters if this Redlock owns them (aioredlock's
+   * `destroy`). Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing.abort(new ClosedError());
+      await Promise.all([...this.leases].map((l) => l.releaseQuietly()));
+      if (this.options.closeAdapters) await Promise.allSettled(this.instances.adapters.map((a) => a.close()));
+    })();
+    return this.closed;
+  }
+
+  /** Same as {@link Redlock.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async hold(mode: 'read' | 'write', path: string, options?: LockOptions): Promise<RedlockHold> {
+    checkResource(path, 'path');
+    const call = this.resolveCall(options);
+    const { prefix, separator, instanceTimeout } = this.options;
+    hilokKind(prefix, separator, path, mode, 'validate'); // path errors before any Redis call
+    const acquired = await this.acquire((token) => hilokKind(prefix, separator, path, mode, token), call);
+    return this.track(new RedlockHold(this.engine, acquired, call.ttl, instanceTimeout, (l) => this.leases.delete(l), mode)) as RedlockHold;
+  }
+
+  private async acquire(makeKind: (token: string) => LockKind, call: ResolvedCall): Promise<Acquired> {
+    const signal = call.signal ? AbortSignal.any([call.signal, this.closing.signal]) : this.closing.signal;
+    const acquired = await this.engine.acquire(makeKind, call.ttl, call, signal);
+    if (this.closing.signal.aborted) {
+      // Closed while the winning attempt was in flight: nobody will ever use this hold.
+      await this.engine.release(acquired.kind).catch(() => undefined);
+      throw new ClosedError();
+    }
+    return acquired;
+  }
+
+  private track<L extends RedlockLease>(lease: L): L {
+    if (lease.valid) this.leases.add(lease);
+    return lease;
+  }
+
+  private resolveCall(options: unknown): ResolvedCall {
+    this.assertOpen();
+    const o = checkObject<LockOptions>(options, 'options');
+    const ttl = o.ttl === undefined ? this.options.ttl : checkDuration(o.ttl, 'ttl');
+    checkTtlAgainst(ttl, this.options.instanceTimeout, this.options.driftFactor);
+    const retryCount = o.retryCount === undefined ? this.options.retryCount : checkInteger(o.retryCount, 'retryCount', 0, MAX_RETRY_COUNT);
+    const retryDelayMin = o.retryDelayMin === undefined ? this.options.retryDelayMin : checkInteger(o.retryDelayMin, 'retryDelayMin', 0, 2 ** 31 - 1);
+    const retryDelayMax =
+      o.retryDelayMax === undefined ? Math.max(this.options.retryDelayMax, retryDelayMin) : checkInteger(o.retryDelayMax, 'retryDelayMax', 0, 2 ** 31 - 1);
+    if (retryDelayMax < retryDelayMin) throw new InvalidArgumentError('retryDelayMax', `must be >= retryDelayMin (${retryDelayMin})`);
+    return { ttl, retryCount, retryDelayMin, retryDelayMax, signal: checkSignal(o.signal) };
+  }
+
+  private checkScoped(fn: unknown, options: UsingOptions | undefined): number {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
+    const o = checkObject<UsingOptions>(options, 'options');
+    const ttl = o.ttl === undefined ? this.options.ttl : checkDuration(o.ttl, 'ttl');
+    if (o.extendInterval === undefined) return Math.max(1, Math.floor(ttl / 3));
+    const interval = checkDuration(o.extendInterval, 'extendInterval');
+    if (interval >= ttl) throw new InvalidArgumentError('extendInterval', `must be shorter than the ttl (${ttl} ms)`);
+    return interval;
+  }
+
+  private assertOpen(): void {
+    if (this.closing.signal.aborted) throw new ClosedError();
+  }
+}
+
+interface ResolvedCall extends RetryPolicy {
+  ttl: number;
+  signal: AbortSignal | undefined;
+}
+
