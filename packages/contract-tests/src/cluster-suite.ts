@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HiLok, LockBusyError, Mutex, SpinLock } from '@hilok/core';
+import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, SpinLock } from '@hilok/core';
 import { startCluster, type Cluster } from '@hilok/testing';
-import { Connections, handOffMs, type DriverCase } from './driver.js';
+import { Connections, delay, handOffMs, type DriverCase } from './driver.js';
 import { checkMutualExclusion } from './exclusion.js';
 
 /** Every lock kind on a real 3-master Redis Cluster: keys share a hash tag, so no CROSSSLOT. */
@@ -70,6 +70,34 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       const holder = await a.write('wake/x', { ttl: 20_000 });
       expect(await handOffMs(holder, b.read('wake/x/y', { timeout: 15_000 }))).toBeLessThan(5_000);
       await Promise.all([a.close(), b.close()]);
+    });
+
+    it('family: reentrant, read-write and fair locks on names spread over every master', async () => {
+      const conn = await conns.openCluster(cluster.rootNodes);
+      const reentrant = new ReentrantMutex(conn);
+      const rw = new ReadWriteLock(conn);
+      const fair = new FairLock(conn);
+      for (let i = 0; i < 12; i++) {
+        const name = `family-${i}`;
+        await reentrant.runAs('owner', async () => {
+          const a = await reentrant.acquire(name, { block: false });
+          const b = await reentrant.acquire(name, { block: false });
+          expect((await reentrant.holdCount(name)).count).toBe(2);
+          await b.release();
+          await a.release();
+        });
+        const r = await rw.read(name, { block: false });
+        await expect(rw.write(name, { block: false })).rejects.toBeInstanceOf(LockBusyError);
+        await r.release();
+        await (await rw.write(name, { block: false })).release();
+        const held = await fair.acquire(name, { block: false });
+        const waiting = fair.acquire(name, { timeout: 15_000 }); // queue and heartbeat keys share the tag
+        await delay(50);
+        await held.release();
+        await (await waiting).release();
+        expect((await fair.inspect(name)).queue).toEqual([]);
+      }
+      await Promise.all([reentrant.close(), rw.close(), fair.close()]);
     });
   });
 }

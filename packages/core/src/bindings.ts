@@ -1,7 +1,12 @@
 import { isRedisAdapter, type RedisAdapter } from './adapter.js';
+import { InvalidArgumentError } from './errors.js';
+import { describe } from './validate.js';
 import { adoptAdapter } from './engine/manager.js';
 import { Mutex, SpinLock, type MutexOptions } from './mutex/mutex.js';
 import { HiLok, type HiLokOptions } from './hilok/hilok.js';
+import { ReentrantMutex } from './reentrant/reentrant.js';
+import { FairLock, type FairLockOptions } from './fair/fair.js';
+import { ReadWriteLock, type ReadWriteLockOptions } from './rwlock/rwlock.js';
 
 /**
  * What a driver package accepts wherever a lock manager needs Redis: a ready adapter, the
@@ -17,6 +22,12 @@ export interface DriverBindings<C> {
   SpinLock: new (connection: Connection<C>, options?: MutexOptions) => SpinLock;
   /** {@link HiLok} on this driver: `new HiLok(clientOrUrl, options)`. */
   HiLok: new (connection: Connection<C>, options?: HiLokOptions) => HiLok;
+  /** {@link ReentrantMutex} on this driver: `new ReentrantMutex(clientOrUrl, options)`. */
+  ReentrantMutex: new (connection: Connection<C>, options?: MutexOptions) => ReentrantMutex;
+  /** {@link ReadWriteLock} on this driver: `new ReadWriteLock(clientOrUrl, options)`. */
+  ReadWriteLock: new (connection: Connection<C>, options?: ReadWriteLockOptions) => ReadWriteLock;
+  /** {@link FairLock} on this driver: `new FairLock(clientOrUrl, options)`. */
+  FairLock: new (connection: Connection<C>, options?: FairLockOptions) => FairLock;
 }
 
 /**
@@ -29,7 +40,7 @@ export interface DriverBindings<C> {
  */
 export function createDriverBindings<C>(toAdapter: (connection: C | string) => RedisAdapter): DriverBindings<C> {
   const resolve = (connection: Connection<C>): RedisAdapter =>
-    isRedisAdapter(connection) ? connection : adoptAdapter(toAdapter(connection));
+    isRedisAdapter(connection) ? connection : adoptAdapter(toAdapter(checkConnection(connection)));
 
   /** Subclass `Base` so its first constructor argument may be a client or URL too. */
   const bind = <O, I>(Base: new (adapter: RedisAdapter, options?: O) => I): new (connection: Connection<C>, options?: O) => I => {
@@ -42,5 +53,37 @@ export function createDriverBindings<C>(toAdapter: (connection: C | string) => R
     return Bound as unknown as new (connection: Connection<C>, options?: O) => I;
   };
 
-  return { Mutex: bind(Mutex), SpinLock: bind(SpinLock), HiLok: bind(HiLok) };
+  return {
+    Mutex: bind(Mutex),
+    SpinLock: bind(SpinLock),
+    HiLok: bind(HiLok),
+    ReentrantMutex: bind(ReentrantMutex),
+    ReadWriteLock: bind(ReadWriteLock),
+    FairLock: bind(FairLock),
+  };
+}
+
+/**
+ * A connection must be a `redis://`, `rediss://` or `unix://` URL, or a client object with
+ * methods; anything else is a caller bug, reported before any connection is attempted.
+ */
+function checkConnection<C>(connection: C | string): C | string {
+  if (typeof connection === 'string') {
+    let url: URL | undefined;
+    try {
+      url = new URL(connection);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['redis:', 'rediss:', 'unix:'].includes(url.protocol)) {
+      throw new InvalidArgumentError('connection', `expected a redis://, rediss:// or unix:// URL, got ${describe(connection)}`);
+    }
+    return connection;
+  }
+  const looksLikeClient =
+    typeof connection === 'object' && connection !== null && typeof (connection as { duplicate?: unknown }).duplicate === 'function';
+  if (!looksLikeClient) {
+    throw new InvalidArgumentError('connection', `expected a Redis client, a URL or a RedisAdapter, got ${describe(connection)}`);
+  }
+  return connection;
 }

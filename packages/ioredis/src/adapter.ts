@@ -15,6 +15,8 @@ export interface IoredisClient {
   on(event: 'error', listener: (error: Error) => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
+  readonly status?: string;
+  once?(event: 'ready', listener: () => void): unknown;
 }
 
 /** Options of {@link createIoredisAdapter}. */
@@ -35,13 +37,19 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
   const client: IoredisClient = typeof connection === 'string' ? quiet(new Redis(connection) as unknown as IoredisClient) : connection;
   const listeners = new Map<string, (message: string) => void>();
   let subscriber: IoredisClient | undefined;
+  let subscriberReady: Promise<IoredisClient> | undefined;
 
-  const pubsub = (): IoredisClient => {
-    if (!subscriber) {
-      subscriber = quiet(client.duplicate());
-      subscriber.on('message', (channel, message) => listeners.get(channel)?.(message));
-    }
-    return subscriber;
+  // Subscribe only once the duplicate is ready: ioredis runs its ready check (INFO) on connect,
+  // and a SUBSCRIBE queued ahead of it turns the connection into subscriber mode too early.
+  const pubsub = (): Promise<IoredisClient> => {
+    subscriberReady ??= new Promise<IoredisClient>((resolve) => {
+      const sub = quiet(client.duplicate());
+      subscriber = sub;
+      sub.on('message', (channel, message) => listeners.get(channel)?.(message));
+      if (sub.status === 'ready' || !sub.once) resolve(sub);
+      else sub.once('ready', () => resolve(sub));
+    });
+    return subscriberReady;
   };
 
   return {
@@ -51,7 +59,7 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
     async subscribe(channel, onMessage) {
       listeners.set(channel, onMessage);
       try {
-        await pubsub().subscribe(channel);
+        await (await pubsub()).subscribe(channel);
       } catch (err) {
         listeners.delete(channel);
         throw err;
@@ -65,6 +73,7 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
       listeners.clear();
       await Promise.all([subscriber && closeClient(subscriber), ownsClient && closeClient(client)]);
       subscriber = undefined;
+      subscriberReady = undefined;
     },
   };
 }

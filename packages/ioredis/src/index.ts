@@ -4,7 +4,7 @@
  * Switching to node-redis is a one-import change (`@hilok/node-redis`).
  * @packageDocumentation
  */
-import { createDriverBindings, type HiLok as CoreHiLok, type Mutex as CoreMutex, type SpinLock as CoreSpinLock } from '@hilok/core';
+import { createDriverBindings, type HiLok as CoreHiLok, type Mutex as CoreMutex, type SpinLock as CoreSpinLock, type ReentrantMutex as CoreReentrantMutex, type ReadWriteLock as CoreReadWriteLock, type FairLock as CoreFairLock } from '@hilok/core';
 import { createIoredisAdapter, type IoredisClient } from './adapter.js';
 
 export * from '@hilok/core';
@@ -24,3 +24,15 @@ export type SpinLock = CoreSpinLock;
 export const HiLok = bindings.HiLok;
 /** Instance type of {@link HiLok}. */
 export type HiLok = CoreHiLok;
+/** A {@link CoreReentrantMutex | ReentrantMutex} (owner-based reentrancy) that takes an ioredis client or a URL. */
+export const ReentrantMutex = bindings.ReentrantMutex;
+/** Instance type of {@link ReentrantMutex}. */
+export type ReentrantMutex = CoreReentrantMutex;
+/** A {@link CoreReadWriteLock | ReadWriteLock} (flat, writer-preferring) that takes an ioredis client or a URL. */
+export const ReadWriteLock = bindings.ReadWriteLock;
+/** Instance type of {@link ReadWriteLock}. */
+export type ReadWriteLock = CoreReadWriteLock;
+/** A {@link CoreFairLock | FairLock} (FIFO, wakes only the next waiter) that takes an ioredis client or a URL. */
+export const FairLock = bindings.FairLock;
+/** Instance type of {@link FairLock}. */
+export type FairLock = CoreFairLock;

@@ -1,7 +1,8 @@
-import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { ioredis5 } from './drivers.js';
 
 describeAdapterContract(ioredis5);
 describeMutexSuite(ioredis5);
 describeHiLokSuite(ioredis5);
+describeFamilySuite(ioredis5);
 describeClusterSuite(ioredis5);

@@ -1,7 +1,8 @@
-import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { ioredis6 } from './drivers.js';
 
 describeAdapterContract(ioredis6);
 describeMutexSuite(ioredis6);
 describeHiLokSuite(ioredis6);
+describeFamilySuite(ioredis6);
 describeClusterSuite(ioredis6);

@@ -1,7 +1,8 @@
-import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { ioredis6Resp2 } from './drivers.js';
 
 describeAdapterContract(ioredis6Resp2);
 describeMutexSuite(ioredis6Resp2);
 describeHiLokSuite(ioredis6Resp2);
+describeFamilySuite(ioredis6Resp2);
 describeClusterSuite(ioredis6Resp2);

@@ -1,7 +1,8 @@
-import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp2);
 describeMutexSuite(nodeRedis5Resp2);
 describeHiLokSuite(nodeRedis5Resp2);
+describeFamilySuite(nodeRedis5Resp2);
 describeClusterSuite(nodeRedis5Resp2);

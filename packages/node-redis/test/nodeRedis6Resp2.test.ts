@@ -1,7 +1,8 @@
-import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp2);
 describeMutexSuite(nodeRedis6Resp2);
 describeHiLokSuite(nodeRedis6Resp2);
+describeFamilySuite(nodeRedis6Resp2);
 describeClusterSuite(nodeRedis6Resp2);

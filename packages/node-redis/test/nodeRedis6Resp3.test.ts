@@ -1,7 +1,8 @@
-import { describeAdapterContract, describeClusterSuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp3);
 describeMutexSuite(nodeRedis6Resp3);
 describeHiLokSuite(nodeRedis6Resp3);
+describeFamilySuite(nodeRedis6Resp3);
 describeClusterSuite(nodeRedis6Resp3);

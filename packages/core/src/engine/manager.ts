@@ -34,6 +34,11 @@ export interface AcquireOptions {
   block?: boolean;
   /** Overall wait in ms (default `Infinity`); one deadline for the whole call. */
   timeout?: number;
+  /**
+   * Alias of `timeout`, under redis-kit's / redis-py's name (`blocking_timeout`), so code ported
+   * from there reads the same. Giving both with different values is an error.
+   */
+  blockingTimeout?: number;
   /** Cancels a waiting acquire; it rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Watchdog for this lease (see {@link ManagerOptions.autoRenew}). */
@@ -125,10 +130,11 @@ export abstract class LockManager implements AsyncDisposable {
     const o = checkOptions<AcquireOptions>(options);
     const ttl = o.ttl === undefined ? this.ttl : checkDuration(o.ttl, 'ttl');
     const renew = o.autoRenew ?? (scoped ? true : this.defaults.autoRenew);
+    const timeout = resolveWaitTimeout(o.timeout, o.blockingTimeout);
     return {
       ttl,
       block: checkBoolean(o.block, 'block', true),
-      timeout: o.timeout === undefined ? Infinity : checkTimeout(o.timeout),
+      timeout,
       signal: checkSignal(o.signal),
       autoRenew: resolveRenewInterval(renew, ttl, 'autoRenew'),
       onLost: checkCallback(o.onLost, 'onLost') ?? this.defaults.onLost,
@@ -189,6 +195,19 @@ export function resolveRenewInterval(value: unknown, ttl: number, argument: stri
   const interval = checkDuration(value, argument);
   if (interval >= ttl) throw new InvalidArgumentError(argument, `renewal interval ${interval} ms must be shorter than the ttl (${ttl} ms)`);
   return interval;
+}
+
+/**
+ * The wait timeout from `timeout` and its alias `blockingTimeout` (default `Infinity`). Both may
+ * be given only with the same value: silently preferring one would hide a porting mistake.
+ */
+export function resolveWaitTimeout(timeout: unknown, blockingTimeout: unknown): number {
+  const t = timeout === undefined ? undefined : checkTimeout(timeout);
+  const b = blockingTimeout === undefined ? undefined : checkTimeout(blockingTimeout, 'blockingTimeout');
+  if (t !== undefined && b !== undefined && t !== b) {
+    throw new InvalidArgumentError('blockingTimeout', `is an alias of timeout; got both (${t} and ${b})`);
+  }
+  return t ?? b ?? Infinity;
 }
 
 /** Spin options merged over the defaults and validated. */

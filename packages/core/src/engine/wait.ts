@@ -1,4 +1,4 @@
-import { LockBusyError } from '../errors.js';
+import { LockBusyError, RedisUnavailableError } from '../errors.js';
 import { ReplyTimeoutError } from './script.js';
 import { monotonicNow } from './lease.js';
 import type { WakeHub, Waiter } from './wake-hub.js';
@@ -101,7 +101,7 @@ export async function acquireWithWait<T>(plan: WaitPlan, attempt: (limits: Attem
         // a release between our last attempt and the subscription would otherwise be missed.
         waiter?.leave();
         waiter = undefined;
-        waiter = await plan.hub.join(wanted);
+        waiter = await joinWithin(plan.hub, wanted, plan.commandTimeout);
         channel = wanted;
         result = await tryOnce();
         if (result.ok) break;
@@ -121,6 +121,24 @@ export async function acquireWithWait<T>(plan: WaitPlan, attempt: (limits: Attem
     throw err;
   } finally {
     waiter?.leave();
+  }
+}
+
+/** Join a wake-up channel, failing with {@link RedisUnavailableError} if the subscription takes longer than `ms`. */
+async function joinWithin(hub: WakeHub, channel: string, ms: number): Promise<Waiter> {
+  const joining = hub.join(channel);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisUnavailableError(`no confirmation of SUBSCRIBE ${channel} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([joining, timedOut]);
+  } catch (err) {
+    // A subscription that completes after we gave up must not keep a phantom waiter around.
+    joining.then((w) => w.leave(), () => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -252,8 +252,13 @@ export class HiLok extends LockManager {
     return this.track(init, (full) => new Hold(full, path, mode)) as Hold;
   }
 
+  /** Key-kind segment of this manager's keys (`tree`); a subclass with other semantics uses its own. */
+  protected get keyKind(): string {
+    return 'tree';
+  }
+
   private keys(path: string): PathKeys {
-    return pathKeys(this.prefix, this.separator, splitPath(path, this.separator));
+    return pathKeys(this.prefix, this.separator, splitPath(path, this.separator), this.keyKind);
   }
 
   private call(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {

@@ -34,11 +34,12 @@ export function splitPath(path: unknown, separator: string): string[] {
 
 /**
  * Keys of a path. All keys of a tree share the root segment as hash tag (one slot on a cluster);
- * each node's keys are `<prefix>tree:{<root>}:<set>:<node path>`, so a node named like a set
+ * each node's keys are `<prefix><kind>:{<root>}:<set>:<node path>` (kind `tree`, or `rw` for the
+ * flat read-write lock, so the two never share a lock), so a node named like a set
  * (the `readers` collision of redishilok) cannot clash with anything.
  */
-export function pathKeys(prefix: string, separator: string, segments: string[]): PathKeys {
-  const base = `${prefix}tree:${hashTag(segments[0] as string)}:`;
+export function pathKeys(prefix: string, separator: string, segments: string[], kind = 'tree'): PathKeys {
+  const base = `${prefix}${kind}:${hashTag(segments[0] as string)}:`;
   const meta = [`${base}meta`, `${base}meta-exp`];
   const all = [...meta];
   const channels: string[] = [];

@@ -25,9 +25,11 @@ local mode, id, ttl, path = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local meta = KEYS[1]
 
 
+-- A re-take may shorten a lease: then keys must be fitted to their members, not just covered.
+local retake = false
 local function add(k, at, member)
   redis.call('ZADD', k, at, member)
-  cover(k, at)
+  if retake then fit(k) else cover(k, at) end
 end
 
 -- The latest expiry among live members of a set, or nil when it has none.
@@ -51,8 +53,15 @@ local function grant(fence)
     for i = 1, d - 1 do redis.call('ZREM', key(i, 4), ARGV[5]) end
   end
   redis.call('HSET', meta, id, mode .. '|' .. fence .. '|' .. exp .. '|' .. path)
-  cover(meta, exp)
   add(KEYS[2], exp, id)
+  if not retake then
+    cover(meta, exp)
+  else
+    -- fit() deletes a set whose longest lease already ended (a re-take with a tiny ttl can end
+    -- before the script does); the meta hash then goes with it.
+    local last = fit(KEYS[2])
+    if last then redis.call('PEXPIREAT', meta, last) else redis.call('DEL', meta) end
+  end
   return {1, fence}
 end
 
@@ -70,6 +79,7 @@ if info then
   local m, fence, exp, p = string.match(info, '^(%a)|(%d+)|(%d+)|(.*)$')
   if tonumber(exp) > now then
     if m ~= mode or p ~= path then return {-1, info} end
+    retake = true
     return grant(fence)
   end
 end

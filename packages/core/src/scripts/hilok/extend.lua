@@ -12,9 +12,10 @@ if not info then return 0 end
 local mode, fence, exp, p = string.match(info, '^(%a)|(%d+)|(%d+)|(.*)$')
 if p ~= ARGV[2] or tonumber(exp) <= now then return 0 end
 
+-- The new ttl may be shorter than the old one: fit every key to its longest-lived member.
 local function set(k, at)
   redis.call('ZADD', k, 'XX', at, id)
-  cover(k, at)
+  fit(k)
 end
 
 local at = now + tonumber(ARGV[3])
@@ -25,6 +26,7 @@ for i = 1, d - 1 do
   if mode == 'w' then set(key(i, 4), at) end
 end
 redis.call('HSET', meta, id, mode .. '|' .. fence .. '|' .. at .. '|' .. p)
-cover(meta, at)
 set(KEYS[2], at)
+local last = fit(KEYS[2])
+if last then redis.call('PEXPIREAT', meta, last) else redis.call('DEL', meta) end
 return 1

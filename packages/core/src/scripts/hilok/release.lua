@@ -12,16 +12,10 @@ if not info then return 0 end
 local mode, exp, p = string.match(info, '^(%a)|%d+|(%d+)|(.*)$')
 if p ~= ARGV[2] then return 0 end
 
--- Expire a key with its longest-lived member, so nothing outlives the last live hold in it.
-local function tighten(k)
-  local top = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
-  if top[2] then redis.call('PEXPIREAT', k, top[2]) end
-  return top[2]
-end
 local function drop(k)
   redis.call('ZREM', k, id)
   redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
-  tighten(k)
+  fit(k)
 end
 drop(key(d, 1))
 if mode == 'w' then drop(key(d, 2)) end
@@ -37,7 +31,7 @@ if #dead > 0 then
   redis.call('HDEL', meta, unpack(dead))
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 end
-local last = tighten(KEYS[2])
+local last = fit(KEYS[2])
 if last then redis.call('PEXPIREAT', meta, last) end
 -- Waiters blocked by this hold listen on the channel of the node where they met it: this node
 -- or one of its ancestors (a waiter above us met it in its "below" set).

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { RedisAdapter } from '../adapter.js';
+import { InvalidArgumentError, LockBusyError } from '../errors.js';
+import { fairAcquire, fairInspect, fairRelease, fairWithdraw, mutexExtend } from '../generated/scripts.js';
+import { lockKey } from '../engine/keys.js';
+import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
+import { LockManager, type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
+import { asArray, asNumber, asString } from '../engine/reply.js';
+import { runScoped } from '../engine/scoped.js';
+import type { Script } from '../engine/script.js';
+import { acquireWithWait, DEFAULT_SPIN, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import { checkDuration, checkName, checkOptions } from '../validate.js';
+
+/** Options of a {@link FairLock}. */
+export interface FairLockOptions extends ManagerOptions {
+  /**
+   * How long a waiter keeps its place without being heard from, in ms (default 3 000). A live
+   * waiter re-announces itself every third of this; one that crashed is skipped after at most
+   * this long, so a dead process can stall the queue only briefly.
+   */
+  queueTtl?: number;
+}
+
+/** What {@link FairLock.inspect} reports. */
+export interface FairLockInfo {
+  /** Owner token of the hold, or `undefined` when free. */
+  owner: string | undefined;
+  /** Fencing token of the hold (0 when free). */
+  fence: number;
+  /** Remaining ttl of the hold in ms (0 when free). */
+  ttl: number;
+  /** Tokens of the queued waiters, first in line first (a crashed one stays until skipped). */
+  queue: string[];
+}
+
+/**
+ * A fair lock: waiters get the lock in the order they arrived (FIFO), and a release wakes only
+ * the waiter at the head of the queue — on its own channel — not a herd (Redisson's FairLock,
+ * minus the thread binding).
+ *
+ * Every blocking waiter sits in a queue in Redis with a heartbeat deadline; it renews the
+ * deadline every `queueTtl / 3` while it waits. The lock is granted only to the head of the
+ * queue (or to anyone when the queue is empty), so newcomers cannot barge in. A waiter that dies
+ * stops renewing and is skipped at most `queueTtl` later; the script that skips it wakes the
+ * new head. A waiter that gives up (timeout, abort) leaves the queue at once.
+ *
+ * Non-blocking attempts (`block: false`, `timeout: 0`) never queue, and fail while others wait.
+ */
+export class FairLock extends LockManager {
+  private readonly queueTtl: number;
+
+  /** @param adapter - a driver adapter; @param options - see {@link FairLockOptions} */
+  constructor(adapter: RedisAdapter, options?: FairLockOptions) {
+    super(adapter, options);
+    this.queueTtl = checkDuration(checkOptions<FairLockOptions>(options).queueTtl ?? 3_000, 'queueTtl');
+    if (this.queueTtl < 3) throw new InvalidArgumentError('queueTtl', 'must be at least 3 ms');
+  }
+
+  /**
+   * Acquire `name` in arrival order, waiting (by default without limit) while it is held or
+   * others are ahead in the queue.
+   * @throws {@link LockBusyError} when `block: false` and not available, or when `timeout` passed
+   * @throws {@link RedisUnavailableError} when Redis failed or did not answer
+   * @throws {@link InvalidArgumentError} for bad input, before any Redis call
+   */
+  acquire(name: string, options?: AcquireOptions): Promise<Lease> {
+    return this.acquireLease(name, options, false);
+  }
+
+  /** Try once (without queueing): the lease, or `null` when held or others are waiting. */
+  async tryAcquire(name: string, options?: Omit<AcquireOptions, 'block' | 'timeout' | 'blockingTimeout'>): Promise<Lease | null> {
+    try {
+      return await this.acquire(name, { ...checkOptions<AcquireOptions>(options), block: false });
+    } catch (err) {
+      if (err instanceof LockBusyError) return null;
+      throw err;
+    }
+  }
+
+  /** Run `fn(signal)` holding `name`, with the watchdog on; exception contract of {@link runScoped}. */
+  async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
+    return runScoped(await this.acquireLease(name, options, true), fn);
+  }
+
+  /** The holder and the queue of `name`. Changes nothing. */
+  async inspect(name: string): Promise<FairLockInfo> {
+    this.assertOpen();
+    const keys = this.keys(checkName(name));
+    const [owner, fence, pttl, queue] = asArray(await this.call(fairInspect, keys.slice(0, 2), []));
+    const o = asString(owner);
+    return { owner: o === '' ? undefined : o, fence: asNumber(fence), ttl: Math.max(0, asNumber(pttl)), queue: asArray(queue).map(asString) };
+  }
+
+  /** Whether `name` is held by anyone. */
+  async isLocked(name: string): Promise<boolean> {
+    return (await this.inspect(name)).owner !== undefined;
+  }
+
+  private async acquireLease(name: string, options: AcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+    const resource = checkName(name);
+    const call = this.resolveAcquire(options, scoped);
+    const keys = this.keys(resource);
+    const token = randomUUID();
+    // Each waiter listens on its own channel, so a release wakes exactly the head of the queue.
+    const wakePrefix = `${keys[0]}:wake:`;
+    const queueing = call.block && call.timeout > 0;
+    const backend: LeaseBackend = {
+      extend: async (ttl) => asNumber(await this.call(mutexExtend, keys.slice(0, 1), [token, ttl])) === 1,
+      release: async () => asNumber(await this.call(fairRelease, keys, [token, wakePrefix])) === 0,
+    };
+    let sentAt = 0;
+    const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
+      sentAt = monotonicNow();
+      const reply = asArray(
+        await this.runner.run(fairAcquire, keys, [token, call.ttl, this.queueTtl, queueing ? '1' : '0', wakePrefix], {
+          ...limits,
+          onLateReply: (late) => {
+            if (asNumber(asArray(late)[0]) === 1) backend.release().catch(() => undefined);
+          },
+        }),
+      );
+      if (asNumber(reply[0]) === 1) return { ok: true, acquired: asNumber(reply[1]) };
+      return { ok: false, retryAfter: Math.max(1, asNumber(reply[1])) };
+    };
+    const fence = await acquireWithWait(
+      {
+        resource,
+        block: call.block,
+        timeout: call.timeout,
+        signal: this.waitSignal(call.signal),
+        strategy: 'pubsub',
+        spin: DEFAULT_SPIN,
+        commandTimeout: this.commandTimeout,
+        hub: this.hub,
+        channel: wakePrefix + token,
+        // Every attempt renews the waiter's heartbeat: never sleep so long that it lapses.
+        maxSleep: Math.max(1, Math.floor(this.queueTtl / 3)),
+        onGiveUp: queueing ? () => this.call(fairWithdraw, keys, [token, wakePrefix]) : undefined,
+      },
+      attempt,
+    );
+    return this.track({ resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost });
+  }
+
+  /** Lock hash, queue and heartbeat keys: one hash tag, so one slot on a cluster. */
+  private keys(name: string): string[] {
+    return [lockKey(this.prefix, 'fair', name), lockKey(this.prefix, 'fair', name, ':q'), lockKey(this.prefix, 'fair', name, ':hb')];
+  }
+
+  private call(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.runner.run(script, keys, args, { timeoutMs: this.commandTimeout });
+  }
+}

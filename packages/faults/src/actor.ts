@@ -1,0 +1,148 @@
+import { Redis } from 'ioredis';
+import { HiLok, Mutex, RedisUnavailableError, LockBusyError, type Lease } from '@hilok/ioredis';
+import type { LockTarget } from './conflict.js';
+import { now, toEpoch, type Recorder } from './recorder.js';
+
+/** Options of one recorded acquire. */
+export interface ActorAcquireOptions {
+  ttl: number;
+  /** Overall wait (default: a single non-blocking attempt when 0). */
+  timeout?: number;
+  autoRenew?: boolean | number;
+}
+
+/** Options of an {@link Actor}. */
+export interface ActorOptions {
+  /** Redis URL (possibly a fault proxy's). */
+  url: string;
+  /** Key prefix of the locks (default `faults:`). */
+  prefix?: string;
+  /** The managers' `commandTimeout` (default 1 000 ms). */
+  commandTimeout?: number;
+  /** Slack added to every call's bound (default 1 000 ms): generous, never a speed assertion. */
+  slack?: number;
+}
+
+/** A recorded hold: the lease and the id correlating its events. */
+export interface ActorHold {
+  lease: Lease;
+  hold: string;
+  target: LockTarget;
+}
+
+/**
+ * One client of the lock: its own ioredis connection, a {@link Mutex} and a {@link HiLok} on it,
+ * and a {@link Recorder} that logs every call (invoke, outcome, fence, lease validity, loss)
+ * together with the bound the call must end within.
+ */
+export class Actor {
+  readonly redis: Redis;
+  readonly mutex: Mutex;
+  readonly hilok: HiLok;
+  readonly commandTimeout: number;
+  private readonly slack: number;
+
+  /** @param name - client name in the history; @param rec - where events go */
+  constructor(
+    readonly name: string,
+    readonly rec: Recorder,
+    options: ActorOptions,
+  ) {
+    this.commandTimeout = options.commandTimeout ?? 1_000;
+    this.slack = options.slack ?? 1_000;
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: null, retryStrategy: () => 50, lazyConnect: false });
+    this.redis.on('error', () => undefined);
+    const prefix = options.prefix ?? 'faults:';
+    this.mutex = new Mutex(this.redis, { prefix, commandTimeout: this.commandTimeout });
+    this.hilok = new HiLok(this.redis, { prefix, commandTimeout: this.commandTimeout });
+  }
+
+  /** Bound of an acquire with this timeout: timeout + one command timeout + slack. */
+  acquireBound(timeout: number): number {
+    return timeout + this.commandTimeout + this.slack;
+  }
+
+  /**
+   * Acquire `target`, recording the attempt. Resolves with the hold, or `null` when busy, when
+   * Redis failed, or when the outcome is unknown (recorded as indeterminate). Never throws.
+   */
+  async acquire(target: LockTarget, o: ActorAcquireOptions): Promise<ActorHold | null> {
+    const hold = this.rec.nextHold();
+    const timeout = o.timeout ?? 0;
+    const startedAt = now();
+    const base = { client: this.name, hold, kind: target.kind, resource: target.resource, mode: target.mode };
+    this.rec.record({ ...base, type: 'acquire:invoke' });
+    const opts = { ttl: o.ttl, timeout, block: timeout > 0, autoRenew: o.autoRenew ?? false };
+    try {
+      const lease =
+        target.kind === 'mutex'
+          ? await this.mutex.acquire(target.resource, opts)
+          : await (target.mode === 'read' ? this.hilok.read(target.resource, opts) : this.hilok.write(target.resource, opts));
+      this.rec.record({ ...base, type: 'acquire:ok', fence: lease.fence, validUntil: toEpoch(lease.expiresAt) });
+      lease.signal.addEventListener('abort', () => this.rec.record({ ...base, type: 'lost', detail: String((lease.signal.reason as Error)?.message) }), { once: true });
+      return { lease, hold, target };
+    } catch (err) {
+      const indeterminate = err instanceof RedisUnavailableError || (err instanceof LockBusyError && err.reason === 'timeout');
+      this.rec.record({ ...base, type: 'acquire:fail', indeterminate, detail: (err as { code?: string }).code ?? String(err) });
+      return null;
+    } finally {
+      this.rec.record({ client: this.name, type: 'call', detail: `acquire ${target.kind} ${target.resource}`, startedAt, bound: this.acquireBound(timeout) });
+    }
+  }
+
+  /** Extend a hold, recording the new validity. Never throws; resolves whether it is still ours. */
+  async extend(h: ActorHold, ttl?: number): Promise<boolean> {
+    const startedAt = now();
+    try {
+      await h.lease.extend(ttl);
+      this.rec.record({ client: this.name, hold: h.hold, type: 'extend:ok', validUntil: toEpoch(h.lease.expiresAt) });
+      return true;
+    } catch (err) {
+      this.rec.record({ client: this.name, hold: h.hold, type: 'extend:fail', detail: (err as { code?: string }).code ?? String(err) });
+      return false;
+    } finally {
+      this.rec.record({ client: this.name, type: 'call', detail: 'extend', startedAt, bound: this.commandTimeout + this.slack });
+    }
+  }
+
+  /** Release a hold, recording it. Never throws; resolves with `release()`'s result or `null` on failure. */
+  async release(h: ActorHold): Promise<boolean | null> {
+    const startedAt = now();
+    // The client stops acting on the lock here; its validity as of now caps the interval.
+    this.rec.record({ client: this.name, hold: h.hold, type: 'release:invoke', validUntil: toEpoch(h.lease.expiresAt) });
+    try {
+      const removed = await h.lease.release();
+      this.rec.record({ client: this.name, hold: h.hold, type: 'release:ok', detail: String(removed) });
+      return removed;
+    } catch (err) {
+      this.rec.record({ client: this.name, hold: h.hold, type: 'release:fail', detail: (err as { code?: string }).code ?? String(err) });
+      return null;
+    } finally {
+      this.rec.record({ client: this.name, type: 'call', detail: 'release', startedAt, bound: this.commandTimeout + this.slack });
+    }
+  }
+
+  /**
+   * A lock-guarded action: only while the hold is still valid on our clock (a client that knows
+   * its lease ran out must not act). Records `write:ok` with the hold's fence.
+   */
+  async guarded(h: ActorHold, action: () => Promise<number>): Promise<boolean> {
+    if (!h.lease.held) return false;
+    const value = await action();
+    this.rec.record({ client: this.name, hold: h.hold, type: 'write:ok', fence: h.lease.fence, value });
+    return true;
+  }
+
+  /** Close the managers and the connection. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.mutex.close(), this.hilok.close()]);
+    this.redis.disconnect();
+  }
+}
+
+/** The lock targets of a scenario for each kind: a conflicting pair (mutex: same name; HiLok: ancestor write vs descendant read). */
+export function targetsFor(kind: 'mutex' | 'hilok', base: string): { a: LockTarget; b: LockTarget } {
+  return kind === 'mutex'
+    ? { a: { kind, resource: base, mode: 'write' }, b: { kind, resource: base, mode: 'write' } }
+    : { a: { kind, resource: `${base}/x/y`, mode: 'write' }, b: { kind, resource: base, mode: 'read' } };
+}

@@ -1,0 +1,14 @@
+/**
+ * `@hilok/faults`: the reliability suite — an event recorder, a history checker (mutual
+ * exclusion per the lock kind's conflict rule, fencing order, lost updates, call bounds) and
+ * fault-injection scenario runners against real redis-servers.
+ * @packageDocumentation
+ */
+export { Recorder, now, toEpoch, type HistoryEvent, type EventType } from './recorder.js';
+export { conflicts, isAncestor, conflictGroup, type LockTarget } from './conflict.js';
+export { checkHistory, holdsOf, assertClean, type CheckResult, type CheckOptions, type Violation, type HoldInterval } from './checker.js';
+export { FencedResource, RmwCounter, FENCED_WRITE_LUA } from './resource.js';
+export { Actor, targetsFor, type ActorOptions, type ActorAcquireOptions, type ActorHold } from './actor.js';
+export { spawnWorker, type WorkerHandle } from './process.js';
+export * from './scenarios.js';
+export { fuzzSchedule, type FuzzOptions, type FuzzReport } from './fuzz.js';

@@ -1,0 +1,83 @@
+/** Wall-clock-aligned milliseconds with sub-ms precision, comparable across processes of one machine. */
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** Convert a `performance.now()` reading of this process (e.g. `lease.expiresAt`) to the recorder's time base. */
+export const toEpoch = (monotonic: number): number => performance.timeOrigin + monotonic;
+
+/** The kinds of events a history holds. */
+export type EventType =
+  | 'acquire:invoke'
+  | 'acquire:ok'
+  | 'acquire:fail'
+  | 'release:invoke'
+  | 'release:ok'
+  | 'release:fail'
+  | 'extend:ok'
+  | 'extend:fail'
+  | 'lost'
+  | 'write:ok'
+  | 'write:rejected'
+  | 'write:fail'
+  | 'fault'
+  | 'call';
+
+/** One recorded event. `t` is {@link now} when it was recorded. */
+export interface HistoryEvent {
+  t: number;
+  /** Which client (process or in-process actor) it belongs to. */
+  client: string;
+  type: EventType;
+  /** Correlates the events of one hold (acquire → release/lost). */
+  hold?: string;
+  /** `'mutex'` or `'hilok'`. */
+  kind?: 'mutex' | 'hilok';
+  /** Lock name or path. */
+  resource?: string;
+  mode?: 'read' | 'write';
+  fence?: number;
+  /** Epoch ms until which the client may believe it holds the lock (its lease validity on its own clock). */
+  validUntil?: number;
+  /** For `acquire:fail` / `write:fail`: the outcome is unknown (a timeout) — it may have happened. */
+  indeterminate?: boolean;
+  /** For `call`: when it started and the bound it must end within. */
+  startedAt?: number;
+  bound?: number;
+  /** Free-form detail (error code, fault name, value written …). */
+  detail?: string;
+  value?: number;
+}
+
+/**
+ * An append-only event log. Every event carries `performance.timeOrigin + performance.now()`,
+ * so histories recorded by several processes of one machine can be merged and compared.
+ */
+export class Recorder {
+  /** The events, in recording order (merge with {@link Recorder.merge}). */
+  readonly events: HistoryEvent[] = [];
+  private seq = 0;
+
+  /** @param client - default client name of events recorded here */
+  constructor(readonly client = `p${process.pid}`) {}
+
+  /** Record an event now; returns it. */
+  record(event: Omit<HistoryEvent, 't' | 'client'> & { client?: string }): HistoryEvent {
+    const full: HistoryEvent = { t: now(), client: this.client, ...event };
+    this.events.push(full);
+    return full;
+  }
+
+  /** A fresh hold id, unique across processes. */
+  nextHold(): string {
+    return `${this.client}#${++this.seq}`;
+  }
+
+  /** Add events recorded elsewhere (e.g. by a worker process). */
+  merge(events: readonly HistoryEvent[]): void {
+    this.events.push(...events);
+  }
+
+  /** The events sorted by time. */
+  sorted(): HistoryEvent[] {
+    return [...this.events].sort((a, b) => a.t - b.t);
+  }
+}

@@ -1,0 +1,372 @@
+import { sendCommand, startProxy, type RedisServer } from '@hilok/testing';
+import { Actor, targetsFor } from './actor.js';
+import { checkHistory, type CheckResult } from './checker.js';
+import { spawnWorker } from './process.js';
+import { now, Recorder } from './recorder.js';
+import { FENCED_WRITE_LUA, RmwCounter } from './resource.js';
+
+/** Lock kinds every scenario runs for. */
+export type Kind = 'mutex' | 'hilok';
+
+/** What a scenario run reports. */
+export interface ScenarioReport {
+  scenario: string;
+  kind: Kind;
+  iterations: number;
+  check: CheckResult;
+  /** Scenario-specific expectations that failed (empty when the expected outcome held). */
+  failures: string[];
+  /** Figures worth printing (latencies, counts). */
+  notes: Record<string, number | string>;
+  /** Lock keys left after quiescence. */
+  keysLeft: number;
+}
+
+/** Options shared by the runners. */
+export interface RunOptions {
+  server: RedisServer;
+  kind: Kind;
+  iterations: number;
+  /** Lock key prefix (default `faults:`); quiescence counts keys under it. */
+  prefix?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PREFIX = 'faults:';
+
+/** Keys under the lock prefix, after waiting up to `withinMs` for them to go. */
+export async function keysAfterQuiescence(server: RedisServer, withinMs: number, prefix = PREFIX): Promise<number> {
+  const until = now() + withinMs;
+  for (;;) {
+    const keys = (await server.keys(`${prefix}*`)).length;
+    if (keys === 0 || now() > until) return keys;
+    await sleep(25);
+  }
+}
+
+function report(scenario: string, o: RunOptions, rec: Recorder, failures: string[], notes: ScenarioReport['notes'], keysLeft: number, counter?: number): ScenarioReport {
+  const check = checkHistory(rec.events, counter === undefined ? {} : { counter: { final: counter } });
+  if (keysLeft !== 0) failures.push(`${keysLeft} lock key(s) left after quiescence`);
+  return { scenario, kind: o.kind, iterations: o.iterations, check, failures, notes, keysLeft };
+}
+
+/**
+ * (1) A holder process is SIGKILLed while it holds the lock (ttl 600 ms, no watchdog).
+ * Expected: a blocked acquirer in another process gets the lock once the ttl runs out — not
+ * before (checker: no overlap with the dead holder's validity) and within ttl + 1 s of the
+ * dead holder's grant; no key is left.
+ */
+export async function holderCrash(o: RunOptions): Promise<ScenarioReport> {
+  const rec = new Recorder('parent');
+  const ttl = 600;
+  const failures: string[] = [];
+  const waits: number[] = [];
+  const parent = new Actor('parent', rec, { url: o.server.url });
+  try {
+    for (let i = 0; i < o.iterations; i++) {
+      const { a, b } = targetsFor(o.kind, `crash${i}`);
+      const w = await spawnWorker(o.server.url, `holder${i}`, rec);
+      const got = await w.request<{ ok: boolean }>({ cmd: 'acquire', target: a, opts: { ttl } });
+      if (!got.ok) failures.push(`iteration ${i}: the holder could not acquire`);
+      const killedAt = now();
+      w.signal('SIGKILL');
+      const h = await parent.acquire(b, { ttl: 5_000, timeout: 5_000 });
+      if (!h) {
+        failures.push(`iteration ${i}: the lock was not freed after the holder crashed`);
+      } else {
+        const wait = now() - killedAt;
+        waits.push(wait);
+        if (wait > ttl + 1_000) failures.push(`iteration ${i}: freed after ${Math.round(wait)} ms > ttl + 1 s`);
+        await parent.release(h);
+      }
+      await w.stop();
+    }
+  } finally {
+    await parent.close();
+  }
+  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
+  return report('holder crash (SIGKILL)', o, rec, failures, { maxWaitMs: Math.round(Math.max(...waits)), ttl }, keys);
+}
+
+/**
+ * (2) Redis restarts without persistence while a lease with the watchdog (ttl 1 500 ms, renewal
+ * every 300 ms) is held. Expected: the watchdog's next renewal finds the hold gone (or cannot
+ * reach Redis before the ttl) and the lease's signal aborts within ttl + 2 s of the restart; a
+ * later holder gets a larger fencing token. (Any client taking the lock between the restart and
+ * that abort would be a second holder: losing Redis state is out of the single-instance model.)
+ */
+export async function redisRestart(o: RunOptions): Promise<ScenarioReport> {
+  const rec = new Recorder('parent');
+  const ttl = 1_500;
+  const failures: string[] = [];
+  const detections: number[] = [];
+  for (let i = 0; i < o.iterations; i++) {
+    const actor = new Actor(`holder${i}`, rec, { url: o.server.url });
+    const next = new Actor(`next${i}`, rec, { url: o.server.url });
+    try {
+      const { a, b } = targetsFor(o.kind, `restart${i}`);
+      const h = await actor.acquire(a, { ttl, autoRenew: 300 });
+      if (!h) {
+        failures.push(`iteration ${i}: could not acquire`);
+        continue;
+      }
+      const restartedAt = now();
+      await o.server.restart({ signal: 'SIGKILL' });
+      const aborted = await Promise.race([
+        new Promise<boolean>((r) => (h.lease.signal.aborted ? r(true) : h.lease.signal.addEventListener('abort', () => r(true), { once: true }))),
+        sleep(ttl + 2_000).then(() => false),
+      ]);
+      if (!aborted) failures.push(`iteration ${i}: the signal did not abort within ttl + 2 s of the restart`);
+      else detections.push(now() - restartedAt);
+      const h2 = await next.acquire(b, { ttl, timeout: 3_000 });
+      if (!h2) failures.push(`iteration ${i}: no later holder`);
+      else {
+        if (!(h2.lease.fence > h.lease.fence)) failures.push(`iteration ${i}: later fence ${h2.lease.fence} ≤ ${h.lease.fence}`);
+        await next.release(h2);
+      }
+      await actor.release(h);
+    } finally {
+      await actor.close();
+      await next.close();
+    }
+  }
+  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
+  return report('Redis restart without persistence (watchdog on)', o, rec, failures, { maxDetectionMs: Math.round(Math.max(...detections)), ttl }, keys);
+}
+
+/**
+ * (3) `CLIENT KILL TYPE pubsub` while two waiters wait (and again just before each release).
+ * Expected: each waiter still acquires, at the latest the holder's ttl (1 500 ms) + 1 s after
+ * the hold blocking it ended — the fallback wake-up — and never while a conflicting hold is valid.
+ */
+export async function pubsubKill(o: RunOptions): Promise<ScenarioReport> {
+  const rec = new Recorder('parent');
+  const ttl = 1_500;
+  const failures: string[] = [];
+  const waits: number[] = [];
+  const holder = new Actor('holder', rec, { url: o.server.url });
+  const waiters = [new Actor('waiter1', rec, { url: o.server.url }), new Actor('waiter2', rec, { url: o.server.url })];
+  try {
+    for (let i = 0; i < o.iterations; i++) {
+      const { a, b } = targetsFor(o.kind, `pubsub${i}`);
+      const h = await holder.acquire(a, { ttl });
+      if (!h) {
+        failures.push(`iteration ${i}: holder could not acquire`);
+        continue;
+      }
+      let lastEnd = 0;
+      const results = waiters.map(async (w, k) => {
+        const target = k === 0 ? b : a;
+        const got = await w.acquire(target, { ttl, timeout: 4 * ttl });
+        if (!got) return failures.push(`iteration ${i}: ${w.name} did not acquire`);
+        waits.push(now() - lastEnd);
+        await sleep(20);
+        await sendCommand(o.server.port, 'CLIENT', 'KILL', 'TYPE', 'pubsub').catch(() => undefined);
+        lastEnd = now();
+        await w.release(got);
+        return 0;
+      });
+      await sleep(150);
+      await sendCommand(o.server.port, 'CLIENT', 'KILL', 'TYPE', 'pubsub');
+      rec.record({ type: 'fault', detail: 'CLIENT KILL TYPE pubsub' });
+      await sleep(50);
+      lastEnd = now();
+      await holder.release(h);
+      await Promise.all(results);
+    }
+  } finally {
+    await holder.close();
+    await Promise.all(waiters.map((w) => w.close()));
+  }
+  const maxWait = Math.max(...waits);
+  if (maxWait > ttl + 1_000) failures.push(`a waiter acquired ${Math.round(maxWait)} ms after the blocking hold ended > ttl + 1 s`);
+  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
+  return report('pub/sub connections killed while waiting', o, rec, failures, { maxWaitAfterReleaseMs: Math.round(maxWait), ttl }, keys);
+}
+
+/**
+ * (4) The holder's connection is reset (TCP RST through the proxy) mid-hold, twice, while its
+ * watchdog renews (ttl 1 000 ms, every 300 ms). Expected: nobody else gets the lock while the
+ * hold is valid (a direct client tries every 50 ms), the release afterwards works or the hold
+ * expires at its ttl, and no key is left.
+ */
+export async function connectionReset(o: RunOptions): Promise<ScenarioReport> {
+  const rec = new Recorder('parent');
+  const ttl = 1_000;
+  const failures: string[] = [];
+  const proxy = await startProxy({ targetPort: o.server.port });
+  const holder = new Actor('holder', rec, { url: proxy.url });
+  const other = new Actor('other', rec, { url: o.server.url });
+  let lostCount = 0;
+  try {
+    for (let i = 0; i < o.iterations; i++) {
+      const { a, b } = targetsFor(o.kind, `reset${i}`);
+      const h = await holder.acquire(a, { ttl, autoRenew: 300 });
+      if (!h) {
+        failures.push(`iteration ${i}: could not acquire`);
+        continue;
+      }
+      const end = now() + 1_200;
+      let resets = 0;
+      while (now() < end) {
+        if (resets < 2 && now() > end - 1_200 + 300 * (resets + 1)) {
+          proxy.reset();
+          rec.record({ type: 'fault', detail: 'proxy reset' });
+          resets++;
+        }
+        const got = await other.acquire(b, { ttl });
+        if (got) await other.release(got);
+        await sleep(50);
+      }
+      if (h.lease.lost) lostCount++;
+      await holder.release(h);
+    }
+  } finally {
+    await holder.close();
+    await other.close();
+    await proxy.stop();
+  }
+  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
+  return report('connection reset mid-hold (proxy RST)', o, rec, failures, { leasesLost: lostCount, ttl }, keys);
+}
+
+/**
+ * (5) `CLIENT PAUSE 1500 ALL` (longer than the 500 ms ttl) while an acquire with a 300 ms
+ * command timeout is in flight, and a second client waits. Expected: the first acquire fails
+ * as indeterminate; its script executes late (a ghost hold) and hilok releases it on the late
+ * reply, so the waiter gets the lock well within ttl + 1 s after the pause; never two holders;
+ * no key left.
+ */
+export async function clientPauseGhost(o: RunOptions): Promise<ScenarioReport> {
+  const rec = new Recorder('parent');
+  const ttl = 500;
+  const pauseMs = 1_500;
+  const failures: string[] = [];
+  const afterPause: number[] = [];
+  let ghosts = 0;
+  const early = new Actor('early', rec, { url: o.server.url, commandTimeout: 300 });
+  const waiter = new Actor('waiter', rec, { url: o.server.url, commandTimeout: 3_000 });
+  try {
+    for (let i = 0; i < o.iterations; i++) {
+      const { a, b } = targetsFor(o.kind, `pause${i}`);
+      await early.redis.ping();
+      await waiter.redis.ping();
+      await sendCommand(o.server.port, 'CLIENT', 'PAUSE', pauseMs, 'ALL');
+      const pausedAt = now();
+      rec.record({ type: 'fault', detail: `CLIENT PAUSE ${pauseMs} ALL` });
+      const first = early.acquire(a, { ttl });
+      await sleep(20);
+      const second = waiter.acquire(b, { ttl, timeout: pauseMs + 3_000 });
+      const h1 = await first;
+      if (h1) {
+        failures.push(`iteration ${i}: the acquire during the pause did not time out`);
+        await early.release(h1);
+      } else ghosts++;
+      const h2 = await second;
+      if (!h2) failures.push(`iteration ${i}: the waiter never acquired`);
+      else {
+        afterPause.push(now() - (pausedAt + pauseMs));
+        await waiter.release(h2);
+      }
+      // Let the pause end before the next iteration.
+      while (now() < pausedAt + pauseMs + 50) await sleep(25);
+    }
+  } finally {
+    await early.close();
+    await waiter.close();
+  }
+  const worst = Math.max(...afterPause);
+  if (worst > ttl + 1_000) failures.push(`the waiter acquired ${Math.round(worst)} ms after the pause ended > ttl + 1 s`);
+  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
+  return report('CLIENT PAUSE ALL longer than the ttl (ghost acquire)', o, rec, failures, { ghostCandidates: ghosts, maxWaiterAfterPauseMs: Math.round(worst), ttl }, keys);
+}
+
+/**
+ * (6) A client process holding the lock (ttl 800 ms, no watchdog) is frozen with SIGSTOP for
+ * 1 600 ms. Expected: another client gets the lock after the ttl with a larger fencing token and
+ * writes to the fenced resource; after SIGCONT the frozen client's signal aborts, and its late
+ * write with the stale token is rejected by the resource.
+ */
+export async function clientPause(o: RunOptions): Promise<ScenarioReport> {
+  const rec = new Recorder('parent');
+  const ttl = 800;
+  const failures: string[] = [];
+  let staleRejected = 0;
+  const parent = new Actor('parent', rec, { url: o.server.url });
+  try {
+    for (let i = 0; i < o.iterations; i++) {
+      const { a, b } = targetsFor(o.kind, `stop${i}`);
+      const resKey = `faults-res:stop${i}`;
+      const w = await spawnWorker(o.server.url, `frozen${i}`, rec);
+      const got = await w.request<{ ok: boolean; hold: string; fence: number }>({ cmd: 'acquire', target: a, opts: { ttl } });
+      if (!got.ok) {
+        failures.push(`iteration ${i}: the worker could not acquire`);
+        await w.stop();
+        continue;
+      }
+      w.signal('SIGSTOP');
+      rec.record({ type: 'fault', detail: 'SIGSTOP worker' });
+      const stoppedAt = now();
+      const h = await parent.acquire(b, { ttl: 5_000, timeout: 5_000 });
+      if (!h) failures.push(`iteration ${i}: nobody got the lock while the holder was frozen`);
+      else {
+        if (!(h.lease.fence > got.fence)) failures.push(`iteration ${i}: next fence ${h.lease.fence} ≤ frozen fence ${got.fence}`);
+        const ok = (await parent.redis.eval(FENCED_WRITE_LUA, 1, resKey, h.lease.fence, 'parent')) === 1;
+        if (!ok) failures.push(`iteration ${i}: the new holder's write was rejected`);
+      }
+      await sleep(Math.max(0, stoppedAt + 1_600 - now()));
+      w.signal('SIGCONT');
+      rec.record({ type: 'fault', detail: 'SIGCONT worker' });
+      await sleep(100);
+      const status = await w.request<{ aborted: boolean }>({ cmd: 'status', hold: got.hold });
+      if (!status.aborted) failures.push(`iteration ${i}: the frozen client's signal did not abort after SIGCONT`);
+      const write = await w.request<{ accepted: boolean }>({ cmd: 'fencedWrite', hold: got.hold, key: resKey, value: 'stale' });
+      if (write.accepted) failures.push(`iteration ${i}: the stale write was accepted`);
+      else staleRejected++;
+      if (h) await parent.release(h);
+      await w.stop();
+      await parent.redis.del(resKey);
+    }
+  } finally {
+    await parent.close();
+  }
+  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
+  return report('client process frozen (SIGSTOP) past its ttl', o, rec, failures, { staleWritesRejected: staleRejected, ttl }, keys);
+}
+
+/**
+ * (7) Four clients behind a proxy whose latency jumps between 20 and 50 ms every 50 ms contend
+ * for one lock and increment a counter by read-modify-write under it. Expected: no overlapping
+ * holds, fences increasing, no lost update (`final = increments`), no key left.
+ */
+export async function latencyContention(o: RunOptions): Promise<ScenarioReport> {
+  const rec = new Recorder('parent');
+  const ttl = 3_000;
+  const failures: string[] = [];
+  const proxy = await startProxy({ targetPort: o.server.port });
+  const counter = new RmwCounter();
+  const actors = Array.from({ length: 4 }, (_, k) => new Actor(`c${k}`, rec, { url: proxy.url, commandTimeout: 2_000 }));
+  const jitter = setInterval(() => proxy.setLatency(20 + Math.floor(Math.random() * 31)), 50);
+  try {
+    const targets = o.kind === 'mutex' ? [targetsFor('mutex', 'lat').a] : [{ kind: 'hilok' as const, resource: 'lat/x', mode: 'write' as const }, { kind: 'hilok' as const, resource: 'lat', mode: 'write' as const }];
+    await Promise.all(
+      actors.map(async (actor, k) => {
+        for (let i = 0; i < o.iterations; i++) {
+          const h = await actor.acquire(targets[(i + k) % targets.length]!, { ttl, timeout: 20_000 });
+          if (!h) {
+            failures.push(`${actor.name} iteration ${i}: no lock`);
+            continue;
+          }
+          await actor.guarded(h, () => counter.increment(Math.random() * 3));
+          await actor.release(h);
+        }
+      }),
+    );
+  } finally {
+    clearInterval(jitter);
+    await Promise.all(actors.map((a) => a.close()));
+    await proxy.stop();
+  }
+  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
+  return report('proxy latency 20–50 ms under contention', o, rec, failures, { counter: counter.value }, keys, counter.value);
+}

@@ -1,0 +1,196 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClosedError, HiLok, InvalidArgumentError, Mutex, SpinLock } from '@hilok/ioredis';
+import { HiLok as CoreHiLok, Mutex as CoreMutex } from '@hilok/core';
+import { useServer } from './env.js';
+
+/**
+ * Bad input across the public APIs of Mutex, SpinLock and HiLok: each case must end in the
+ * typed InvalidArgumentError (or a documented no-op / ClosedError), never a Redis-level error,
+ * and the locks must still work afterwards.
+ */
+const ctx = useServer();
+let redis: Redis;
+let mutex: Mutex;
+let spin: SpinLock;
+let hilok: HiLok;
+const any = (v: unknown) => v as never;
+
+beforeAll(() => {
+  redis = new Redis(ctx.server.url);
+  mutex = new Mutex(redis, { prefix: 'bad:', ttl: 5_000 });
+  spin = new SpinLock(redis, { prefix: 'bad:', ttl: 5_000 });
+  hilok = new HiLok(redis, { prefix: 'bad:', ttl: 5_000 });
+});
+afterAll(async () => {
+  await Promise.all([mutex.close(), spin.close(), hilok.close()]);
+  redis.disconnect();
+});
+
+/** The locks still work: acquire + release on each kind, and nothing was corrupted. */
+async function stillWorks(): Promise<void> {
+  const m = await mutex.acquire('probe', { block: false });
+  expect(await m.release()).toBe(true);
+  const s = await spin.acquire('probe-spin', { block: false });
+  expect(await s.release()).toBe(true);
+  const h = await hilok.write('probe/x', { block: false });
+  expect(await h.release()).toBe(true);
+}
+
+const long = 'x'.repeat(1025);
+const deep = Array.from({ length: 65 }, (_, i) => `s${i}`).join('/');
+
+// [label, thunk] — each must reject (or throw) InvalidArgumentError.
+const asyncCases: [string, () => Promise<unknown>][] = [
+  ['mutex name not a string', () => mutex.acquire(any(123))],
+  ['mutex name undefined', () => mutex.acquire(any(undefined))],
+  ['mutex name empty', () => mutex.acquire('')],
+  ['mutex name longer than MAX_NAME_LENGTH', () => mutex.acquire(long)],
+  ['mutex name with a lone surrogate', () => mutex.acquire('a\uD800b')],
+  ['ttl 0', () => mutex.acquire('n', { ttl: 0 })],
+  ['ttl negative', () => mutex.acquire('n', { ttl: -1 })],
+  ['ttl NaN', () => mutex.acquire('n', { ttl: NaN })],
+  ['ttl Infinity', () => mutex.acquire('n', { ttl: Infinity })],
+  ['ttl > 2^31', () => mutex.acquire('n', { ttl: 2 ** 31 + 5 })],
+  ['ttl fractional', () => mutex.acquire('n', { ttl: 1.5 })],
+  ['ttl as a string', () => spin.acquire('n', { ttl: any('1000') })],
+  ['timeout negative', () => mutex.acquire('n', { timeout: -1 })],
+  ['timeout NaN', () => mutex.acquire('n', { timeout: NaN })],
+  ['timeout > 2^31', () => spin.acquire('n', { timeout: 2 ** 32 })],
+  ['options a string', () => mutex.acquire('n', any('fast'))],
+  ['options null', () => mutex.acquire('n', any(null))],
+  ['options an array', () => hilok.read('n', any([1]))],
+  ['block not a boolean', () => mutex.acquire('n', { block: any('yes') })],
+  ['signal not an AbortSignal', () => mutex.acquire('n', { signal: any({ aborted: false }) })],
+  ['autoRenew interval ≥ ttl (refresh ≥ ttl)', () => mutex.acquire('n', { ttl: 1_000, autoRenew: 1_000 })],
+  ['autoRenew negative', () => mutex.acquire('n', { autoRenew: -5 })],
+  ['onLost not a function', () => mutex.acquire('n', { onLost: any('cb') })],
+  ['id empty', () => mutex.acquire('n', { id: '' })],
+  ['id not a string', () => mutex.acquire('n', { id: any(42) })],
+  ['reentrant not a boolean', () => mutex.acquire('n', { id: 'me', reentrant: any(1) })],
+  ['withLock fn not a function', () => mutex.withLock('n', any('fn'))],
+  ['tryAcquire with bad ttl', () => spin.tryAcquire('n', { ttl: -3 })],
+  ['inspect name not a string', () => mutex.inspect(any({}))],
+  ['HiLok path empty', () => hilok.read('')],
+  ['HiLok path separator only', () => hilok.write('/')],
+  ['HiLok path with an empty segment', () => hilok.write('a//b')],
+  ['HiLok path with a leading separator', () => hilok.read('/a')],
+  ['HiLok path with a trailing separator', () => hilok.read('a/')],
+  ['HiLok path 65 levels deep', () => hilok.write(deep)],
+  ['HiLok path huge', () => hilok.write(`${long}/a`)],
+  ['HiLok path not a string', () => hilok.write(any(['a', 'b']))],
+  ['HiLok ttl NaN', () => hilok.write('a', { ttl: NaN })],
+  ['HiLok withWrite fn not a function', () => hilok.withWrite('a', any(null))],
+  ['HiLok release with a non-string id', () => hilok.release('a', any(7))],
+  ['HiLok release with an empty id', () => hilok.release('a', '')],
+  ['HiLok status of an invalid path', () => hilok.status('a//')],
+  ['HiLok acquireRead timeout NaN', () => hilok.acquireRead('a', { timeout: NaN })],
+];
+
+const syncCases: [string, () => unknown][] = [
+  ['core Mutex without an adapter', () => new CoreMutex(any({}))],
+  ['core HiLok with null for an adapter', () => new CoreHiLok(any(null))],
+  ['Mutex prefix with a hash tag', () => new Mutex(redis, { prefix: '{x}' })],
+  ['Mutex ttl 0', () => new Mutex(redis, { ttl: 0 })],
+  ['Mutex commandTimeout Infinity', () => new Mutex(redis, { commandTimeout: Infinity })],
+  ['Mutex wait strategy unknown', () => new Mutex(redis, { wait: any('poll') })],
+  ['Mutex autoRenew ≥ ttl', () => new Mutex(redis, { ttl: 100, autoRenew: 200 })],
+  ['SpinLock spin.factor < 1', () => new SpinLock(redis, { spin: { factor: 0.5 } })],
+  ['SpinLock spin.initialDelay negative', () => new SpinLock(redis, { spin: { initialDelay: -1 } })],
+  ['HiLok separator empty', () => new HiLok(redis, { separator: '' })],
+  ['HiLok separator with a brace', () => new HiLok(redis, { separator: '{' })],
+  ['HiLok refreshInterval ≥ ttl', () => new HiLok(redis, { ttl: 1_000, refreshInterval: 1_000 })],
+  ['HiLok intentTtl 0', () => new HiLok(redis, { intentTtl: 0 })],
+  ['HiLok options a number', () => new HiLok(redis, any(5))],
+];
+
+describe('bad input → InvalidArgumentError, and the locks still work', () => {
+  it.each(asyncCases)('%s', async (_label, thunk) => {
+    const err = await thunk().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    await stillWorks();
+  });
+  it.each(syncCases)('%s', async (_label, thunk) => {
+    expect(thunk).toThrow(InvalidArgumentError);
+    await stillWorks();
+  });
+  it('lease.extend with a bad ttl throws InvalidArgumentError and the lease stays held', async () => {
+    const lease = await mutex.acquire('ext', { block: false });
+    for (const ttl of [0, -5, NaN, Infinity, 2 ** 31]) await expect(lease.extend(ttl)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(lease.held).toBe(true);
+    expect(await lease.release()).toBe(true);
+  });
+  it('a live id reused for another path is InvalidArgumentError (server-side check), not a corrupted tree', async () => {
+    const id = await hilok.acquireWrite('idtree/a');
+    await expect(hilok.acquireWrite('idtree/b', { id })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect((await hilok.status('idtree')).holds.map((h) => h.path)).toEqual(['idtree/a']);
+    expect(await hilok.release('idtree/a', id)).toBe(true);
+    await stillWorks();
+  });
+});
+
+describe('odd but valid names are distinct locks, never errors', () => {
+  const names = ['{a}', 'a', '{}', '}{', '*', '?', '[ab]', 'a*b', 'ключ', '锁', '🔒', 'a b', 'a:b', '\\', '%s', 'x'.repeat(1024)];
+  it('mutex: every name locks independently, and each is really held', async () => {
+    const leases = await Promise.all(names.map((n) => mutex.acquire(n, { block: false })));
+    for (const n of names) expect(await spin.tryAcquire(n)).toBeNull();
+    for (const l of leases) expect(await l.release()).toBe(true);
+    expect(await ctx.server.keys('bad:*')).toEqual([]);
+  });
+  it('HiLok: glob / brace / unicode segments are distinct paths', async () => {
+    const paths = ['{x}/y', 'x/y', '*/?', '*/a', '[x]/y', 'ключ/锁', '🔒/🔑', 'a b/c d'];
+    const holds = await Promise.all(paths.map((p) => hilok.write(p, { block: false })));
+    for (const p of paths) await expect(hilok.read(p, { block: false })).rejects.toMatchObject({ code: 'LOCK_BUSY' });
+    for (const h of holds) expect(await h.release()).toBe(true);
+    expect(await ctx.server.keys('bad:*')).toEqual([]);
+  });
+});
+
+describe('documented no-ops and use after close', () => {
+  it('double release resolves false (no throw), foreign ids release nothing', async () => {
+    const lease = await mutex.acquire('dbl', { block: false });
+    expect(await lease.release()).toBe(true);
+    expect(await lease.release()).toBe(false);
+    const h = await hilok.write('dbl/x', { block: false });
+    expect(await hilok.release('dbl/x', 'not-an-owner')).toBe(false);
+    expect(h.held).toBe(true);
+    expect(await h.release()).toBe(true);
+    expect(await h.release()).toBe(false);
+    await stillWorks();
+  });
+  it('after close: ClosedError from every call, close() idempotent', async () => {
+    const m = new Mutex(redis, { prefix: 'bad:' });
+    const s = new SpinLock(redis, { prefix: 'bad:' });
+    const h = new HiLok(redis, { prefix: 'bad:' });
+    await Promise.all([m.close(), s.close(), h.close()]);
+    await m.close();
+    for (const call of [() => m.acquire('c'), () => m.tryAcquire('c'), () => m.inspect('c'), () => s.acquire('c'), () => h.read('c'), () => h.write('c'), () => h.release('c', 'id'), () => h.status('c')]) {
+      await expect(call()).rejects.toBeInstanceOf(ClosedError);
+    }
+    await stillWorks();
+  });
+});
+
+// The driver packages validate the connection in the constructor: not a client, not a URL →
+// InvalidArgumentError('connection') before any connection attempt.
+describe('driver constructors with a connection of the wrong type', () => {
+  it.each([
+    ['an empty object', {}],
+    ['a number', 42],
+    ['null', null],
+    ['a string that is not a URL', 'not a url'],
+  ])('new Mutex(%s) → InvalidArgumentError', async (_label, value) => {
+    let err: unknown;
+    try {
+      const m = new Mutex(any(value));
+      err = await m.acquire('x', { timeout: 100 }).then(() => undefined, (e: unknown) => e);
+      await m.close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+  });
+});
