@@ -80,8 +80,11 @@ function checkConnection<C>(connection: C | string): C | string {
     }
     return connection;
   }
+  const methods = connection as { duplicate?: unknown; evalsha?: unknown; evalSha?: unknown };
   const looksLikeClient =
-    typeof connection === 'object' && connection !== null && typeof (connection as { duplicate?: unknown }).duplicate === 'function';
+    typeof connection === 'object' &&
+    connection !== null &&
+    ['duplicate', 'evalsha', 'evalSha'].some((m) => typeof methods[m as keyof typeof methods] === 'function');
   if (!looksLikeClient) {
     throw new InvalidArgumentError('connection', `expected a Redis client, a URL or a RedisAdapter, got ${describe(connection)}`);
   }

@@ -8,7 +8,8 @@ import { closeGracefully, type RedisAdapter, type ScriptArg } from '@hilok/core'
 export interface NodeRedisClient {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  duplicate(): NodeRedisClient;
+  /** Absent on `createSentinel` clients, which keep their own dedicated pub/sub connection. */
+  duplicate?(): NodeRedisClient;
   connect(): Promise<unknown>;
   readonly isOpen?: boolean;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
@@ -26,10 +27,11 @@ export interface NodeRedisAdapterOptions {
 }
 
 /**
- * A {@link RedisAdapter} over a node-redis client (redis 5 or 6; client, cluster or sentinel;
- * RESP2 or RESP3) or a `redis://` URL. A client you pass must be connected (or connecting);
- * one created from a URL is connected by the adapter. Wake-ups use a duplicate connection,
- * created on the first wait and closed by `close()`.
+ * A {@link RedisAdapter} over a node-redis client (redis 5 or 6; `createClient`, `createCluster`
+ * or `createSentinel`; RESP2 or RESP3) or a `redis://` URL. A client you pass must be connected
+ * (or connecting); one created from a URL is connected by the adapter. Wake-ups use a duplicate
+ * connection, created on the first wait and closed by `close()` — except with a Sentinel client,
+ * whose own pub/sub connection is used (and only hilok's channels are unsubscribed on close).
  *
  * @param connection - your node-redis client, or a URL for a client the adapter creates and owns
  */
@@ -46,15 +48,21 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
     if (ready) await ready;
     return client;
   };
+  // Pub/sub needs its own connection: a duplicate of the client, except for a Sentinel client,
+  // which has no duplicate() but already routes SUBSCRIBE to a dedicated connection of its own.
+  const sharesPubSub = typeof client.duplicate !== 'function';
   const pubsub = (): Promise<NodeRedisClient> => {
     subscriber ??= commands().then(async (c) => {
-      const sub = quiet(c.duplicate());
+      if (sharesPubSub) return c;
+      const sub = quiet((c.duplicate as () => NodeRedisClient)());
       await sub.connect();
       return sub;
     });
     subscriber.catch(() => (subscriber = undefined));
     return subscriber;
   };
+  const channels = new Set<string>();
+
   const call = (args: readonly ScriptArg[]) => args.map(String);
 
   return {
@@ -65,15 +73,22 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
       (await commands()).eval(script, { keys: [...keys], arguments: call(args) }),
     async subscribe(channel, onMessage) {
       await (await pubsub()).subscribe(channel, (message) => onMessage(String(message)));
+      channels.add(channel);
     },
     async unsubscribe(channel) {
+      channels.delete(channel);
       if (subscriber) await (await subscriber).unsubscribe(channel);
     },
     async close() {
       const sub = subscriber;
       subscriber = undefined;
       ready = undefined;
-      await Promise.all([sub?.then(closeClient, () => undefined), ownsClient && closeClient(client)]);
+      // A shared (Sentinel) pub/sub connection is the user's: drop only our channels from it.
+      const releaseSub = sharesPubSub
+        ? sub?.then((c) => Promise.all([...channels].map((ch) => c.unsubscribe(ch))), () => undefined)
+        : sub?.then(closeClient, () => undefined);
+      channels.clear();
+      await Promise.all([releaseSub?.catch(() => undefined), ownsClient && closeClient(client)]);
     },
   };
 }

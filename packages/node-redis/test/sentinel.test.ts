@@ -1,35 +1,13 @@
 /**
  * hilok through node-redis's Sentinel client (`createSentinel`): a local master, a replica and
- * three sentinels; locks of every kind work before a forced failover and after it.
- *
- * node-redis's `RedisSentinel` does NOT fit the adapter's structural `NodeRedisClient` type: it
- * has no `duplicate()` (the adapter duplicates the client for its pub/sub connection). It does
- * run scripts and has its own pub/sub connection (`sentinel.subscribe`), so {@link sentinelClient}
- * bridges the gap in a few lines: `duplicate()` hands back the same sentinel, whose
- * subscriptions already live on a dedicated connection. The adapter itself is unchanged.
+ * three sentinels; locks of every kind work before a forced failover and after it. The sentinel
+ * client is passed as it is: it has no `duplicate()`, so the adapter uses the sentinel's own
+ * pub/sub connection for wake-ups.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSentinel } from 'redis';
 import { startSentinelGroup, type SentinelGroup } from '@hilok/testing';
 import { FairLock, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, type NodeRedisClient } from '@hilok/node-redis';
-
-/** The sentinel as a `NodeRedisClient`: `duplicate()` returns a view whose `connect()`/`close()` leave the sentinel alone. */
-function sentinelClient(sentinel: ReturnType<typeof createSentinel>): NodeRedisClient {
-  const base = sentinel as unknown as NodeRedisClient;
-  const view: NodeRedisClient = Object.assign(Object.create(base) as NodeRedisClient, {
-    duplicate: () => view,
-    connect: async () => undefined,
-    close: async () => undefined, // the pub/sub "duplicate" is the sentinel itself: its owner closes it
-    quit: undefined,
-    destroy: undefined,
-    subscribe: (channel: string, listener: (message: string, channel: string) => void) => base.subscribe(channel, listener),
-    unsubscribe: (channel: string) => base.unsubscribe(channel),
-    evalSha: base.evalSha.bind(base),
-    eval: base.eval.bind(base),
-    on: base.on.bind(base),
-  });
-  return view;
-}
 
 describe('sentinel: node-redis 5', () => {
   let group: SentinelGroup;
@@ -41,7 +19,7 @@ describe('sentinel: node-redis 5', () => {
     sentinel = createSentinel({ name: group.masterName, sentinelRootNodes: group.sentinels });
     sentinel.on('error', () => undefined);
     await sentinel.connect();
-    client = sentinelClient(sentinel);
+    client = sentinel as unknown as NodeRedisClient;
   }, 60_000);
   afterAll(async () => {
     await sentinel?.close().catch(() => sentinel.destroy());
