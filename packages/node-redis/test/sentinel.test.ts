@@ -19,7 +19,7 @@ describe('sentinel: node-redis 5', () => {
     sentinel = createSentinel({ name: group.masterName, sentinelRootNodes: group.sentinels });
     sentinel.on('error', () => undefined);
     await sentinel.connect();
-    client = sentinel as unknown as NodeRedisClient;
+    client = sentinel as unknown as NodeRedisClient; // the test keeps one typed handle for all kinds
   }, 60_000);
   afterAll(async () => {
     await sentinel?.close().catch(() => sentinel.destroy());
