@@ -34,3 +34,14 @@ export { ReentrantMutex, type ReentrantAcquireOptions } from './reentrant/reentr
 export { ReadWriteLock, type ReadWriteLockOptions } from './rwlock/rwlock.js';
 export { FairLock, type FairLockOptions, type FairLockInfo } from './fair/fair.js';
 export { pathKeys, splitPath, type PathKeys } from './hilok/paths.js';
+export {
+  diagnostics,
+  type LockEventBase,
+  type WaitEvent,
+  type AcquireEvent,
+  type HandoffEvent,
+  type AcquireFailedEvent,
+  type ExtendEvent,
+  type ReleaseEvent,
+  type LostEvent,
+} from './engine/diagnostics.js';

@@ -1,5 +1,6 @@
 import { LockLostError, LockReleaseError, RedisUnavailableError } from '../errors.js';
 import { checkDuration } from '../validate.js';
+import { diagnostics, emit } from './diagnostics.js';
 
 /** Monotonic milliseconds; never jumps with the wall clock. */
 export const monotonicNow = (): number => performance.now();
@@ -31,6 +32,10 @@ export interface LeaseInit extends LeaseBehaviour {
   /** Monotonic time at which the acquire request was sent: validity counts from there. */
   sentAt: number;
   backend: LeaseBackend;
+  /** Lock kind for diagnostics events. */
+  kind?: string;
+  /** Extra fields for diagnostics events (e.g. a HiLok hold's mode). */
+  detail?: Record<string, unknown>;
   /** Called once when the lease ends for any reason (release, loss). */
   onEnd?: ((lease: Lease) => void) | undefined;
 }
@@ -114,6 +119,7 @@ export class Lease implements AsyncDisposable {
     if (this.state === 'lost') throw this.signal.reason as LockLostError;
     const sentAt = monotonicNow();
     const ours = await this.init.backend.extend(ttl);
+    emit(diagnostics.extend, () => ({ ...this.eventBase(), token: this.token, ttl, ok: ours, durationMs: monotonicNow() - sentAt }));
     if (!ours) throw this.markLost('it expired or was taken over before the extension');
     if (this.state !== 'held') return;
     this.ttlMs = ttl;
@@ -129,9 +135,18 @@ export class Lease implements AsyncDisposable {
   async release(options: { strict?: boolean } = {}): Promise<boolean> {
     if (this.state === 'released') return false;
     clearTimeout(this.timer);
+    const sentAt = monotonicNow();
     let removed: boolean;
     try {
       removed = await this.init.backend.release();
+      emit(diagnostics.release, () => ({
+        ...this.eventBase(),
+        token: this.token,
+        fence: this.fence,
+        released: removed,
+        heldMs: sentAt - this.init.sentAt,
+        durationMs: monotonicNow() - sentAt,
+      }));
     } catch (err) {
       if (this.state === 'held') this.schedule(false);
       const detail = err instanceof RedisUnavailableError ? err.message : String(err);
@@ -165,6 +180,11 @@ export class Lease implements AsyncDisposable {
     } catch (err) {
       this.reportReleaseError(err as LockReleaseError);
     }
+  }
+
+  private eventBase(): { kind: string; resource: string; detail?: Record<string, unknown> } {
+    const { kind = 'lock', detail } = this.init;
+    return detail ? { kind, resource: this.resource, detail } : { kind, resource: this.resource };
   }
 
   private reportReleaseError(error: LockReleaseError): void {
@@ -209,6 +229,7 @@ export class Lease implements AsyncDisposable {
     const error = new LockLostError(this.resource, detail);
     if (this.state === 'released') return error;
     this.end('lost');
+    emit(diagnostics.lost, () => ({ ...this.eventBase(), token: this.token, fence: this.fence, error }));
     this.controller.abort(error);
     safeCall(this.init.onLost, error);
     return error;

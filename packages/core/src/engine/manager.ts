@@ -116,6 +116,11 @@ export abstract class LockManager implements AsyncDisposable {
     this.hub = sharedFor(hubs, adapter, () => new WakeHub(adapter));
   }
 
+  /** Lock kind for diagnostics events: the class name (`Mutex`, `HiLok`, …), kept by the driver packages' classes. */
+  get kind(): string {
+    return this.constructor.name;
+  }
+
   /** True once {@link LockManager.close} was called. */
   get closed(): boolean {
     return this.closing.signal.aborted;
@@ -149,6 +154,7 @@ export abstract class LockManager implements AsyncDisposable {
   /** Wrap a fresh hold in a tracked {@link Lease} (or a subclass made by `make`), released on `close()`. */
   protected track(init: Omit<LeaseInit, 'onEnd' | 'onReleaseError'>, make: (init: LeaseInit) => Lease = (i) => new Lease(i)): Lease {
     const lease = make({
+      kind: this.kind,
       ...init,
       onReleaseError: this.defaults.onReleaseError,
       onEnd: (l) => this.leases.delete(l),

@@ -2,6 +2,7 @@ import { LockBusyError, RedisUnavailableError } from '../errors.js';
 import { ReplyTimeoutError } from './script.js';
 import { monotonicNow } from './lease.js';
 import type { WakeHub, Waiter } from './wake-hub.js';
+import { diagnostics, emit } from './diagnostics.js';
 
 /** The outcome of one acquire attempt: the hold, or how long the blocker's lease has left. */
 export type Attempt<T> =
@@ -49,6 +50,10 @@ export interface WaitPlan {
   maxSleep?: number;
   /** Called (awaited, errors ignored) when the wait ends without the lock after a failed attempt. */
   onGiveUp?: () => Promise<unknown>;
+  /** Lock kind for diagnostics events (the manager's class name). */
+  kind?: string;
+  /** Extra fields for diagnostics events (e.g. a HiLok hold's mode). */
+  detail?: Record<string, unknown>;
 }
 
 /** What an attempt is allowed: a reply deadline and the cancel signal. */
@@ -67,60 +72,82 @@ export interface AttemptLimits {
  * {@link ReplyTimeoutError}); once Redis has said the lock is held, every later call is cut at the
  * deadline, so the whole call ends by `max(timeout, first reply)` with "busy".
  */
-export async function acquireWithWait<T>(plan: WaitPlan, attempt: (limits: AttemptLimits) => Promise<Attempt<T>>): Promise<T> {
+export async function acquireWithWait<T extends number>(plan: WaitPlan, attempt: (limits: AttemptLimits) => Promise<Attempt<T>>): Promise<T> {
   plan.signal?.throwIfAborted();
-  const blocking = plan.block && plan.timeout > 0;
-  const deadline = blocking ? monotonicNow() + plan.timeout : -Infinity;
-  let answered = false;
-  const tryOnce = async (): Promise<Attempt<T>> => {
-    // Until Redis has answered once we cannot tell "busy" from "broken", so the first attempt gets
-    // the full commandTimeout; later ones are cut at the deadline, and running into it means "busy".
-    const untilDeadline = Math.max(1, deadline - monotonicNow());
-    const cutAtDeadline = blocking && answered && untilDeadline < plan.commandTimeout;
-    try {
-      const result = await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: plan.signal });
-      answered = true;
-      return result;
-    } catch (err) {
-      if (cutAtDeadline && err instanceof ReplyTimeoutError) throw new LockBusyError(plan.resource, 'timeout');
-      throw err;
-    }
+  const started = monotonicNow();
+  const base = { kind: plan.kind ?? 'lock', resource: plan.resource, ...(plan.detail ? { detail: plan.detail } : {}) };
+  let attempts = 0;
+  let wokenAt: number | undefined;
+  const granted = (fence: T): T => {
+    const now = monotonicNow();
+    emit(diagnostics.acquire, () => ({ ...base, fence, durationMs: now - started, waited: attempts > 1, attempts }));
+    if (wokenAt !== undefined) emit(diagnostics.handoff, () => ({ ...base, fence, latencyMs: now - (wokenAt as number) }));
+    return fence;
   };
-
-  let result = await tryOnce();
-  if (result.ok) return result.acquired;
-  if (!blocking) throw new LockBusyError(plan.resource, 'held', result.retryAfter);
-
-  let waiter: Waiter | undefined;
-  let channel: string | undefined;
   try {
-    for (let round = 0; !result.ok; round++) {
-      const wanted = result.channel ?? plan.channel;
-      if (plan.strategy === 'pubsub' && wanted !== channel) {
-        // (Re)subscribe where the current blocker's release will be announced, then try again:
-        // a release between our last attempt and the subscription would otherwise be missed.
-        waiter?.leave();
-        waiter = undefined;
-        waiter = await joinWithin(plan.hub, wanted, plan.commandTimeout);
-        channel = wanted;
-        result = await tryOnce();
-        if (result.ok) break;
-        continue;
-      }
-      const left = deadline - monotonicNow();
-      if (left <= 0) throw new LockBusyError(plan.resource, 'timeout', result.retryAfter);
-      const fallback = result.retryAfter > 0 ? result.retryAfter + 1 : 1;
-      const nap = Math.min(fallback, left, plan.maxSleep ?? Infinity);
-      if (waiter) await waiter.sleep(nap, plan.signal);
-      else await sleep(Math.min(spinDelay(plan.spin, round), nap), plan.signal);
-      result = await tryOnce();
-    }
-    return result.acquired;
+    return granted(await waitLoop());
   } catch (err) {
-    await plan.onGiveUp?.().catch(() => undefined);
+    emit(diagnostics.acquireFailed, () => ({ ...base, error: err, durationMs: monotonicNow() - started }));
     throw err;
-  } finally {
-    waiter?.leave();
+  }
+
+  async function waitLoop(): Promise<T> {
+    const blocking = plan.block && plan.timeout > 0;
+    const deadline = blocking ? monotonicNow() + plan.timeout : -Infinity;
+    let answered = false;
+    const tryOnce = async (): Promise<Attempt<T>> => {
+      // Until Redis has answered once we cannot tell "busy" from "broken", so the first attempt gets
+      // the full commandTimeout; later ones are cut at the deadline, and running into it means "busy".
+      const untilDeadline = Math.max(1, deadline - monotonicNow());
+      const cutAtDeadline = blocking && answered && untilDeadline < plan.commandTimeout;
+      try {
+        attempts++;
+        const result = await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: plan.signal });
+        answered = true;
+        return result;
+      } catch (err) {
+        if (cutAtDeadline && err instanceof ReplyTimeoutError) throw new LockBusyError(plan.resource, 'timeout');
+        throw err;
+      }
+    };
+
+    let result = await tryOnce();
+    if (result.ok) return result.acquired;
+    if (!blocking) throw new LockBusyError(plan.resource, 'held', result.retryAfter);
+    const retryAfter = result.retryAfter;
+    emit(diagnostics.wait, () => ({ ...base, retryAfter }));
+
+    let waiter: Waiter | undefined;
+    let channel: string | undefined;
+    try {
+      for (let round = 0; !result.ok; round++) {
+        const wanted = result.channel ?? plan.channel;
+        if (plan.strategy === 'pubsub' && wanted !== channel) {
+          // (Re)subscribe where the current blocker's release will be announced, then try again:
+          // a release between our last attempt and the subscription would otherwise be missed.
+          waiter?.leave();
+          waiter = undefined;
+          waiter = await joinWithin(plan.hub, wanted, plan.commandTimeout);
+          channel = wanted;
+          result = await tryOnce();
+          if (result.ok) break;
+          continue;
+        }
+        const left = deadline - monotonicNow();
+        if (left <= 0) throw new LockBusyError(plan.resource, 'timeout', result.retryAfter);
+        const fallback = result.retryAfter > 0 ? result.retryAfter + 1 : 1;
+        const nap = Math.min(fallback, left, plan.maxSleep ?? Infinity);
+        if (waiter) wokenAt = (await waiter.sleep(nap, plan.signal)) ? monotonicNow() : undefined;
+        else await sleep(Math.min(spinDelay(plan.spin, round), nap), plan.signal);
+        result = await tryOnce();
+      }
+      return result.acquired;
+    } catch (err) {
+      await plan.onGiveUp?.().catch(() => undefined);
+      throw err;
+    } finally {
+      waiter?.leave();
+    }
   }
 }
 

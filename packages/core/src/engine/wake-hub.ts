@@ -136,28 +136,29 @@ export class Waiter {
 
   /**
    * Sleep until woken, `ms` elapse, or `signal` aborts (rejects with the signal's reason).
-   * Returns immediately if a wake is already pending.
+   * Returns immediately if a wake is already pending. Resolves `true` when woken by a message,
+   * `false` when the timer ran out.
    */
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     if (this.pending) {
       this.pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise<void>((resolve, reject) => {
-      const finish = (): void => {
+    return new Promise<boolean>((resolve, reject) => {
+      const finish = (woken: boolean): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.resume = undefined;
         this.pending = false;
-        resolve();
+        resolve(woken);
       };
       const onAbort = (): void => {
         clearTimeout(timer);
         this.resume = undefined;
         reject(signal?.reason);
       };
-      const timer = setTimeout(finish, Math.max(0, ms));
-      this.resume = finish;
+      const timer = setTimeout(() => finish(false), Math.max(0, ms));
+      this.resume = () => finish(true);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -126,6 +126,7 @@ export class FairLock extends LockManager {
     const fence = await acquireWithWait(
       {
         resource,
+        kind: this.kind,
         block: call.block,
         timeout: call.timeout,
         signal: this.waitSignal(call.signal),

@@ -234,6 +234,8 @@ export class HiLok extends LockManager {
     const fence = await acquireWithWait(
       {
         resource: path,
+        kind: this.kind,
+        detail: { mode },
         block: call.block,
         timeout: call.timeout,
         signal: this.waitSignal(call.signal),
@@ -248,7 +250,7 @@ export class HiLok extends LockManager {
       },
       attempt,
     );
-    const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost };
+    const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { mode } };
     return this.track(init, (full) => new Hold(full, path, mode)) as Hold;
   }
 

@@ -161,6 +161,7 @@ export class Mutex extends LockManager {
     const fence = await acquireWithWait(
       {
         resource,
+        kind: this.kind,
         block: call.block,
         timeout: call.timeout,
         signal: this.waitSignal(call.signal),
