@@ -168,7 +168,7 @@ export abstract class LockManager implements AsyncDisposable {
     if (this.closed) throw new ClosedError();
   }
 
-  /** Check and return a lock name (see {@link checkName}). */
+  /** Check and return a lock name: a non-empty string of at most MAX_NAME_LENGTH characters. */
   protected name(name: unknown, argument = 'name'): string {
     return checkName(name, argument);
   }
