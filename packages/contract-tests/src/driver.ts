@@ -18,7 +18,9 @@ export interface DriverCase<C = unknown> {
   client(url: string): Promise<C>;
   /** A connected client of a cluster, or undefined when the driver case skips cluster tests. */
   clusterClient?(rootNodes: NodeAddress[]): Promise<C>;
-  /** Close a client made by `client` / `clusterClient`. */
+  /** A connected Sentinel-managed client of the group's master, when the driver case covers Sentinel. */
+  sentinelClient?(group: { masterName: string; sentinels: NodeAddress[] }): Promise<C>;
+  /** Close a client made by `client` / `clusterClient` / `sentinelClient`. */
   closeClient(client: C): Promise<void>;
   /** The adapter over a client (the user keeps owning the client). */
   adapter(client: C): RedisAdapter;

@@ -10,3 +10,4 @@ export { describeClusterSuite } from './cluster-suite.js';
 export { describeHiLokSuite } from './hilok-suite.js';
 export { describeFamilySuite } from './family-suite.js';
 export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';
+export { describeSentinelSuite } from './sentinel-suite.js';

@@ -19,7 +19,7 @@ function quiet<T extends AnyClient>(client: T): T {
 /** ioredis clients of one major, as a driver case for the contract suites. */
 function ioredisCase(
   name: string,
-  Redis: new (url: string, options?: object) => AnyClient,
+  Redis: new (urlOrOptions: string | object, options?: object) => AnyClient,
   Cluster: new (nodes: NodeAddress[], options?: object) => AnyClient,
   options: object = {},
 ): DriverCase<AnyClient> {
@@ -27,6 +27,10 @@ function ioredisCase(
     name,
     client: (url) => ready(quiet(new Redis(url, { ...options, maxRetriesPerRequest: 2 }))),
     clusterClient: (nodes) => ready(quiet(new Cluster(nodes, { redisOptions: options }))),
+    // failoverDetector: ioredis follows +switch-master; without it a forced failover leaves the
+    // client on the demoted master (now a read-only replica).
+    sentinelClient: ({ masterName, sentinels }) =>
+      ready(quiet(new Redis({ ...options, sentinels, name: masterName, maxRetriesPerRequest: 20, failoverDetector: true } as never))),
     closeClient: (client) => closeGracefully(() => client.quit(), () => client.disconnect()),
     adapter: (client) => createIoredisAdapter(client as unknown as IoredisClient),
   };

@@ -1,15 +1,16 @@
-import { createClient as createClient5, createCluster as createCluster5 } from 'redis';
-import { createClient as createClient6, createCluster as createCluster6 } from 'redis6';
+import { createClient as createClient5, createCluster as createCluster5, createSentinel as createSentinel5 } from 'redis';
+import { createClient as createClient6, createCluster as createCluster6, createSentinel as createSentinel6 } from 'redis6';
 import type { DriverCase } from '@hilok/contract-tests';
 import { closeGracefully, createNodeRedisAdapter, type NodeRedisClient } from '@hilok/node-redis';
 
 interface Factories {
   createClient: (options: { url: string; RESP?: 2 | 3 }) => unknown;
   createCluster: (options: { rootNodes: { url: string }[]; RESP?: 2 | 3 }) => unknown;
+  createSentinel: (options: { name: string; sentinelRootNodes: { host: string; port: number }[]; RESP?: 2 | 3 }) => unknown;
 }
 
 /** node-redis clients of one major and protocol, as a driver case for the contract suites. */
-function nodeRedisCase(name: string, { createClient, createCluster }: Factories, RESP: 2 | 3): DriverCase<NodeRedisClient> {
+function nodeRedisCase(name: string, { createClient, createCluster, createSentinel }: Factories, RESP: 2 | 3): DriverCase<NodeRedisClient> {
   const connect = async (client: NodeRedisClient): Promise<NodeRedisClient> => {
     client.on('error', () => undefined);
     await client.connect();
@@ -19,13 +20,15 @@ function nodeRedisCase(name: string, { createClient, createCluster }: Factories,
     name,
     client: (url) => connect(createClient({ url, RESP }) as NodeRedisClient),
     clusterClient: (nodes) => connect(createCluster({ rootNodes: nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })), RESP }) as NodeRedisClient),
+    // A sentinel client has no duplicate(): the adapter uses its own pub/sub connection.
+    sentinelClient: ({ masterName, sentinels }) => connect(createSentinel({ name: masterName, sentinelRootNodes: sentinels, RESP }) as NodeRedisClient),
     closeClient: (client) => closeGracefully(async () => (client.close ? client.close() : client.quit?.()), () => client.destroy?.()),
     adapter: (client) => createNodeRedisAdapter(client),
   };
 }
 
-const v5 = { createClient: createClient5, createCluster: createCluster5 } as unknown as Factories;
-const v6 = { createClient: createClient6, createCluster: createCluster6 } as unknown as Factories;
+const v5 = { createClient: createClient5, createCluster: createCluster5, createSentinel: createSentinel5 } as unknown as Factories;
+const v6 = { createClient: createClient6, createCluster: createCluster6, createSentinel: createSentinel6 } as unknown as Factories;
 
 export const nodeRedis5Resp2 = nodeRedisCase('node-redis 5 (RESP2)', v5, 2);
 export const nodeRedis5Resp3 = nodeRedisCase('node-redis 5 (RESP3)', v5, 3);
