@@ -45,3 +45,4 @@ export {
   type ReleaseEvent,
   type LostEvent,
 } from './engine/diagnostics.js';
+export { NamedLockManager } from './engine/named-lock.js';

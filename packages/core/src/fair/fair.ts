@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
-import { InvalidArgumentError, LockBusyError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { fairAcquire, fairInspect, fairRelease, fairWithdraw, mutexExtend } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
-import { LockManager, type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
+import { type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
+import { NamedLockManager } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
-import { runScoped } from '../engine/scoped.js';
 import type { Script } from '../engine/script.js';
 import { acquireWithWait, DEFAULT_SPIN, type Attempt, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions } from '../validate.js';
@@ -46,7 +46,7 @@ export interface FairLockInfo {
  *
  * Non-blocking attempts (`block: false`, `timeout: 0`) never queue, and fail while others wait.
  */
-export class FairLock extends LockManager {
+export class FairLock extends NamedLockManager {
   private readonly queueTtl: number;
 
   /** @param adapter - a driver adapter; @param options - see {@link FairLockOptions} */
@@ -54,33 +54,6 @@ export class FairLock extends LockManager {
     super(adapter, options);
     this.queueTtl = checkDuration(checkOptions<FairLockOptions>(options).queueTtl ?? 3_000, 'queueTtl');
     if (this.queueTtl < 3) throw new InvalidArgumentError('queueTtl', 'must be at least 3 ms');
-  }
-
-  /**
-   * Acquire `name` in arrival order, waiting (by default without limit) while it is held or
-   * others are ahead in the queue.
-   * @throws {@link LockBusyError} when `block: false` and not available, or when `timeout` passed
-   * @throws {@link RedisUnavailableError} when Redis failed or did not answer
-   * @throws {@link InvalidArgumentError} for bad input, before any Redis call
-   */
-  acquire(name: string, options?: AcquireOptions): Promise<Lease> {
-    return this.acquireLease(name, options, false);
-  }
-
-  /** Try once (without queueing): the lease, or `null` when held or others are waiting. */
-  async tryAcquire(name: string, options?: Omit<AcquireOptions, 'block' | 'timeout' | 'blockingTimeout'>): Promise<Lease | null> {
-    try {
-      return await this.acquire(name, { ...checkOptions<AcquireOptions>(options), block: false });
-    } catch (err) {
-      if (err instanceof LockBusyError) return null;
-      throw err;
-    }
-  }
-
-  /** Run `fn(signal)` holding `name`, with the watchdog on; exception contract of {@link runScoped}. */
-  async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
-    return runScoped(await this.acquireLease(name, options, true), fn);
   }
 
   /** The holder and the queue of `name`. Changes nothing. */
@@ -97,7 +70,7 @@ export class FairLock extends LockManager {
     return (await this.inspect(name)).owner !== undefined;
   }
 
-  private async acquireLease(name: string, options: AcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+  protected async acquireLease(name: string, options: AcquireOptions | undefined, scoped: boolean): Promise<Lease> {
     const resource = checkName(name);
     const call = this.resolveAcquire(options, scoped);
     const keys = this.keys(resource);

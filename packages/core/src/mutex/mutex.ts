@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
-import { InvalidArgumentError, LockBusyError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
-import { LockManager, resolveSpin, type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
+import { resolveSpin, type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
+import { NamedLockManager } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
-import { runScoped } from '../engine/scoped.js';
 import { acquireWithWait, type Attempt, type AttemptLimits, type SpinOptions } from '../engine/wait.js';
 import { checkName, checkOptions } from '../validate.js';
 
@@ -62,7 +62,7 @@ export interface MutexInfo {
  * holder's release publishes a wake-up (one waiter per process is woken), and wake on their own
  * at the holder's remaining ttl in case the message was lost.
  */
-export class Mutex extends LockManager {
+export class Mutex extends NamedLockManager<MutexAcquireOptions> {
   private readonly strategy: 'pubsub' | 'spin';
   private readonly spin: SpinOptions;
 
@@ -82,41 +82,6 @@ export class Mutex extends LockManager {
     return 'pubsub';
   }
 
-  /**
-   * Acquire the lock on `name`, waiting (by default without limit) while it is held.
-   * @returns the held {@link Lease}
-   * @throws {@link LockBusyError} when `block: false` and held, or when `timeout` passed
-   * @throws {@link RedisUnavailableError} when Redis failed or did not answer
-   * @throws {@link InvalidArgumentError} for bad input, before any Redis call
-   */
-  async acquire(name: string, options?: MutexAcquireOptions): Promise<Lease> {
-    return this.acquireLease(name, options, false);
-  }
-
-  /**
-   * Try once: the lease if the lock was free (or already ours), `null` if it is held.
-   * Redis failures still throw {@link RedisUnavailableError}, so busy and broken stay apart.
-   */
-  async tryAcquire(name: string, options?: Omit<MutexAcquireOptions, 'block' | 'timeout'>): Promise<Lease | null> {
-    try {
-      return await this.acquire(name, { ...checkOptions<MutexAcquireOptions>(options), block: false });
-    } catch (err) {
-      if (err instanceof LockBusyError) return null;
-      throw err;
-    }
-  }
-
-  /**
-   * Run `fn` while holding `name`, with the watchdog renewing the lease; `fn` receives the
-   * lease's signal, which aborts if the lock is lost. An exception from `fn` propagates
-   * unchanged (a release failure is then only reported); after a clean exit a failed release
-   * throws {@link LockReleaseError}.
-   */
-  async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: MutexAcquireOptions): Promise<T> {
-    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
-    return runScoped(await this.acquireLease(name, options, true), fn);
-  }
-
   /** Whether `name` is currently held by anyone. */
   async isLocked(name: string): Promise<boolean> {
     return (await this.inspect(name)) !== null;
@@ -130,7 +95,7 @@ export class Mutex extends LockManager {
     return { owner: asString(reply[0]), fence: asNumber(reply[1]), count: asNumber(reply[2]), ttl: asNumber(reply[3]) };
   }
 
-  private async acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+  protected async acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
     const resource = checkName(name);
     const call = this.resolveAcquire(options, scoped);
     const o = checkOptions<MutexAcquireOptions>(options);

@@ -1,0 +1,49 @@
+import { InvalidArgumentError, LockBusyError } from '../errors.js';
+import { checkOptions } from '../validate.js';
+import type { Lease } from './lease.js';
+import { LockManager, type AcquireOptions } from './manager.js';
+import { runScoped } from './scoped.js';
+
+/**
+ * The shared surface of the single-name locks (`Mutex`, `SpinLock`, `ReentrantMutex`,
+ * `FairLock`): `acquire`, `tryAcquire` and `withLock`, all on one kind-specific `acquireLease`.
+ */
+export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions> extends LockManager {
+  /**
+   * Acquire the lock on `name`, waiting (by default without limit) while it is not available.
+   * @returns the held {@link Lease}
+   * @throws {@link LockBusyError} when `block: false` and held, or when `timeout` passed
+   * @throws {@link RedisUnavailableError} when Redis failed or did not answer
+   * @throws {@link InvalidArgumentError} for bad input, before any Redis call
+   */
+  acquire(name: string, options?: O): Promise<Lease> {
+    return this.acquireLease(name, options, false);
+  }
+
+  /**
+   * Try once: the lease if the lock was available, `null` if it is busy. Redis failures still
+   * throw {@link RedisUnavailableError}, so busy and broken stay apart.
+   */
+  async tryAcquire(name: string, options?: Omit<O, 'block' | 'timeout' | 'blockingTimeout'>): Promise<Lease | null> {
+    try {
+      return await this.acquire(name, { ...checkOptions<O>(options), block: false } as O);
+    } catch (err) {
+      if (err instanceof LockBusyError) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Run `fn` while holding `name`, with the watchdog renewing the lease; `fn` receives the
+   * lease's signal, which aborts if the lock is lost. An exception from `fn` propagates
+   * unchanged (a release failure is then only reported); after a clean exit a failed release
+   * throws {@link LockReleaseError}.
+   */
+  async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: O): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
+    return runScoped(await this.acquireLease(name, options, true), fn);
+  }
+
+  /** Take the lock: the kind's own protocol. `scoped` holds default to the watchdog being on. */
+  protected abstract acquireLease(name: string, options: O | undefined, scoped: boolean): Promise<Lease>;
+}
