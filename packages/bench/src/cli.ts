@@ -1,0 +1,107 @@
+/**
+ * `pnpm bench [--quick] [--rounds N] [--only a,b] [--docs | --no-docs]`: runs the benchmark on
+ * throwaway redis-servers and writes the Markdown report, SVG charts and raw JSON lines.
+ * Full mode writes docs/benchmarks.md (+ docs/benchmarks/*.svg); quick mode writes
+ * packages/bench/results/quick.md unless `--docs` is given.
+ * @packageDocumentation
+ */
+import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedis } from '@hilok/testing';
+import { barChart } from './chart.js';
+import { ALL_CONTENDERS } from './contenders/index.js';
+import { machineInfo } from './machine.js';
+import { renderMarkdown, type RunResults } from './report.js';
+import type { ResultLine, ScenarioContext } from './scenario.js';
+import { contended } from './scenarios/contended.js';
+import { hierarchy } from './scenarios/hierarchy.js';
+import { memory } from './scenarios/memory.js';
+import { parallelKeys } from './scenarios/parallel-keys.js';
+import { uncontended } from './scenarios/uncontended.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const quick = args.includes('--quick');
+const argValue = (name: string) => {
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1];
+};
+const rounds = Number(argValue('--rounds') ?? (quick ? 2 : 5));
+const only = argValue('--only')?.split(',');
+const writeDocs = args.includes('--docs') || (!quick && !args.includes('--no-docs'));
+const durations = quick
+  ? { uncontended: 300, parallelKeys: 300, contended: 800, hierarchy: 200, memoryLocks: 200 }
+  : { uncontended: 1500, parallelKeys: 1500, contended: 3000, hierarchy: 800, memoryLocks: 1000 };
+
+const startedAt = new Date();
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const resultsDir = path.join(root, 'packages/bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const rawFile = path.join(resultsDir, `${quick ? 'quick' : 'full'}-${stamp}.jsonl`);
+const record = (line: ResultLine) => appendFileSync(rawFile, `${JSON.stringify({ at: new Date().toISOString(), ...line })}\n`);
+const log = (message: string) => console.log(message);
+const wanted = (name: string) => !only || only.includes(name);
+
+const command = `pnpm bench${quick ? ' --quick' : ''}${argValue('--rounds') ? ` --rounds ${rounds}` : ''}${only ? ` --only ${only.join(',')}` : ''}`;
+log(`hilok bench: ${command} → ${path.relative(root, rawFile)}`);
+
+const results: Partial<RunResults> = {};
+let machine: RunResults['machine'] | undefined;
+/** Runs one scenario on its own throwaway redis-server. */
+async function scenario<T>(name: string, durationMs: number, fn: (ctx: ScenarioContext) => Promise<T>): Promise<T | undefined> {
+  if (!wanted(name)) return undefined;
+  log(`▶ ${name}`);
+  const server = await startRedis();
+  try {
+    machine ??= await machineInfo(server);
+    return await fn({ server, contenders: ALL_CONTENDERS, rounds, durationMs, record, log });
+  } finally {
+    await server.stop();
+  }
+}
+
+results.uncontended = await scenario('uncontended', durations.uncontended, uncontended);
+results.parallelKeys = await scenario('parallel-keys', durations.parallelKeys, (ctx) => parallelKeys(ctx));
+results.contended = await scenario('contended', durations.contended, (ctx) => contended(ctx));
+results.hierarchy = await scenario('hierarchy', durations.hierarchy, (ctx) => hierarchy(ctx));
+results.memory = await scenario('memory', 0, (ctx) => memory(ctx, durations.memoryLocks));
+
+const all = [results.uncontended, results.parallelKeys, results.contended, results.hierarchy, results.memory].filter((r) => r !== undefined);
+const docsDir = path.join(root, 'docs');
+const mdFile = writeDocs ? path.join(docsDir, 'benchmarks.md') : path.join(resultsDir, 'quick.md');
+const chartDir = writeDocs ? path.join(docsDir, 'benchmarks') : resultsDir;
+mkdirSync(chartDir, { recursive: true });
+const charts: string[] = [];
+if (results.contended) {
+  const rows = results.contended.rows;
+  const note = `${command} · ${machine?.cpuCount ?? '?'} cpus · medians of ${rounds} rounds · 16 tasks, 1 key, 2 connections, 1 ms hold, 2 ms think`;
+  writeFileSync(path.join(chartDir, 'handoff-p50.svg'), barChart('Hand-off latency p50 (release → next waiter holding), lower is better', 'ms', rows.map((r) => ({ label: r.contender, value: r.handoffP50Ms, accent: r.contender.startsWith('hilok') })), note));
+  writeFileSync(path.join(chartDir, 'contended-throughput.svg'), barChart('Contended throughput, higher is better', 'sections/s', rows.map((r) => ({ label: r.contender, value: r.sectionsPerSec, accent: r.contender.startsWith('hilok') })), note));
+  const rel = path.relative(path.dirname(mdFile), chartDir);
+  charts.push(path.join(rel, 'handoff-p50.svg'), path.join(rel, 'contended-throughput.svg'));
+}
+const run: RunResults = {
+  ...results,
+  command,
+  mode: quick ? 'quick' : 'full',
+  rounds,
+  durations: { uncontended: durations.uncontended, 'parallel keys': durations.parallelKeys, contended: durations.contended, 'hierarchy': durations.hierarchy },
+  startedAt: startedAt.toISOString(),
+  elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
+  machine: machine as RunResults['machine'],
+  overlaps: all.reduce((n, r) => n + r.overlaps, 0),
+  keysLeft: all.reduce((n, r) => n + r.keysLeft, 0),
+  charts,
+  rawFile: path.relative(root, rawFile),
+};
+record({ type: 'run', ...run });
+writeFileSync(mdFile, renderMarkdown(run));
+log(`\nwrote ${path.relative(root, mdFile)}, ${charts.length} chart(s), ${path.relative(root, rawFile)} in ${Math.round(run.elapsedSeconds)} s`);
+if (run.overlaps > 0) {
+  console.error(`\n!!! MUTUAL EXCLUSION VIOLATED ${run.overlaps} time(s): this run is INVALID !!!\n`);
+  process.exitCode = 2;
+}
+if (run.keysLeft > 0) console.error(`warning: ${run.keysLeft} key(s) left in Redis after everything was released`);
+process.exit();

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
+import type { ContenderFactory, Release } from './types.js';
+
+/** The compare-and-delete every raw contender releases with (via EVALSHA). */
+export const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+/** Raised by a raw contender when the key is taken: the raw limit never waits. */
+export class RawBusyError extends Error {
+  constructor(key: string) {
+    super(`raw: ${key} is held (the raw limit does not wait)`);
+  }
+}
+
+/**
+ * The raw limit on ioredis: `SET key token NX PX ttl` to acquire, `EVALSHA` of
+ * {@link COMPARE_AND_DELETE} to release, a random UUID token — no library.
+ */
+export const rawIoredis: ContenderFactory = {
+  name: 'raw (ioredis)',
+  driver: 'ioredis',
+  raw: true,
+  async create(url, mode) {
+    const client = await openIoredis(url);
+    const sha = String(await client.script('LOAD', COMPARE_AND_DELETE));
+    return {
+      settings: { acquire: 'SET key token NX PX ttl', release: 'EVALSHA compare-and-delete', token: 'randomUUID()', ttl: mode.ttl, waits: false, connection: IOREDIS_OPTIONS },
+      async acquire(key): Promise<Release> {
+        const token = randomUUID();
+        if ((await client.set(key, token, 'PX', mode.ttl, 'NX')) !== 'OK') throw new RawBusyError(key);
+        return async () => {
+          await client.evalsha(sha, 1, key, token);
+        };
+      },
+      close: () => closeIoredis(client),
+    };
+  },
+};
+
+/** The raw limit on node-redis: the same two commands as {@link rawIoredis}, through `redis` 5. */
+export const rawNodeRedis: ContenderFactory = {
+  name: 'raw (node-redis)',
+  driver: 'node-redis',
+  raw: true,
+  async create(url, mode) {
+    const client = await openNodeRedis(url);
+    const sha = await client.scriptLoad(COMPARE_AND_DELETE);
+    return {
+      settings: { acquire: 'SET key token NX PX ttl', release: 'EVALSHA compare-and-delete', token: 'randomUUID()', ttl: mode.ttl, waits: false, connection: NODE_REDIS_OPTIONS },
+      async acquire(key): Promise<Release> {
+        const token = randomUUID();
+        const reply = await client.set(key, token, { condition: 'NX', expiration: { type: 'PX', value: mode.ttl } });
+        if (reply !== 'OK') throw new RawBusyError(key);
+        return async () => {
+          await client.evalSha(sha, { keys: [key], arguments: [token] });
+        };
+      },
+      close: () => closeNodeRedis(client),
+    };
+  },
+};

@@ -1,0 +1,36 @@
+import { Mutex } from 'redis-semaphore';
+import { IOREDIS_OPTIONS, closeIoredis, openIoredis } from '../connections.js';
+import { PEER_RETRY_DELAY_MS, type ContenderFactory, type Release } from './types.js';
+
+/**
+ * `redis-semaphore`'s `Mutex` on one ioredis client (one `Mutex` object per acquire, as its API
+ * binds a key and an identifier to the object). Defaults (acquireTimeout 10 s, retryInterval
+ * 10 ms, refreshInterval 0.8 × lockTimeout) with `lockTimeout` = the common ttl; when the
+ * scenario waits, acquireTimeout is raised to 1 h (effectively unlimited).
+ */
+export const redisSemaphore: ContenderFactory = {
+  name: 'redis-semaphore',
+  driver: 'ioredis',
+  raw: false,
+  async create(url, mode) {
+    const client = await openIoredis(url);
+    const options = mode.waiting
+      ? { lockTimeout: mode.ttl, acquireTimeout: 3_600_000, retryInterval: PEER_RETRY_DELAY_MS }
+      : { lockTimeout: mode.ttl };
+    return {
+      settings: {
+        package: 'redis-semaphore@5.8.0',
+        lock: 'Mutex',
+        options,
+        defaults: 'acquireTimeout 10000, retryInterval 10, refreshInterval 0.8 × lockTimeout (timer while held)',
+        connection: IOREDIS_OPTIONS,
+      },
+      async acquire(key): Promise<Release> {
+        const mutex = new Mutex(client, key, options);
+        await mutex.acquire();
+        return () => mutex.release();
+      },
+      close: () => closeIoredis(client),
+    };
+  },
+};

@@ -1,0 +1,47 @@
+/** Which Redis driver a contender talks through. */
+export type Driver = 'ioredis' | 'node-redis';
+
+/** How a contender is configured for a scenario. */
+export interface ContenderMode {
+  /**
+   * `false`: the library's documented defaults (the lock is never busy in these scenarios).
+   * `true`: the scenario makes tasks wait, so the contender must wait without giving up
+   * (retry count effectively unlimited; the retry delay is reported in `settings`).
+   */
+  waiting: boolean;
+  /** Lease ttl in ms, the same for every contender. */
+  ttl: number;
+}
+
+/** Releases a lock taken by {@link Contender.acquire}. */
+export type Release = () => Promise<void>;
+
+/** One live instance of a contender: one connection (plus whatever the library adds itself). */
+export interface Contender {
+  /** Take the exclusive lock on `key` (waiting if the mode says so); resolves with its release. */
+  acquire(key: string): Promise<Release>;
+  /** The exact settings this instance runs with (library options and connection options). */
+  readonly settings: Record<string, unknown>;
+  /** Close the library and the connections this instance opened. */
+  close(): Promise<void>;
+}
+
+/** A contender in the benchmark: a library (or the raw limit) on one driver. */
+export interface ContenderFactory {
+  /** Display name, e.g. `hilok (ioredis)`. */
+  readonly name: string;
+  readonly driver: Driver;
+  /** The raw `SET NX PX` + compare-and-delete limit of its driver (no library). */
+  readonly raw: boolean;
+  /** Open one instance on its own connection to `url`. */
+  create(url: string, mode: ContenderMode): Promise<Contender>;
+}
+
+/**
+ * Retry delay (ms) of the polling peers when a scenario makes them wait: redis-semaphore's own
+ * default `retryInterval`, applied to both Redlocks too (their default, 200 ± 100 ms, would
+ * leave the lock idle most of the time with 1 ms holds).
+ */
+export const PEER_RETRY_DELAY_MS = 10;
+/** Jitter (± ms) of the Redlocks' retry delay when waiting. */
+export const PEER_RETRY_JITTER_MS = 5;

@@ -1,0 +1,68 @@
+// The benchmark's smoke path: every scenario with tiny parameters and every contender.
+// Asserts structure only (finite numbers, mutual exclusion held, no keys left) — never speed.
+import { startRedis, type RedisServer } from '@hilok/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_CONTENDERS } from '../src/contenders/index.js';
+import { barChart } from '../src/chart.js';
+import type { ScenarioContext } from '../src/scenario.js';
+import { contended } from '../src/scenarios/contended.js';
+import { hierarchy } from '../src/scenarios/hierarchy.js';
+import { memory } from '../src/scenarios/memory.js';
+import { parallelKeys } from '../src/scenarios/parallel-keys.js';
+import { uncontended } from '../src/scenarios/uncontended.js';
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const ctx = (durationMs: number): ScenarioContext => ({ server, contenders: ALL_CONTENDERS, rounds: 1, durationMs, record: () => undefined, log: () => undefined });
+const finite = (n: number) => expect(Number.isFinite(n), `${n} is finite`).toBe(true);
+
+describe('bench smoke (structure only, never speed)', () => {
+  it('uncontended and parallel keys: every contender, finite ratios, no keys left', async () => {
+    for (const result of [await uncontended(ctx(60)), await parallelKeys(ctx(60), 8)]) {
+      expect(result.rows.map((r) => r.contender).sort()).toEqual(ALL_CONTENDERS.map((c) => c.name).sort());
+      for (const row of result.rows) {
+        finite(row.opsPerSec);
+        finite(row.ratioToRaw);
+      }
+      expect(result.keysLeft).toBe(0);
+    }
+  });
+
+  it('contended: every waiting contender, mutual exclusion held, finite latencies', async () => {
+    const result = await contended(ctx(150), { tasks: 4, connections: 2, holdMs: 1, thinkMs: 1 });
+    expect(result.rows.map((r) => r.contender).sort()).toEqual(ALL_CONTENDERS.filter((c) => !c.raw).map((c) => c.name).sort());
+    expect(result.overlaps).toBe(0);
+    for (const row of result.rows) {
+      finite(row.sectionsPerSec);
+      finite(row.waitP99Ms);
+      finite(row.handoffP50Ms);
+    }
+    expect(result.keysLeft).toBe(0);
+  });
+
+  it('hierarchy and memory: finite numbers, no overlap, no keys left', async () => {
+    const h = await hierarchy(ctx(40), ['ioredis']);
+    expect(h.overlaps).toBe(0);
+    for (const row of h.rows) {
+      finite(row.ratio16to1);
+      finite(row.mixedSectionsPerSec);
+    }
+    expect(h.keysLeft).toBe(0);
+    const m = await memory(ctx(0), 5);
+    for (const row of m.rows) finite(row.bytesPerLock);
+    expect(m.keysLeft).toBe(0);
+    expect(await server.dbsize()).toBe(0);
+  });
+
+  it('draws an SVG bar chart', () => {
+    const svg = barChart('t', 'ms', [{ label: 'a<b', value: 1 }, { label: 'c', value: Number.NaN }]);
+    expect(svg).toMatch(/^<svg[^>]*xmlns/);
+    expect(svg).toContain('a&lt;b');
+  });
+});
