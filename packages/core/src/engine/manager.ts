@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { RedisAdapter } from '../adapter.js';
 import { ClosedError, InvalidArgumentError, type LockLostError, type LockReleaseError } from '../errors.js';
 import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, checkName } from '../validate.js';
@@ -112,6 +113,9 @@ export abstract class LockManager implements AsyncDisposable {
     };
     resolveRenewInterval(this.defaults.autoRenew, this.ttl, 'autoRenew');
     this.ownsAdapter = ownedAdapters.has(adapter);
+    // Every pending script call of every task listens on this signal; hundreds of concurrent
+    // acquires are normal, not a leak, so Node's listener-count warning does not apply.
+    setMaxListeners(0, this.closing.signal);
     this.runner = sharedFor(runners, adapter, () => new ScriptRunner(adapter));
     this.hub = sharedFor(hubs, adapter, () => new WakeHub(adapter));
   }
@@ -148,7 +152,10 @@ export abstract class LockManager implements AsyncDisposable {
 
   /** A signal that aborts when the caller's signal aborts or this manager closes. */
   protected waitSignal(signal: AbortSignal | undefined): AbortSignal {
-    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    if (!signal) return this.closing.signal;
+    const combined = AbortSignal.any([signal, this.closing.signal]);
+    setMaxListeners(0, combined);
+    return combined;
   }
 
   /** Wrap a fresh hold in a tracked {@link Lease} (or a subclass made by `make`), released on `close()`. */
