@@ -10,7 +10,7 @@ import { expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
 const changeset = join(root, 'node_modules', '.bin', 'changeset');
-const published = ['core', 'ioredis', 'node-redis', 'redlock'];
+const published = ['core', 'ioredis', 'node-redis', 'redlock', 'cli'];
 
 it('changeset status accepts the pending changesets', () => {
   execFileSync(changeset, ['status'], { cwd: root, stdio: 'pipe' });

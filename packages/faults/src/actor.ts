@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { HiLok, Mutex, RedisUnavailableError, LockBusyError, type Lease } from '@hilok/ioredis';
+import { FairLock, HiLok, Mutex, RedisUnavailableError, LockBusyError, type Lease } from '@hilok/ioredis';
 import type { LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
 
@@ -9,6 +9,8 @@ export interface ActorAcquireOptions {
   /** Overall wait (default: a single non-blocking attempt when 0). */
   timeout?: number;
   autoRenew?: boolean | number;
+  /** Mutex targets: take them with the {@link FairLock} (FIFO queue) instead of the barging {@link Mutex}. */
+  fair?: boolean;
 }
 
 /** Options of an {@link Actor}. */
@@ -39,6 +41,7 @@ export class Actor {
   readonly redis: Redis;
   readonly mutex: Mutex;
   readonly hilok: HiLok;
+  readonly fair: FairLock;
   readonly commandTimeout: number;
   private readonly slack: number;
 
@@ -55,6 +58,7 @@ export class Actor {
     const prefix = options.prefix ?? 'faults:';
     this.mutex = new Mutex(this.redis, { prefix, commandTimeout: this.commandTimeout });
     this.hilok = new HiLok(this.redis, { prefix, commandTimeout: this.commandTimeout });
+    this.fair = new FairLock(this.redis, { prefix, commandTimeout: this.commandTimeout });
   }
 
   /** Bound of an acquire with this timeout: timeout + one command timeout + slack. */
@@ -76,7 +80,7 @@ export class Actor {
     try {
       const lease =
         target.kind === 'mutex'
-          ? await this.mutex.acquire(target.resource, opts)
+          ? await (o.fair ? this.fair : this.mutex).acquire(target.resource, opts)
           : await (target.mode === 'read' ? this.hilok.read(target.resource, opts) : this.hilok.write(target.resource, opts));
       this.rec.record({ ...base, type: 'acquire:ok', fence: lease.fence, validUntil: toEpoch(lease.expiresAt) });
       lease.signal.addEventListener('abort', () => this.rec.record({ ...base, type: 'lost', detail: String((lease.signal.reason as Error)?.message) }), { once: true });
@@ -135,7 +139,7 @@ export class Actor {
 
   /** Close the managers and the connection. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.mutex.close(), this.hilok.close()]);
+    await Promise.allSettled([this.mutex.close(), this.hilok.close(), this.fair.close()]);
     this.redis.disconnect();
   }
 }

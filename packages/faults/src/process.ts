@@ -23,7 +23,15 @@ export interface WorkerHandle {
  * node_modules; `TSX_TSCONFIG_PATH` maps `@hilok/*` to the sources, as vitest's aliases do).
  */
 export async function spawnWorker(url: string, name: string, rec: Recorder): Promise<WorkerHandle> {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerPath, url, name], {
+  return spawnScript(workerPath, [url, name], name, rec);
+}
+
+/**
+ * Spawn `node --import tsx <script> ...args` speaking the worker IPC protocol (`{ id, result |
+ * error, events }` replies, id 0 = ready); see {@link spawnWorker}.
+ */
+export async function spawnScript(script: string, args: string[], name: string, rec: Recorder): Promise<WorkerHandle> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: repoRoot,
     env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

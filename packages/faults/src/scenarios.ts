@@ -341,7 +341,7 @@ export async function clientPause(o: RunOptions): Promise<ScenarioReport> {
  * give up at their 20 s timeout are counted in `notes` (`gaveUp:<code>`), not failed: a liveness
  * finding (see docs/reliability.md), not a safety violation.
  */
-export async function latencyContention(o: RunOptions): Promise<ScenarioReport> {
+export async function latencyContention(o: RunOptions & { fair?: boolean }): Promise<ScenarioReport> {
   const rec = new Recorder('parent');
   const ttl = 3_000;
   const failures: string[] = [];
@@ -355,7 +355,7 @@ export async function latencyContention(o: RunOptions): Promise<ScenarioReport> 
     await Promise.all(
       actors.map(async (actor, k) => {
         for (let i = 0; i < o.iterations; i++) {
-          const h = await actor.acquire(targets[(i + k) % targets.length]!, { ttl, timeout: 20_000 });
+          const h = await actor.acquire(targets[(i + k) % targets.length]!, { ttl, timeout: 20_000, fair: o.fair === true });
           if (!h) {
             // Not a safety violation: a waiter that gives up at its 20 s timeout (LockBusyError
             // 'timeout') is a liveness finding, counted in the notes and reported in the docs.
@@ -375,5 +375,5 @@ export async function latencyContention(o: RunOptions): Promise<ScenarioReport> 
     await proxy.stop();
   }
   const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report('proxy latency 20–50 ms under contention', o, rec, failures, { counter: counter.value, ...gaveUp }, keys, counter.value);
+  return report(`proxy latency 20–50 ms under contention${o.fair ? ' (FairLock)' : ''}`, o, rec, failures, { counter: counter.value, ...gaveUp }, keys, counter.value);
 }

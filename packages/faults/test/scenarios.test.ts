@@ -37,3 +37,14 @@ describe.each(kinds)('%s under faults (single instance)', (kind) => {
     expect(r.notes.counter).toBe(r.check.acquisitions);
   });
 });
+
+describe('FairLock under faults (single instance)', () => {
+  it('(7f) proxy latency 20–50 ms under contention, FairLock → no overlap, no lost update, no give-up', { timeout: 600_000 }, async () => {
+    const r = await latencyContention({ server: ctx.server, kind: 'mutex', fair: true, iterations: FULL ? 300 : 8 });
+    expectClean(r);
+    // FIFO: every waiter gets in within its 20 s timeout (Mutex barging can starve one; see docs).
+    expect(Object.keys(r.notes).filter((k) => k.startsWith('gaveUp:'))).toEqual([]);
+    expect(r.check.acquisitions).toBe(4 * (FULL ? 300 : 8));
+    expect(r.notes.counter).toBe(r.check.acquisitions);
+  });
+});

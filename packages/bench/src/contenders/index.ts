@@ -1,4 +1,4 @@
-import { hilokIoredis, hilokNodeRedis } from './hilok.js';
+import { hilokFairIoredis, hilokIoredis, hilokNodeRedis } from './hilok.js';
 import { rawIoredis, rawNodeRedis } from './raw.js';
 import { redisSemaphore } from './redis-semaphore.js';
 import { redlockV5 } from './redlock-v5.js';
@@ -6,10 +6,10 @@ import { sesameRedlock } from './sesame-redlock.js';
 import type { ContenderFactory, Driver } from './types.js';
 
 export * from './types.js';
-export { hilokIoredis, hilokNodeRedis, rawIoredis, rawNodeRedis, redisSemaphore, redlockV5, sesameRedlock };
+export { hilokFairIoredis, hilokIoredis, hilokNodeRedis, rawIoredis, rawNodeRedis, redisSemaphore, redlockV5, sesameRedlock };
 
 /** Every contender, raw limits first. */
-export const ALL_CONTENDERS: readonly ContenderFactory[] = [rawIoredis, rawNodeRedis, hilokIoredis, hilokNodeRedis, redlockV5, sesameRedlock, redisSemaphore];
+export const ALL_CONTENDERS: readonly ContenderFactory[] = [rawIoredis, rawNodeRedis, hilokIoredis, hilokNodeRedis, hilokFairIoredis, redlockV5, sesameRedlock, redisSemaphore];
 
 /** The raw limit of `driver`. */
 export function rawOf(driver: Driver): ContenderFactory {
@@ -18,5 +18,5 @@ export function rawOf(driver: Driver): ContenderFactory {
 
 /** Whether `c` is one of hilok's contenders. */
 export function isHilok(c: ContenderFactory): boolean {
-  return c === hilokIoredis || c === hilokNodeRedis;
+  return c === hilokIoredis || c === hilokNodeRedis || c === hilokFairIoredis;
 }

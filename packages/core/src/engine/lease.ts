@@ -59,8 +59,6 @@ export class Lease implements AsyncDisposable {
    * larger for every later conflicting hold on the same Redis (see README, "Fencing").
    */
   readonly fence: number;
-  /** Aborts with a {@link LockLostError} when the hold is found lost. */
-  readonly signal: AbortSignal;
   /** The error of the last release that could not throw, if any. */
   releaseError: LockReleaseError | undefined;
 
@@ -68,7 +66,12 @@ export class Lease implements AsyncDisposable {
   private expires: number;
   private state: LeaseState = 'held';
   private timer: NodeJS.Timeout | undefined;
-  private readonly controller = new AbortController();
+  // The AbortController and the expiry timer are created only when someone can observe them
+  // (the signal is read, onLost is set, the watchdog runs, or `hilok:lost` has subscribers):
+  // an uncontended acquire+release then costs no EventTarget and no timer.
+  private controller: AbortController | undefined;
+  private lostError: LockLostError | undefined;
+  private watching: boolean;
   private readonly init: LeaseInit;
 
   /** Created by lock managers; not meant to be constructed by users. */
@@ -79,8 +82,21 @@ export class Lease implements AsyncDisposable {
     this.fence = init.fence;
     this.ttlMs = init.ttl;
     this.expires = init.sentAt + init.ttl;
-    this.signal = this.controller.signal;
+    this.watching = init.autoRenew !== undefined || init.onLost !== undefined || diagnostics.lost.hasSubscribers;
     this.schedule();
+  }
+
+  /** Aborts with a {@link LockLostError} when the hold is found lost. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostError) this.controller.abort(this.lostError);
+    }
+    if (!this.watching) {
+      this.watching = true;
+      this.schedule();
+    }
+    return this.controller.signal;
   }
 
   /** The ttl in ms the hold was last set to. */
@@ -103,8 +119,9 @@ export class Lease implements AsyncDisposable {
     return this.remaining > 0;
   }
 
-  /** True once the hold was found lost. */
+  /** True once the hold was found lost (or its ttl ran out on our clock without renewal). */
   get lost(): boolean {
+    if (this.state === 'held' && monotonicNow() >= this.expires) this.markLost('its ttl elapsed without a successful renewal');
     return this.state === 'lost';
   }
 
@@ -116,7 +133,7 @@ export class Lease implements AsyncDisposable {
   async extend(ttl: number = this.ttlMs): Promise<void> {
     checkDuration(ttl, 'ttl');
     if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
-    if (this.state === 'lost') throw this.signal.reason as LockLostError;
+    if (this.lost) throw this.lostError as LockLostError;
     const sentAt = monotonicNow();
     const ours = await this.init.backend.extend(ttl);
     emit(diagnostics.extend, () => ({ ...this.eventBase(), token: this.token, ttl, ok: ours, durationMs: monotonicNow() - sentAt }));
@@ -192,10 +209,10 @@ export class Lease implements AsyncDisposable {
     safeCall(this.init.onReleaseError, error);
   }
 
-  /** (Re)arm the single timer: next renewal if the watchdog is on, else the local expiry. */
+  /** (Re)arm the single timer: next renewal if the watchdog is on, else the local expiry (if observed). */
   private schedule(renew = this.init.autoRenew !== undefined): void {
     clearTimeout(this.timer);
-    if (this.state !== 'held') return;
+    if (this.state !== 'held' || !this.watching) return;
     const untilExpiry = this.expires - monotonicNow();
     if (untilExpiry <= 0) {
       this.markLost('its ttl elapsed without a successful renewal');
@@ -225,12 +242,13 @@ export class Lease implements AsyncDisposable {
   }
 
   private markLost(detail: string): LockLostError {
-    if (this.state === 'lost') return this.signal.reason as LockLostError;
+    if (this.lostError) return this.lostError;
     const error = new LockLostError(this.resource, detail);
     if (this.state === 'released') return error;
+    this.lostError = error;
     this.end('lost');
     emit(diagnostics.lost, () => ({ ...this.eventBase(), token: this.token, fence: this.fence, error }));
-    this.controller.abort(error);
+    this.controller?.abort(error);
     safeCall(this.init.onLost, error);
     return error;
   }

@@ -150,6 +150,12 @@ export abstract class LockManager implements AsyncDisposable {
     };
   }
 
+  /** Signals of a wait: `signal` for sleeps (caller's or close), `attemptSignal` for script calls (caller's only). */
+  protected waitSignals(signal: AbortSignal | undefined): { signal: AbortSignal; attemptSignal: AbortSignal | undefined } {
+    const combined = this.waitSignal(signal);
+    return { signal: combined, attemptSignal: signal ? combined : undefined };
+  }
+
   /** A signal that aborts when the caller's signal aborts or this manager closes. */
   protected waitSignal(signal: AbortSignal | undefined): AbortSignal {
     if (!signal) return this.closing.signal;
@@ -166,6 +172,11 @@ export abstract class LockManager implements AsyncDisposable {
       onReleaseError: this.defaults.onReleaseError,
       onEnd: (l) => this.leases.delete(l),
     });
+    if (this.closed) {
+      // Granted while close() ran (an attempt in flight is not cancelled by close): give it back.
+      void lease.releaseQuietly();
+      throw new ClosedError();
+    }
     if (lease.held) this.leases.add(lease);
     return lease;
   }

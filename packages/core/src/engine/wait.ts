@@ -38,6 +38,11 @@ export interface WaitPlan {
   timeout: number;
   /** Cancels the wait (rejects with the signal's reason). */
   signal?: AbortSignal | undefined;
+  /**
+   * Cancels an in-flight attempt too; default `signal`. Managers pass only the caller's signal
+   * here (listening for their own close on every call would cost an EventTarget listener each).
+   */
+  attemptSignal?: AbortSignal | undefined;
   /** `'pubsub'` sleeps until a release message (or the blocker's ttl); `'spin'` polls with backoff. */
   strategy: 'pubsub' | 'spin';
   spin: SpinOptions;
@@ -102,7 +107,7 @@ export async function acquireWithWait<T extends number>(plan: WaitPlan, attempt:
       const cutAtDeadline = blocking && answered && untilDeadline < plan.commandTimeout;
       try {
         attempts++;
-        const result = await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: plan.signal });
+        const result = await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: 'attemptSignal' in plan ? plan.attemptSignal : plan.signal });
         answered = true;
         return result;
       } catch (err) {

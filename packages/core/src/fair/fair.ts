@@ -102,7 +102,7 @@ export class FairLock extends NamedLockManager {
         kind: this.kind,
         block: call.block,
         timeout: call.timeout,
-        signal: this.waitSignal(call.signal),
+        ...this.waitSignals(call.signal),
         strategy: 'pubsub',
         spin: DEFAULT_SPIN,
         commandTimeout: this.commandTimeout,

@@ -238,7 +238,7 @@ export class HiLok extends LockManager {
         detail: { mode },
         block: call.block,
         timeout: call.timeout,
-        signal: this.waitSignal(call.signal),
+        ...this.waitSignals(call.signal),
         strategy: 'pubsub',
         spin: DEFAULT_SPIN,
         commandTimeout: this.commandTimeout,

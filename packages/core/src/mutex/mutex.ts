@@ -129,7 +129,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
         kind: this.kind,
         block: call.block,
         timeout: call.timeout,
-        signal: this.waitSignal(call.signal),
+        ...this.waitSignals(call.signal),
         strategy: this.strategy,
         spin: this.spin,
         commandTimeout: this.commandTimeout,

@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module';
+import { isHilokError } from '@hilok/core';
+import { demoCommand } from './commands/demo.js';
+import { inspectCommand } from './commands/inspect.js';
+import { releaseCommand } from './commands/release.js';
+import { watchCommand } from './commands/watch.js';
+import { CliError, ExitCode, UsageError } from './errors.js';
+import type { CliIO } from './options.js';
+
+/** Help of `hilok` itself. */
+export const MAIN_HELP = `Usage: hilok <command> [options]
+
+Inspect, watch and release hilok Redis locks (every kind: tree/HiLok, rw, mutex, fair).
+
+Commands:
+  inspect [path]              who holds what at a path and below, and who waits
+  watch [path]                a live tree of holds and waiters (q or Ctrl-C quits)
+  release <path|name> --id    release exactly one hold by its owner id
+  release <path|name> --force delete / end every hold of one lock, after a confirmation
+  demo                        workers contending in a hierarchy, with the live tree (~5 s)
+
+Global options:
+  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)
+  --driver <name>      ioredis (default) or node-redis
+  --prefix <prefix>    key prefix of the locks (default: hilok:)
+  --separator <sep>    tree path separator (default: /)
+  --json               machine-readable output (inspect, release)
+  -h, --help           help; \`hilok <command> --help\` for a command
+  -v, --version        print the version
+
+Exit codes: 0 ok, 1 operation failed (lock not found or not ours, refused), 2 usage error,
+3 Redis unreachable or bad URL.
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
+  inspect: inspectCommand,
+  watch: watchCommand,
+  release: releaseCommand,
+  demo: demoCommand,
+};
+
+/** The process's own streams and environment. */
+export function processIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+}
+
+/**
+ * Run the `hilok` command line `argv` (without `node` and the script) and resolve with the
+ * exit code; messages go to `io.stderr`. Never throws and never calls `process.exit`.
+ */
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      if (command === 'help' && rest[0] && COMMANDS[rest[0]]) return await (COMMANDS[rest[0]] as (a: string[], i: CliIO) => Promise<number>)(['--help'], io);
+      (command === undefined ? io.stderr : io.stdout).write(MAIN_HELP);
+      return command === undefined ? ExitCode.Usage : ExitCode.Ok;
+    }
+    if (command === '--version' || command === '-v') {
+      io.stdout.write(`${VERSION}\n`);
+      return ExitCode.Ok;
+    }
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!run) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    return await run(rest, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.stderr.write(`hilok: ${err.message}\n`);
+      if (err instanceof UsageError) io.stderr.write(`Run \`hilok ${command && COMMANDS[command] ? `${command} ` : ''}--help\` for usage.\n`);
+      return err.exitCode;
+    }
+    if (isHilokError(err) && err.code === 'REDIS_UNAVAILABLE') {
+      io.stderr.write(`hilok: Redis failed: ${err.message}\n`);
+      return ExitCode.Unreachable;
+    }
+    const e = err as { code?: string; message?: string; name?: string };
+    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed|The client is closed|Socket closed/i.test(`${e?.code} ${e?.message}`)) {
+      io.stderr.write(`hilok: lost the connection to Redis: ${e?.message ?? String(err)}\n`);
+      return ExitCode.Unreachable;
+    }
+    io.stderr.write(`hilok: ${e?.message ?? String(err)}\n`);
+    return ExitCode.Failed;
+  }
+}
+
+/** The package version, read from package.json (one level above both src/ and dist/). */
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;

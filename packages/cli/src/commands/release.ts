@@ -1,0 +1,199 @@
+import { HiLok, ReadWriteLock, ScriptRunner, scripts } from '@hilok/core';
+import { connect, type Connection } from '../connect.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
+import { fairKeys, globEscape, mutexKey, treeBase, type KeyKind } from '../keys.js';
+import { parseCommand, parseKinds, type CliIO, type GlobalOptions } from '../options.js';
+import { confirm } from '../prompt.js';
+import { formatTtl } from '../render.js';
+import { readSnapshot, scanKeys, serverNow, type HoldView } from '../snapshot.js';
+
+/** Help of `hilok release`. */
+export const RELEASE_HELP = `Usage: hilok release <path|name> --id <id> [options]
+       hilok release <path|name> --force [--yes] [options]
+
+Release exactly one hold: the one with owner id <id> on that lock (ids are shown by
+\`hilok inspect\`). It goes through the lock's own release script, which checks the owner
+atomically, so another owner's hold is never touched. A reentrant mutex hold is released
+completely (every entry). Waiters are woken as by a normal release.
+
+--force ends every hold of the named lock instead, after a confirmation:
+  mutex, fair, rw   deletes that lock's keys (and only those)
+  tree path         releases every hold on exactly that path through the release script
+                    (a tree's keys are shared by all its paths, so none are deleted)
+
+Options:
+  --id <id>            the owner id of the hold to release
+  --force              end every hold of the lock (asks first)
+  -y, --yes            do not ask (for scripts)
+  --kind <k[,k]>       only look at these kinds: tree, rw, mutex, fair (default: all)
+  --json               print the outcome as JSON
+  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)
+  --driver <name>      ioredis (default) or node-redis
+  --prefix <prefix>    key prefix of the locks (default: hilok:)
+  --separator <sep>    tree path separator (default: /)
+  -h, --help           show this help
+
+Exit codes: 0 released, 1 no such hold (expired, someone else's, or nothing to force) or
+confirmation refused, 2 usage error, 3 Redis unreachable or bad URL.
+`;
+
+/** What a release did, as printed with `--json`. */
+export interface ReleaseOutcome {
+  /** `id`: one hold by owner id; `force`: every hold of the lock. */
+  action: 'id' | 'force';
+  /** The lock name / path given. */
+  path: string;
+  /** Holds ended (for `force` on keys: the holds that were live when they were deleted). */
+  released: { kind: KeyKind; path: string; id: string; mode: 'read' | 'write' }[];
+  /** Keys deleted by `--force` (none for tree paths or `--id`). */
+  deletedKeys: string[];
+}
+
+/** `hilok release`: end one hold by id, or (with `--force`) every hold of a lock; returns the exit code. */
+export async function releaseCommand(argv: string[], io: CliIO): Promise<number> {
+  const { global, values, positionals } = parseCommand(
+    argv,
+    { id: { type: 'string' }, force: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, kind: { type: 'string' } },
+    io.env,
+  );
+  if (global.help) {
+    io.stdout.write(RELEASE_HELP);
+    return ExitCode.Ok;
+  }
+  if (positionals.length !== 1) throw new UsageError(`release takes exactly one lock name or path, got ${positionals.length}`);
+  const name = positionals[0] as string;
+  if (name === '') throw new UsageError('the lock name must not be empty');
+  const id = values.id as string | undefined;
+  const force = values.force === true;
+  if (force && id !== undefined) throw new UsageError('give either --id or --force, not both');
+  if (!force && (id === undefined || id === '')) throw new UsageError('release needs --id <id> (see `hilok inspect`), or --force');
+  const kinds = new Set<KeyKind>(parseKinds(values.kind) ?? ['tree', 'rw', 'mutex', 'fair']);
+
+  const conn = await connect(global.url, global.driver);
+  try {
+    const outcome = force ? await forceRelease(conn, io, global, name, kinds, values.yes === true) : await releaseById(conn, global, name, id as string, kinds);
+    if (global.json) io.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
+    else if (force) {
+      io.stdout.write(
+        `forced "${name}": ${outcome.released.length} hold(s) ended` + (outcome.deletedKeys.length ? `, deleted ${outcome.deletedKeys.join(', ')}` : '') + '\n',
+      );
+    } else {
+      for (const r of outcome.released) io.stdout.write(`released ${r.kind} ${r.mode} hold ${r.id} on "${r.path}"\n`);
+    }
+    return ExitCode.Ok;
+  } finally {
+    await conn.close();
+  }
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString() : String(v));
+
+function splitsAsPath(name: string, separator: string): boolean {
+  return name.split(separator).every((s) => s.length > 0);
+}
+
+async function releaseById(conn: Connection, g: GlobalOptions, name: string, id: string, kinds: Set<KeyKind>): Promise<ReleaseOutcome> {
+  const outcome: ReleaseOutcome = { action: 'id', path: name, released: [], deletedKeys: [] };
+  const elsewhere: string[] = [];
+  const runner = new ScriptRunner(conn.adapter);
+  const run = (script: (typeof scripts)['mutexRelease'], keys: string[], args: string[]) => runner.run(script, keys, args, { timeoutMs: 5_000 });
+  const now = await serverNow(conn);
+
+  // Trees and read-write locks: find the hold by id (read-only), then the class's own release.
+  for (const kind of ['tree', 'rw'] as const) {
+    if (!kinds.has(kind)) continue;
+    if (kind === 'tree' && !splitsAsPath(name, g.separator)) continue;
+    if (kind === 'rw' && name.includes('\0')) continue;
+    const root = kind === 'tree' ? (name.split(g.separator)[0] as string) : name;
+    const info = str(await conn.command(['HGET', `${treeBase(g.prefix, kind, root)}meta`, id]));
+    const m = info === null ? null : /^(\w)\|\d+\|(\d+)\|(.*)$/s.exec(info);
+    if (!m || Number(m[2]) <= now) continue;
+    if (m[3] !== name) {
+      elsewhere.push(`${kind} path "${m[3]}"`);
+      continue;
+    }
+    const lock = kind === 'tree' ? new HiLok(conn.adapter, { prefix: g.prefix, separator: g.separator }) : new ReadWriteLock(conn.adapter, { prefix: g.prefix });
+    try {
+      if (await lock.release(name, id)) outcome.released.push({ kind, path: name, id, mode: m[1] === 'w' ? 'write' : 'read' });
+    } finally {
+      await lock.close();
+    }
+  }
+  // Mutex flavours: core's release script (owner-checked); once per reentrant entry.
+  if (kinds.has('mutex')) {
+    const key = mutexKey(g.prefix, name);
+    const [owner, count] = ((await conn.command(['HMGET', key, 'o', 'n'])) as unknown[]).map(str);
+    if (owner === id) {
+      let left = Number(count ?? 1);
+      for (let i = 0; i <= Number(count ?? 1) && left > 0; i++) left = Number(await run(scripts.mutexRelease, [key], [id, `${key}:wake`]));
+      if (left === 0) outcome.released.push({ kind: 'mutex', path: name, id, mode: 'write' });
+    }
+  }
+  if (kinds.has('fair')) {
+    const keys = fairKeys(g.prefix, name);
+    if (str(await conn.command(['HGET', keys[0], 'o'])) === id && Number(await run(scripts.fairRelease, keys, [id, `${keys[0]}:wake:`])) === 0) {
+      outcome.released.push({ kind: 'fair', path: name, id, mode: 'write' });
+    }
+  }
+  if (outcome.released.length === 0) {
+    const hint = elsewhere.length ? ` (that id holds ${elsewhere.join(' and ')})` : ' (it expired, was released, or is someone else’s)';
+    throw new CliError(`no live hold with id ${id} on "${name}"${hint}`, ExitCode.Failed);
+  }
+  return outcome;
+}
+
+async function forceRelease(conn: Connection, io: CliIO, g: GlobalOptions, name: string, kinds: Set<KeyKind>, yes: boolean): Promise<ReleaseOutcome> {
+  const outcome: ReleaseOutcome = { action: 'force', path: name, released: [], deletedKeys: [] };
+  const snap = await readSnapshot(conn, { prefix: g.prefix, path: name, separator: g.separator, kinds: [...kinds] });
+  const holdsOf = (kind: KeyKind) => snap.holds.filter((h) => h.kind === kind && h.path === name);
+  const plan: { describe: string; keys: string[]; wake: string[]; holds: HoldView[]; tree?: boolean }[] = [];
+  const existing = async (keys: string[]) => {
+    const found: string[] = [];
+    for (const k of keys) if (str(await conn.command(['TYPE', k])) !== 'none') found.push(k);
+    return found;
+  };
+
+  if (kinds.has('mutex')) {
+    const key = mutexKey(g.prefix, name);
+    const keys = await existing([key]);
+    if (keys.length) plan.push({ describe: `mutex "${name}"`, keys, wake: [`${key}:wake`], holds: holdsOf('mutex') });
+  }
+  if (kinds.has('fair')) {
+    const keys = await existing(fairKeys(g.prefix, name));
+    if (keys.length) plan.push({ describe: `fair lock "${name}"`, keys, wake: [], holds: holdsOf('fair') });
+  }
+  if (kinds.has('rw') && !name.includes('\0')) {
+    const base = treeBase(g.prefix, 'rw', name);
+    const keys = await scanKeys(conn, `${globEscape(base)}*`);
+    if (keys.length) plan.push({ describe: `read-write lock "${name}"`, keys: keys.sort(), wake: [`${base}E:${name}`], holds: holdsOf('rw') });
+  }
+  if (kinds.has('tree') && splitsAsPath(name, g.separator)) {
+    const holds = holdsOf('tree');
+    if (holds.length) plan.push({ describe: `tree path "${name}"`, keys: [], wake: [], holds, tree: true });
+  }
+  if (plan.length === 0) throw new CliError(`nothing to release: no hilok lock "${name}" under prefix "${g.prefix}"`, ExitCode.Failed);
+
+  const lines = plan.map((p) => {
+    const holds = p.holds.map((h) => `${h.mode} ${h.id} (ttl ${formatTtl(h.ttl)})`).join(', ') || 'no live hold';
+    return p.tree ? `  ${p.describe}: release ${p.holds.length} hold(s): ${holds}` : `  ${p.describe}: delete ${p.keys.join(', ')} — ${holds}`;
+  });
+  io.stderr.write(`hilok release --force "${name}" will:\n${lines.join('\n')}\n`);
+  if (!yes && !(await confirm(io, 'Proceed?'))) throw new CliError('aborted: nothing was changed', ExitCode.Failed);
+
+  for (const p of plan) {
+    if (p.tree) {
+      const lock = new HiLok(conn.adapter, { prefix: g.prefix, separator: g.separator });
+      try {
+        for (const h of p.holds) if (await lock.release(name, h.id)) outcome.released.push({ kind: 'tree', path: name, id: h.id, mode: h.mode });
+      } finally {
+        await lock.close();
+      }
+      continue;
+    }
+    await conn.command(['DEL', ...p.keys]);
+    for (const channel of p.wake) await conn.command(['PUBLISH', channel, p.describe.startsWith('mutex') ? '1' : 'all']);
+    outcome.deletedKeys.push(...p.keys);
+    outcome.released.push(...p.holds.map((h) => ({ kind: h.kind, path: h.path, id: h.id, mode: h.mode })));
+  }
+  return outcome;
+}

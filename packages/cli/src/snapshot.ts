@@ -1,0 +1,202 @@
+import type { Connection } from './connect.js';
+import { fairKeys, globEscape, mutexKey, parseKey, treeBase, type KeyKind } from './keys.js';
+
+/** One live hold, as {@link readSnapshot} reports it. */
+export interface HoldView {
+  /** Lock kind: `mutex` (Mutex, SpinLock, ReentrantMutex), `fair`, `tree` (HiLok) or `rw` (ReadWriteLock). */
+  kind: KeyKind;
+  /** The lock name, or for a tree the hold's path. */
+  path: string;
+  /** `write` for exclusive holds (every mutex and fair hold), `read` for shared ones. */
+  mode: 'read' | 'write';
+  /** The owner token: the id to pass to `hilok release --id`. */
+  id: string;
+  /** Remaining ttl in ms on the Redis server's clock (-1: the key has no expiry). */
+  ttl: number;
+  /** Fencing token of the hold. */
+  fence: number;
+  /** Hold count of a reentrant mutex (1 otherwise). */
+  count: number;
+}
+
+/** One waiter that Redis knows about: a tree / read-write writer's intent, or a fair lock's queue entry. */
+export interface WaiterView {
+  /** Lock kind (`tree`, `rw` or `fair`; mutex waiters wait on pub/sub and leave nothing in Redis). */
+  kind: KeyKind;
+  /** The lock name or path waited for. */
+  path: string;
+  /** `write` for a waiting writer; fair waiters want the lock exclusively too. */
+  mode: 'write';
+  /** The intent member (tree, rw) or the waiter token (fair). */
+  id: string;
+  /** Place in the queue, 1 = next (fair locks only). */
+  position?: number;
+  /** Ms until the waiter's intent / heartbeat lapses unless it renews it (it does while it waits). */
+  ttl: number;
+}
+
+/** Everything held and waited for under a prefix (and path), read at one moment. */
+export interface Snapshot {
+  /** The Redis server's clock, in ms, when the snapshot was taken. */
+  now: number;
+  /** The key prefix that was read. */
+  prefix: string;
+  /** The path / name filter, if any. */
+  path: string | undefined;
+  /** Live holds, sorted by kind and path. */
+  holds: HoldView[];
+  /** Known waiters, sorted by kind, path and position. */
+  waiting: WaiterView[];
+}
+
+/** Options of {@link readSnapshot}. */
+export interface SnapshotOptions {
+  /** Key prefix of the locks (default `hilok:`). */
+  prefix?: string;
+  /** Only this lock name / path and what lies below it (`a` matches `a` and `a/b`, not `ab`). */
+  path?: string;
+  /** Path separator for the `path` filter (default `/`). */
+  separator?: string;
+  /** Only these kinds (default: all). */
+  kinds?: readonly KeyKind[];
+}
+
+const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString() : String(v));
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** Pairs of a flat reply (`HGETALL`, `ZRANGE … WITHSCORES`). */
+function pairs(reply: unknown): [string, string][] {
+  const flat = arr(reply).map(str);
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
+  return out;
+}
+
+/** The server clock in ms (`TIME`). */
+export async function serverNow(conn: Connection): Promise<number> {
+  const [s, us] = arr(await conn.command(['TIME'])).map((v) => Number(str(v)));
+  return (s as number) * 1000 + Math.floor((us as number) / 1000);
+}
+
+/** Every key matching `pattern`, by `SCAN` (never `KEYS`). */
+export async function scanKeys(conn: Connection, pattern: string): Promise<string[]> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = arr(await conn.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']));
+    cursor = str(next);
+    for (const k of arr(batch)) keys.add(str(k));
+  } while (cursor !== '0');
+  return [...keys];
+}
+
+/** Whether `name` is `path` or lies below it. */
+export function underPath(name: string, path: string | undefined, separator: string): boolean {
+  return path === undefined || name === path || name.startsWith(path + separator);
+}
+
+/**
+ * Read who holds and who waits for every hilok lock under `prefix`, without changing anything:
+ * only `SCAN`, `TIME`, `HGETALL`, `HMGET`, `PTTL` and `ZRANGE … WITHSCORES`, sent as plain
+ * commands (no lock script runs). Keys of a lock that vanish or change type meanwhile are skipped.
+ */
+export async function readSnapshot(conn: Connection, options: SnapshotOptions = {}): Promise<Snapshot> {
+  const prefix = options.prefix ?? 'hilok:';
+  const separator = options.separator ?? '/';
+  const path = options.path;
+  const kinds = new Set(options.kinds ?? ['mutex', 'fair', 'tree', 'rw']);
+  const keys = await scanKeys(conn, `${globEscape(prefix)}*`);
+  const now = await serverNow(conn);
+
+  const mutexes = new Set<string>();
+  const fairs = new Set<string>();
+  // Per tree (kind + root): the EW sets, where intents of waiting writers live.
+  const trees = new Map<string, { kind: 'tree' | 'rw'; root: string; ew: string[] }>();
+  for (const key of keys) {
+    const p = parseKey(key, prefix);
+    if (!p || !kinds.has(p.kind)) continue;
+    if (p.kind === 'mutex') {
+      if (underPath(p.name, path, separator)) mutexes.add(p.name);
+    } else if (p.kind === 'fair') {
+      if (underPath(p.name, path, separator)) fairs.add(p.name);
+    } else {
+      const id = `${p.kind}\0${p.name}`;
+      let tree = trees.get(id);
+      if (!tree) trees.set(id, (tree = { kind: p.kind, root: p.name, ew: [] }));
+      if (p.part === 'EW') tree.ew.push(key);
+    }
+  }
+
+  const holds: HoldView[] = [];
+  const waiting: WaiterView[] = [];
+  const skipGone = (err: unknown) => {
+    if (/WRONGTYPE/.test(String((err as Error)?.message))) return;
+    throw err;
+  };
+
+  await Promise.all([
+    ...[...mutexes].map(async (name) => {
+      const key = mutexKey(prefix, name);
+      try {
+        const [o, f, n] = arr(await conn.command(['HMGET', key, 'o', 'f', 'n']));
+        if (o === null || o === undefined) return;
+        const ttl = Number(str(await conn.command(['PTTL', key])));
+        if (ttl === -2) return;
+        holds.push({ kind: 'mutex', path: name, mode: 'write', id: str(o), ttl, fence: Number(str(f)), count: Number(str(n ?? 1)) });
+      } catch (err) {
+        skipGone(err);
+      }
+    }),
+    ...[...fairs].map(async (name) => {
+      const [hash, queueKey, beatKey] = fairKeys(prefix, name);
+      try {
+        const [o, f] = arr(await conn.command(['HMGET', hash, 'o', 'f']));
+        if (o !== null && o !== undefined) {
+          const ttl = Number(str(await conn.command(['PTTL', hash])));
+          if (ttl !== -2) holds.push({ kind: 'fair', path: name, mode: 'write', id: str(o), ttl, fence: Number(str(f)), count: 1 });
+        }
+        const queue = pairs(await conn.command(['ZRANGE', queueKey, '0', '-1', 'WITHSCORES']));
+        const beats = new Map(pairs(await conn.command(['ZRANGE', beatKey, '0', '-1', 'WITHSCORES'])));
+        queue.forEach(([token], i) => {
+          const deadline = Number(beats.get(token) ?? now);
+          waiting.push({ kind: 'fair', path: name, mode: 'write', id: token, position: i + 1, ttl: Math.max(0, deadline - now) });
+        });
+      } catch (err) {
+        skipGone(err);
+      }
+    }),
+    ...[...trees.values()].map(async (tree) => {
+      const base = treeBase(prefix, tree.kind, tree.root);
+      try {
+        const meta = pairs(await conn.command(['HGETALL', `${base}meta`]));
+        const ids = new Set<string>();
+        for (const [id, info] of meta) {
+          ids.add(id);
+          const m = /^(\w)\|(\d+)\|(\d+)\|(.*)$/s.exec(info);
+          if (!m) continue;
+          const expiry = Number(m[3]);
+          const holdPath = m[4] as string;
+          if (expiry <= now || !underPath(holdPath, path, separator)) continue;
+          holds.push({ kind: tree.kind, path: holdPath, mode: m[1] === 'w' ? 'write' : 'read', id, ttl: expiry - now, fence: Number(m[2]), count: 1 });
+        }
+        for (const key of tree.ew) {
+          for (const [member, score] of pairs(await conn.command(['ZRANGE', key, '0', '-1', 'WITHSCORES']))) {
+            const bar = member.indexOf('|');
+            if (ids.has(member) || bar < 0 || Number(score) <= now) continue;
+            const intentPath = member.slice(bar + 1);
+            if (!underPath(intentPath, path, separator)) continue;
+            waiting.push({ kind: tree.kind, path: intentPath, mode: 'write', id: member.slice(0, bar), ttl: Number(score) - now });
+          }
+        }
+      } catch (err) {
+        skipGone(err);
+      }
+    }),
+  ]);
+
+  const order = (a: { kind: string; path: string }, b: { kind: string; path: string }) =>
+    a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  holds.sort((a, b) => order(a, b) || (a.mode === b.mode ? a.fence - b.fence : a.mode === 'write' ? -1 : 1));
+  waiting.sort((a, b) => order(a, b) || (a.position ?? 0) - (b.position ?? 0));
+  return { now, prefix, path, holds, waiting };
+}

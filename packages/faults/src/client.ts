@@ -1,0 +1,116 @@
+import type { LockTarget } from './conflict.js';
+import { now, toEpoch, type Recorder } from './recorder.js';
+
+/** What the recorder needs to know of any lease (core `Lease`, `RedlockLease`). */
+export interface AnyLease {
+  readonly fence: number;
+  readonly signal: AbortSignal;
+  release(): Promise<boolean>;
+}
+
+/** A recorded hold of a {@link RecordingClient}. */
+export interface RecordedHold<L extends AnyLease = AnyLease> {
+  lease: L;
+  hold: string;
+  target: LockTarget;
+}
+
+/** How a {@link RecordingClient} talks to one lock implementation. */
+export interface LockDriver<L extends AnyLease> {
+  /** Take `target`; rejects when busy / unavailable. */
+  acquire(target: LockTarget): Promise<L>;
+  /** Validity end of a lease on this process's monotonic clock (`performance.now()` scale). */
+  validUntil(lease: L): number;
+  /** Whether the client may still act on the lease. */
+  valid(lease: L): boolean;
+  /** Whether a failed acquire may have taken effect (a timeout, an unreachable server). */
+  indeterminate(err: unknown): boolean;
+  /** Bound of one acquire call (generous: the call's own limits + slack). */
+  acquireBound: number;
+  /** Bound of one release call. */
+  releaseBound: number;
+}
+
+/**
+ * A lock client recording every call in the checker's format (like {@link Actor}, for any lock
+ * implementation: Redlock, the cluster lock kinds). Never throws from acquire / release.
+ */
+export class RecordingClient<L extends AnyLease> {
+  /** Acquire calls that ended, with their durations (ms). */
+  readonly acquireDurations: { ok: boolean; ms: number; code: string }[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly rec: Recorder,
+    readonly driver: LockDriver<L>,
+  ) {}
+
+  /** Acquire once; the hold, or `null` (busy, unavailable, indeterminate — recorded). */
+  async acquire(target: LockTarget): Promise<RecordedHold<L> | null> {
+    const hold = this.rec.nextHold();
+    const startedAt = now();
+    const base = { client: this.name, hold, kind: target.kind, resource: target.resource, mode: target.mode };
+    this.rec.record({ ...base, type: 'acquire:invoke' });
+    try {
+      const lease = await this.driver.acquire(target);
+      this.rec.record({ ...base, type: 'acquire:ok', fence: lease.fence, validUntil: toEpoch(this.driver.validUntil(lease)) });
+      this.acquireDurations.push({ ok: true, ms: now() - startedAt, code: 'ok' });
+      const onAbort = () => this.rec.record({ ...base, type: 'lost', detail: String((lease.signal.reason as Error)?.message) });
+      if (lease.signal.aborted) onAbort();
+      else lease.signal.addEventListener('abort', onAbort, { once: true });
+      return { lease, hold, target };
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? String(err);
+      this.acquireDurations.push({ ok: false, ms: now() - startedAt, code: errorName(err) });
+      this.rec.record({ ...base, type: 'acquire:fail', indeterminate: this.driver.indeterminate(err), detail: `${errorName(err)}:${code}:${String((err as Error)?.message ?? '').slice(0, 160)}` });
+      return null;
+    } finally {
+      this.rec.record({ client: this.name, type: 'call', detail: `acquire ${target.kind} ${target.resource}`, startedAt, bound: this.driver.acquireBound });
+    }
+  }
+
+  /** Release (records the validity at the call: the client stops acting here). */
+  async release(h: RecordedHold<L>): Promise<boolean | null> {
+    const startedAt = now();
+    this.rec.record({ client: this.name, hold: h.hold, type: 'release:invoke', validUntil: toEpoch(this.driver.validUntil(h.lease)) });
+    try {
+      const removed = await h.lease.release();
+      this.rec.record({ client: this.name, hold: h.hold, type: 'release:ok', detail: String(removed) });
+      return removed;
+    } catch (err) {
+      this.rec.record({ client: this.name, hold: h.hold, type: 'release:fail', detail: (err as { code?: string }).code ?? String(err) });
+      return null;
+    } finally {
+      this.rec.record({ client: this.name, type: 'call', detail: 'release', startedAt, bound: this.driver.releaseBound });
+    }
+  }
+
+  /**
+   * Read-modify-write under the hold: `read()`, a random gap, then `write(read + 1)` — only
+   * while the lease is valid on our clock. A write that failed is recorded as indeterminate.
+   */
+  async increment(h: RecordedHold<L>, read: () => Promise<number>, write: (v: number) => Promise<void>, gapMs = 3): Promise<boolean> {
+    if (!this.driver.valid(h.lease)) return false;
+    let v: number;
+    try {
+      v = await read();
+    } catch {
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, Math.random() * gapMs));
+    if (!this.driver.valid(h.lease)) return false;
+    try {
+      await write(v + 1);
+      this.rec.record({ client: this.name, hold: h.hold, type: 'write:ok', fence: h.lease.fence, value: v + 1 });
+      return true;
+    } catch (err) {
+      this.rec.record({ client: this.name, hold: h.hold, type: 'write:fail', indeterminate: true, detail: String(err) });
+      return false;
+    }
+  }
+}
+
+/** The error's class name (`QuorumError`, `LockBusyError` …). */
+export function errorName(err: unknown): string {
+  return (err as { constructor?: { name?: string } })?.constructor?.name ?? typeof err;
+}
