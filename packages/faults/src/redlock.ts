@@ -217,7 +217,9 @@ export async function redlockFaults(o: RedlockFaultOptions): Promise<RedlockRepo
   notes.down = downIdx.join(',');
   let finalCounter: number | undefined;
   try {
-    await Promise.all(clients.map((c, k) => c.redlock.lock(`warmup${k}`).then((l) => l.release())));
+    // Warm-up opens the connections and loads the scripts; on a loaded machine the very first
+    // call through a fresh proxy can miss the 100 ms instance timeout, so retry it a few times.
+    await Promise.all(clients.map((c, k) => warmUp(() => c.redlock.lock(`warmup${k}`).then((l) => l.release()))));
     for (const i of downIdx) await injectFault(q, i, o.fault);
     rec.record({ type: 'fault', detail: `${o.fault} ${downIdx.join(',')}` });
     const targets = redlockTargets(o.kind);
@@ -399,4 +401,17 @@ export function shuffle<T>(xs: readonly T[]): T[] {
     [a[i], a[j]] = [a[j] as T, a[i] as T];
   }
   return a;
+}
+
+/** Run `fn` until it succeeds (at most 10 tries, 200 ms apart); the last error is rethrown. */
+async function warmUp(fn: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await fn();
+      return;
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
