@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '@hilok/testing';
 
 const root = resolve(import.meta.dirname, '../..');
-const packages = ['core', 'ioredis', 'node-redis', 'redlock'];
+const packages = ['core', 'ioredis', 'node-redis', 'redlock', 'cli'];
 let scratch: string;
 let server: RedisServer;
 
@@ -62,4 +62,11 @@ it('@hilok/redlock loads through import and require', () => {
   const cjs = `console.log(typeof require('@hilok/redlock').Redlock);`;
   expect(String(execFileSync(process.execPath, ['--input-type=module', '-e', esm], { cwd: scratch })).trim()).toBe('function');
   expect(String(execFileSync(process.execPath, ['-e', cjs], { cwd: scratch })).trim()).toBe('function');
+});
+
+it('@hilok/cli installs its bin and inspects a live lock', async () => {
+  const bin = join(scratch, 'node_modules', '.bin', 'hilok');
+  expect(String(execFileSync(bin, ['--help'], { cwd: scratch })).toLowerCase()).toContain('inspect');
+  const out = execFileSync(bin, ['inspect', '--url', server.url, '--json'], { cwd: scratch });
+  expect(JSON.parse(String(out))).toHaveProperty('holds');
 });
