@@ -46,3 +46,4 @@ export {
   type LostEvent,
 } from './engine/diagnostics.js';
 export { NamedLockManager } from './engine/named-lock.js';
+export { sleep } from './engine/wait.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LockBusyError, LockLostError } from '@hilok/core';
+import { LockBusyError, LockLostError, sleep } from '@hilok/core';
 import { QuorumError } from './errors.js';
 import type { LockKind } from './kinds.js';
 import { drift } from './options.js';
@@ -135,20 +135,4 @@ export class QuorumEngine {
     }
     return answers.filter((a) => a.ok && a.value).length;
   }
-}
-
-/** Sleep `ms`, or reject with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
