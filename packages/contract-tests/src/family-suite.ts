@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
@@ -276,8 +277,22 @@ export function describeFamilySuite<C>(driver: DriverCase<C>): void {
           }
         });
         await delay(150);
-        writerQueued = true;
-        const write = await rw.write(name, { timeout: 15_000 });
+        // "Queued" = the writer's first attempt came back busy, i.e. its intent is in Redis (the
+        // same script registered it); reads granted later were either already in flight then
+        // (at most one per reader) or are a starvation bug.
+        const onWait = (event: unknown): void => {
+          const e = event as { resource?: string; detail?: { mode?: string } };
+          if (e.resource === name && e.detail?.mode === 'write') writerQueued = true;
+        };
+        subscribe('hilok:wait', onWait);
+        // An anchor read guarantees the writer has to wait (the reader loops may leave a gap).
+        const anchor = await rw.read(name);
+        const writing = rw.write(name, { timeout: 15_000 }).finally(() => unsubscribe('hilok:wait', onWait));
+        await delay(100);
+        await anchor.release();
+        const write = await writing;
+        const sawQueue = writerQueued;
+        writerQueued = false; // count only the reads granted while the writer was waiting
         overlap = readersInside > 0;
         await delay(20);
         overlap ||= readersInside > 0;
@@ -285,7 +300,8 @@ export function describeFamilySuite<C>(driver: DriverCase<C>): void {
         stop = true;
         await Promise.all(readers);
         expect(overlap).toBe(false);
-        expect(readsAfterWriterQueued).toBeLessThanOrEqual(4); // at most those already inside when it queued
+        expect(sawQueue).toBe(true);
+        expect(readsAfterWriterQueued).toBeLessThanOrEqual(4); // at most the reads already in flight when it queued
       });
 
       it('scoped forms are exception-safe; a lost hold aborts the signal', async () => {
