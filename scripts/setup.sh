@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian machine with only Node and npm lacks: redis-server and
-# redis-tools (apt-get), the pinned pnpm, and the workspace dependencies. Idempotent.
+# Installs what a fresh Debian machine with only Node and npm lacks: redis-server,
+# redis-tools and tmux (apt-get), the pinned pnpm, and the workspace dependencies. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-  echo "setup: installing redis-server and redis-tools"
+# tmux drives the CLI's `hilok watch` test the way a person would use it in a terminal.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then
+  echo "setup: installing redis-server, redis-tools and tmux"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools tmux >/dev/null
 fi
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")

@@ -8,14 +8,8 @@ import { HiLok, Mutex } from '@hilok/ioredis';
 import { useRedis, waitFor, type RedisServer } from '@hilok/testing';
 import { CLI_ENV, NODE_ARGS, ROOT, freshPrefix } from './helpers.js';
 
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+// tmux is required (scripts/setup.sh installs it): a missing tmux must fail this test, not skip it.
+execFileSync('tmux', ['-V'], { stdio: 'ignore' });
 
 const session = `hilok-watch-${process.pid}`;
 // A tmux server of our own (-L), so nothing else's sessions are touched.
@@ -34,14 +28,14 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 let server: RedisServer;
 beforeAll(async () => {
-  if (hasTmux) server = await useRedis();
+  server = await useRedis();
 });
 afterAll(async () => {
   if (alive()) tmux('kill-server');
   await server?.stop();
 });
 
-describe.skipIf(!hasTmux)('hilok watch in a terminal', () => {
+describe('hilok watch in a terminal', () => {
   it('draws the live tree as holds come and go, shows waiting writers, and quits on q', async () => {
     const prefix = freshPrefix();
     const a = new HiLok(server.url, { prefix, ttl: 30_000 });
