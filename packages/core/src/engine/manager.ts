@@ -4,7 +4,7 @@ import { ClosedError, InvalidArgumentError, type LockLostError, type LockRelease
 import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, checkName } from '../validate.js';
 import { Lease, type LeaseInit } from './lease.js';
 import { ScriptRunner } from './script.js';
-import { DEFAULT_SPIN, type SpinOptions } from './wait.js';
+import { DEFAULT_SPIN, type SpinOptions, type WaitPlan } from './wait.js';
 import { WakeHub } from './wake-hub.js';
 
 /** Options shared by every lock manager (`Mutex`, `HiLok`, …). */
@@ -147,6 +147,26 @@ export abstract class LockManager implements AsyncDisposable {
       signal: checkSignal(o.signal),
       autoRenew: resolveRenewInterval(renew, ttl, 'autoRenew'),
       onLost: checkCallback(o.onLost, 'onLost') ?? this.defaults.onLost,
+    };
+  }
+
+  /**
+   * The wait plan every lock kind hands to `acquireWithWait`: this manager's hub, timeouts and
+   * signals plus the call's options; `extra` adds or overrides kind-specific fields.
+   */
+  protected waitPlan(resource: string, call: ResolvedAcquire, channel: string, extra: Partial<WaitPlan> = {}): WaitPlan {
+    return {
+      resource,
+      kind: this.kind,
+      block: call.block,
+      timeout: call.timeout,
+      ...this.waitSignals(call.signal),
+      strategy: 'pubsub',
+      spin: DEFAULT_SPIN,
+      commandTimeout: this.commandTimeout,
+      hub: this.hub,
+      channel,
+      ...extra,
     };
   }
 

@@ -8,7 +8,7 @@ import { type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
 import { NamedLockManager } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import type { Script } from '../engine/script.js';
-import { acquireWithWait, DEFAULT_SPIN, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import { acquireWithWait, type Attempt, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions } from '../validate.js';
 
 /** Options of a {@link FairLock}. */
@@ -97,21 +97,11 @@ export class FairLock extends NamedLockManager {
       return { ok: false, retryAfter: Math.max(1, asNumber(reply[1])) };
     };
     const fence = await acquireWithWait(
-      {
-        resource,
-        kind: this.kind,
-        block: call.block,
-        timeout: call.timeout,
-        ...this.waitSignals(call.signal),
-        strategy: 'pubsub',
-        spin: DEFAULT_SPIN,
-        commandTimeout: this.commandTimeout,
-        hub: this.hub,
-        channel: wakePrefix + token,
+      this.waitPlan(resource, call, wakePrefix + token, {
         // Every attempt renews the waiter's heartbeat: never sleep so long that it lapses.
         maxSleep: Math.max(1, Math.floor(this.queueTtl / 3)),
         onGiveUp: queueing ? () => this.call(fairWithdraw, keys, [token, wakePrefix]) : undefined,
-      },
+      }),
       attempt,
     );
     return this.track({ resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost });

@@ -7,7 +7,7 @@ import { LockManager, resolveRenewInterval, type AcquireOptions, type ManagerOpt
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { runScoped } from '../engine/scoped.js';
 import type { Script } from '../engine/script.js';
-import { acquireWithWait, DEFAULT_SPIN, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import { acquireWithWait, type Attempt, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
 
@@ -232,22 +232,12 @@ export class HiLok extends LockManager {
       return { ok: false, retryAfter: asNumber(reply[1]), channel: keys.channels[asNumber(reply[2]) - 1] };
     };
     const fence = await acquireWithWait(
-      {
-        resource: path,
-        kind: this.kind,
+      this.waitPlan(path, call, keys.channels[keys.channels.length - 1] as string, {
         detail: { mode },
-        block: call.block,
-        timeout: call.timeout,
-        ...this.waitSignals(call.signal),
-        strategy: 'pubsub',
-        spin: DEFAULT_SPIN,
-        commandTimeout: this.commandTimeout,
-        hub: this.hub,
-        channel: keys.channels[keys.channels.length - 1] as string,
         // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
         maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
         onGiveUp: intent ? () => this.call(hilokWithdraw, keys.all, [intent]) : undefined,
-      },
+      }),
       attempt,
     );
     const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { mode } };

@@ -123,21 +123,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
       if (asNumber(reply[0]) === 1) return { ok: true, acquired: asNumber(reply[1]) };
       return { ok: false, retryAfter: asNumber(reply[1]) };
     };
-    const fence = await acquireWithWait(
-      {
-        resource,
-        kind: this.kind,
-        block: call.block,
-        timeout: call.timeout,
-        ...this.waitSignals(call.signal),
-        strategy: this.strategy,
-        spin: this.spin,
-        commandTimeout: this.commandTimeout,
-        hub: this.hub,
-        channel,
-      },
-      attempt,
-    );
+    const fence = await acquireWithWait(this.waitPlan(resource, call, channel, { strategy: this.strategy, spin: this.spin }), attempt);
     return this.track({ resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost });
   }
 
