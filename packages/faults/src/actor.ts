@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { FairLock, HiLok, Mutex, RedisUnavailableError, LockBusyError, type Lease } from '@hilok/ioredis';
 import type { LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
+import { recordRelease } from './client.js';
 
 /** Options of one recorded acquire. */
 export interface ActorAcquireOptions {
@@ -110,21 +111,11 @@ export class Actor {
   }
 
   /** Release a hold, recording it. Never throws; resolves with `release()`'s result or `null` on failure. */
-  async release(h: ActorHold): Promise<boolean | null> {
-    const startedAt = now();
+  release(h: ActorHold): Promise<boolean | null> {
     // The client stops acting on the lock here; its validity as of now caps the interval.
-    this.rec.record({ client: this.name, hold: h.hold, type: 'release:invoke', validUntil: toEpoch(h.lease.expiresAt) });
-    try {
-      const removed = await h.lease.release();
-      this.rec.record({ client: this.name, hold: h.hold, type: 'release:ok', detail: String(removed) });
-      return removed;
-    } catch (err) {
-      this.rec.record({ client: this.name, hold: h.hold, type: 'release:fail', detail: (err as { code?: string }).code ?? String(err) });
-      return null;
-    } finally {
-      this.rec.record({ client: this.name, type: 'call', detail: 'release', startedAt, bound: this.commandTimeout + this.slack });
-    }
+    return recordRelease(this.rec, this.name, h.hold, h.lease, h.lease.expiresAt, this.commandTimeout + this.slack);
   }
+
 
   /**
    * A lock-guarded action: only while the hold is still valid on our clock (a client that knows

@@ -70,20 +70,10 @@ export class RecordingClient<L extends AnyLease> {
   }
 
   /** Release (records the validity at the call: the client stops acting here). */
-  async release(h: RecordedHold<L>): Promise<boolean | null> {
-    const startedAt = now();
-    this.rec.record({ client: this.name, hold: h.hold, type: 'release:invoke', validUntil: toEpoch(this.driver.validUntil(h.lease)) });
-    try {
-      const removed = await h.lease.release();
-      this.rec.record({ client: this.name, hold: h.hold, type: 'release:ok', detail: String(removed) });
-      return removed;
-    } catch (err) {
-      this.rec.record({ client: this.name, hold: h.hold, type: 'release:fail', detail: (err as { code?: string }).code ?? String(err) });
-      return null;
-    } finally {
-      this.rec.record({ client: this.name, type: 'call', detail: 'release', startedAt, bound: this.driver.releaseBound });
-    }
+  release(h: RecordedHold<L>): Promise<boolean | null> {
+    return recordRelease(this.rec, this.name, h.hold, h.lease, this.driver.validUntil(h.lease), this.driver.releaseBound);
   }
+
 
   /**
    * Read-modify-write under the hold: `read()`, a random gap, then `write(read + 1)` — only
@@ -113,4 +103,31 @@ export class RecordingClient<L extends AnyLease> {
 /** The error's class name (`QuorumError`, `LockBusyError` …). */
 export function errorName(err: unknown): string {
   return (err as { constructor?: { name?: string } })?.constructor?.name ?? typeof err;
+}
+
+/**
+ * Release `lease` and record it: the invoke (with the validity the client had when it stopped
+ * acting on the lock), the outcome, and the call with its bound. Never throws; resolves with
+ * `release()`'s result or `null` on failure.
+ */
+export async function recordRelease(
+  rec: Recorder,
+  client: string,
+  hold: string,
+  lease: { release(): Promise<boolean> },
+  validUntil: number,
+  bound: number,
+): Promise<boolean | null> {
+  const startedAt = now();
+  rec.record({ client, hold, type: 'release:invoke', validUntil: toEpoch(validUntil) });
+  try {
+    const removed = await lease.release();
+    rec.record({ client, hold, type: 'release:ok', detail: String(removed) });
+    return removed;
+  } catch (err) {
+    rec.record({ client, hold, type: 'release:fail', detail: (err as { code?: string }).code ?? String(err) });
+    return null;
+  } finally {
+    rec.record({ client, type: 'call', detail: 'release', startedAt, bound });
+  }
 }
