@@ -1,6 +1,6 @@
 /**
  * Reading hilok's key layout back: `<prefix><kind>:{<tag>}<suffix>` (see `lockKey` and
- * `pathKeys` in `@hilok/core`; a tree is one `:state` hash and one `:expiry` set). Core only
+ * `pathKeys` in `@hilok/core`; a tree is a `:state` hash, an `:expiry` set and an `:index` set). Core only
  * builds keys; the CLI needs the inverse, so it lives here. Kinds: `mutex` (Mutex, SpinLock, ReentrantMutex), `fair` (FairLock), `tree` (HiLok) and
  * `rw` (ReadWriteLock, a tree of one-segment names).
  */
@@ -15,7 +15,7 @@ export const KEY_KINDS: readonly KeyKind[] = ['mutex', 'fair', 'tree', 'rw'];
 export type ParsedKey =
   | { kind: 'mutex'; name: string; part: 'hash' }
   | { kind: 'fair'; name: string; part: 'hash' | 'queue' | 'heartbeat' }
-  | { kind: 'tree' | 'rw'; name: string; part: 'state' | 'expiry' };
+  | { kind: 'tree' | 'rw'; name: string; part: 'state' | 'expiry' | 'index' };
 
 /** Inverse of core's `hashTag` body: `%XX` back to the character (only `%`, `{`, `}` are encoded). */
 export function decodeTag(tag: string): string {
@@ -46,6 +46,7 @@ export function parseKey(key: string, prefix: string): ParsedKey | null {
   }
   if (suffix === ':state') return { kind, name, part: 'state' };
   if (suffix === ':expiry') return { kind, name, part: 'expiry' };
+  if (suffix === ':index') return { kind, name, part: 'index' };
   return null;
 }
 
@@ -65,10 +66,10 @@ export function treeBase(prefix: string, kind: 'tree' | 'rw', root: string): str
   return `${prefix}${kind}:{${encodeTag(root)}}:`;
 }
 
-/** The state hash and expiry set of a tree (`tree`) or read-write lock (`rw`) with this root segment / name. */
-export function treeKeys(prefix: string, kind: 'tree' | 'rw', root: string): [state: string, expiry: string] {
+/** The state hash, expiry set and path index of a tree (`tree`) or read-write lock (`rw`) with this root segment / name. */
+export function treeKeys(prefix: string, kind: 'tree' | 'rw', root: string): [state: string, expiry: string, index: string] {
   const base = treeBase(prefix, kind, root);
-  return [`${base}state`, `${base}expiry`];
+  return [`${base}state`, `${base}expiry`, `${base}index`];
 }
 
 /** Wake-up channel of a node (its full path) of a tree or read-write lock. */

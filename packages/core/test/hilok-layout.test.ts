@@ -1,5 +1,5 @@
 /**
- * HiLok's key layout, checked on a real redis-server through ioredis: a tree is two keys at any
+ * HiLok's key layout, checked on a real redis-server through ioredis: a tree is three keys at any
  * depth, an operation makes the same Redis calls at depth 1 and at MAX_DEPTH (counted by the
  * server's own `INFO commandstats`, which counts the commands scripts run), a release publishes
  * only where a waiter listens, expired holds are purged on the server clock, both keys expire
@@ -54,7 +54,7 @@ describe('hilok: a flat tree layout', () => {
       const path = deep(r, depth);
       let id = '';
       const acquire = await callsOf(async () => (id = await hilok.acquireWrite(path)));
-      expect(((await server.command('KEYS', `hilok:tree:{${r}}*`)) as string[]).sort()).toEqual([`hilok:tree:{${r}}:expiry`, `hilok:tree:{${r}}:state`]);
+      expect(((await server.command('KEYS', `hilok:tree:{${r}}*`)) as string[]).sort()).toEqual([`hilok:tree:{${r}}:expiry`, `hilok:tree:{${r}}:index`, `hilok:tree:{${r}}:state`]);
       const release = await callsOf(() => hilok.release(path, id));
       const read = await callsOf(async () => {
         const hold = await hilok.read(path);
@@ -92,9 +92,9 @@ describe('hilok: a flat tree layout', () => {
     expect(await server.command('KEYS', `hilok:tree:{${r}}*`)).toEqual([]);
   });
 
-  it('expires both keys with the longest-lived member, also when a re-take shortens it', async () => {
+  it('expires every key of the tree with the longest-lived member, also when a re-take shortens it', async () => {
     const r = root();
-    const keys = [`hilok:tree:{${r}}:state`, `hilok:tree:{${r}}:expiry`];
+    const keys = ['state', 'expiry', 'index'].map((k) => `hilok:tree:{${r}}:${k}`);
     const pttl = async () => Promise.all(keys.map(async (k) => Number(await server.command('PTTL', k))));
     const long = await hilok.acquireRead(`${r}/a`, { ttl: 10_000 });
     const short = await hilok.acquireRead(`${r}/b`, { ttl: 3_000 });
@@ -120,16 +120,20 @@ describe('hilok: a flat tree layout', () => {
     await using _below = await hilok.read(`${r}/n:${r}/x`, { block: false });
   });
 
-  it('purges holds taken with another separator in the same tree along their own paths', async () => {
+  it('purges a hold taken with another separator in the same tree along its own path', async () => {
     const r = root();
     const colon = new HiLok(server.url, { ttl: 10_000, separator: ':' });
     try {
-      // Nodes r and r/a:b; split on ":" the path would name r/a and r/a:b, leaving r's counter behind.
+      // Nodes r and r/a:b; split on ":" its path would name r/a and r/a:b, leaving a field behind.
       await hilok.acquireWrite(`${r}/a:b`, { ttl: 150 });
-      await expect(colon.write(r, { block: false })).rejects.toBeInstanceOf(LockBusyError);
       await sleep(250);
-      const write = await colon.write(r, { block: false }); // its script purges the "/" hold first
-      await write.release();
+      await (await colon.write(r, { block: false })).release(); // its script purges the "/" hold first
+      expect(await server.command('KEYS', `hilok:tree:{${r}}*`)).toEqual([]);
+      // A node both separators name the same way (the root) is an ancestor for both.
+      await hilok.acquireRead(r, { ttl: 150 });
+      await expect(colon.write(`${r}:x`, { block: false })).rejects.toBeInstanceOf(LockBusyError);
+      await sleep(250);
+      await (await colon.write(`${r}:x`, { block: false })).release();
       expect(await server.command('KEYS', `hilok:tree:{${r}}*`)).toEqual([]);
     } finally {
       await colon.close();

@@ -78,7 +78,7 @@ export function hilokKind(prefix: string, separator: string, path: string, mode:
     },
     extend: (ttl) => ({ script: scripts.hilokExtend, keys, args: [id, path, ttl] }),
     parseExtend: (reply) => num(reply) === 1,
-    release: () => ({ script: scripts.hilokRelease, keys, args: [id, path, separator] }),
+    release: () => ({ script: scripts.hilokRelease, keys, args: [id, path] }),
     parseRelease: (reply) => num(reply) === 1,
   };
 }

@@ -158,7 +158,7 @@ export class HiLok extends LockManager {
     this.assertOpen();
     const keys = this.keys(path);
     checkName(id, 'id');
-    return asNumber(await this.call(hilokRelease, keys.keys, [id, path, this.separator])) === 1;
+    return asNumber(await this.call(hilokRelease, keys.keys, [id, path])) === 1;
   }
 
   /** Live holds at `path` and below (with remaining ttl, fencing token, id) and waiting writers. Changes nothing. */
@@ -204,7 +204,7 @@ export class HiLok extends LockManager {
     const sep = this.separator;
     const backend: LeaseBackend = {
       extend: async (ttl) => asNumber(await this.call(hilokExtend, keys.keys, [id, path, ttl])) === 1,
-      release: async () => asNumber(await this.call(hilokRelease, keys.keys, [id, path, sep])) === 1,
+      release: async () => asNumber(await this.call(hilokRelease, keys.keys, [id, path])) === 1,
     };
     let sentAt = 0;
     const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
@@ -228,7 +228,7 @@ export class HiLok extends LockManager {
         detail: { mode },
         // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
         maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
-        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, [intent, path, sep]) : undefined,
+        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, [intent, path]) : undefined,
       }),
       attempt,
     );

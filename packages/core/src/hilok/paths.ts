@@ -13,10 +13,10 @@ export interface PathKeys {
   /** The path's segments. */
   segments: string[];
   /**
-   * KEYS of every tree script: the tree's state hash (holds, intents, per-node counters) and its
-   * expiry set. Two keys at any depth, shared by every path under the same root.
+   * KEYS of every tree script: the tree's state hash (holds, intents, per-node counters), its
+   * expiry set and its path index. Three keys at any depth, shared by every path under the root.
    */
-  keys: [state: string, expiry: string];
+  keys: [state: string, expiry: string, index: string];
   /** Wake-up channel of the node at `level` (1 = root, `segments.length` = the path itself). */
   channel(level: number): string;
 }
@@ -37,7 +37,7 @@ export function splitPath(path: unknown, separator: string): string[] {
 }
 
 /**
- * Keys of a path. A tree is two keys, `<prefix><kind>:{<root>}:state` and `…:expiry` (kind
+ * Keys of a path. A tree is three keys, `<prefix><kind>:{<root>}:state`, `…:expiry` and `…:index` (kind
  * `tree`, or `rw` for the flat read-write lock, so the two never share a lock), hash-tagged by the
  * root segment (one slot on a cluster). Nodes are fields of the state hash, prefixed by their
  * field kind (see `scripts/includes/tree-prelude.lua`), so a node named like a field (the
@@ -48,7 +48,7 @@ export function pathKeys(prefix: string, separator: string, segments: string[], 
   const base = `${prefix}${kind}:${hashTag(segments[0] as string)}:`;
   return {
     segments,
-    keys: [`${base}state`, `${base}expiry`],
+    keys: [`${base}state`, `${base}expiry`, `${base}index`],
     channel: (level) => `${base}wake:${segments.slice(0, level).join(separator)}`,
   };
 }

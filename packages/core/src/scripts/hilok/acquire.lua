@@ -2,6 +2,7 @@
 -- and a fixed number of redis.calls whatever the depth (layout: includes/tree-prelude.lua).
 -- KEYS[1]  tree state hash "<base>state"
 -- KEYS[2]  tree expiry set "<base>expiry"
+-- KEYS[3]  tree index "<base>index"
 -- ARGV[1]  mode: "r" or "w"
 -- ARGV[2]  hold id (owner token)
 -- ARGV[3]  ttl in ms
@@ -24,13 +25,15 @@ local mine = intent ~= '' and ('i:' .. intent) or nil
 want(hold)
 if mine then want(mine) end
 wantNodes(levels)
+want('marks')
 start()
 
 local function grant(fence, kind, holdSep)
   local exp = now + ttl
   put(hold, exp, encodeItem(kind, fence, exp, holdSep, path))
-  -- The writer is in: its intent has done its job.
-  if mine and val[mine] then drop(mine) end
+  -- The writer is in: its intent has done its job (readers it held back stay blocked by the
+  -- hold, so nobody is woken).
+  if mine and val[mine] then drop(mine, false) end
   return flush({1, fence})
 end
 
@@ -42,32 +45,30 @@ if current then
 end
 
 -- A writer conflicts with any hold at an ancestor, at the node or below it; a reader with
--- writes and waiting writers there.
-local exact, below = E, S
-if mode == 'r' then exact, below = EW, SW end
+-- writes and waiting writers there. Ancestors are only read: absent fields cost no decoding.
+local exact, tag = E, 'a'
+if mode == 'r' then exact, tag = EW, 'w' end
 local blocked
 for i = 1, d do
-  local c = counts(levels[i])
-  if c[exact] > 0 or (i == d and c[below] > 0) then
+  if val[levels[i]] and counts(levels[i])[exact] > 0 then
     blocked = i
     break
   end
 end
+if not blocked and below(tag, path, sep) then blocked = d end
 if not blocked then
-  apply(mode, levels, 1)
+  created(mode, levels, path, hold)
   return grant(fenceNow(), mode, sep)
 end
 
 local retry = math.max(1, soonestLive() - now)
 if mine then
   local exp = now + tonumber(ARGV[7])
-  if not val[mine] then apply('i', levels, 1) end
+  if not val[mine] then created('i', levels, path, mine) end
   put(mine, exp, encodeItem('i', 0, exp, sep, path))
 end
 if ARGV[8] == '1' then
   -- Releases publish only to nodes with a live mark: this is where we will listen.
-  local c = counts(levels[blocked])
-  c[MARK] = math.max(c[MARK], now + retry + MARK_SLACK)
-  c.dirty = true
+  mark(string.sub(levels[blocked], 3), now + retry + MARK_SLACK)
 end
 return flush({0, retry, blocked})

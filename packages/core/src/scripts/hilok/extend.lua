@@ -1,5 +1,5 @@
 -- Reset the ttl of a live hold of a hierarchical lock tree (counters are unchanged).
--- KEYS     the same as hilok/acquire.lua (tree state hash, tree expiry set)
+-- KEYS     the same as hilok/acquire.lua (tree state hash, expiry set, index)
 -- ARGV[1]  hold id
 -- ARGV[2]  path
 -- ARGV[3]  ttl in ms

@@ -1,6 +1,6 @@
 -- Read the live holds at a node and below, and the writers waiting there. Changes nothing (an
 -- expired member is skipped, not purged).
--- KEYS     the same as hilok/acquire.lua (tree state hash, tree expiry set)
+-- KEYS     the same as hilok/acquire.lua (tree state hash, expiry set, index)
 -- ARGV[1]  path of the node
 -- ARGV[2]  path separator
 -- Returns  {now ms, holds, intents}: holds = flat {id, mode, fence, expiry ms, path, ...} of live

@@ -1,23 +1,34 @@
 -- Shared prelude of the hilok tree scripts (inlined by scripts/build-lua.mjs at `-- @include`).
--- A tree (all paths under one root segment) is two keys, whatever its depth or size:
---   KEYS[1] "<base>state", a hash; KEYS[2] "<base>expiry", a sorted set (base: "<prefix><kind>:{<root>}:").
--- Hash fields are told apart by the text before their first ':', so no id or node name can
--- clash with another field (a node named "h:x" is field "n:h:x"):
+-- A tree (all paths under one root segment) is three keys, whatever its depth or size
+-- (base: "<prefix><kind>:{<root>}:"):
+--   KEYS[1] "<base>state"  hash of holds, intents and per-node counters
+--   KEYS[2] "<base>expiry" sorted set of every hold and intent field, scored by its expiry (ms,
+--                          server clock): crash recovery, and the ttl of all three keys
+--   KEYS[3] "<base>index"  sorted set, all scores 0, of "a<path>\255<field>" for every hold and
+--                          "w<path>\255<field>" for every write hold and intent: "anything
+--                          strictly below N" is one ZRANGEBYLEX on the prefix "a<N><sep>" (or
+--                          "w…"). Paths are well-formed UTF-8, which never contains byte 255, so
+--                          the prefix can only match inside a path.
+-- State hash fields are told apart by the text before their first ':', so no id or node name
+-- can clash with another field (a node named "h:x" is field "n:h:x"):
 --   h:<id>    a hold:   "<r|w>|<fence>|<expiry ms>|<separator length>|<separator><path>"
 --   i:<id>    a waiting writer's intent, same format with kind "i" and fence 0
---   n:<node>  a node's counters "<E> <EW> <S> <SW> <mark>": E holds exactly at the node, EW
---             writes + intents exactly at it, S holds strictly below, SW writes + intents
---             strictly below; mark = until when (ms) a waiter listens on the node's channel.
---             The field exists only while a counter is > 0.
--- The expiry set scores every h:/i: field by its expiry on the server clock; both keys expire
--- with its longest-lived member. Wake-up channel of a node: "<base>wake:<node>".
--- Each script makes a fixed number of redis.calls whatever the depth: node fields are read with
--- one HMGET and written with one HSET and one HDEL (long lists go in slices, see batched()).
-local H, X = KEYS[1], KEYS[2]
+--   n:<node>  counters of holds exactly at the node, packed with struct '<I4I4' (decoding text
+--             costs µs per level): E (holds) and EW (writes + intents); exists while one is > 0
+--   marks     the nodes where waiters listen: "<until ms>\254<node>\255" per node. A release
+--             publishes only to the marked ancestors-or-self of its path and consumes those marks
+--             (a waiter that still finds the path busy marks it again); expired marks are dropped
+--             whenever the field is rewritten. A mark is always at or above a live blocker, so
+--             it is consumed when that blocker ends: no mark outlives the holds it waits for.
+-- The hash and both sorted sets expire with the longest-lived member. Channel of node n: "<base>wake:<n>".
+-- Each script makes a fixed number of redis.calls whatever the depth: an acquire reads its
+-- path's node fields with one HMGET (ancestors are only read), and a release reads and writes
+-- just its own node's field and the marks.
+local H, X, IX = KEYS[1], KEYS[2], KEYS[3]
 local channelBase = string.sub(H, 1, -6) .. 'wake:'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local E, EW, S, SW, MARK = 1, 2, 3, 4, 5
+local E, EW, EXISTED, DIRTY = 1, 2, 3, 4
 -- A waiter's mark outlives its next attempt by this much (event-loop lag, network): a mark that
 -- lives too long costs one PUBLISH nobody hears, one that lapses early costs a missed wake-up.
 local MARK_SLACK = 1000
@@ -35,16 +46,17 @@ local function batched(cmd, key, args, out)
   return out
 end
 
--- The nodes of a path, root first: each ancestor, then the node itself (segments are non-empty).
+-- The node fields of a path, root first: each ancestor's "n:<node>", then the node's own
+-- (segments are non-empty). A field's node is string.sub(field, 3).
 local function nodes(path, sep)
   local out, from = {}, 1
   while true do
     local at = string.find(path, sep, from, true)
     if not at then
-      out[#out + 1] = path
+      out[#out + 1] = 'n:' .. path
       return out
     end
-    out[#out + 1] = string.sub(path, 1, at - 1)
+    out[#out + 1] = 'n:' .. string.sub(path, 1, at - 1)
     from = at + #sep
   end
 end
@@ -70,7 +82,7 @@ local function want(f)
     pending[#pending + 1] = f
   end
 end
-local function wantNodes(levels) for _, n in ipairs(levels) do want('n:' .. n) end end
+local function wantNodes(levels) for _, f in ipairs(levels) do want(f) end end
 local function load()
   if #pending == 0 then return end
   local r = batched('HMGET', H, pending, {})
@@ -78,38 +90,70 @@ local function load()
   pending = {}
 end
 
--- Node counters, decoded from loaded fields on first use; written back by flush().
-local node = {}
-local function counts(n)
-  local c = node[n]
+-- Node counters by field, decoded from loaded fields on first use and written back by flush():
+-- {E, EW, existed, dirty}.
+local PACK = '<I4I4'
+local node, touched = {}, {}
+local function counts(f)
+  local c = node[f]
   if c then return c end
-  local v = val['n:' .. n]
-  if v == nil then error('hilok tree script: node ' .. n .. ' used before load()') end
-  c = { 0, 0, 0, 0, 0, existed = v and true or false }
+  local v = val[f]
+  if v == nil then error('hilok tree script: ' .. f .. ' used before load()') end
   if v then
-    local a, b, s, w, m = string.match(v, '^(%d+) (%d+) (%d+) (%d+) (%d+)$')
-    c[1], c[2], c[3], c[4], c[5] = tonumber(a), tonumber(b), tonumber(s), tonumber(w), tonumber(m)
+    local e, w = struct.unpack(PACK, v)
+    c = { e, w, true, false }
+  else
+    c = { 0, 0, false, false }
   end
-  node[n] = c
+  node[f] = c
+  touched[#touched + 1] = f
   return c
 end
-local function bump(n, j, delta)
-  local c = counts(n)
-  c[j] = c[j] + delta
-  c.dirty = true
+
+-- Add delta to the counters an item of kind r / w / i counts in at its node (field f).
+local function apply(kind, f, delta)
+  local c = counts(f)
+  if kind ~= 'i' then c[E] = c[E] + delta end
+  if kind ~= 'r' then c[EW] = c[EW] + delta end
+  c[DIRTY] = true
 end
 
--- Add delta to the counters an item of kind r / w / i counts in along its path's nodes.
-local function apply(kind, levels, delta)
-  for i, n in ipairs(levels) do
-    local o = (i == #levels) and 0 or 2
-    if kind ~= 'i' then bump(n, E + o, delta) end
-    if kind ~= 'r' then bump(n, EW + o, delta) end
+-- Index members of an item of kind r / w / i at path (field: its state hash field).
+local function indexed(kind, path, field, out)
+  if kind ~= 'i' then out[#out + 1] = 'a' .. path .. '\255' .. field end
+  if kind ~= 'r' then out[#out + 1] = 'w' .. path .. '\255' .. field end
+end
+
+-- Whether the index has a member with tag ('a' holds, 'w' writes + intents) strictly below
+-- path: one ZRANGEBYLEX on the prefix "<tag><path><sep>" (the upper bound is that prefix with
+-- its last byte + 1; UTF-8 never has byte 255, so there is no carry).
+local function below(tag, path, sep)
+  local last = #sep
+  local upper = string.sub(sep, 1, last - 1) .. string.char(string.byte(sep, last) + 1)
+  return #redis.call('ZRANGEBYLEX', IX, '[' .. tag .. path .. sep, '(' .. tag .. path .. upper, 'LIMIT', 0, 1) > 0
+end
+
+-- Marks (field "marks"): node -> until when a waiter listens there; loaded with the other fields.
+local marks, marksDirty
+local function markList()
+  if marks then return marks end
+  local v = val['marks']
+  if v == nil then error('hilok tree script: marks used before load()') end
+  marks = {}
+  if v then for exp, n in string.gmatch(v, '(%d+)\254([^\255]*)\255') do marks[n] = tonumber(exp) end end
+  return marks
+end
+-- A waiter listens on node n until at least `untilMs`.
+local function mark(n, untilMs)
+  local m = markList()
+  if not m[n] or m[n] < untilMs then
+    m[n] = untilMs
+    marksDirty = true
   end
 end
 
 -- Pending writes, applied by flush().
-local sets, dels, zadd, zrem, wake, woken = {}, {}, {}, {}, {}, {}
+local sets, dels, zadd, zrem, ixadd, ixrem, wake, woken = {}, {}, {}, {}, {}, {}, {}, {}
 local changed = false
 local function put(f, exp, v)
   sets[#sets + 1] = f
@@ -118,28 +162,44 @@ local function put(f, exp, v)
   zadd[#zadd + 1] = f
   changed = true
 end
+-- A new item: its counters at its node (levels: its path's node fields) and its index members.
+local function created(kind, levels, path, f)
+  apply(kind, levels[#levels], 1)
+  local members = {}
+  indexed(kind, path, f, members)
+  for _, m in ipairs(members) do
+    ixadd[#ixadd + 1] = 0
+    ixadd[#ixadd + 1] = m
+  end
+end
 
--- An item ends: its counters go, and every live mark on its path's nodes is consumed (the
--- waiters listening there may proceed now); expired marks are cleared on the way.
+-- An item ends (ending() before a load(), finish() after): its counters go and, when it may
+-- have blocked someone (wakeUp), every mark on an ancestor-or-self of its path is consumed
+-- (the waiters listening there may proceed now). Expired marks go on the way.
 local function ending(f)
   local it = decodeItem(val[f])
   if it then
-    it.field, it.levels = f, nodes(it.path, it.sep)
-    wantNodes(it.levels)
+    it.field, it.node = f, 'n:' .. it.path
+    want(it.node)
+    want('marks')
   end
   return it
 end
-local function finish(it)
-  apply(it.kind, it.levels, -1)
-  for _, n in ipairs(it.levels) do
-    local c = counts(n)
-    if c[MARK] > 0 then
-      if c[MARK] > now and not woken[n] then
-        woken[n] = true
-        wake[#wake + 1] = n
+local function finish(it, wakeUp)
+  apply(it.kind, it.node, -1)
+  indexed(it.kind, it.path, it.field, ixrem)
+  if wakeUp then
+    local path, sep = it.path, it.sep
+    for n, exp in pairs(markList()) do
+      local on = n == path or string.sub(path, 1, #n + #sep) == n .. sep
+      if on or exp <= now then
+        if on and exp > now and not woken[n] then
+          woken[n] = true
+          wake[#wake + 1] = n
+        end
+        marks[n] = nil
+        marksDirty = true
       end
-      c[MARK] = 0
-      c.dirty = true
     end
   end
   dels[#dels + 1] = it.field
@@ -147,11 +207,11 @@ local function finish(it)
   changed = true
 end
 -- Remove the loaded item field f (a hold or an intent) with its counters; false if none.
-local function drop(f)
+local function drop(f, wakeUp)
   local it = ending(f)
   if not it then return false end
   load()
-  finish(it)
+  finish(it, wakeUp)
   zrem[#zrem + 1] = f
   return it
 end
@@ -167,7 +227,7 @@ local function purge()
   local items = {}
   for _, f in ipairs(dead) do items[#items + 1] = ending(f) end
   load()
-  for _, it in ipairs(items) do finish(it) end
+  for _, it in ipairs(items) do finish(it, true) end
   changed = true
 end
 
@@ -196,29 +256,46 @@ end
 -- Write everything back, fit both keys' ttl to the longest-lived member (or delete the tree
 -- when none is left) and wake the channels whose marks were consumed; returns reply.
 local function flush(reply)
-  for n, c in pairs(node) do
-    if c.dirty then
-      if c[1] + c[2] + c[3] + c[4] > 0 then
-        sets[#sets + 1] = 'n:' .. n
-        sets[#sets + 1] = c[1] .. ' ' .. c[2] .. ' ' .. c[3] .. ' ' .. c[4] .. ' ' .. string.format('%.0f', c[5])
+  for _, f in ipairs(touched) do
+    local c = node[f]
+    if c[DIRTY] then
+      if c[E] + c[EW] > 0 then
+        sets[#sets + 1] = f
+        sets[#sets + 1] = struct.pack(PACK, c[E], c[EW])
         changed = true
-      elseif c.existed then
-        dels[#dels + 1] = 'n:' .. n
+      elseif c[EXISTED] then
+        dels[#dels + 1] = f
         changed = true
       end
     end
+  end
+  if marksDirty then
+    local out = {}
+    for n, exp in pairs(marks) do
+      if exp > now then out[#out + 1] = string.format('%.0f', exp) .. '\254' .. n .. '\255' end
+    end
+    if #out > 0 then
+      sets[#sets + 1] = 'marks'
+      sets[#sets + 1] = table.concat(out)
+    elseif val['marks'] then
+      dels[#dels + 1] = 'marks'
+    end
+    changed = true
   end
   if not changed then return reply end
   if #dels > 0 then batched('HDEL', H, dels) end
   if #sets > 0 then batched('HSET', H, sets) end
   if #zrem > 0 then batched('ZREM', X, zrem) end
   if #zadd > 0 then batched('ZADD', X, zadd) end
+  if #ixrem > 0 then batched('ZREM', IX, ixrem) end
+  if #ixadd > 0 then batched('ZADD', IX, ixadd) end
   local last = redis.call('ZRANGE', X, -1, -1, 'WITHSCORES')[2]
   if last then
     redis.call('PEXPIREAT', H, last)
     redis.call('PEXPIREAT', X, last)
+    redis.call('PEXPIREAT', IX, last)
   else
-    redis.call('DEL', H)
+    redis.call('DEL', H, IX)
   end
   for _, n in ipairs(wake) do redis.call('PUBLISH', channelBase .. n, 'all') end
   return reply
