@@ -1,8 +1,9 @@
 /**
  * Reading hilok's key layout back: `<prefix><kind>:{<tag>}<suffix>` (see `lockKey` and
- * `pathKeys` in `@hilok/core`; a tree is a `:state` hash, an `:expiry` set and an `:index` set). Core only
- * builds keys; the CLI needs the inverse, so it lives here. Kinds: `mutex` (Mutex, SpinLock, ReentrantMutex), `fair` (FairLock), `tree` (HiLok) and
- * `rw` (ReadWriteLock, a tree of one-segment names).
+ * `pathKeys` in `@hilok/core`; a tree is a `:state` hash, an `:expiry` set and an `:index`
+ * set). Core only builds keys; the CLI needs the inverse, so it lives here. Kinds: `mutex`
+ * (Mutex, SpinLock, ReentrantMutex), `fair` (FairLock), `tree` (HiLok) and `rw`
+ * (ReadWriteLock, a tree of one-segment names).
  */
 
 /** The lock kinds as they appear in keys. */
