@@ -115,14 +115,12 @@ describe('a majority down', () => {
 describe('clean-up of a failed partial acquire', () => {
   it('keys granted on a minority are removed, and busy beats quorum', async () => {
     // Another owner holds the lock on 3 instances: we can only get 2, so we must undo them.
-    await Promise.all(
-      instances.servers.slice(0, 3).map((s) => s.command('HSET', 'hilok:redlock:mutex:{partial}', 'o', 'someone', 'f', '1', 'n', '1')),
-    );
-    await Promise.all(instances.servers.slice(0, 3).map((s) => s.command('PEXPIRE', 'hilok:redlock:mutex:{partial}', '5000')));
+    // A mutex value is "fence:count:waited:owner" (core's mutex/acquire.lua).
+    await Promise.all(instances.servers.slice(0, 3).map((s) => s.command('SET', 'hilok:redlock:mutex:{partial}', '1:1:0:someone', 'PX', '5000')));
     const err = await redlock.lock('partial', { retryCount: 0 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockBusyError);
     for (const s of instances.servers.slice(3)) expect(await s.keys('hilok:redlock:*')).toEqual([]);
-    for (const s of instances.servers.slice(0, 3)) expect(await s.command('HGET', 'hilok:redlock:mutex:{partial}', 'o')).toBe('someone');
+    for (const s of instances.servers.slice(0, 3)) expect(await s.command('GET', 'hilok:redlock:mutex:{partial}')).toBe('1:1:0:someone');
   });
 
   it('busy on some and down on others: the busy answer wins while a majority answered', async () => {
