@@ -65,6 +65,26 @@ describe('a minority down', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await leftoverKeys(instances.servers)).toEqual([]);
   });
+
+  it('2 of 5 frozen: an acquire returns once 3 granted, without waiting for the frozen ones', async () => {
+    // A long per-instance timeout: an acquire that waited for the frozen two would take 20 s.
+    const patient = new Redlock(mixedAdapters(instances.urls), { closeAdapters: true, ttl: 30_000, instanceTimeout: 20_000, retryCount: 0 });
+    await Promise.all(instances.servers.slice(0, 2).map((s) => s.pause()));
+    const t = performance.now();
+    const lease = await patient.lock('early-quorum');
+    expect(performance.now() - t).toBeLessThan(10_000);
+    expect(lease.valid).toBe(true);
+    // Busy is decided early too: 3 live instances say "held", so a majority is out of reach.
+    const busyAt = performance.now();
+    await expect(patient.lock('early-quorum')).rejects.toBeInstanceOf(LockBusyError);
+    expect(performance.now() - busyAt).toBeLessThan(10_000);
+    await Promise.all(instances.servers.slice(0, 2).map((s) => s.resume()));
+    // Resumed, the frozen two run the queued grants (ours) and refusals; release clears them all.
+    await new Promise((r) => setTimeout(r, 200));
+    await lease.release();
+    expect(await leftoverKeys(instances.servers)).toEqual([]);
+    await patient.close();
+  });
 });
 
 describe('a majority down', () => {
