@@ -56,13 +56,56 @@ export class Instances {
     );
   }
 
+  /**
+   * Run `call` on every instance in parallel and resolve as soon as `decided(answers)` says the
+   * outcome is known (e.g. a majority granted, or a majority can no longer be reached) — so one
+   * stalled instance does not hold up an acquire the others already decided — or once every
+   * instance answered. `answers` has one slot per instance, `undefined` while it is pending.
+   * Never rejects. The instances still pending keep running; `onLate` behaves as in {@link Instances.all}.
+   */
+  until<T>(
+    call: Call,
+    parse: (reply: unknown) => T,
+    decided: (answers: readonly (Answer<T> | undefined)[]) => boolean,
+    onLate?: (index: number, reply: unknown) => void,
+  ): Promise<(Answer<T> | undefined)[]> {
+    const answers: (Answer<T> | undefined)[] = this.runners.map(() => undefined);
+    return new Promise((resolve) => {
+      let pending = this.runners.length;
+      let done = false;
+      const settle = (answer: Answer<T>): void => {
+        answers[answer.index] = answer;
+        pending--;
+        if (done) return;
+        if (pending === 0 || decided(answers)) {
+          done = true;
+          resolve([...answers]);
+        }
+      };
+      this.runners.forEach((runner, index) => {
+        runner
+          .run(call.script, call.keys, call.args, { timeoutMs: this.timeoutMs, onLateReply: onLate && ((late) => onLate(index, late)) })
+          .then(
+            (reply) => {
+              try {
+                settle({ index, ok: true, value: parse(reply) });
+              } catch (error) {
+                settle({ index, ok: false, error });
+              }
+            },
+            (error: unknown) => settle({ index, ok: false, error }),
+          );
+      });
+    });
+  }
+
   /** Run `call` on one instance (used to undo a late grant there); never rejects. */
   async one(index: number, call: Call): Promise<void> {
     await this.runners[index]?.run(call.script, call.keys, call.args, { timeoutMs: this.timeoutMs }).catch(() => undefined);
   }
 
   /** The failures among `answers`, with driver names, for a `QuorumError`. */
-  failures(answers: readonly Answer<unknown>[]): InstanceFailure[] {
-    return answers.flatMap((a) => (a.ok ? [] : [{ index: a.index, driver: this.adapters[a.index]?.driver ?? '?', error: a.error }]));
+  failures(answers: readonly (Answer<unknown> | undefined)[]): InstanceFailure[] {
+    return answers.flatMap((a) => (!a || a.ok ? [] : [{ index: a.index, driver: this.adapters[a.index]?.driver ?? '?', error: a.error }]));
   }
 }

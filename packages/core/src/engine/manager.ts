@@ -93,6 +93,10 @@ export abstract class LockManager implements AsyncDisposable {
     onReleaseError: ((error: LockReleaseError) => void) | undefined;
   };
   private readonly leases = new Set<Lease>();
+  private readonly resolvedDefaults: [ResolvedAcquire?, ResolvedAcquire?] = [];
+  private readonly forget = (lease: Lease): void => {
+    this.leases.delete(lease);
+  };
   private readonly closing = new AbortController();
   private readonly ownsAdapter: boolean;
 
@@ -136,6 +140,12 @@ export abstract class LockManager implements AsyncDisposable {
    */
   protected resolveAcquire(options: unknown, scoped = false): ResolvedAcquire {
     this.assertOpen();
+    // No options: the manager's defaults, resolved once (a frozen object nobody mutates).
+    if (options === undefined) return (this.resolvedDefaults[scoped ? 1 : 0] ??= Object.freeze(this.resolveOptions({}, scoped)));
+    return this.resolveOptions(options, scoped);
+  }
+
+  private resolveOptions(options: unknown, scoped: boolean): ResolvedAcquire {
     const o = checkOptions<AcquireOptions>(options);
     const ttl = o.ttl === undefined ? this.ttl : checkDuration(o.ttl, 'ttl');
     const renew = o.autoRenew ?? (scoped ? true : this.defaults.autoRenew);
@@ -154,13 +164,17 @@ export abstract class LockManager implements AsyncDisposable {
    * The wait plan every lock kind hands to `acquireWithWait`: this manager's hub, timeouts and
    * signals plus the call's options; `extra` adds or overrides kind-specific fields.
    */
-  protected waitPlan(resource: string, call: ResolvedAcquire, channel: string, extra: Partial<WaitPlan> = {}): WaitPlan {
+  protected waitPlan(resource: string, call: ResolvedAcquire, channel: string, extra?: Partial<WaitPlan>): WaitPlan {
+    // `signal` (caller's or close) ends sleeps; `attemptSignal` (the caller's only) also cuts
+    // in-flight script calls — listening for close on every call would cost a listener each.
+    const signal = this.waitSignal(call.signal);
     return {
       resource,
       kind: this.kind,
       block: call.block,
       timeout: call.timeout,
-      ...this.waitSignals(call.signal),
+      signal,
+      attemptSignal: call.signal ? signal : undefined,
       strategy: 'pubsub',
       spin: DEFAULT_SPIN,
       commandTimeout: this.commandTimeout,
@@ -168,12 +182,6 @@ export abstract class LockManager implements AsyncDisposable {
       channel,
       ...extra,
     };
-  }
-
-  /** Signals of a wait: `signal` for sleeps (caller's or close), `attemptSignal` for script calls (caller's only). */
-  protected waitSignals(signal: AbortSignal | undefined): { signal: AbortSignal; attemptSignal: AbortSignal | undefined } {
-    const combined = this.waitSignal(signal);
-    return { signal: combined, attemptSignal: signal ? combined : undefined };
   }
 
   /** A signal that aborts when the caller's signal aborts or this manager closes. */
@@ -190,7 +198,7 @@ export abstract class LockManager implements AsyncDisposable {
       kind: this.kind,
       ...init,
       onReleaseError: this.defaults.onReleaseError,
-      onEnd: (l) => this.leases.delete(l),
+      onEnd: this.forget,
     });
     if (this.closed) {
       // Granted while close() ran (an attempt in flight is not cancelled by close): give it back.
