@@ -102,7 +102,8 @@ export function decodeTreeItem(field: string, value: string): TreeItem | null {
   if (kind !== 'h:' && kind !== 'i:') return null;
   const m = /^([rwi])\|(\d+)\|(\d+)\|(\d+)\|(.*)$/s.exec(value);
   if (!m) return null;
-  const path = (m[5] as string).slice(Number(m[4]));
+  // The separator's length is in bytes (Lua's #), so cut the UTF-8 bytes, not the characters.
+  const path = Buffer.from(m[5] as string).subarray(Number(m[4])).toString();
   return { field: kind === 'h:' ? 'h' : 'i', id: field.slice(2), mode: m[1] as TreeItem['mode'], fence: Number(m[2]), expiry: Number(m[3]), path };
 }
 

@@ -46,7 +46,7 @@ describe('hilok: a flat tree layout', () => {
     return commandCalls(server);
   }
 
-  it('makes the same Redis calls at depth 1 and at MAX_DEPTH, with two keys per tree and no PUBLISH without waiters', async () => {
+  it('makes the same Redis calls at depth 1 and at MAX_DEPTH, with three keys per tree and no PUBLISH without waiters', async () => {
     await (await hilok.read(root())).release(); // loads the scripts outside the measurement
     const perDepth = new Map<number, { acquire: Record<string, number>; release: Record<string, number>; read: Record<string, number> }>();
     for (const depth of [1, 4, 16, MAX_DEPTH]) {
@@ -80,15 +80,18 @@ describe('hilok: a flat tree layout', () => {
     expect(calls.publish).toBe(1);
   });
 
-  it('purges a crashed hold at its lease end on the server clock, counters included', async () => {
+  it('purges a crashed hold at its lease end on the server clock, counters and index included', async () => {
     const r = root();
+    const keep = await hilok.acquireRead(`${r}/z`); // keeps the tree's keys alive past the crashed hold
     await hilok.acquireWrite(`${r}/a/b`, { ttl: 150 });
     await expect(hilok.read(r, { block: false })).rejects.toBeInstanceOf(LockBusyError);
     await sleep(250);
-    const hold = await hilok.write(r, { block: false }); // the dead write below is purged first
+    const hold = await hilok.read(r, { block: false }); // the dead write below is purged first
     const fields = (await server.command('HKEYS', `hilok:tree:{${r}}:state`)) as string[];
-    expect(fields.sort()).toEqual([`h:${hold.id}`, `n:${r}`]);
+    expect(fields.sort()).toEqual([`h:${hold.id}`, `h:${keep}`, `n:${r}`, `n:${r}/z`].sort());
+    expect(((await server.command('ZRANGE', `hilok:tree:{${r}}:index`, '0', '-1')) as string[]).length).toBe(2);
     await hold.release();
+    expect(await hilok.release(`${r}/z`, keep)).toBe(true);
     expect(await server.command('KEYS', `hilok:tree:{${r}}*`)).toEqual([]);
   });
 
@@ -118,6 +121,21 @@ describe('hilok: a flat tree layout', () => {
     expect((await hilok.status(`${r}/n:${r}`)).holds.map((h) => [h.id, h.path])).toEqual([[`n:${r}`, `${r}/n:${r}`]]);
     await w.release();
     await using _below = await hilok.read(`${r}/n:${r}/x`, { block: false });
+  });
+
+  it('works with a multi-byte separator (lengths are bytes in Lua)', async () => {
+    const r = root();
+    const arrow = new HiLok(server.url, { ttl: 10_000, separator: '→' });
+    try {
+      const w = await arrow.write(`${r}→a→b`);
+      await expect(arrow.read(r, { block: false })).rejects.toBeInstanceOf(LockBusyError);
+      await using _sibling = await arrow.read(`${r}→a→c`, { block: false });
+      expect((await arrow.status(r)).holds.map((h) => h.path).sort()).toEqual([`${r}→a→b`, `${r}→a→c`]);
+      await w.release();
+      await using _again = await arrow.write(`${r}→a→b`, { block: false });
+    } finally {
+      await arrow.close();
+    }
   });
 
   it('purges a hold taken with another separator in the same tree along its own path', async () => {

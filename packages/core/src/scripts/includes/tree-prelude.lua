@@ -228,6 +228,11 @@ local function purge()
   for _, f in ipairs(dead) do items[#items + 1] = ending(f) end
   load()
   for _, it in ipairs(items) do finish(it, true) end
+  -- The acquire's "anything below?" query reads the index: it must not see the dead.
+  if #ixrem > 0 then
+    batched('ZREM', IX, ixrem)
+    ixrem = {}
+  end
   changed = true
 end
 
