@@ -38,15 +38,15 @@ export class DeadlineTimer {
     this.timer = undefined;
     this.armedFor = Infinity;
     const now = performance.now();
+    const due: Deadline[] = [];
     let next = Infinity;
     for (const entry of this.pending) {
-      if (entry.deadline <= now) {
-        this.pending.delete(entry);
-        entry.expire();
-      } else if (entry.deadline < next) {
-        next = entry.deadline;
-      }
+      if (entry.deadline <= now) due.push(entry);
+      else if (entry.deadline < next) next = entry.deadline;
     }
+    for (const entry of due) this.pending.delete(entry);
+    // Re-arm before the callbacks run: one that adds a deadline then compares against this.
     if (next !== Infinity) this.arm(next);
+    for (const entry of due) entry.expire();
   };
 }

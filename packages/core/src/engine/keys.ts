@@ -7,8 +7,11 @@
  * the encoding is injective, so two names never share a key.
  */
 export function hashTag(name: string): string {
+  if (!NEEDS_ENCODING.test(name)) return `{${name}}`;
   return `{${name.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}}`;
 }
+
+const NEEDS_ENCODING = /[%{}]/;
 
 /** The key of lock kind `kind` for `name`, with an optional suffix after the hash tag. */
 export function lockKey(prefix: string, kind: string, name: string, suffix = ''): string {

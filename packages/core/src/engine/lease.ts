@@ -153,7 +153,7 @@ export class Lease implements AsyncDisposable {
     if (this.state === 'released') return false;
     clearTimeout(this.timer);
     let removed: boolean;
-    const sentAt = monotonicNow();
+    const sentAt = diagnostics.release.hasSubscribers ? monotonicNow() : 0;
     try {
       removed = await this.init.backend.release();
     } catch (err) {

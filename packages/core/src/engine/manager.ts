@@ -93,6 +93,7 @@ export abstract class LockManager implements AsyncDisposable {
     onReleaseError: ((error: LockReleaseError) => void) | undefined;
   };
   private readonly leases = new Set<Lease>();
+  private kindName: string | undefined;
   private readonly resolvedDefaults: [ResolvedAcquire?, ResolvedAcquire?] = [];
   private readonly forget = (lease: Lease): void => {
     this.leases.delete(lease);
@@ -126,7 +127,7 @@ export abstract class LockManager implements AsyncDisposable {
 
   /** Lock kind for diagnostics events: the class name (`Mutex`, `HiLok`, …), kept by the driver packages' classes. */
   get kind(): string {
-    return this.constructor.name;
+    return (this.kindName ??= this.constructor.name);
   }
 
   /** True once {@link LockManager.close} was called. */
@@ -192,14 +193,17 @@ export abstract class LockManager implements AsyncDisposable {
     return combined;
   }
 
-  /** Wrap a fresh hold in a tracked {@link Lease} (or a subclass made by `make`), released on `close()`. */
+  /**
+   * Wrap a fresh hold in a tracked {@link Lease} (or a subclass made by `make`), released on
+   * `close()`. Takes ownership of `init` (a fresh object per hold): the manager's fields are added
+   * to it rather than copied into another one.
+   */
   protected track(init: Omit<LeaseInit, 'onEnd' | 'onReleaseError'>, make: (init: LeaseInit) => Lease = (i) => new Lease(i)): Lease {
-    const lease = make({
-      kind: this.kind,
-      ...init,
-      onReleaseError: this.defaults.onReleaseError,
-      onEnd: this.forget,
-    });
+    const full = init as LeaseInit;
+    full.kind ??= this.kind;
+    full.onReleaseError = this.defaults.onReleaseError;
+    full.onEnd = this.forget;
+    const lease = make(full);
     if (this.closed) {
       // Granted while close() ran (an attempt in flight is not cancelled by close): give it back.
       void lease.releaseQuietly();

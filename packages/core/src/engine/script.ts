@@ -37,6 +37,8 @@ export interface RunOptions {
   onLateReply?: (reply: unknown) => void;
 }
 
+const RESOLVED = Promise.resolve();
+
 /** Slot of every batch on an adapter that is no cluster. */
 const ANY_SLOT = -1;
 
@@ -117,7 +119,7 @@ interface Batch {
  */
 export class ScriptRunner {
   private readonly timers = new DeadlineTimer();
-  private readonly queues = new Map<Script, Map<number, Batch>>();
+  private readonly queues = new Map<Script, Batch[]>();
 
   /** @param adapter - the driver adapter to run scripts on */
   constructor(readonly adapter: RedisAdapter) {}
@@ -153,7 +155,7 @@ export class ScriptRunner {
       for (const arg of args) batch.args.push(arg);
       batch.calls.push(pending);
       if (batch.calls.length >= MAX_BATCH) {
-        this.takeBatch(script, batch.slot);
+        this.takeBatch(script, batch);
         this.send(script, batch);
       }
     });
@@ -164,24 +166,28 @@ export class ScriptRunner {
     const slot = this.adapter.cluster === false ? ANY_SLOT : keySlot(key);
     let open = this.queues.get(script);
     if (!open) {
-      this.queues.set(script, (open = new Map()));
+      this.queues.set(script, (open = []));
       // A microtask, not nextTick: callers resumed by one reply make their next call within the
-      // same microtask drain, so they all land in this batch without a trip through Node's tick queue.
-      queueMicrotask(() => this.flush(script));
+      // same microtask drain, so they all land in this batch without a trip through Node's tick
+      // queue (and a bare promise reaction is cheaper than queueMicrotask's async-hooks wrapper).
+      void RESOLVED.then(() => this.flush(script));
     }
-    let batch = open.get(slot);
-    if (!batch) open.set(slot, (batch = { slot, keys: [], args: [], calls: [] }));
+    // Usually one open batch (any slot, or few slots): a scan beats a Map per tick.
+    for (const batch of open) if (batch.slot === slot) return batch;
+    const batch: Batch = { slot, keys: [], args: [], calls: [] };
+    open.push(batch);
     return batch;
   }
 
-  private takeBatch(script: Script, slot: number): void {
-    this.queues.get(script)?.delete(slot);
+  private takeBatch(script: Script, batch: Batch): void {
+    const open = this.queues.get(script);
+    if (open) open.splice(open.indexOf(batch), 1);
   }
 
   private flush(script: Script): void {
     const open = this.queues.get(script);
     this.queues.delete(script);
-    if (open) for (const batch of open.values()) this.send(script, batch);
+    if (open) for (const batch of open) this.send(script, batch);
   }
 
   private send(script: Script, batch: Batch): void {
@@ -201,17 +207,13 @@ export class ScriptRunner {
     );
   }
 
-  private async evalWithFallback(script: Script, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    try {
-      return await this.adapter.evalsha(script.sha, keys, args);
-    } catch (err) {
+  private evalWithFallback(script: Script, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    return this.adapter.evalsha(script.sha, keys, args).catch((err: unknown) => {
       if (!isNoScript(err)) throw wrap(script, err);
-    }
-    try {
-      return await this.adapter.eval(script.source, keys, args);
-    } catch (err) {
-      throw wrap(script, err);
-    }
+      return this.adapter.eval(script.source, keys, args).catch((e: unknown) => {
+        throw wrap(script, e);
+      });
+    });
   }
 }
 

@@ -7,7 +7,7 @@ import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js'
 import { resolveSpin, type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
 import { NamedLockManager } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
-import { acquireOrWait, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
+import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import { checkName, checkOptions } from '../validate.js';
 
@@ -110,9 +110,8 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     // the flags in mutex/acquire.lua).
     const waitsOnPubSub = call.block && call.timeout > 0 && this.strategy === 'pubsub';
     const flags = (reentrant ? 'r' : '') + (waitsOnPubSub ? 'w' : '');
-    const hold = new MutexHold(this.runner, resource, this.key(resource), token, call.ttl, flags, this.commandTimeout);
-    const head = { resource, kind: this.kind, commandTimeout: this.commandTimeout, signal: call.signal };
-    const fence = await acquireOrWait(head, hold.attempt, () => this.waitPlan(resource, call, `${hold.key}:wake`, this.waiting));
+    const hold = new MutexHold(this.runner, resource, this.key(resource), token, call.ttl, flags, this.commandTimeout, this.kind, call.signal);
+    const fence = await acquireOrWait(hold, hold.attempt, () => this.waitPlan(resource, call, `${hold.key}:wake`, this.waiting));
     return this.track({ resource, token, fence, ttl: call.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: call.autoRenew, onLost: call.onLost });
   }
 
@@ -125,7 +124,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
  * The Redis side of one mutex acquire and the hold it yields: attempts, and the owner-checked
  * extend and release of the lease. Calls of many holds in the same tick share one script call.
  */
-class MutexHold implements LeaseBackend {
+class MutexHold implements LeaseBackend, AttemptHead {
   /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
   sentAt = 0;
   private firstOptions: RunOptions | undefined;
@@ -133,12 +132,15 @@ class MutexHold implements LeaseBackend {
 
   constructor(
     private readonly runner: ScriptRunner,
-    private readonly resource: string,
+    readonly resource: string,
     readonly key: string,
     private readonly token: string,
     private readonly ttl: number,
     private readonly flags: string,
-    private readonly timeoutMs: number,
+    readonly commandTimeout: number,
+    readonly kind: string,
+    /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
+    readonly signal: AbortSignal | undefined,
   ) {}
 
   /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
@@ -147,8 +149,8 @@ class MutexHold implements LeaseBackend {
     // After a wait, other waiters may still sleep: whatever we get now must wake them too.
     const flags = this.attempts++ === 0 || !this.flags.includes('w') ? this.flags : `${this.flags}p`;
     const options: RunOptions =
-      limits.signal === undefined && limits.timeoutMs === this.timeoutMs
-        ? (this.firstOptions ??= { timeoutMs: this.timeoutMs, onLateReply: this.undoLateGrant })
+      limits.signal === undefined && limits.timeoutMs === this.commandTimeout
+        ? (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant })
         : { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: this.undoLateGrant };
     const reply = asNumber(await this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options));
     if (reply > 0) return { ok: true, acquired: reply };
@@ -157,11 +159,11 @@ class MutexHold implements LeaseBackend {
   };
 
   async extend(ttl: number): Promise<boolean> {
-    return asNumber(await this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.timeoutMs })) === 1;
+    return asNumber(await this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.commandTimeout })) === 1;
   }
 
   async release(): Promise<boolean> {
-    return asNumber(await this.runner.runBatched(mutexRelease, this.key, [this.token], { timeoutMs: this.timeoutMs })) >= 0;
+    return asNumber(await this.runner.runBatched(mutexRelease, this.key, [this.token], { timeoutMs: this.commandTimeout })) >= 0;
   }
 
   /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
