@@ -7,7 +7,7 @@ import { LockManager, resolveRenewInterval, type AcquireOptions, type ManagerOpt
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { runScoped } from '../engine/scoped.js';
 import type { Script } from '../engine/script.js';
-import { acquireWithWait, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
 
@@ -223,14 +223,16 @@ export class HiLok extends LockManager {
       if (status === -1) throw new InvalidArgumentError('id', `"${id}" already identifies a live hold with another path or mode (${asString(reply[1])})`);
       return { ok: false, retryAfter: asNumber(reply[1]), channel: keys.channel(asNumber(reply[2])) };
     };
-    const fence = await acquireWithWait(
+    const detail = { mode };
+    // The wait plan (channels, intent refresh, withdraw) is built only once the path was busy.
+    const head: AttemptHead = { resource: path, kind: this.kind, detail, commandTimeout: this.commandTimeout, signal: call.signal };
+    const fence = await acquireOrWait(head, attempt, () =>
       this.waitPlan(path, call, keys.channel(keys.segments.length), {
-        detail: { mode },
+        detail,
         // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
         maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
         onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, [intent, path]) : undefined,
       }),
-      attempt,
     );
     const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { mode } };
     return this.track(init, (full) => new Hold(full, path, mode)) as Hold;

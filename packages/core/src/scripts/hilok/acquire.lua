@@ -57,14 +57,14 @@ for i = 1, d do
 end
 if not blocked and below(tag, path, sep) then blocked = d end
 if not blocked then
-  created(mode, levels, path, hold)
+  created(mode, levels)
   return grant(fenceNow(), mode, sep)
 end
 
 local retry = math.max(1, soonestLive() - now)
 if mine then
   local exp = now + tonumber(ARGV[7])
-  if not val[mine] then created('i', levels, path, mine) end
+  if not val[mine] then created('i', levels) end
   put(mine, exp, encodeItem('i', 0, exp, sep, path))
 end
 if ARGV[8] == '1' then

@@ -4,11 +4,11 @@
 --   KEYS[1] "<base>state"  hash of holds, intents and per-node counters
 --   KEYS[2] "<base>expiry" sorted set of every hold and intent field, scored by its expiry (ms,
 --                          server clock): crash recovery, and the ttl of all three keys
---   KEYS[3] "<base>index"  sorted set, all scores 0, of "a<path>\255<field>" for every hold and
---                          "w<path>\255<field>" for every write hold and intent: "anything
---                          strictly below N" is one ZRANGEBYLEX on the prefix "a<N><sep>" (or
---                          "w…"). Paths are well-formed UTF-8, which never contains byte 255, so
---                          the prefix can only match inside a path.
+--   KEYS[3] "<base>index"  sorted set, all scores 0, of "a<node>" for every node with holds
+--                          exactly at it (E > 0) and "w<node>" for every node with writes or
+--                          intents at it (EW > 0): "anything strictly below N" is one
+--                          ZRANGEBYLEX on the prefix "a<N><sep>" (or "w…"). One member per node,
+--                          not per hold, so members stay short (listpack-encoded).
 -- State hash fields are told apart by the text before their first ':', so no id or node name
 -- can clash with another field (a node named "h:x" is field "n:h:x"):
 --   h:<id>    a hold:   "<r|w>|<fence>|<expiry ms>|<separator length>|<separator><path>"
@@ -28,7 +28,7 @@ local H, X, IX = KEYS[1], KEYS[2], KEYS[3]
 local channelBase = string.sub(H, 1, -6) .. 'wake:'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local E, EW, EXISTED, DIRTY = 1, 2, 3, 4
+local E, EW, EXISTED, DIRTY, E0, EW0 = 1, 2, 3, 4, 5, 6
 -- A waiter's mark outlives its next attempt by this much (event-loop lag, network): a mark that
 -- lives too long costs one PUBLISH nobody hears, one that lapses early costs a missed wake-up.
 local MARK_SLACK = 1000
@@ -77,12 +77,18 @@ end
 -- value, or false when the field does not exist.
 local val, asked, pending = {}, {}, {}
 local function want(f)
-  if not asked[f] then
+  if val[f] == nil and not asked[f] then
     asked[f] = true
     pending[#pending + 1] = f
   end
 end
-local function wantNodes(levels) for _, f in ipairs(levels) do want(f) end end
+-- A path's node fields are distinct and "n:"-prefixed, so they skip the duplicate check (this
+-- runs once per level of every acquire); call it before any other want() of a node field and
+-- load() before the next one (want() also skips fields already loaded).
+local function wantNodes(levels)
+  local n = #pending
+  for i = 1, #levels do pending[n + i] = levels[i] end
+end
 local function load()
   if #pending == 0 then return end
   local r = batched('HMGET', H, pending, {})
@@ -91,7 +97,7 @@ local function load()
 end
 
 -- Node counters by field, decoded from loaded fields on first use and written back by flush():
--- {E, EW, existed, dirty}.
+-- {E, EW, existed, dirty, E and EW as the index knows them}.
 local PACK = '<I4I4'
 local node, touched = {}, {}
 local function counts(f)
@@ -101,9 +107,9 @@ local function counts(f)
   if v == nil then error('hilok tree script: ' .. f .. ' used before load()') end
   if v then
     local e, w = struct.unpack(PACK, v)
-    c = { e, w, true, false }
+    c = { e, w, true, false, e, w }
   else
-    c = { 0, 0, false, false }
+    c = { 0, 0, false, false, 0, 0 }
   end
   node[f] = c
   touched[#touched + 1] = f
@@ -118,13 +124,7 @@ local function apply(kind, f, delta)
   c[DIRTY] = true
 end
 
--- Index members of an item of kind r / w / i at path (field: its state hash field).
-local function indexed(kind, path, field, out)
-  if kind ~= 'i' then out[#out + 1] = 'a' .. path .. '\255' .. field end
-  if kind ~= 'r' then out[#out + 1] = 'w' .. path .. '\255' .. field end
-end
-
--- Whether the index has a member with tag ('a' holds, 'w' writes + intents) strictly below
+-- Whether the index has a node with tag ('a' holds, 'w' writes + intents) strictly below
 -- path: one ZRANGEBYLEX on the prefix "<tag><path><sep>" (the upper bound is that prefix with
 -- its last byte + 1; UTF-8 never has byte 255, so there is no carry).
 local function below(tag, path, sep)
@@ -153,7 +153,7 @@ local function mark(n, untilMs)
 end
 
 -- Pending writes, applied by flush().
-local sets, dels, zadd, zrem, ixadd, ixrem, wake, woken = {}, {}, {}, {}, {}, {}, {}, {}
+local sets, dels, zadd, zrem, wake, woken = {}, {}, {}, {}, {}, {}
 local changed = false
 local function put(f, exp, v)
   sets[#sets + 1] = f
@@ -162,15 +162,36 @@ local function put(f, exp, v)
   zadd[#zadd + 1] = f
   changed = true
 end
--- A new item: its counters at its node (levels: its path's node fields) and its index members.
-local function created(kind, levels, path, f)
+-- A new item: its counters at its node (levels: its path's node fields).
+local function created(kind, levels)
   apply(kind, levels[#levels], 1)
-  local members = {}
-  indexed(kind, path, f, members)
-  for _, m in ipairs(members) do
-    ixadd[#ixadd + 1] = 0
-    ixadd[#ixadd + 1] = m
+end
+
+-- Bring the index in line with the node counters changed so far: a node enters "a" / "w" when
+-- its E / EW becomes > 0 and leaves when it drops to 0.
+local function syncIndex()
+  local add, rem = {}, {}
+  local function toggle(c, j, j0, member)
+    if (c[j] > 0) ~= (c[j0] > 0) then
+      if c[j] > 0 then
+        add[#add + 1] = 0
+        add[#add + 1] = member
+      else
+        rem[#rem + 1] = member
+      end
+      c[j0] = c[j]
+    end
   end
+  for _, f in ipairs(touched) do
+    local c = node[f]
+    if c[DIRTY] then
+      local n = string.sub(f, 3)
+      toggle(c, E, E0, 'a' .. n)
+      toggle(c, EW, EW0, 'w' .. n)
+    end
+  end
+  if #rem > 0 then batched('ZREM', IX, rem) end
+  if #add > 0 then batched('ZADD', IX, add) end
 end
 
 -- An item ends (ending() before a load(), finish() after): its counters go and, when it may
@@ -187,7 +208,6 @@ local function ending(f)
 end
 local function finish(it, wakeUp)
   apply(it.kind, it.node, -1)
-  indexed(it.kind, it.path, it.field, ixrem)
   if wakeUp then
     local path, sep = it.path, it.sep
     for n, exp in pairs(markList()) do
@@ -229,10 +249,7 @@ local function purge()
   load()
   for _, it in ipairs(items) do finish(it, true) end
   -- The acquire's "anything below?" query reads the index: it must not see the dead.
-  if #ixrem > 0 then
-    batched('ZREM', IX, ixrem)
-    ixrem = {}
-  end
+  syncIndex()
   changed = true
 end
 
@@ -292,8 +309,7 @@ local function flush(reply)
   if #sets > 0 then batched('HSET', H, sets) end
   if #zrem > 0 then batched('ZREM', X, zrem) end
   if #zadd > 0 then batched('ZADD', X, zadd) end
-  if #ixrem > 0 then batched('ZREM', IX, ixrem) end
-  if #ixadd > 0 then batched('ZADD', IX, ixadd) end
+  syncIndex()
   local last = redis.call('ZRANGE', X, -1, -1, 'WITHSCORES')[2]
   if last then
     redis.call('PEXPIREAT', H, last)
