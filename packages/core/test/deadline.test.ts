@@ -21,6 +21,7 @@ describe('DeadlineTimer (one timer for every reply deadline of a runner)', () =>
     const log: string[] = [];
     const late = entry(60, log, 'late');
     const early = entry(20, log, 'early'); // earlier than the armed one: re-arms
+    // (On a loaded machine the timer may fire late and find both due: still in deadline order.)
     const removed = entry(30, log, 'removed');
     for (const e of [late, early, removed]) timers.add(e);
     timers.delete(removed);

@@ -45,6 +45,8 @@ export class DeadlineTimer {
       else if (entry.deadline < next) next = entry.deadline;
     }
     for (const entry of due) this.pending.delete(entry);
+    // A late timer (a busy event loop) finds several due: expire them in deadline order.
+    if (due.length > 1) due.sort((a, b) => a.deadline - b.deadline);
     // Re-arm before the callbacks run: one that adds a deadline then compares against this.
     if (next !== Infinity) this.arm(next);
     for (const entry of due) entry.expire();
