@@ -145,20 +145,23 @@ describe('hilok: several processes on one tree', () => {
         if (!(a.fence < b.fence)) fenceOrder.push(`${a.mode} ${a.path} fence ${a.fence} then ${b.mode} ${b.path} fence ${b.fence}`);
       }
     }
-    expect(overlaps).toEqual([]);
-    expect(fenceOrder).toEqual([]);
+    // Lost updates: every increment a worker made is in the counter.
+    const lost: string[] = [];
+    for (const p of paths) {
+      const made = events.filter((e): e is Done => e.ev === 'done').reduce((sum, e) => sum + (e.increments[p] ?? 0), 0);
+      const writes = holds.filter((h) => h.path === p && h.mode === 'write').length;
+      const counter = Number(await server.command('GET', `counter:${p}`));
+      if (made !== writes || counter !== made) lost.push(`${p}: ${writes} writes, ${made} increments, counter ${counter}`);
+    }
+    // Checked together, so a failure shows all three: overlaps seen only in the logs' clocks (one
+    // process's timeOrigin off by some ms) come without fence inversions by Redis or lost updates.
+    expect({ overlaps, fenceOrder, lost }).toEqual({ overlaps: [], fenceOrder: [], lost: [] });
     // Readers really did share: some read holds of different workers on related paths overlap.
     const shared = holds.some((a, i) =>
       holds.slice(i + 1).some((b) => a.mode === 'read' && b.mode === 'read' && a.worker !== b.worker && related(a.path, b.path) && b.grant < a.release),
     );
     expect(shared).toBe(true);
 
-    // Lost updates: every increment a worker made is in the counter.
-    for (const p of paths) {
-      const made = events.filter((e): e is Done => e.ev === 'done').reduce((sum, e) => sum + (e.increments[p] ?? 0), 0);
-      expect(made).toBe(holds.filter((h) => h.path === p && h.mode === 'write').length);
-      expect({ path: p, counter: Number(await server.command('GET', `counter:${p}`)) }).toEqual({ path: p, counter: made });
-    }
     expect(await server.command('KEYS', 'hilok:*')).toEqual([]);
   });
 
