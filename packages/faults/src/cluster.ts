@@ -134,11 +134,7 @@ export async function clusterScenario(o: ClusterScenarioOptions): Promise<Cluste
     }
     if (t.mode === 'write') {
       const g = groupOf(t);
-      await c.client.increment(
-        h,
-        async () => counters.get(g) ?? 0,
-        async (v) => void counters.set(g, v),
-      );
+      await c.client.increment(h, { read: async () => counters.get(g) ?? 0, write: async (v) => void counters.set(g, v) });
     }
     await c.client.release(h);
     return 'ok';
