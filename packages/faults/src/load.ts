@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Actor } from './actor.js';
 import type { LockTarget } from './conflict.js';
 import { spawnScript, type WorkerHandle } from './process.js';
-import { now, type Recorder } from './recorder.js';
+import { now, type HistoryEvent, type Recorder } from './recorder.js';
 import { redlockClient, type RedlockClient } from './redlock-client.js';
 import { CounterStore, type SharedCounter } from './resource.js';
 
@@ -130,11 +130,29 @@ export async function contend(client: LoadClient, groups: readonly LoadGroup[], 
   return got;
 }
 
+/** The private lock a load client warms up on (see {@link warmUp}). */
+const warmTarget = (spec: LoadSpec, k: number, prefix: string): LockTarget => ({ kind: spec.kind === 'hilok' ? 'hilok' : 'mutex', resource: `${spec.tag}warm-${prefix}${k}`, mode: 'write' });
+
+/**
+ * Take and release the client's private lock once (up to 20 tries, 100 ms apart): opens its
+ * connections and loads the scripts, so the first attempts under a fault are not also the
+ * first through a fresh connection (with a 100 ms instance timeout on a loaded machine, those
+ * can miss it on every instance). The warm-up hold is recorded and checked like any other.
+ */
+async function warmUp(client: LoadClient, target: LockTarget): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const h = await client.acquire(target);
+    if (h) return void (await client.release(h));
+    await sleep(100);
+  }
+}
+
 /** Runs the spec's clients of one process until `stop()`, then closes them. Used in-process and by `load-worker.ts`. */
 export async function runLoad(spec: LoadSpec, rec: Recorder, prefix: string, stop: () => boolean): Promise<number> {
   const counters = new CounterStore(spec.counterUrl);
   const clients = loadClients(spec, rec, prefix);
   try {
+    await Promise.all(clients.map((c, k) => warmUp(c, warmTarget(spec, k, prefix))));
     const got = await Promise.all(clients.map((c) => contend(c, loadGroups(spec), counters, stop)));
     return got.reduce((a, b) => a + b, 0);
   } finally {
@@ -184,12 +202,25 @@ export async function startLoad(rec: Recorder, spec: LoadSpec, o: { inProcess: n
   const store = new CounterStore(spec.counterUrl);
   await store.reset(keys);
   let stopped = false;
+  const warmHolds = new Set<string>();
   const local = runLoad({ ...spec, clients: o.inProcess }, rec, `${spec.tag}p`, () => stopped);
   const workers = o.pool?.workers ?? [];
   const remote = workers.map((w) => {
     w.useRecorder(rec);
     return w.request<{ got: number }>({ cmd: 'run', spec: { ...spec, tag: spec.tag } }).then((r) => r.got);
   });
+  // Faults start once every client has warmed up (or after 15 s).
+  const expected = o.inProcess + workers.length * spec.clients;
+  const warm = `${spec.tag}warm-`;
+  let seen = 0;
+  let warmed = 0;
+  for (const until = now() + 15_000; warmed < expected && now() < until; await sleep(50)) {
+    for (; seen < rec.events.length; seen++) {
+      const e = rec.events[seen] as HistoryEvent;
+      if (e.type === 'release:ok' && e.hold !== undefined && warmHolds.has(e.hold)) warmed++;
+      if (e.type === 'acquire:ok' && e.resource?.startsWith(warm)) warmHolds.add(e.hold as string);
+    }
+  }
   return {
     spec,
     acquisitions: () => rec.counts['acquire:ok'] ?? 0,
