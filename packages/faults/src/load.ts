@@ -130,7 +130,7 @@ export async function contend(client: LoadClient, groups: readonly LoadGroup[], 
   return got;
 }
 
-/** The private lock a load client warms up on (see {@link warmUp}). */
+/** The private lock a load client warms up on (see {@link warmUpClient}). */
 const warmTarget = (spec: LoadSpec, k: number, prefix: string): LockTarget => ({ kind: spec.kind === 'hilok' ? 'hilok' : 'mutex', resource: `${spec.tag}warm-${prefix}${k}`, mode: 'write' });
 
 /**
@@ -139,7 +139,7 @@ const warmTarget = (spec: LoadSpec, k: number, prefix: string): LockTarget => ({
  * first through a fresh connection (with a 100 ms instance timeout on a loaded machine, those
  * can miss it on every instance). The warm-up hold is recorded and checked like any other.
  */
-async function warmUp(client: LoadClient, target: LockTarget): Promise<void> {
+async function warmUpClient(client: LoadClient, target: LockTarget): Promise<void> {
   for (let i = 0; i < 20; i++) {
     const h = await client.acquire(target);
     if (h) return void (await client.release(h));
@@ -152,7 +152,7 @@ export async function runLoad(spec: LoadSpec, rec: Recorder, prefix: string, sto
   const counters = new CounterStore(spec.counterUrl);
   const clients = loadClients(spec, rec, prefix);
   try {
-    await Promise.all(clients.map((c, k) => warmUp(c, warmTarget(spec, k, prefix))));
+    await Promise.all(clients.map((c, k) => warmUpClient(c, warmTarget(spec, k, prefix))));
     const got = await Promise.all(clients.map((c) => contend(c, loadGroups(spec), counters, stop)));
     return got.reduce((a, b) => a + b, 0);
   } finally {

@@ -3,7 +3,7 @@ import { createIoredisAdapter, Mutex, type Lease } from '@hilok/ioredis';
 import { Redlock, type RedlockLease } from '@hilok/redlock';
 import { startSentinelGroup } from '@hilok/testing';
 import { checkHistory, type CheckResult } from './checker.js';
-import { healFault, injectFault, redlockKeys, type Quorum } from './redlock.js';
+import { healFault, injectFault, redlockKeys, warmUp, type Quorum } from './redlock.js';
 import { now, Recorder, toEpoch } from './recorder.js';
 import { FencedResource } from './resource.js';
 
@@ -49,6 +49,10 @@ export async function redlockRestartDemo(q: Quorum): Promise<DemoReport> {
   let leaseA: RedlockLease | undefined;
   let leaseB: RedlockLease | undefined;
   try {
+    // Open both clients' connections and load the scripts first: on a loaded machine a first
+    // call through fresh connections can miss the 200 ms instance timeout on every instance.
+    await warmUp(() => a.lock('warmup-a').then((l) => l.release()));
+    await warmUp(() => b.lock('warmup-b').then((l) => l.release()));
     await injectFault(q, 3, 'blackhole');
     await injectFault(q, 4, 'blackhole');
     leaseA = await a.lock('split');

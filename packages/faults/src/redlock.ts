@@ -155,7 +155,11 @@ async function withFault(q: Quorum, rec: Recorder, idx: readonly number[], fault
 export async function redlockFaults(o: RedlockFaultOptions): Promise<RedlockReport> {
   const q = o.quorum;
   const ttl = o.ttl ?? 2_000;
-  const instanceTimeout = o.instanceTimeout ?? 100;
+  // The scenario's clients: 250 ms, so that "no QuorumError with a minority down" does not
+  // hinge on a loaded 2-core machine answering within 100 ms; the load's clients: 100 ms (more
+  // volume; their QuorumErrors are reported, not failed).
+  const instanceTimeout = o.instanceTimeout ?? 250;
+  const loadInstanceTimeout = 100;
   const rec = new Recorder('parent');
   const failures: string[] = [];
   const notes: Record<string, number | string> = {};
@@ -175,7 +179,7 @@ export async function redlockFaults(o: RedlockFaultOptions): Promise<RedlockRepo
     // Warm-up opens the connections and loads the scripts; on a loaded machine the very first
     // call through a fresh proxy can miss the 100 ms instance timeout, so retry it a few times.
     await Promise.all(clients.map((c, k) => warmUp(() => c.redlock.lock(`warmup${k}`).then((l) => l.release()))));
-    load = await startLoad(rec, redlockLoadSpec(q, o.resource, o.kind, o.volume, ttl, instanceTimeout, tag), o.volume);
+    load = await startLoad(rec, redlockLoadSpec(q, o.resource, o.kind, o.volume, ttl, loadInstanceTimeout, tag), o.volume);
     const c0 = clients[0] as RedlockClient;
     iterations = await repeatFault({ min: o.volume.minIterations, acquisitions: o.volume.acquisitions, maxMs: o.volume.maxMs, load }, async (it) => {
       const downIdx = shuffle([0, 1, 2, 3, 4]).slice(0, o.down).sort();
@@ -335,7 +339,7 @@ export function shuffle<T>(xs: readonly T[]): T[] {
 }
 
 /** Run `fn` until it succeeds (at most 10 tries, 200 ms apart); the last error is rethrown. */
-async function warmUp(fn: () => Promise<unknown>): Promise<void> {
+export async function warmUp(fn: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await fn();

@@ -14,6 +14,15 @@ export const VOLUME = Number(process.env.FAULTS_VOLUME ?? (FULL ? 10_000 : 200))
 /** How long a scenario may keep repeating its fault to reach {@link VOLUME} (then it stops and the count is asserted). */
 export const MAX_MS = FULL ? 420_000 : 60_000;
 
+/**
+ * Size of the background load: `n` clients (or names) in the full run; a quarter of that (at
+ * least 1) in CI, where the short run shares two cores with the rest of the test suite.
+ */
+export const scale = (n: number): number => (FULL ? n : Math.max(1, Math.ceil(n / 4)));
+
+/** Load worker processes per test file. */
+export const LOAD_WORKERS = FULL ? 2 : 1;
+
 /** A fresh redis-server (no persistence) for one test file. */
 export function useServer(): { server: RedisServer } {
   const holder = {} as { server: RedisServer };
@@ -27,7 +36,7 @@ export function useServer(): { server: RedisServer } {
 }
 
 /** Worker processes for the background load of one test file (spawned once, reused by every scenario). */
-export function useLoadPool(workers = 2): { pool: LoadPool } {
+export function useLoadPool(workers = LOAD_WORKERS): { pool: LoadPool } {
   const holder = {} as { pool: LoadPool };
   beforeAll(async () => {
     holder.pool = await LoadPool.spawn(workers, new Recorder('unused'));

@@ -1,18 +1,18 @@
 import { expect, it } from 'vitest';
 import { checkHistory, fuzzSchedule, now, Recorder, startLoad, type FuzzReport } from '../src/index.js';
-import { FULL, MAX_MS, print, useLoadPool, useServer, VOLUME } from './env.js';
+import { FULL, MAX_MS, print, scale, useLoadPool, useServer, VOLUME } from './env.js';
 
 const ctx = useServer();
 const res = useServer();
-const pool = useLoadPool(2);
+const pool = useLoadPool();
 
 it('fast-check schedules of acquire/release/extend/increment × faults keep every invariant, with a checked background load', { timeout: MAX_MS + 900_000 }, async () => {
   const t = performance.now();
   const seed = process.env.FAULTS_SEED === undefined ? undefined : Number(process.env.FAULTS_SEED);
   // The load (mutex and HiLok on their own names) runs while the schedules' faults hit the same server.
   const rec = new Recorder('load');
-  const spec = { impl: 'single' as const, urls: [ctx.server.url], counterUrl: res.server.url, groups: 4, clients: 4, ttl: 2_000, timeout: 5_000 };
-  const loads = [await startLoad(rec, { ...spec, kind: 'mutex', tag: 'fzm-' }, { inProcess: 2, pool: pool.pool }), await startLoad(rec, { ...spec, kind: 'hilok', tag: 'fzh-' }, { inProcess: 2 })];
+  const spec = { impl: 'single' as const, urls: [ctx.server.url], counterUrl: res.server.url, groups: 4, clients: scale(4), ttl: 2_000, timeout: 5_000 };
+  const loads = [await startLoad(rec, { ...spec, kind: 'mutex', tag: 'fzm-' }, { inProcess: scale(2), pool: pool.pool }), await startLoad(rec, { ...spec, kind: 'hilok', tag: 'fzh-' }, { inProcess: scale(2) })];
   const totals: FuzzReport = { runs: 0, acquisitions: 0, indeterminate: 0, faults: 0, violations: 0 };
   // One batch of schedules at least (replayable with FAULTS_SEED / FAULTS_PATH), more until the load's volume.
   for (const until = now() + MAX_MS; totals.runs === 0 || (seed === undefined && (rec.counts['acquire:ok'] ?? 0) < VOLUME && now() < until); ) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '@hilok/testing';
 import { redlockChaos, redlockFaults, startQuorum, type Quorum, type RedlockReport, type RedlockVolume } from '../src/index.js';
-import { FULL, MAX_MS, print, useLoadPool, VOLUME } from './env.js';
+import { FULL, MAX_MS, print, scale, useLoadPool, VOLUME } from './env.js';
 
 // Five independent instances, each behind its own TCP proxy, plus one server for the guarded counters.
 let quorum: Quorum;
@@ -13,16 +13,16 @@ afterAll(async () => {
   await quorum?.stop();
   await resource?.stop();
 });
-const load = useLoadPool(2);
+const load = useLoadPool();
 
 /**
  * The background load: with an instance down every Redlock attempt can cost a whole
- * `instanceTimeout`, so volume comes from concurrency — 12 clients in each of 2 worker
+ * `instanceTimeout`, so volume comes from concurrency — (full run) 12 clients in each of 2 worker
  * processes, on 8 names (trees). None in this process: it runs the five proxies, whose
  * latency must stay well under the 100 ms instance timeout for the scenario's own clients.
  */
 function volume(minIterations: number): RedlockVolume {
-  return { pool: load.pool, inProcess: 0, clients: 12, groups: 8, acquisitions: VOLUME, minIterations, maxMs: MAX_MS };
+  return { pool: load.pool, inProcess: 0, clients: scale(12), groups: 8, acquisitions: VOLUME, minIterations, maxMs: MAX_MS };
 }
 
 function expectClean(r: RedlockReport, t: number): void {

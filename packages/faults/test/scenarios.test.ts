@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { clientPause, clientPauseGhost, connectionReset, holderCrash, latencyContention, pubsubKill, type RunOptions, type ScenarioReport, type Volume } from '../src/index.js';
-import { FULL, MAX_MS, print, useLoadPool, useServer, VOLUME } from './env.js';
+import { FULL, MAX_MS, print, scale, useLoadPool, useServer, VOLUME } from './env.js';
 
 const ctx = useServer();
 // The load's shared counters live on a server no fault touches.
 const res = useServer();
-const load = useLoadPool(2);
+const load = useLoadPool();
 const kinds = ['mutex', 'hilok'] as const;
 
-/** The background load: 4 clients here and 4 in each of 2 worker processes on 4 names (trees). */
+/** The background load: (full run) 4 clients here and 4 in each of 2 worker processes on 4 names (trees). */
 function volume(more: Partial<Volume> = {}): Volume {
-  return { resource: res.server, pool: load.pool, inProcess: 4, clients: 4, groups: 4, acquisitions: VOLUME, maxMs: MAX_MS, ...more };
+  return { resource: res.server, pool: load.pool, inProcess: scale(4), clients: scale(4), groups: 4, acquisitions: VOLUME, maxMs: MAX_MS, ...more };
 }
 
 async function run(f: (o: RunOptions) => Promise<ScenarioReport>, o: Omit<RunOptions, 'server' | 'volume'>, more?: Partial<Volume>): Promise<ScenarioReport> {
@@ -49,7 +49,7 @@ describe.each(kinds)('%s under faults (single instance) with a checked backgroun
   });
   it('(7) proxy latency 20–50 ms under contention → no overlap, no lost update', { timeout: MAX_MS + 300_000 }, async () => {
     // Every acquisition costs round trips of 20–50 ms: more clients on more names for the volume.
-    const r = await run(latencyContention, { kind, iterations: FULL ? 100 : 8 }, { inProcess: 12, clients: 12, groups: 18 });
+    const r = await run(latencyContention, { kind, iterations: FULL ? 100 : 8 }, { inProcess: scale(12), clients: scale(12), groups: 18 });
     expectClean(r);
     expect(r.notes.counter).toBe(r.notes.scenarioAcquisitions);
   });
@@ -58,7 +58,7 @@ describe.each(kinds)('%s under faults (single instance) with a checked backgroun
 describe('FairLock under faults (single instance)', () => {
   it('(7f) proxy latency 20–50 ms under contention, FairLock → no overlap, no lost update, no give-up', { timeout: MAX_MS + 300_000 }, async () => {
     const iterations = FULL ? 100 : 8;
-    const r = await run((o) => latencyContention({ ...o, fair: true }), { kind: 'mutex', iterations }, { inProcess: 12, clients: 12, groups: 18 });
+    const r = await run((o) => latencyContention({ ...o, fair: true }), { kind: 'mutex', iterations }, { inProcess: scale(12), clients: scale(12), groups: 18 });
     expectClean(r);
     // FIFO: every waiter gets in within its 20 s timeout — the scenario's and the load's (Mutex barging can starve one; see docs).
     expect(Object.keys(r.notes).filter((k) => k.startsWith('gaveUp:'))).toEqual([]);
