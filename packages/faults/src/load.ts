@@ -235,6 +235,21 @@ export async function startLoad(rec: Recorder, spec: LoadSpec, o: { inProcess: n
   };
 }
 
+/** How much background load a scenario runs, and for how long it keeps repeating its fault. */
+export interface LoadVolume {
+  /** Worker processes of the load (`clients` each). */
+  pool?: LoadPool;
+  /** Load clients in this process, and per worker. */
+  inProcess: number;
+  clients: number;
+  /** Lock names (mutex) or trees (HiLok) of the load. */
+  groups: number;
+  /** Repeat the fault until the history holds this many acquisitions (after the minimum iterations) … */
+  acquisitions: number;
+  /** … or this many ms have passed. */
+  maxMs: number;
+}
+
 /** Options of {@link repeatFault}. */
 export interface RepeatOptions {
   /** Fault iterations at least. */

@@ -3,7 +3,7 @@ import { startProxy, startRedisInstances, type RedisServer, type TcpProxy } from
 import { checkHistory, type CheckResult } from './checker.js';
 import { errorName } from './client.js';
 import type { LockTarget } from './conflict.js';
-import { asLoadClient, contend, groupTargets, REDLOCK_LOAD_PREFIX, repeatFault, startLoad, type LoadPool, type LoadSpec, type RunningLoad } from './load.js';
+import { asLoadClient, contend, groupTargets, REDLOCK_LOAD_PREFIX, repeatFault, startLoad, type LoadSpec, type LoadVolume, type RunningLoad } from './load.js';
 import { now, Recorder } from './recorder.js';
 import { redlockClient, type RedlockClient } from './redlock-client.js';
 import { CounterStore } from './resource.js';
@@ -73,19 +73,10 @@ export async function redlockKeys(servers: readonly RedisServer[], prefix = REDL
   return counts.reduce((a, b) => a + b, 0);
 }
 
-/** The background load of a Redlock scenario, and how much of it to run. */
-export interface RedlockVolume {
-  /** Worker processes of the load (their clients: `clients` each). */
-  pool?: LoadPool;
-  /** Load clients in this process and per worker. */
-  inProcess: number;
-  clients: number;
-  /** Lock names (mutex) or trees (HiLok) of the load. */
-  groups: number;
-  /** Repeat the fault until the history holds this many acquisitions (after `minIterations`), within `maxMs`. */
-  acquisitions: number;
+/** The background load of a Redlock scenario. */
+export interface RedlockVolume extends LoadVolume {
+  /** Fault iterations at least. */
   minIterations: number;
-  maxMs: number;
 }
 
 /** What a Redlock scenario reports. */

@@ -1,7 +1,7 @@
 import { sendCommand, startProxy, type RedisServer } from '@hilok/testing';
 import { Actor, targetsFor } from './actor.js';
 import { checkHistory, type CheckResult } from './checker.js';
-import { LOAD_PREFIX, repeatFault, startLoad, type LoadKind, type LoadPool, type LoadSpec, type RunningLoad } from './load.js';
+import { LOAD_PREFIX, repeatFault, startLoad, type LoadKind, type LoadSpec, type LoadVolume, type RunningLoad } from './load.js';
 import { spawnWorker } from './process.js';
 import { now, Recorder } from './recorder.js';
 import { FENCED_WRITE_LUA, RmwCounter } from './resource.js';
@@ -23,20 +23,10 @@ export interface ScenarioReport {
   keysLeft: number;
 }
 
-/** The background load of a single-instance scenario, and how much of it to run. */
-export interface Volume {
+/** The background load of a single-instance scenario. */
+export interface Volume extends LoadVolume {
   /** Holds the load's shared counters (a redis-server no fault touches). */
   resource: RedisServer;
-  /** Worker processes of the load (`clients` each). */
-  pool?: LoadPool;
-  /** Load clients in this process and per worker. */
-  inProcess: number;
-  clients: number;
-  /** Lock names (mutex) or trees (HiLok) of the load. */
-  groups: number;
-  /** Repeat the fault until the history holds this many acquisitions (after the scenario's iterations), within `maxMs`. */
-  acquisitions: number;
-  maxMs: number;
 }
 
 /** Options shared by the runners. */
