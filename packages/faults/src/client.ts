@@ -26,6 +26,8 @@ export interface LockDriver<L extends AnyLease> {
   valid(lease: L): boolean;
   /** Whether a failed acquire may have taken effect (a timeout, an unreachable server). */
   indeterminate(err: unknown): boolean;
+  /** Per-instance causes of a failed acquire, for the history (`<index>:<error class>,…`), if the implementation has any. */
+  causes?(err: unknown): string | undefined;
   /** Bound of one acquire call (generous: the call's own limits + slack). */
   acquireBound: number;
   /** Bound of one release call. */
@@ -63,7 +65,9 @@ export class RecordingClient<L extends AnyLease> {
     } catch (err) {
       const code = (err as { code?: string }).code ?? String(err);
       this.acquireDurations.push({ ok: false, ms: now() - startedAt, code: errorName(err) });
-      this.rec.record({ ...base, type: 'acquire:fail', indeterminate: this.driver.indeterminate(err), detail: `${errorName(err)}:${code}:${String((err as Error)?.message ?? '').slice(0, 160)}` });
+      const causes = this.driver.causes?.(err);
+      const detail = `${errorName(err)}:${code}:${causes === undefined ? '' : `causes=${causes}:`}${String((err as Error)?.message ?? '').slice(0, 160)}`;
+      this.rec.record({ ...base, type: 'acquire:fail', indeterminate: this.driver.indeterminate(err), detail });
       return null;
     } finally {
       this.rec.record({ client: this.name, type: 'call', detail: `acquire ${target.kind} ${target.resource}`, startedAt, bound: this.driver.acquireBound });

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createIoredisAdapter } from '@hilok/ioredis';
-import { Redlock, RedisUnavailableError, type RedlockLease } from '@hilok/redlock';
-import { RecordingClient, type LockDriver } from './client.js';
+import { QuorumError, Redlock, RedisUnavailableError, type RedlockLease } from '@hilok/redlock';
+import { errorName, RecordingClient, type LockDriver } from './client.js';
 import type { LockTarget } from './conflict.js';
 import type { Recorder } from './recorder.js';
 
@@ -36,6 +36,7 @@ export function redlockClient(name: string, rec: Recorder, urls: readonly string
     validUntil: (l) => l.validUntil,
     valid: (l) => l.valid,
     indeterminate: (err) => err instanceof RedisUnavailableError,
+    causes: (err) => (err instanceof QuorumError ? err.failures.map((f) => `${f.index}:${errorName(f.error)}`).join(',') : undefined),
     // One attempt: the grants (≤ instanceTimeout) and, on failure, the clean-up release (≤ instanceTimeout).
     acquireBound: redlock.maxAcquireTime({ retryCount: 0 }) + slack,
     releaseBound: o.instanceTimeout + slack,

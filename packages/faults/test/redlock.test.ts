@@ -17,12 +17,12 @@ const load = useLoadPool();
 
 /**
  * The background load: with an instance down every Redlock attempt can cost a whole
- * `instanceTimeout`, so volume comes from concurrency — (full run) 12 clients in each of 2 worker
- * processes, on 8 names (trees). None in this process: it runs the five proxies, whose
+ * `instanceTimeout`, so volume comes from concurrency — (full run) 24 clients in each of 2 worker
+ * processes, on 16 names (trees). None in this process: it runs the five proxies, whose
  * latency must stay well under the 100 ms instance timeout for the scenario's own clients.
  */
 function volume(minIterations: number): RedlockVolume {
-  return { pool: load.pool, inProcess: 0, clients: scale(12), groups: 8, acquisitions: VOLUME, minIterations, maxMs: MAX_MS };
+  return { pool: load.pool, inProcess: 0, clients: scale(24), groups: 16, acquisitions: VOLUME, minIterations, maxMs: MAX_MS };
 }
 
 function expectClean(r: RedlockReport, t: number): void {
