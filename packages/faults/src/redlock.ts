@@ -101,6 +101,8 @@ export interface RedlockFaultOptions {
   /** Per fault iteration — minority: acquisitions per scenario client (3 clients); majority: failing calls. */
   iterations: number;
   volume: RedlockVolume;
+  /** Majority: ms the quorum stays healed after each recovery (the load can only acquire then; default 1 000). */
+  healedMs?: number;
   ttl?: number;
   instanceTimeout?: number;
 }
@@ -224,8 +226,8 @@ export async function redlockFaults(o: RedlockFaultOptions): Promise<RedlockRepo
       if (!recovered) failures.push(`iteration ${it}: not acquirable within 15 s after the fault was healed`);
       // Let the healed instances settle (reconnects, a resumed server's backlog) before the next
       // fault, so at most the intended minority is ever down; with a majority down nobody
-      // acquires, so there the load also gets a healed second per iteration.
-      await sleep(majority ? 1_000 : 500);
+      // acquires, so there the load also gets a healed window per iteration.
+      await sleep(majority ? (o.healedMs ?? 1_000) : 500);
     });
   } finally {
     finals = { ...(load ? (await load.stop()).counters : {}) };
@@ -263,7 +265,7 @@ export async function redlockFaults(o: RedlockFaultOptions): Promise<RedlockRepo
 
 /** Whether a QuorumError's recorded causes (`causes=<index>:<class>,…`) include a reply timeout of an instance not in `down`. */
 export function liveReplyTimeout(detail: string, down: readonly number[]): boolean {
-  const causes = /causes=([^:]*)/.exec(detail)?.[1] ?? '';
+  const causes = /causes=((?:\d+:\w+,?)+)/.exec(detail)?.[1] ?? '';
   return causes.split(',').some((c) => {
     const [i, cls] = c.split(':');
     return !down.includes(Number(i)) && cls === 'ReplyTimeoutError';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkHistory, conflicts, FencedResource, type HistoryEvent } from '../src/index.js';
+import { checkHistory, conflicts, FencedResource, liveReplyTimeout, type HistoryEvent } from '../src/index.js';
 
 const ev = (t: number, client: string, type: HistoryEvent['type'], extra: Partial<HistoryEvent> = {}): HistoryEvent => ({ t, client, type, ...extra });
 const hold = (id: string, client: string, from: number, to: number, fence: number, extra: Partial<HistoryEvent> = {}): HistoryEvent[] => [
@@ -67,6 +67,12 @@ describe('the checker itself catches violations', () => {
     const late = ev(200, 'A', 'acquire:ok', { hold: 'a', kind: 'mutex', resource: 'x', mode: 'write', fence: 9, validUntil: 150 });
     expect(checkHistory([late, ...hold('b', 'B', 210, 300, 2)]).violations).toEqual([]);
     expect(checkHistory([late, ...hold('b', 'B', 210, 300, 2)]).acquisitions).toBe(2);
+  });
+  it('Redlock R1: a QuorumError is explained only by a reply timeout of an instance that was not faulted', () => {
+    const detail = 'QuorumError:REDIS_UNAVAILABLE:causes=0:ReplyTimeoutError,2:ReplyTimeoutError,3:ReplyTimeoutError:acquire of "rl" reached 0 of 3';
+    expect(liveReplyTimeout(detail, [0, 2])).toBe(true);
+    expect(liveReplyTimeout(detail, [0, 2, 3])).toBe(false);
+    expect(liveReplyTimeout('QuorumError:REDIS_UNAVAILABLE:causes=0:ReplyTimeoutError,1:ReplyTimeoutError,4:ReplyError:x', [0, 1])).toBe(false);
   });
   it('calls past their bound', () => {
     const r = checkHistory([ev(2_000, 'A', 'call', { startedAt: 0, bound: 1_500, detail: 'acquire' })]);

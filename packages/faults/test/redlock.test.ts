@@ -17,12 +17,12 @@ const load = useLoadPool();
 
 /**
  * The background load: with an instance down every Redlock attempt can cost a whole
- * `instanceTimeout`, so volume comes from concurrency — (full run) 24 clients in each of 2 worker
- * processes, on 16 names (trees). None in this process: it runs the five proxies, whose
+ * `instanceTimeout`, so volume comes from concurrency — (full run) 32 clients in each of 2 worker
+ * processes, on 32 names (trees). None in this process: it runs the five proxies, whose
  * latency must stay well under the 100 ms instance timeout for the scenario's own clients.
  */
 function volume(minIterations: number): RedlockVolume {
-  return { pool: load.pool, inProcess: 0, clients: scale(24), groups: 16, acquisitions: VOLUME, minIterations, maxMs: MAX_MS };
+  return { pool: load.pool, inProcess: 0, clients: scale(32), groups: 32, acquisitions: VOLUME, minIterations, maxMs: MAX_MS };
 }
 
 function expectClean(r: RedlockReport, t: number): void {
@@ -38,11 +38,11 @@ const faults = ['kill', 'stop', 'blackhole'] as const;
 describe.each(['mutex', 'hilok'] as const)('Redlock (%s) on 5 proxied instances, with a checked background load', (kind) => {
   it.each(faults)('(R1) a minority (2/5) %s → still acquires, each attempt bounded; recovers', { timeout: MAX_MS + 120_000 }, async (fault) => {
     const t = performance.now();
-    expectClean(await redlockFaults({ quorum, resource, kind, fault, down: 2, iterations: 6, volume: volume(FULL ? 10 : 1) }), t);
+    expectClean(await redlockFaults({ quorum, resource, kind, fault, down: 2, iterations: FULL ? 2 : 6, volume: volume(FULL ? 10 : 1) }), t);
   });
   it.each(faults)('(R2) a majority (3/5) %s → QuorumError within maxAcquireTime(), nothing left on the live ones; recovers', { timeout: MAX_MS + 120_000 }, async (fault) => {
     const t = performance.now();
-    expectClean(await redlockFaults({ quorum, resource, kind, fault, down: 3, iterations: 2, volume: volume(FULL ? 10 : 1) }), t);
+    expectClean(await redlockFaults({ quorum, resource, kind, fault, down: 3, iterations: 2, healedMs: FULL ? 3_000 : 500, volume: volume(FULL ? 10 : 1) }), t);
   });
   it('(R3) rotating minority faults, clients in 3 processes → no overlap, no lost update, fences increase', { timeout: MAX_MS + 120_000 }, async () => {
     const t = performance.now();
