@@ -18,6 +18,7 @@ import { contended } from './scenarios/contended.js';
 import { hierarchy } from './scenarios/hierarchy.js';
 import { memory } from './scenarios/memory.js';
 import { parallelKeys } from './scenarios/parallel-keys.js';
+import { quorum } from './scenarios/quorum.js';
 import { uncontended } from './scenarios/uncontended.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -32,8 +33,8 @@ const rounds = Number(argValue('--rounds') ?? (quick ? 2 : 5));
 const only = argValue('--only')?.split(',');
 const writeDocs = args.includes('--docs') || (!quick && !args.includes('--no-docs'));
 const durations = quick
-  ? { uncontended: 300, parallelKeys: 300, contended: 800, hierarchy: 200, memoryLocks: 200 }
-  : { uncontended: 1500, parallelKeys: 1500, contended: 3000, hierarchy: 800, memoryLocks: 1000 };
+  ? { uncontended: 300, parallelKeys: 300, contended: 800, hierarchy: 200, redlock: 300, memoryLocks: 200 }
+  : { uncontended: 1500, parallelKeys: 1500, contended: 3000, hierarchy: 800, redlock: 1000, memoryLocks: 1000 };
 
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -66,9 +67,10 @@ results.uncontended = await scenario('uncontended', durations.uncontended, uncon
 results.parallelKeys = await scenario('parallel-keys', durations.parallelKeys, (ctx) => parallelKeys(ctx));
 results.contended = await scenario('contended', durations.contended, (ctx) => contended(ctx));
 results.hierarchy = await scenario('hierarchy', durations.hierarchy, (ctx) => hierarchy(ctx));
+results.quorum = await scenario('redlock', durations.redlock, (ctx) => quorum(ctx));
 results.memory = await scenario('memory', 0, (ctx) => memory(ctx, durations.memoryLocks));
 
-const all = [results.uncontended, results.parallelKeys, results.contended, results.hierarchy, results.memory].filter((r) => r !== undefined);
+const all = [results.uncontended, results.parallelKeys, results.contended, results.hierarchy, results.quorum, results.memory].filter((r) => r !== undefined);
 const docsDir = path.join(root, 'docs');
 const mdFile = writeDocs ? path.join(docsDir, 'benchmarks.md') : path.join(resultsDir, 'quick.md');
 const chartDir = writeDocs ? path.join(docsDir, 'benchmarks') : resultsDir;
@@ -87,7 +89,7 @@ const run: RunResults = {
   command,
   mode: quick ? 'quick' : 'full',
   rounds,
-  durations: { uncontended: durations.uncontended, 'parallel keys': durations.parallelKeys, contended: durations.contended, 'hierarchy': durations.hierarchy },
+  durations: { uncontended: durations.uncontended, 'parallel keys': durations.parallelKeys, contended: durations.contended, 'hierarchy': durations.hierarchy, redlock: durations.redlock },
   startedAt: startedAt.toISOString(),
   elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
   machine: machine as RunResults['machine'],

@@ -2,6 +2,7 @@ import type { MachineInfo } from './machine.js';
 import type { ContendedResult } from './scenarios/contended.js';
 import type { HierarchyResult } from './scenarios/hierarchy.js';
 import type { MemoryResult } from './scenarios/memory.js';
+import type { QuorumResult } from './scenarios/quorum.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 
 /** Everything one run produced. */
@@ -18,6 +19,7 @@ export interface RunResults {
   contended?: ContendedResult;
   hierarchy?: HierarchyResult;
   memory?: MemoryResult;
+  quorum?: QuorumResult;
   /** Sum of overlaps over every contended scenario. */
   overlaps: number;
   /** Keys left on the servers after everything was released (sum). */
@@ -102,6 +104,18 @@ export function renderMarkdown(res: RunResults): string {
     }
     out.push('');
   }
+  if (res.quorum) {
+    const q = res.quorum;
+    out.push(`## Redlock on ${q.instances} independent instances`, '');
+    out.push('Acquire+release loops with 1 task, and with 16 tasks on their own keys (one ioredis client per instance and contender). Ratio to the **raw parallel limit** of the same round: `SET NX PX` sent to every instance at once and held on a majority, then the compare-and-delete sent to every instance at once, with no validity arithmetic and no retry.', '');
+    out.push('| contender | tasks | acquire+release/s (median) | × raw parallel | target | Node CPU ms / 1k | redis CPU ms / 1k (all instances) |', '| --- | ---: | ---: | ---: | --- | ---: | ---: |');
+    for (const r of q.rows) {
+      const hilok = r.contender.startsWith('hilok');
+      out.push(`| ${hilok ? `**${r.contender}**` : r.contender} | ${r.tasks} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.ratioToRaw, 3)} | ${hilok ? `≥ 0.95 — ${mark(r.ratioToRaw >= 0.95)}` : ''} | ${fmt(r.nodeCpuMsPer1k, 1)} | ${fmt(r.redisCpuMsPer1k, 1)} |`);
+      if (hilok) reading.push(`Redlock on ${q.instances} instances, ${r.tasks} task(s): ${r.contender} runs at **${fmt(r.ratioToRaw, 3)}×** the raw parallel limit (target ≥ 0.95: ${mark(r.ratioToRaw >= 0.95)}).`);
+    }
+    out.push('');
+  }
   if (res.memory) {
     const mm = res.memory;
     out.push(`## Memory per held lock (${mm.count} held at once, ioredis)`, '', '| kind | Redis used_memory per lock (bytes) | keys per lock | keys left after release |', '| --- | ---: | ---: | ---: |');
@@ -117,6 +131,7 @@ export function renderMarkdown(res: RunResults): string {
   for (const r of res.uncontended?.rows ?? []) settings.set(`${r.contender} — not waiting (uncontended, parallel keys)`, r.settings);
   for (const r of res.contended?.rows ?? []) settings.set(`${r.contender} — waiting (contended)`, r.settings);
   if (res.hierarchy) settings.set('HiLok (hierarchy)', res.hierarchy.settings);
+  for (const r of res.quorum?.rows.filter((row) => row.tasks === 1) ?? []) settings.set(`${r.contender} — Redlock scenario`, r.settings);
   out.push('```json', JSON.stringify(Object.fromEntries(settings), null, 2), '```', '');
   return out.join('\n');
 }

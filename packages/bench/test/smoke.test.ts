@@ -9,6 +9,8 @@ import { contended } from '../src/scenarios/contended.js';
 import { hierarchy } from '../src/scenarios/hierarchy.js';
 import { memory } from '../src/scenarios/memory.js';
 import { parallelKeys } from '../src/scenarios/parallel-keys.js';
+import { quorum } from '../src/scenarios/quorum.js';
+import { QUORUM_CONTENDERS } from '../src/contenders/quorum.js';
 import { uncontended } from '../src/scenarios/uncontended.js';
 
 let server: RedisServer;
@@ -42,6 +44,16 @@ describe('bench smoke (structure only, never speed)', () => {
       finite(row.sectionsPerSec);
       finite(row.waitP99Ms);
       finite(row.handoffP50Ms);
+    }
+    expect(result.keysLeft).toBe(0);
+  });
+
+  it('redlock on 3 instances: every quorum contender at 1 and N tasks, finite ratios, no keys left', async () => {
+    const result = await quorum(ctx(60), 4);
+    expect(result.rows.map((r) => `${r.contender}/${r.tasks}`).sort()).toEqual(QUORUM_CONTENDERS.flatMap((c) => [`${c.name}/1`, `${c.name}/4`]).sort());
+    for (const row of result.rows) {
+      finite(row.opsPerSec);
+      finite(row.ratioToRaw);
     }
     expect(result.keysLeft).toBe(0);
   });

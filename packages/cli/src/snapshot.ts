@@ -1,3 +1,4 @@
+import { parseStoredMutex } from '@hilok/core';
 import type { Connection } from './connect.js';
 import { fairKeys, globEscape, mutexKey, parseKey, treeBase, type KeyKind } from './keys.js';
 
@@ -97,7 +98,7 @@ export function underPath(name: string, path: string | undefined, separator: str
 
 /**
  * Read who holds and who waits for every hilok lock under `prefix`, without changing anything:
- * only `SCAN`, `TIME`, `HGETALL`, `HMGET`, `PTTL` and `ZRANGE … WITHSCORES`, sent as plain
+ * only `SCAN`, `TIME`, `GET`, `HGETALL`, `HMGET`, `PTTL` and `ZRANGE … WITHSCORES`, sent as plain
  * commands (no lock script runs). Keys of a lock that vanish or change type meanwhile are skipped.
  */
 export async function readSnapshot(conn: Connection, options: SnapshotOptions = {}): Promise<Snapshot> {
@@ -138,11 +139,12 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
     ...[...mutexes].map(async (name) => {
       const key = mutexKey(prefix, name);
       try {
-        const [o, f, n] = arr(await conn.command(['HMGET', key, 'o', 'f', 'n']));
-        if (o === null || o === undefined) return;
+        const value = await conn.command(['GET', key]);
+        const held = value === null || value === undefined ? null : parseStoredMutex(str(value));
+        if (!held) return;
         const ttl = Number(str(await conn.command(['PTTL', key])));
         if (ttl === -2) return;
-        holds.push({ kind: 'mutex', path: name, mode: 'write', id: str(o), ttl, fence: Number(str(f)), count: Number(str(n ?? 1)) });
+        holds.push({ kind: 'mutex', path: name, mode: 'write', id: held.owner, ttl, fence: held.fence, count: held.count });
       } catch (err) {
         skipGone(err);
       }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, SpinLock } from '@hilok/core';
+import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, SpinLock, keySlot, lockKey } from '@hilok/core';
 import { startCluster, type Cluster } from '@hilok/testing';
 import { Connections, delay, handOffMs, type DriverCase } from './driver.js';
 import { checkMutualExclusion } from './exclusion.js';
@@ -25,6 +25,21 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       const names = Array.from({ length: 30 }, (_, i) => `cluster-${i}{odd}`);
       const leases = await Promise.all(names.map((name) => mutex.acquire(name, { block: false })));
       for (const lease of leases) expect(await lease.release()).toBe(true);
+      await mutex.close();
+    });
+
+    it('batches only keys of one slot: the slot hilok computes is the cluster\'s own', async () => {
+      const names = ['a', 'user:{42}', '{}', '{', '}{', 'ünï€ödé', '{x}y{z}', 'glob*?[', ...Array.from({ length: 40 }, (_, i) => `n${i}`)];
+      for (const name of names) {
+        const key = lockKey('hilok:', 'mutex', name);
+        expect(await cluster.masters[0]?.command('CLUSTER', 'KEYSLOT', key)).toBe(keySlot(key));
+      }
+      // Acquired in one tick, these names span every master: one batch per slot, no CROSSSLOT.
+      const mutex = new Mutex(await conns.openCluster(cluster.rootNodes));
+      const leases = await Promise.all(names.map((name) => mutex.acquire(name, { block: false })));
+      expect(leases.every((l) => l.held)).toBe(true);
+      const released = await Promise.all(leases.map((l) => l.release()));
+      expect(released.every(Boolean)).toBe(true);
       await mutex.close();
     });
 

@@ -71,6 +71,7 @@ export class Connections<C> {
 export function countingAdapter(inner: RedisAdapter): RedisAdapter & { calls: number } {
   const counted = {
     driver: inner.driver,
+    cluster: inner.cluster,
     calls: 0,
     evalsha: (...a: Parameters<RedisAdapter['evalsha']>) => (counted.calls++, inner.evalsha(...a)),
     eval: (...a: Parameters<RedisAdapter['eval']>) => (counted.calls++, inner.eval(...a)),

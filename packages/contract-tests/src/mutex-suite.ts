@@ -340,6 +340,54 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       await spin.close();
     });
 
+    it('sends the acquires and releases that many tasks make in one tick as one script call each', async () => {
+      const counted = countingAdapter(adapter);
+      const batching = new Mutex(counted, { ttl: 5_000 });
+      const names = Array.from({ length: 40 }, () => fresh());
+      const leases = await Promise.all(names.map((name) => batching.acquire(name)));
+      expect(counted.calls).toBe(1);
+      expect(leases.every((l) => l.held)).toBe(true);
+      // One batch is atomic per lock, not all-or-nothing: every lock was checked on its own.
+      await expect(batching.acquire(names[0] as string, { block: false })).rejects.toBeInstanceOf(LockBusyError);
+      const before = counted.calls;
+      expect(await Promise.all(leases.map((l) => l.release()))).toEqual(names.map(() => true));
+      expect(counted.calls).toBe(before + 1);
+      await batching.close();
+    });
+
+    it('same-tick contenders on one name: one wins, every other is woken in turn by pub/sub', async () => {
+      const name = fresh();
+      const other = new Mutex(await conns.open(server.url), { ttl: 30_000 });
+      const managers = [mutex, other];
+      const order: number[] = [];
+      const started = performance.now();
+      // 8 tasks over 2 processes' worth of managers, all in one tick; holders keep a 30 s ttl, so
+      // a waiter that missed its wake-up would sit at the fallback for ~30 s.
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const lease = await (managers[i % 2] as Mutex).acquire(name, { ttl: 30_000, timeout: 25_000 });
+          order.push(i);
+          await delay(5);
+          await lease.release();
+        }),
+      );
+      expect(order.sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(performance.now() - started).toBeLessThan(20_000);
+      await other.close();
+    });
+
+    it('a key holding something that is no hilok mutex fails only that lock, as RedisUnavailableError', async () => {
+      const foreign = fresh();
+      await keyCall(adapter, 'SET', `hilok:mutex:{${foreign}}`, 'not a lock');
+      const [bad, good] = await Promise.allSettled([mutex.acquire(foreign, { block: false }), mutex.acquire(fresh(), { block: false })]);
+      expect(bad.status === 'rejected' && bad.reason).toBeInstanceOf(RedisUnavailableError);
+      expect(bad.status === 'rejected' && String(bad.reason.message)).toMatch(/not a hilok mutex/);
+      expect(good.status === 'fulfilled' && good.value.held).toBe(true);
+      if (good.status === 'fulfilled') await good.value.release();
+      expect(await mutex.inspect(foreign)).toBeNull();
+      await keyCall(adapter, 'DEL', `hilok:mutex:{${foreign}}`);
+    });
+
     it('leaves no key behind once everything is released', async () => {
       const keys = (await redisCall(adapter, 'KEYS', 'hilok:*')) as unknown[];
       expect(keys.map(String)).toEqual([]);

@@ -14,6 +14,12 @@ export interface RedisAdapter {
   /** Short driver name for diagnostics, e.g. `"ioredis"`. */
   readonly driver: string;
   /**
+   * `false` when every command goes to one server (a standalone or Sentinel-managed client), so
+   * independent locks may share one script call; `true` or absent when commands are routed by
+   * key slot (Redis Cluster), where only keys of one slot are batched together.
+   */
+  readonly cluster?: boolean;
+  /**
    * `EVALSHA sha numkeys ...keys ...args`. Must reject with the server's error (whose message
    * starts with `NOSCRIPT` when the script is not cached) or the driver's connection error.
    * On a cluster the call is routed by `keys[0]`.

@@ -16,6 +16,8 @@ export interface IoredisClient {
   quit(): Promise<unknown>;
   disconnect(): void;
   readonly status?: string;
+  /** `true` on an ioredis `Cluster`. */
+  readonly isCluster?: boolean;
   once?(event: 'ready', listener: () => void): unknown;
 }
 
@@ -54,6 +56,7 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
 
   return {
     driver: 'ioredis',
+    cluster: client.isCluster !== false,
     evalsha: (sha: string, keys: readonly string[], args: readonly ScriptArg[]) => client.evalsha(sha, keys.length, ...keys, ...args),
     eval: (script: string, keys: readonly string[], args: readonly ScriptArg[]) => client.eval(script, keys.length, ...keys, ...args),
     async subscribe(channel, onMessage) {

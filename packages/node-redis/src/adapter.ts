@@ -41,7 +41,11 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
     typeof connection === 'string' ? quiet(createClient({ url: connection }) as unknown as NodeRedisClient) : connection;
   // A client created here is connected on first use; a user's client is theirs to connect.
   let ready: Promise<unknown> | undefined = typeof connection === 'string' ? client.connect() : undefined;
-  ready?.catch(() => undefined);
+  // Once connected, commands go straight to the client (no extra promise hop per call).
+  ready?.then(
+    () => (ready = undefined),
+    () => undefined,
+  );
   let subscriber: Promise<NodeRedisClient> | undefined;
 
   const commands = async (): Promise<NodeRedisClient> => {
@@ -64,13 +68,15 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
   const channels = new Set<string>();
 
   const call = (args: readonly ScriptArg[]) => args.map(String);
+  const scriptOptions = (keys: readonly string[], args: readonly ScriptArg[]) => ({ keys: [...keys], arguments: call(args) });
 
   return {
     driver: 'node-redis',
-    evalsha: async (sha: string, keys: readonly string[], args: readonly ScriptArg[]) =>
-      (await commands()).evalSha(sha, { keys: [...keys], arguments: call(args) }),
-    eval: async (script: string, keys: readonly string[], args: readonly ScriptArg[]) =>
-      (await commands()).eval(script, { keys: [...keys], arguments: call(args) }),
+    // A cluster client routes by slot and has no single server; a plain or Sentinel client has one.
+    cluster: isClusterClient(client),
+    evalsha: (sha: string, keys: readonly string[], args: readonly ScriptArg[]) =>
+      ready ? commands().then((c) => c.evalSha(sha, scriptOptions(keys, args))) : client.evalSha(sha, scriptOptions(keys, args)),
+    eval: async (script: string, keys: readonly string[], args: readonly ScriptArg[]) => (await commands()).eval(script, scriptOptions(keys, args)),
     async subscribe(channel, onMessage) {
       await (await pubsub()).subscribe(channel, (message) => onMessage(String(message)));
       channels.add(channel);
@@ -91,6 +97,12 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
       await Promise.all([releaseSub?.catch(() => undefined), ownsClient && closeClient(client)]);
     },
   };
+}
+
+/** node-redis cluster clients (`createCluster`) keep a slot table; plain and Sentinel clients don't. */
+function isClusterClient(client: NodeRedisClient): boolean {
+  const c = client as unknown as Record<string, unknown>;
+  return 'slots' in c && 'masters' in c;
 }
 
 /** Errors reach callers through rejected commands; an 'error' event without a listener would crash the process. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LockBusyError, LockLostError, sleep } from '@hilok/core';
 import { QuorumError } from './errors.js';
-import type { LockKind } from './kinds.js';
+import type { Grant, LockKind } from './kinds.js';
 import { drift } from './options.js';
-import type { Instances } from './quorum.js';
+import type { Answer, Instances } from './quorum.js';
 
 /** Monotonic milliseconds: validity must never jump with the wall clock. */
 export const monotonicNow = (): number => performance.now();
@@ -58,7 +58,15 @@ export class QuorumEngine {
   private async attempt(kind: LockKind, ttl: number): Promise<Acquired | Error> {
     const { instances } = this;
     const start = monotonicNow();
-    const answers = await instances.all(kind.acquire(ttl), kind.parseAcquire, (index, late) => {
+    // Decided as soon as a majority granted, or once so many refused or failed that a majority
+    // is out of reach: a stalled instance then costs nothing (its answer is not needed).
+    const decided = (answers: readonly (Answer<Grant> | undefined)[]): boolean => {
+      let granted = 0;
+      let refused = 0;
+      for (const a of answers) if (a) a.ok && a.value.ok ? granted++ : refused++;
+      return granted >= instances.quorum || instances.size - refused < instances.quorum;
+    };
+    const answers = await instances.until(kind.acquire(ttl), kind.parseAcquire, decided, (index, late) => {
       // The instance granted after we stopped waiting: that grant belongs to no lease, undo it.
       try {
         if (kind.parseAcquire(late).ok) void instances.one(index, kind.release());
@@ -67,16 +75,20 @@ export class QuorumEngine {
       }
     });
     const elapsed = monotonicNow() - start;
-    const granted = answers.flatMap((a) => (a.ok && a.value.ok ? [a.value.fence] : []));
+    const granted = answers.flatMap((a) => (a?.ok && a.value.ok ? [a.value.fence] : []));
     const validity = ttl - elapsed - drift(ttl, this.driftFactor);
     if (granted.length >= instances.quorum && validity > 0) {
+      // Instances still pending may grant too: those holds are ours, and release() clears them.
       return { kind, token: kind.token, fence: Math.max(...granted), validUntil: start + ttl - drift(ttl, this.driftFactor) };
     }
     // Not held: undo the partial grants on ALL instances — also on those that did not answer,
-    // since their grant may have executed after our deadline. Only then retry or fail.
-    await instances.all(kind.release(), () => undefined);
+    // since their grant may execute later (commands on one connection run in order, so the
+    // release runs after it). Wait only for the instances that answered: a stalled one must not
+    // delay the retry, which uses a fresh token anyway.
+    const undo = kind.release();
+    await Promise.all(answers.map((a, index) => (a?.ok ? instances.one(index, undo) : void instances.one(index, undo))));
     const failures = instances.failures(answers);
-    const busy = answers.flatMap((a) => (a.ok && !a.value.ok ? [a.value.retryAfter] : []));
+    const busy = answers.flatMap((a) => (a?.ok && !a.value.ok ? [a.value.retryAfter] : []));
     if (instances.size - failures.length < instances.quorum) {
       return new QuorumError(kind.resource, 'acquire', granted.length, instances.quorum, failures, 'too many instances are unreachable');
     }

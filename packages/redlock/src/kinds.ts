@@ -30,24 +30,24 @@ export interface LockKind {
   parseRelease(reply: unknown): boolean;
 }
 
-/** An exclusive lock per name, on core's mutex scripts. */
+/** An exclusive lock per name, on core's mutex scripts (each call carries this one key). */
 export function mutexKind(prefix: string, resource: string, token: string): LockKind {
   const key = lockKey(prefix, 'mutex', resource);
   return {
     resource,
     token,
-    // "0": not reentrant — a second acquire with the same token only refreshes.
-    acquire: (ttl) => ({ script: scripts.mutexAcquire, keys: [key], args: [token, ttl, '0'] }),
+    // No flags: not reentrant (a second acquire with the same token only refreshes), and no
+    // wake-up mark, since on a quorum nobody waits on pub/sub (the engine retries instead).
+    acquire: (ttl) => ({ script: scripts.mutexAcquire, keys: [key], args: [token, ttl, ''] }),
     parseAcquire: (reply) => {
-      const r = array(reply);
-      return num(r[0]) === 1 ? { ok: true, fence: num(r[1]) } : { ok: false, retryAfter: num(r[1]) };
+      const r = num(array(reply)[0]);
+      if (r === 0) throw new TypeError(`the key of mutex "${resource}" holds a value that is not a hilok mutex`);
+      return r > 0 ? { ok: true, fence: r } : { ok: false, retryAfter: -1 - r };
     },
     extend: (ttl) => ({ script: scripts.mutexExtend, keys: [key], args: [token, ttl] }),
-    parseExtend: (reply) => num(reply) === 1,
-    // The release script publishes a wake-up on this channel; nobody waits on it here (the
-    // quorum retries instead), but the script's contract needs one.
-    release: () => ({ script: scripts.mutexRelease, keys: [key], args: [token, `${key}:wake`] }),
-    parseRelease: (reply) => num(reply) >= 0,
+    parseExtend: (reply) => num(array(reply)[0]) === 1,
+    release: () => ({ script: scripts.mutexRelease, keys: [key], args: [token] }),
+    parseRelease: (reply) => num(array(reply)[0]) >= 0,
   };
 }
 

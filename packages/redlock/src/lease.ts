@@ -23,8 +23,6 @@ export class RedlockLease implements AsyncDisposable {
    * Not a strict global order — see README, "Fencing on a quorum".
    */
   readonly fence: number;
-  /** Aborts with a `LockLostError` when validity runs out or an extension finds the hold lost. */
-  readonly signal: AbortSignal;
   /** The error of the last release that could not throw (dispose, or after a failed body). */
   releaseError: LockReleaseError | undefined;
 
@@ -32,7 +30,10 @@ export class RedlockLease implements AsyncDisposable {
   private until: number;
   private ttlMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private readonly controller = new AbortController();
+  // The AbortController and the expiry timer exist only once someone reads `signal`: a lock
+  // taken and released without looking at it costs no EventTarget and no timer.
+  private controller: AbortController | undefined;
+  private lostError: LockLostError | undefined;
 
   /** Created by `Redlock`; not meant to be constructed by users. */
   constructor(
@@ -47,8 +48,16 @@ export class RedlockLease implements AsyncDisposable {
     this.fence = acquired.fence;
     this.until = acquired.validUntil;
     this.ttlMs = ttl;
-    this.signal = this.controller.signal;
-    this.arm();
+  }
+
+  /** Aborts with a `LockLostError` when validity runs out or an extension finds the hold lost. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostError) this.controller.abort(this.lostError);
+      else this.arm();
+    }
+    return this.controller.signal;
   }
 
   /** True while not released, not lost, and validity is left. */
@@ -82,7 +91,7 @@ export class RedlockLease implements AsyncDisposable {
     checkDuration(ttl, 'ttl');
     checkTtlAgainst(ttl, this.instanceTimeout, this.engine.driftFactor);
     if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
-    if (this.state === 'lost') throw this.signal.reason as LockLostError;
+    if (this.state === 'lost') throw this.lostError as LockLostError;
     // After expiry someone else may hold a majority: fail at once and say so, never retry.
     if (!this.valid) throw this.markLost('its validity ran out before the extension');
     try {
@@ -90,7 +99,7 @@ export class RedlockLease implements AsyncDisposable {
       if (this.state !== 'held') return;
       this.until = until;
       this.ttlMs = ttl;
-      this.arm();
+      if (this.controller) this.arm();
     } catch (err) {
       if (err instanceof LockLostError) throw this.markLost(err.message.replace(/^.*?was lost: /, ''));
       throw err;
@@ -147,11 +156,12 @@ export class RedlockLease implements AsyncDisposable {
   }
 
   private markLost(detail: string): LockLostError {
-    if (this.state === 'lost') return this.signal.reason as LockLostError;
+    if (this.lostError) return this.lostError;
     const error = new LockLostError(this.resource, detail);
     if (this.state === 'released') return error;
+    this.lostError = error;
     this.end('lost');
-    this.controller.abort(error);
+    this.controller?.abort(error);
     return error;
   }
 

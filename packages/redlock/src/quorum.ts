@@ -1,4 +1,4 @@
-import { ScriptRunner, type RedisAdapter } from '@hilok/core';
+import { ScriptRunner, type RedisAdapter, type RunOptions } from '@hilok/core';
 import type { InstanceFailure } from './errors.js';
 import type { Call } from './kinds.js';
 
@@ -44,7 +44,7 @@ export class Instances {
     return Promise.all(
       this.runners.map(async (runner, index): Promise<Answer<T>> => {
         try {
-          const reply = await runner.run(call.script, call.keys, call.args, {
+          const reply = await runCall(runner, call, {
             timeoutMs: this.timeoutMs,
             onLateReply: onLate && ((late) => onLate(index, late)),
           });
@@ -56,13 +56,68 @@ export class Instances {
     );
   }
 
+  /**
+   * Run `call` on every instance in parallel and resolve as soon as `decided(answers)` says the
+   * outcome is known (e.g. a majority granted, or a majority can no longer be reached) — so one
+   * stalled instance does not hold up an acquire the others already decided — or once every
+   * instance answered. `answers` has one slot per instance, `undefined` while it is pending.
+   * Never rejects. The instances still pending keep running; `onLate` behaves as in {@link Instances.all}.
+   */
+  until<T>(
+    call: Call,
+    parse: (reply: unknown) => T,
+    decided: (answers: readonly (Answer<T> | undefined)[]) => boolean,
+    onLate?: (index: number, reply: unknown) => void,
+  ): Promise<(Answer<T> | undefined)[]> {
+    const answers: (Answer<T> | undefined)[] = this.runners.map(() => undefined);
+    return new Promise((resolve) => {
+      let pending = this.runners.length;
+      let done = false;
+      const settle = (answer: Answer<T>): void => {
+        answers[answer.index] = answer;
+        pending--;
+        if (done) return;
+        if (pending === 0 || decided(answers)) {
+          done = true;
+          resolve([...answers]);
+        }
+      };
+      this.runners.forEach((runner, index) => {
+        runCall(runner, call, { timeoutMs: this.timeoutMs, onLateReply: onLate && ((late) => onLate(index, late)) })
+          .then(
+            (reply) => {
+              try {
+                settle({ index, ok: true, value: parse(reply) });
+              } catch (error) {
+                settle({ index, ok: false, error });
+              }
+            },
+            (error: unknown) => settle({ index, ok: false, error }),
+          );
+      });
+    });
+  }
+
   /** Run `call` on one instance (used to undo a late grant there); never rejects. */
   async one(index: number, call: Call): Promise<void> {
-    await this.runners[index]?.run(call.script, call.keys, call.args, { timeoutMs: this.timeoutMs }).catch(() => undefined);
+    const runner = this.runners[index];
+    if (runner) await runCall(runner, call, { timeoutMs: this.timeoutMs }).catch(() => undefined);
   }
 
   /** The failures among `answers`, with driver names, for a `QuorumError`. */
-  failures(answers: readonly Answer<unknown>[]): InstanceFailure[] {
-    return answers.flatMap((a) => (a.ok ? [] : [{ index: a.index, driver: this.adapters[a.index]?.driver ?? '?', error: a.error }]));
+  failures(answers: readonly (Answer<unknown> | undefined)[]): InstanceFailure[] {
+    return answers.flatMap((a) => (!a || a.ok ? [] : [{ index: a.index, driver: this.adapters[a.index]?.driver ?? '?', error: a.error }]));
   }
+}
+
+/**
+ * Run `call` on one instance. A one-key call of a batch script (core's mutex scripts) joins
+ * the calls other locks make in the same tick on that instance; the reply is then wrapped back
+ * into the script's per-key array, so parsers see the same shape either way.
+ */
+function runCall(runner: ScriptRunner, call: Call, options: RunOptions): Promise<unknown> {
+  if (call.script.batch === undefined || call.keys.length !== 1) return runner.run(call.script, call.keys, call.args, options);
+  const late = options.onLateReply;
+  const wrapped: RunOptions = late ? { ...options, onLateReply: (reply) => late([reply]) } : options;
+  return runner.runBatched(call.script, call.keys[0] as string, call.args, wrapped).then((reply) => [reply]);
 }

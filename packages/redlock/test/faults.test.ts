@@ -65,6 +65,26 @@ describe('a minority down', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await leftoverKeys(instances.servers)).toEqual([]);
   });
+
+  it('2 of 5 frozen: an acquire returns once 3 granted, without waiting for the frozen ones', async () => {
+    // A long per-instance timeout: an acquire that waited for the frozen two would take 20 s.
+    const patient = new Redlock(mixedAdapters(instances.urls), { closeAdapters: true, ttl: 30_000, instanceTimeout: 20_000, retryCount: 0 });
+    await Promise.all(instances.servers.slice(0, 2).map((s) => s.pause()));
+    const t = performance.now();
+    const lease = await patient.lock('early-quorum');
+    expect(performance.now() - t).toBeLessThan(10_000);
+    expect(lease.valid).toBe(true);
+    // Busy is decided early too: 3 live instances say "held", so a majority is out of reach.
+    const busyAt = performance.now();
+    await expect(patient.lock('early-quorum')).rejects.toBeInstanceOf(LockBusyError);
+    expect(performance.now() - busyAt).toBeLessThan(10_000);
+    await Promise.all(instances.servers.slice(0, 2).map((s) => s.resume()));
+    // Resumed, the frozen two run the queued grants (ours) and refusals; release clears them all.
+    await new Promise((r) => setTimeout(r, 200));
+    await lease.release();
+    expect(await leftoverKeys(instances.servers)).toEqual([]);
+    await patient.close();
+  });
 });
 
 describe('a majority down', () => {
@@ -115,14 +135,12 @@ describe('a majority down', () => {
 describe('clean-up of a failed partial acquire', () => {
   it('keys granted on a minority are removed, and busy beats quorum', async () => {
     // Another owner holds the lock on 3 instances: we can only get 2, so we must undo them.
-    await Promise.all(
-      instances.servers.slice(0, 3).map((s) => s.command('HSET', 'hilok:redlock:mutex:{partial}', 'o', 'someone', 'f', '1', 'n', '1')),
-    );
-    await Promise.all(instances.servers.slice(0, 3).map((s) => s.command('PEXPIRE', 'hilok:redlock:mutex:{partial}', '5000')));
+    // A mutex value is "fence:count:waited:owner" (core's mutex/acquire.lua).
+    await Promise.all(instances.servers.slice(0, 3).map((s) => s.command('SET', 'hilok:redlock:mutex:{partial}', '1:1:0:someone', 'PX', '5000')));
     const err = await redlock.lock('partial', { retryCount: 0 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockBusyError);
     for (const s of instances.servers.slice(3)) expect(await s.keys('hilok:redlock:*')).toEqual([]);
-    for (const s of instances.servers.slice(0, 3)) expect(await s.command('HGET', 'hilok:redlock:mutex:{partial}', 'o')).toBe('someone');
+    for (const s of instances.servers.slice(0, 3)) expect(await s.command('GET', 'hilok:redlock:mutex:{partial}')).toBe('1:1:0:someone');
   });
 
   it('busy on some and down on others: the busy answer wins while a majority answered', async () => {

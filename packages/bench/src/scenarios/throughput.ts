@@ -94,7 +94,8 @@ function keyPrefix(scenario: string, f: ContenderFactory): string {
   return `bench:${scenario}:${f.name.replace(/[^a-z0-9]+/gi, '-')}`;
 }
 
-async function loop(c: Contender, tasks: number, prefix: string, durationMs: number): Promise<number> {
+/** Runs `tasks` acquire+release loops on `c` for `durationMs` (task i on `prefix:i`); resolves the pairs done. */
+export async function loop(c: Contender, tasks: number, prefix: string, durationMs: number): Promise<number> {
   const deadline = performance.now() + durationMs;
   let ops = 0;
   const task = async (i: number): Promise<void> => {

@@ -1,4 +1,4 @@
-import { HiLok, ReadWriteLock, ScriptRunner, scripts } from '@hilok/core';
+import { HiLok, ReadWriteLock, ScriptRunner, parseStoredMutex, scripts } from '@hilok/core';
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { fairKeys, globEscape, mutexKey, treeBase, type KeyKind } from '../keys.js';
@@ -122,10 +122,11 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
   // Mutex flavours: core's release script (owner-checked); once per reentrant entry.
   if (kinds.has('mutex')) {
     const key = mutexKey(g.prefix, name);
-    const [owner, count] = ((await conn.command(['HMGET', key, 'o', 'n'])) as unknown[]).map(str);
-    if (owner === id) {
-      let left = Number(count ?? 1);
-      for (let i = 0; i <= Number(count ?? 1) && left > 0; i++) left = Number(await run(scripts.mutexRelease, [key], [id, `${key}:wake`]));
+    const value = str(await conn.command(['GET', key]));
+    const held = value === null ? null : parseStoredMutex(value);
+    if (held?.owner === id) {
+      let left = held.count;
+      for (let i = 0; i <= held.count && left > 0; i++) left = Number((await run(scripts.mutexRelease, [key], [id]) as unknown[])[0]);
       if (left === 0) outcome.released.push({ kind: 'mutex', path: name, id, mode: 'write' });
     }
   }

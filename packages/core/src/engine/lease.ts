@@ -149,29 +149,31 @@ export class Lease implements AsyncDisposable {
    * (expired, taken over, or released before) — unless `strict`, which throws then.
    * @throws {@link LockReleaseError} when Redis failed (with the cause), or in strict mode when the hold was not ours
    */
-  async release(options: { strict?: boolean } = {}): Promise<boolean> {
+  async release(options?: { strict?: boolean }): Promise<boolean> {
     if (this.state === 'released') return false;
     clearTimeout(this.timer);
-    const sentAt = monotonicNow();
     let removed: boolean;
+    const sentAt = diagnostics.release.hasSubscribers ? monotonicNow() : 0;
     try {
       removed = await this.init.backend.release();
-      emit(diagnostics.release, () => ({
+    } catch (err) {
+      if (this.state === 'held') this.schedule(false);
+      const detail = err instanceof RedisUnavailableError ? err.message : String(err);
+      throw new LockReleaseError(this.resource, `Redis failed (${detail}); the hold expires at its ttl`, err);
+    }
+    if (diagnostics.release.hasSubscribers) {
+      diagnostics.release.publish({
         ...this.eventBase(),
         token: this.token,
         fence: this.fence,
         released: removed,
         heldMs: sentAt - this.init.sentAt,
         durationMs: monotonicNow() - sentAt,
-      }));
-    } catch (err) {
-      if (this.state === 'held') this.schedule(false);
-      const detail = err instanceof RedisUnavailableError ? err.message : String(err);
-      throw new LockReleaseError(this.resource, `Redis failed (${detail}); the hold expires at its ttl`, err);
+      });
     }
     const wasLost = this.state === 'lost';
     this.end('released');
-    if (!removed && options.strict) {
+    if (!removed && options?.strict) {
       throw new LockReleaseError(this.resource, wasLost ? 'the lock had been lost' : 'the lock was no longer held (expired or taken over)');
     }
     return removed;

@@ -93,6 +93,11 @@ export abstract class LockManager implements AsyncDisposable {
     onReleaseError: ((error: LockReleaseError) => void) | undefined;
   };
   private readonly leases = new Set<Lease>();
+  private kindName: string | undefined;
+  private readonly resolvedDefaults: [ResolvedAcquire?, ResolvedAcquire?] = [];
+  private readonly forget = (lease: Lease): void => {
+    this.leases.delete(lease);
+  };
   private readonly closing = new AbortController();
   private readonly ownsAdapter: boolean;
 
@@ -122,7 +127,7 @@ export abstract class LockManager implements AsyncDisposable {
 
   /** Lock kind for diagnostics events: the class name (`Mutex`, `HiLok`, …), kept by the driver packages' classes. */
   get kind(): string {
-    return this.constructor.name;
+    return (this.kindName ??= this.constructor.name);
   }
 
   /** True once {@link LockManager.close} was called. */
@@ -136,6 +141,12 @@ export abstract class LockManager implements AsyncDisposable {
    */
   protected resolveAcquire(options: unknown, scoped = false): ResolvedAcquire {
     this.assertOpen();
+    // No options: the manager's defaults, resolved once (a frozen object nobody mutates).
+    if (options === undefined) return (this.resolvedDefaults[scoped ? 1 : 0] ??= Object.freeze(this.resolveOptions({}, scoped)));
+    return this.resolveOptions(options, scoped);
+  }
+
+  private resolveOptions(options: unknown, scoped: boolean): ResolvedAcquire {
     const o = checkOptions<AcquireOptions>(options);
     const ttl = o.ttl === undefined ? this.ttl : checkDuration(o.ttl, 'ttl');
     const renew = o.autoRenew ?? (scoped ? true : this.defaults.autoRenew);
@@ -154,13 +165,17 @@ export abstract class LockManager implements AsyncDisposable {
    * The wait plan every lock kind hands to `acquireWithWait`: this manager's hub, timeouts and
    * signals plus the call's options; `extra` adds or overrides kind-specific fields.
    */
-  protected waitPlan(resource: string, call: ResolvedAcquire, channel: string, extra: Partial<WaitPlan> = {}): WaitPlan {
+  protected waitPlan(resource: string, call: ResolvedAcquire, channel: string, extra?: Partial<WaitPlan>): WaitPlan {
+    // `signal` (caller's or close) ends sleeps; `attemptSignal` (the caller's only) also cuts
+    // in-flight script calls — listening for close on every call would cost a listener each.
+    const signal = this.waitSignal(call.signal);
     return {
       resource,
       kind: this.kind,
       block: call.block,
       timeout: call.timeout,
-      ...this.waitSignals(call.signal),
+      signal,
+      attemptSignal: call.signal ? signal : undefined,
       strategy: 'pubsub',
       spin: DEFAULT_SPIN,
       commandTimeout: this.commandTimeout,
@@ -168,12 +183,6 @@ export abstract class LockManager implements AsyncDisposable {
       channel,
       ...extra,
     };
-  }
-
-  /** Signals of a wait: `signal` for sleeps (caller's or close), `attemptSignal` for script calls (caller's only). */
-  protected waitSignals(signal: AbortSignal | undefined): { signal: AbortSignal; attemptSignal: AbortSignal | undefined } {
-    const combined = this.waitSignal(signal);
-    return { signal: combined, attemptSignal: signal ? combined : undefined };
   }
 
   /** A signal that aborts when the caller's signal aborts or this manager closes. */
@@ -184,14 +193,17 @@ export abstract class LockManager implements AsyncDisposable {
     return combined;
   }
 
-  /** Wrap a fresh hold in a tracked {@link Lease} (or a subclass made by `make`), released on `close()`. */
+  /**
+   * Wrap a fresh hold in a tracked {@link Lease} (or a subclass made by `make`), released on
+   * `close()`. Takes ownership of `init` (a fresh object per hold): the manager's fields are added
+   * to it rather than copied into another one.
+   */
   protected track(init: Omit<LeaseInit, 'onEnd' | 'onReleaseError'>, make: (init: LeaseInit) => Lease = (i) => new Lease(i)): Lease {
-    const lease = make({
-      kind: this.kind,
-      ...init,
-      onReleaseError: this.defaults.onReleaseError,
-      onEnd: (l) => this.leases.delete(l),
-    });
+    const full = init as LeaseInit;
+    full.kind ??= this.kind;
+    full.onReleaseError = this.defaults.onReleaseError;
+    full.onEnd = this.forget;
+    const lease = make(full);
     if (this.closed) {
       // Granted while close() ran (an attempt in flight is not cancelled by close): give it back.
       void lease.releaseQuietly();

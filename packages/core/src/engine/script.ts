@@ -1,5 +1,7 @@
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { RedisUnavailableError } from '../errors.js';
+import { DeadlineTimer, type Deadline } from './deadline.js';
+import { keySlot } from './keys.js';
 
 /** A Lua script compiled into the package at build time. */
 export interface Script {
@@ -9,6 +11,12 @@ export interface Script {
   readonly sha: string;
   /** The Lua source. */
   readonly source: string;
+  /**
+   * Set for scripts written to take many independent locks at once (`-- @batch N` in the
+   * `.lua` header): every key comes with `N` ARGV entries and the reply has one entry per key.
+   * Such calls issued in the same tick share one EVALSHA (see {@link ScriptRunner.runBatched}).
+   */
+  readonly batch?: number;
 }
 
 /** Redis did not answer within the time the caller allowed. */
@@ -29,65 +37,183 @@ export interface RunOptions {
   onLateReply?: (reply: unknown) => void;
 }
 
+const RESOLVED = Promise.resolve();
+
+/** Slot of every batch on an adapter that is no cluster. */
+const ANY_SLOT = -1;
+
+/** Most keys one batched script call carries: bounds how long one call keeps Redis busy. */
+export const MAX_BATCH = 64;
+
+/** One caller's share of a (possibly batched) script call. */
+class PendingCall implements Deadline {
+  readonly deadline: number;
+  private settled = false;
+  private onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly script: Script,
+    private readonly options: RunOptions,
+    private readonly timers: DeadlineTimer,
+    private readonly resolveCall: (reply: unknown) => void,
+    private readonly rejectCall: (reason: unknown) => void,
+  ) {
+    const { timeoutMs, signal } = options;
+    this.deadline = Number.isFinite(timeoutMs) ? performance.now() + Math.max(0, timeoutMs) : Infinity;
+    if (signal?.aborted) {
+      this.giveUp(signal.reason);
+      return;
+    }
+    if (signal) {
+      this.onAbort = () => this.giveUp(signal.reason);
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (this.deadline !== Infinity) timers.add(this);
+  }
+
+  /** The reply arrived: hand it to the caller, or to `onLateReply` if the caller gave up. */
+  reply(value: unknown): void {
+    if (this.settled) {
+      this.options.onLateReply?.(value);
+      return;
+    }
+    this.settled = true;
+    this.cleanup();
+    this.resolveCall(value);
+  }
+
+  /** The call failed (or the caller gave up for `reason`). */
+  giveUp(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup();
+    this.rejectCall(reason);
+  }
+
+  expire(): void {
+    this.giveUp(new ReplyTimeoutError(this.script.name, this.options.timeoutMs));
+  }
+
+  private cleanup(): void {
+    this.timers.delete(this);
+    if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/** Calls of one batchable script for one slot, waiting for the end of the tick. */
+interface Batch {
+  slot: number;
+  keys: string[];
+  args: ScriptArg[];
+  calls: PendingCall[];
+}
+
 /**
  * Runs compiled scripts through an adapter: EVALSHA first, EVAL on NOSCRIPT (which also loads
  * the script into the server's cache, per node on a cluster), and a reply deadline so a frozen
  * server can never stall a caller past its timeout. Every driver failure becomes a
  * {@link RedisUnavailableError} with the driver's error as `cause`.
+ *
+ * Reply deadlines share one timer per runner instead of arming a timer per call: an
+ * uncontended acquire+release then costs no timer at all.
  */
 export class ScriptRunner {
+  private readonly timers = new DeadlineTimer();
+  private readonly queues = new Map<Script, Batch[]>();
+
   /** @param adapter - the driver adapter to run scripts on */
   constructor(readonly adapter: RedisAdapter) {}
 
   /** Run `script` with `keys` and `args`; resolves with the raw reply. */
   run(script: Script, keys: readonly string[], args: readonly ScriptArg[], options: RunOptions): Promise<unknown> {
     const call = this.evalWithFallback(script, keys, args);
-    const { timeoutMs, signal, onLateReply } = options;
-    if (!Number.isFinite(timeoutMs) && !signal) return call;
-    if (signal?.aborted) {
-      call.then(onLateReply, () => undefined);
-      return Promise.reject(signal.reason);
-    }
+    if (!Number.isFinite(options.timeoutMs) && !options.signal) return call;
     return new Promise((resolve, reject) => {
-      let settled = false;
-      const giveUp = (reason: unknown): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        reject(reason);
-      };
-      const onAbort = (): void => giveUp(signal?.reason);
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => giveUp(new ReplyTimeoutError(script.name, timeoutMs)), Math.max(0, timeoutMs))
-        : undefined;
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const pending = new PendingCall(script, options, this.timers, resolve, reject);
       call.then(
-        (reply) => {
-          if (settled) return onLateReply?.(reply);
-          settled = true;
-          cleanup();
-          resolve(reply);
-        },
-        (err: unknown) => giveUp(err),
+        (reply) => pending.reply(reply),
+        (err: unknown) => pending.giveUp(err),
       );
     });
   }
 
-  private async evalWithFallback(script: Script, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    try {
-      return await this.adapter.evalsha(script.sha, keys, args);
-    } catch (err) {
+  /**
+   * Run a batchable `script` (see {@link Script.batch}) for one lock `key`; resolves with that
+   * key's entry of the reply. Calls made in the same tick — e.g. many tasks acquiring their own
+   * locks at once — travel together in one EVALSHA (at most {@link MAX_BATCH} keys, and on a
+   * cluster only keys of one slot), so Redis runs one script instead of many. Each caller keeps
+   * its own deadline, signal and late-reply handling.
+   */
+  runBatched(script: Script, key: string, args: readonly ScriptArg[], options: RunOptions): Promise<unknown> {
+    if (script.batch === undefined || args.length !== script.batch) {
+      throw new TypeError(`${script.name} is not a batch script taking ${args.length} arguments per key`);
+    }
+    return new Promise((resolve, reject) => {
+      const pending = new PendingCall(script, options, this.timers, resolve, reject);
+      const batch = this.batchFor(script, key);
+      batch.keys.push(key);
+      for (const arg of args) batch.args.push(arg);
+      batch.calls.push(pending);
+      if (batch.calls.length >= MAX_BATCH) {
+        this.takeBatch(script, batch);
+        this.send(script, batch);
+      }
+    });
+  }
+
+  /** The open batch of `script` that `key` can join (keys of one call share a slot on a cluster). */
+  private batchFor(script: Script, key: string): Batch {
+    const slot = this.adapter.cluster === false ? ANY_SLOT : keySlot(key);
+    let open = this.queues.get(script);
+    if (!open) {
+      this.queues.set(script, (open = []));
+      // A microtask, not nextTick: callers resumed by one reply make their next call within the
+      // same microtask drain, so they all land in this batch without a trip through Node's tick
+      // queue (and a bare promise reaction is cheaper than queueMicrotask's async-hooks wrapper).
+      void RESOLVED.then(() => this.flush(script));
+    }
+    // Usually one open batch (any slot, or few slots): a scan beats a Map per tick.
+    for (const batch of open) if (batch.slot === slot) return batch;
+    const batch: Batch = { slot, keys: [], args: [], calls: [] };
+    open.push(batch);
+    return batch;
+  }
+
+  private takeBatch(script: Script, batch: Batch): void {
+    const open = this.queues.get(script);
+    if (open) open.splice(open.indexOf(batch), 1);
+  }
+
+  private flush(script: Script): void {
+    const open = this.queues.get(script);
+    this.queues.delete(script);
+    if (open) for (const batch of open) this.send(script, batch);
+  }
+
+  private send(script: Script, batch: Batch): void {
+    const { keys, calls } = batch;
+    this.evalWithFallback(script, keys, batch.args).then(
+      (reply) => {
+        if (!Array.isArray(reply) || reply.length !== calls.length) {
+          const error = new RedisUnavailableError(`Redis answered ${script.name} for ${calls.length} keys with an unexpected reply`);
+          for (const call of calls) call.giveUp(error);
+          return;
+        }
+        for (let i = 0; i < calls.length; i++) (calls[i] as PendingCall).reply(reply[i]);
+      },
+      (err: unknown) => {
+        for (const call of calls) call.giveUp(err);
+      },
+    );
+  }
+
+  private evalWithFallback(script: Script, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    return this.adapter.evalsha(script.sha, keys, args).catch((err: unknown) => {
       if (!isNoScript(err)) throw wrap(script, err);
-    }
-    try {
-      return await this.adapter.eval(script.source, keys, args);
-    } catch (err) {
-      throw wrap(script, err);
-    }
+      return this.adapter.eval(script.source, keys, args).catch((e: unknown) => {
+        throw wrap(script, e);
+      });
+    });
   }
 }
 

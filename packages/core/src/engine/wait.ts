@@ -77,51 +77,79 @@ export interface AttemptLimits {
  * {@link ReplyTimeoutError}); once Redis has said the lock is held, every later call is cut at the
  * deadline, so the whole call ends by `max(timeout, first reply)` with "busy".
  */
-export async function acquireWithWait<T extends number>(plan: WaitPlan, attempt: (limits: AttemptLimits) => Promise<Attempt<T>>): Promise<T> {
-  plan.signal?.throwIfAborted();
+export function acquireWithWait<T extends number>(plan: WaitPlan, attempt: (limits: AttemptLimits) => Promise<Attempt<T>>): Promise<T> {
+  return acquireOrWait(plan, attempt, () => plan);
+}
+
+/** What the first attempt of an acquire needs (a {@link WaitPlan} has all of it). */
+export type AttemptHead = Pick<WaitPlan, 'resource' | 'kind' | 'detail' | 'commandTimeout' | 'signal' | 'attemptSignal'>;
+
+/**
+ * {@link acquireWithWait} for kinds whose free-lock case must stay lean: the first attempt runs
+ * with only `head`, and the wait plan is built (by `plan`) only when that attempt found the
+ * lock busy.
+ */
+export async function acquireOrWait<T extends number>(
+  head: AttemptHead,
+  attempt: (limits: AttemptLimits) => Promise<Attempt<T>>,
+  plan: () => WaitPlan,
+): Promise<T> {
+  head.signal?.throwIfAborted();
   const started = monotonicNow();
-  const base = { kind: plan.kind ?? 'lock', resource: plan.resource, ...(plan.detail ? { detail: plan.detail } : {}) };
-  let attempts = 0;
-  let wokenAt: number | undefined;
-  const granted = (fence: T): T => {
-    const now = monotonicNow();
-    emit(diagnostics.acquire, () => ({ ...base, fence, durationMs: now - started, waited: attempts > 1, attempts }));
-    if (wokenAt !== undefined) emit(diagnostics.handoff, () => ({ ...base, fence, latencyMs: now - (wokenAt as number) }));
-    return fence;
-  };
+  let first: Attempt<T>;
   try {
-    return granted(await waitLoop());
+    // Until Redis has answered once we cannot tell "busy" from "broken": the full commandTimeout.
+    first = await attempt({ timeoutMs: head.commandTimeout, signal: attemptSignalOf(head) });
   } catch (err) {
-    emit(diagnostics.acquireFailed, () => ({ ...base, error: err, durationMs: monotonicNow() - started }));
+    reportFailure(head, err, started);
+    throw err;
+  }
+  if (first.ok) {
+    if (diagnostics.acquire.hasSubscribers) reportGrant(head, first.acquired, started, 1, undefined);
+    return first.acquired;
+  }
+  return waitAfterBusy(plan(), attempt, first, started);
+}
+
+/** The rest of {@link acquireWithWait} once the first attempt found the lock busy. */
+async function waitAfterBusy<T extends number>(
+  plan: WaitPlan,
+  attempt: (limits: AttemptLimits) => Promise<Attempt<T>>,
+  first: Attempt<T> & { ok: false },
+  started: number,
+): Promise<T> {
+  let attempts = 1;
+  let wokenAt: number | undefined;
+  try {
+    const fence = await waitLoop();
+    reportGrant(plan, fence, started, attempts, wokenAt);
+    return fence;
+  } catch (err) {
+    reportFailure(plan, err, started);
     throw err;
   }
 
   async function waitLoop(): Promise<T> {
     const blocking = plan.block && plan.timeout > 0;
-    const deadline = blocking ? monotonicNow() + plan.timeout : -Infinity;
-    let answered = false;
+    if (!blocking) throw new LockBusyError(plan.resource, 'held', first.retryAfter);
+    const deadline = started + plan.timeout;
+    const retryAfter = first.retryAfter;
+    emit(diagnostics.wait, () => ({ ...eventBase(plan), retryAfter }));
+    // Redis has answered, so from now on every call is cut at the deadline, and running into
+    // it means "busy".
     const tryOnce = async (): Promise<Attempt<T>> => {
-      // Until Redis has answered once we cannot tell "busy" from "broken", so the first attempt gets
-      // the full commandTimeout; later ones are cut at the deadline, and running into it means "busy".
       const untilDeadline = Math.max(1, deadline - monotonicNow());
-      const cutAtDeadline = blocking && answered && untilDeadline < plan.commandTimeout;
+      const cutAtDeadline = untilDeadline < plan.commandTimeout;
       try {
         attempts++;
-        const result = await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: 'attemptSignal' in plan ? plan.attemptSignal : plan.signal });
-        answered = true;
-        return result;
+        return await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: attemptSignalOf(plan) });
       } catch (err) {
         if (cutAtDeadline && err instanceof ReplyTimeoutError) throw new LockBusyError(plan.resource, 'timeout');
         throw err;
       }
     };
 
-    let result = await tryOnce();
-    if (result.ok) return result.acquired;
-    if (!blocking) throw new LockBusyError(plan.resource, 'held', result.retryAfter);
-    const retryAfter = result.retryAfter;
-    emit(diagnostics.wait, () => ({ ...base, retryAfter }));
-
+    let result: Attempt<T> = first;
     let waiter: Waiter | undefined;
     let channel: string | undefined;
     try {
@@ -154,6 +182,26 @@ export async function acquireWithWait<T extends number>(plan: WaitPlan, attempt:
       waiter?.leave();
     }
   }
+}
+
+/** The signal that cancels an in-flight attempt. */
+function attemptSignalOf(plan: AttemptHead): AbortSignal | undefined {
+  return 'attemptSignal' in plan ? plan.attemptSignal : plan.signal;
+}
+
+function eventBase(plan: AttemptHead): { kind: string; resource: string; detail?: Record<string, unknown> } {
+  const base = { kind: plan.kind ?? 'lock', resource: plan.resource };
+  return plan.detail ? { ...base, detail: plan.detail } : base;
+}
+
+function reportGrant(plan: AttemptHead, fence: number, started: number, attempts: number, wokenAt: number | undefined): void {
+  const now = monotonicNow();
+  emit(diagnostics.acquire, () => ({ ...eventBase(plan), fence, durationMs: now - started, waited: attempts > 1, attempts }));
+  if (wokenAt !== undefined) emit(diagnostics.handoff, () => ({ ...eventBase(plan), fence, latencyMs: now - wokenAt }));
+}
+
+function reportFailure(plan: AttemptHead, error: unknown, started: number): void {
+  emit(diagnostics.acquireFailed, () => ({ ...eventBase(plan), error, durationMs: monotonicNow() - started }));
 }
 
 /** Join a wake-up channel, failing with {@link RedisUnavailableError} if the subscription takes longer than `ms`. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
-import { fairAcquire, fairInspect, fairRelease, fairWithdraw, mutexExtend } from '../generated/scripts.js';
+import { fairAcquire, fairExtend, fairInspect, fairRelease, fairWithdraw } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
 import { type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
@@ -79,7 +79,7 @@ export class FairLock extends NamedLockManager {
     const wakePrefix = `${keys[0]}:wake:`;
     const queueing = call.block && call.timeout > 0;
     const backend: LeaseBackend = {
-      extend: async (ttl) => asNumber(await this.call(mutexExtend, keys.slice(0, 1), [token, ttl])) === 1,
+      extend: async (ttl) => asNumber(await this.call(fairExtend, keys.slice(0, 1), [token, ttl])) === 1,
       release: async () => asNumber(await this.call(fairRelease, keys, [token, wakePrefix])) === 0,
     };
     let sentAt = 0;

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
 import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
 import { resolveSpin, type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
 import { NamedLockManager } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
-import { acquireWithWait, type Attempt, type AttemptLimits, type SpinOptions } from '../engine/wait.js';
+import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
+import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import { checkName, checkOptions } from '../validate.js';
 
 /** Options of a {@link Mutex}. */
@@ -58,13 +59,15 @@ export interface MutexInfo {
  * // ... critical section; pass lock.fence to the resource you protect
  * ```
  *
- * Each acquire, release and extend is one script = one round trip. Waiters sleep until the
- * holder's release publishes a wake-up (one waiter per process is woken), and wake on their own
- * at the holder's remaining ttl in case the message was lost.
+ * Each acquire, release and extend is one script = one round trip; calls made in the same tick
+ * (many tasks taking their own locks) share one script call. Waiters sleep until the holder's
+ * release publishes a wake-up (one waiter per process is woken), and wake on their own at the
+ * holder's remaining ttl in case the message was lost.
  */
 export class Mutex extends NamedLockManager<MutexAcquireOptions> {
   private readonly strategy: 'pubsub' | 'spin';
   private readonly spin: SpinOptions;
+  private readonly waiting: Partial<WaitPlan>;
 
   /** @param adapter - a driver adapter; @param options - see {@link MutexOptions} */
   constructor(adapter: RedisAdapter, options?: MutexOptions) {
@@ -75,6 +78,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     }
     this.strategy = o.wait ?? this.defaultStrategy();
     this.spin = resolveSpin(o.spin);
+    this.waiting = { strategy: this.strategy, spin: this.spin };
   }
 
   /** The waiting strategy used when none is configured. */
@@ -98,43 +102,97 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
   protected async acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
     const resource = checkName(name);
     const call = this.resolveAcquire(options, scoped);
-    const o = checkOptions<MutexAcquireOptions>(options);
+    const o = options === undefined ? NO_OPTIONS : checkOptions<MutexAcquireOptions>(options);
     const token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
     const reentrant = o.reentrant ?? false;
     if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');
-    const key = this.key(resource);
-    const channel = `${key}:wake`;
-    const backend: LeaseBackend = {
-      extend: async (ttl) => asNumber(await this.run(mutexExtend, key, [token, ttl])) === 1,
-      release: async () => asNumber(await this.run(mutexRelease, key, [token, channel])) >= 0,
-    };
-    let sentAt = 0;
-    const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
-      sentAt = monotonicNow();
-      const reply = asArray(
-        await this.runner.run(mutexAcquire, [key], [token, call.ttl, reentrant ? '1' : '0'], {
-          ...limits,
-          // A reply that comes after we gave up may say "acquired": undo that ghost hold.
-          onLateReply: (late) => {
-            if (asNumber(asArray(late)[0]) === 1) backend.release().catch(() => undefined);
-          },
-        }),
-      );
-      if (asNumber(reply[0]) === 1) return { ok: true, acquired: asNumber(reply[1]) };
-      return { ok: false, retryAfter: asNumber(reply[1]) };
-    };
-    const fence = await acquireWithWait(this.waitPlan(resource, call, channel, { strategy: this.strategy, spin: this.spin }), attempt);
-    return this.track({ resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost });
+    // A caller that will sleep on pub/sub asks the holder's release to publish a wake-up (see
+    // the flags in mutex/acquire.lua).
+    const waitsOnPubSub = call.block && call.timeout > 0 && this.strategy === 'pubsub';
+    const flags = (reentrant ? 'r' : '') + (waitsOnPubSub ? 'w' : '');
+    const hold = new MutexHold(this.runner, resource, this.key(resource), token, call.ttl, flags, this.commandTimeout, this.kind, call.signal);
+    const fence = await acquireOrWait(hold, hold.attempt, () => this.waitPlan(resource, call, `${hold.key}:wake`, this.waiting));
+    return this.track({ resource, token, fence, ttl: call.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: call.autoRenew, onLost: call.onLost });
   }
 
   private key(name: string): string {
     return lockKey(this.prefix, 'mutex', name);
   }
-
-  private run(script: typeof mutexAcquire, key: string, args: (string | number)[]): Promise<unknown> {
-    return this.runner.run(script, [key], args, { timeoutMs: this.commandTimeout });
-  }
 }
+
+/**
+ * The Redis side of one mutex acquire and the hold it yields: attempts, and the owner-checked
+ * extend and release of the lease. Calls of many holds in the same tick share one script call.
+ */
+class MutexHold implements LeaseBackend, AttemptHead {
+  /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
+  sentAt = 0;
+  private firstOptions: RunOptions | undefined;
+  private attempts = 0;
+
+  constructor(
+    private readonly runner: ScriptRunner,
+    readonly resource: string,
+    readonly key: string,
+    private readonly token: string,
+    private readonly ttl: number,
+    private readonly flags: string,
+    readonly commandTimeout: number,
+    readonly kind: string,
+    /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
+  readonly attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
+    this.sentAt = monotonicNow();
+    // After a wait, other waiters may still sleep: whatever we get now must wake them too.
+    const flags = this.attempts++ === 0 || !this.flags.includes('w') ? this.flags : `${this.flags}p`;
+    const options: RunOptions =
+      limits.signal === undefined && limits.timeoutMs === this.commandTimeout
+        ? (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant })
+        : { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: this.undoLateGrant };
+    const reply = asNumber(await this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options));
+    if (reply > 0) return { ok: true, acquired: reply };
+    if (reply === 0) throw new RedisUnavailableError(`the key of mutex "${this.resource}" holds a value that is not a hilok mutex`);
+    return { ok: false, retryAfter: -1 - reply };
+  };
+
+  async extend(ttl: number): Promise<boolean> {
+    return asNumber(await this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.commandTimeout })) === 1;
+  }
+
+  async release(): Promise<boolean> {
+    return asNumber(await this.runner.runBatched(mutexRelease, this.key, [this.token], { timeoutMs: this.commandTimeout })) >= 0;
+  }
+
+  /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
+  private readonly undoLateGrant = (late: unknown): void => {
+    if (asNumber(late) > 0) this.release().catch(() => undefined);
+  };
+}
+
+/** A held mutex as stored in Redis (the string layout of `mutex/acquire.lua`). */
+export interface StoredMutex {
+  owner: string;
+  fence: number;
+  count: number;
+  /** True once a waiter asked the holder's release to publish a wake-up. */
+  waited: boolean;
+}
+
+/**
+ * Parse a mutex key's value (`fence:count:waited:owner`); `null` for anything else. For tools
+ * that read keys directly (the CLI); lock code goes through the scripts.
+ */
+export function parseStoredMutex(value: string): StoredMutex | null {
+  const m = /^(\d+):(\d+):([01]):([\s\S]*)$/.exec(value);
+  if (!m) return null;
+  return { fence: Number(m[1]), count: Number(m[2]), waited: m[3] === '1', owner: m[4] as string };
+}
+
+/** Per-call options when none are given: shared, never mutated. */
+const NO_OPTIONS: MutexAcquireOptions = Object.freeze({});
 
 /**
  * A {@link Mutex} that waits by polling with exponential backoff and jitter instead of pub/sub

@@ -63,7 +63,8 @@ export class ReentrantMutex extends Mutex {
    * Enter `name` as the resolved owner (see the class comment). Each returned lease is one
    * entry: release each once; the lock frees when the last entry is released.
    */
-  override acquire(name: string, options?: ReentrantAcquireOptions): Promise<Lease> {
+  override async acquire(name: string, options?: ReentrantAcquireOptions): Promise<Lease> {
+    // async: a bad owner rejects the promise rather than throwing before there is one.
     return super.acquire(name, this.entry(options, this.resolveOwner(options)));
   }
 
@@ -72,7 +73,7 @@ export class ReentrantMutex extends Mutex {
    * async context of `fn`, so acquires nested inside it re-enter. Same exception contract as
    * {@link Mutex.withLock}.
    */
-  override withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: ReentrantAcquireOptions): Promise<T> {
+  override async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: ReentrantAcquireOptions): Promise<T> {
     const owner = this.resolveOwner(options);
     return this.context.run(owner, () => super.withLock(name, fn, this.entry(options, owner)));
   }

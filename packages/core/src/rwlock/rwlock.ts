@@ -43,45 +43,48 @@ export class ReadWriteLock extends HiLok {
   }
 
   /** Take a shared read hold on `name`, waiting while a writer holds it or waits for it. */
-  override read(name: string, options?: HoldOptions): Promise<Hold> {
+  override async read(name: string, options?: HoldOptions): Promise<Hold> {
     return super.read(flatName(name), options);
   }
 
   /** Take the exclusive write hold on `name`, waiting while anyone holds it. */
-  override write(name: string, options?: HoldOptions): Promise<Hold> {
+  override async write(name: string, options?: HoldOptions): Promise<Hold> {
     return super.write(flatName(name), options);
   }
 
   /** Run `fn(signal)` under a renewed read hold on `name` (exception contract of {@link HiLok.withRead}). */
-  override withRead<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+  override async withRead<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return super.withRead(flatName(name), fn, options);
   }
 
   /** Run `fn(signal)` under a renewed write hold on `name` (exception contract of {@link HiLok.withWrite}). */
-  override withWrite<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+  override async withWrite<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return super.withWrite(flatName(name), fn, options);
   }
 
   /** Take a read hold and return only its id (see {@link HiLok.acquireRead}). */
-  override acquireRead(name: string, options?: HoldOptions): Promise<string> {
+  override async acquireRead(name: string, options?: HoldOptions): Promise<string> {
     return super.acquireRead(flatName(name), options);
   }
 
   /** Take a write hold and return only its id (see {@link HiLok.acquireWrite}). */
-  override acquireWrite(name: string, options?: HoldOptions): Promise<string> {
+  override async acquireWrite(name: string, options?: HoldOptions): Promise<string> {
     return super.acquireWrite(flatName(name), options);
   }
 
   /** Release the hold `id` on `name`, from any process (see {@link HiLok.release}). */
-  override release(name: string, id: string): Promise<boolean> {
+  override async release(name: string, id: string): Promise<boolean> {
     return super.release(flatName(name), id);
   }
 
   /** Live holds on `name` and waiting writers (see {@link HiLok.status}). */
-  override status(name: string): Promise<TreeStatus> {
+  override async status(name: string): Promise<TreeStatus> {
     return super.status(flatName(name));
   }
 }
+
+// The overrides are async so that a bad name rejects the returned promise, like every other
+// call, instead of throwing before there is one.
 
 /** A flat lock name: a valid name that cannot be read as a path of the underlying tree. */
 function flatName(name: unknown): string {

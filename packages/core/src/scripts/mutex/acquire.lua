@@ -1,27 +1,48 @@
--- Take a mutex, re-take it with the same owner token, or re-enter it (reentrant mode).
--- KEYS[1]  lock hash {o = owner token, f = fencing token, n = hold count}
--- ARGV[1]  owner token
--- ARGV[2]  ttl in ms (expiry runs on the server's clock)
--- ARGV[3]  "1" = reentrant: the same owner increments the hold count; "0" = re-take refreshes only
--- Returns  {1, fence, count} when held by the caller now; {0, pttl of the holder} when busy.
-local owner = redis.call('HGET', KEYS[1], 'o')
-if not owner then
-  -- The fencing token is the server clock in microseconds, built as a string: a Lua number
-  -- would be formatted with 14 significant digits and lose precision.
-  local t = redis.call('TIME')
-  local fence = t[1] .. string.format('%06d', tonumber(t[2]))
-  redis.call('HSET', KEYS[1], 'o', ARGV[1], 'f', fence, 'n', 1)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, fence, 1}
-end
-if owner == ARGV[1] then
-  local n
-  if ARGV[3] == '1' then
-    n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+-- Take mutexes: for each key, take it, re-take it with the same owner token, or re-enter it.
+-- The locks are independent; several travel in one call when callers acquire in the same tick.
+-- @batch 3
+-- KEYS[i]     mutex i: a string "fence:count:waited:owner" ("waited" is 1 once a waiter asked to
+--             be woken by its release; the owner token comes last, so it may contain ':')
+-- ARGV[3i-2]  owner token for mutex i
+-- ARGV[3i-1]  ttl in ms (expiry runs on the server's clock)
+-- ARGV[3i]    flags, any of: "r" = reentrant (the same owner increments the hold count; without
+--             it a re-take only refreshes the ttl); "w" = the caller waits on pub/sub if busy, so
+--             mark the hold: its release must publish a wake-up; "p" = the caller has been
+--             waiting, so others may still sleep: a hold it gets now is marked too, and the
+--             wake-ups go on until a holder that never waited (the marks stop with it, and
+--             sleepers left then wake at its ttl, or retry after the next wake-up and re-mark)
+-- Returns     per mutex: its fencing token (> 0) when held by the caller now; -(1 + ms until the
+--             holder's lease ends) when busy; 0 when the key holds something that is no mutex.
+local t = redis.call('TIME')
+-- The fencing token is the server clock in microseconds: exact as a Lua number (< 2^53) for the
+-- reply, and written out digit by digit for storage (tostring would keep only 14 digits).
+local fence = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local fenceText = t[1] .. string.sub('00000' .. t[2], -6)
+local out = {}
+for i = 1, #KEYS do
+  local key, owner, ttl, flags = KEYS[i], ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  local mark = (string.find(flags, 'p', 1, true) and ':1:1:') or ':1:0:'
+  if redis.call('SET', key, fenceText .. mark .. owner, 'NX', 'PX', ttl) then
+    out[i] = fence
   else
-    n = tonumber(redis.call('HGET', KEYS[1], 'n'))
+    local value = redis.pcall('GET', key)
+    local f, n, waited, o
+    if type(value) == 'string' then f, n, waited, o = string.match(value, '^(%d+):(%d+):(%d):(.*)$') end
+    if not f then
+      out[i] = 0
+    elseif o == owner then
+      if string.find(flags, 'r', 1, true) then
+        redis.call('SET', key, f .. ':' .. (n + 1) .. ':' .. waited .. ':' .. o, 'PX', ttl)
+      else
+        redis.call('PEXPIRE', key, ttl)
+      end
+      out[i] = tonumber(f)
+    else
+      if waited == '0' and string.find(flags, 'w', 1, true) then
+        redis.call('SET', key, f .. ':' .. n .. ':1:' .. o, 'KEEPTTL')
+      end
+      out[i] = -1 - math.max(0, redis.call('PTTL', key))
+    end
   end
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, redis.call('HGET', KEYS[1], 'f'), n}
 end
-return {0, redis.call('PTTL', KEYS[1])}
+return out

@@ -1,10 +1,19 @@
--- Reset a mutex's ttl if the caller owns it.
--- KEYS[1]  lock hash
--- ARGV[1]  owner token
--- ARGV[2]  ttl in ms
--- Returns  1 when extended, 0 when the caller does not own the lock.
-if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then
-  return 0
+-- Reset the ttl of each mutex the caller owns.
+-- @batch 2
+-- KEYS[i]      mutex i (layout in mutex/acquire.lua)
+-- ARGV[2i-1]   owner token for mutex i
+-- ARGV[2i]     ttl in ms
+-- Returns      per mutex: 1 when extended, 0 when the caller does not own it.
+local out = {}
+for i = 1, #KEYS do
+  local value = redis.pcall('GET', KEYS[i])
+  local o
+  if type(value) == 'string' then o = string.match(value, '^%d+:%d+:%d:(.*)$') end
+  if o == ARGV[2 * i - 1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+return out

@@ -1,9 +1,10 @@
 -- Read a mutex without changing it.
--- KEYS[1]  lock hash
+-- KEYS[1]  mutex (layout in mutex/acquire.lua)
 -- ARGV     none
--- Returns  {} when free; {owner, fence, count, pttl} when held.
-local h = redis.call('HMGET', KEYS[1], 'o', 'f', 'n')
-if not h[1] then
-  return {}
-end
-return {h[1], h[2], h[3], redis.call('PTTL', KEYS[1])}
+-- Returns  {} when free (or when the key holds something that is no mutex);
+--          {owner, fence, count, pttl} when held.
+local value = redis.pcall('GET', KEYS[1])
+if type(value) ~= 'string' then return {} end
+local f, n, _, o = string.match(value, '^(%d+):(%d+):(%d):(.*)$')
+if not f then return {} end
+return {o, f, n, redis.call('PTTL', KEYS[1])}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { createIoredisAdapter } from '@hilok/ioredis';
+import { Redlock } from '@hilok/redlock';
+import { IOREDIS_OPTIONS, closeIoredis, openIoredis } from '../connections.js';
+import { COMPARE_AND_DELETE, RawBusyError } from './raw.js';
+import { openRedlockApi } from './redlock-api.js';
+import { REDLOCK_V5_PACKAGE, makeRedlockV5 } from './redlock-v5.js';
+import { SESAME_PACKAGE, makeSesameRedlock } from './sesame-redlock.js';
+import type { Contender, ContenderMode, Release } from './types.js';
+
+/** A contender of the Redlock scenario: one instance spans every url (one ioredis client each). */
+export interface QuorumContenderFactory {
+  readonly name: string;
+  /** The raw parallel limit (no library). */
+  readonly raw: boolean;
+  create(urls: readonly string[], mode: ContenderMode): Promise<Contender>;
+}
+
+/**
+ * The raw parallel limit over N instances: `SET key token NX PX ttl` sent to every instance at
+ * once, held when a majority said OK (no validity arithmetic, no retry), then the `EVALSHA`
+ * compare-and-delete sent to every instance at once — what any Redlock must do at least.
+ */
+export const rawParallel: QuorumContenderFactory = {
+  name: 'raw parallel (ioredis)',
+  raw: true,
+  async create(urls, mode) {
+    const clients = await Promise.all(urls.map(openIoredis));
+    const shas = await Promise.all(clients.map(async (c) => String(await c.script('LOAD', COMPARE_AND_DELETE))));
+    const majority = Math.floor(clients.length / 2) + 1;
+    return {
+      settings: { acquire: 'SET key token NX PX ttl on every instance in parallel; majority', release: 'EVALSHA compare-and-delete on every instance in parallel', instances: urls.length, ttl: mode.ttl, connection: IOREDIS_OPTIONS },
+      async acquire(key): Promise<Release> {
+        const token = randomUUID();
+        const replies = await Promise.all(clients.map((c) => c.set(key, token, 'PX', mode.ttl, 'NX')));
+        const release = async () => {
+          await Promise.all(clients.map((c, i) => c.evalsha(shas[i] as string, 1, key, token)));
+        };
+        if (replies.filter((r) => r === 'OK').length < majority) {
+          await release();
+          throw new RawBusyError(key);
+        }
+        return release;
+      },
+      close: async () => {
+        await Promise.all(clients.map(closeIoredis));
+      },
+    };
+  },
+};
+
+/** `@hilok/redlock` over one `@hilok/ioredis` adapter per instance, its defaults apart from the ttl. */
+export const hilokRedlock: QuorumContenderFactory = {
+  name: 'hilok redlock (ioredis)',
+  raw: false,
+  async create(urls, mode) {
+    const clients = await Promise.all(urls.map(openIoredis));
+    const redlock = new Redlock(
+      clients.map((c) => createIoredisAdapter(c)),
+      { ttl: mode.ttl, closeAdapters: true },
+    );
+    return {
+      settings: { package: '@hilok/redlock', instances: urls.length, ttl: mode.ttl, acquire: 'redlock.lock(key)', options: 'defaults (instanceTimeout 500, retryCount 3, driftFactor 0.01)', connection: IOREDIS_OPTIONS },
+      async acquire(key): Promise<Release> {
+        const lease = await redlock.lock(key);
+        return async () => {
+          await lease.release();
+        };
+      },
+      async close() {
+        await redlock.close();
+        await Promise.all(clients.map(closeIoredis));
+      },
+    };
+  },
+};
+
+/** `redlock` v5 over the same instances. */
+export const redlockV5Quorum: QuorumContenderFactory = {
+  name: 'redlock v5',
+  raw: false,
+  create: (urls, mode) => openRedlockApi(urls, mode, REDLOCK_V5_PACKAGE, makeRedlockV5),
+};
+
+/** `@sesamecare-oss/redlock` over the same instances. */
+export const sesameRedlockQuorum: QuorumContenderFactory = {
+  name: '@sesamecare-oss/redlock',
+  raw: false,
+  create: (urls, mode) => openRedlockApi(urls, mode, SESAME_PACKAGE, makeSesameRedlock),
+};
+
+/** Every contender of the Redlock scenario, the raw parallel limit first. */
+export const QUORUM_CONTENDERS: readonly QuorumContenderFactory[] = [rawParallel, hilokRedlock, redlockV5Quorum, sesameRedlockQuorum];
