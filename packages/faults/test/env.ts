@@ -62,7 +62,10 @@ interface Printable {
 export function print(r: Printable, startedAt?: number): void {
   const wallS = startedAt === undefined ? undefined : Math.round((performance.now() - startedAt) / 100) / 10;
   const v = r.check.violations.length;
+  const rules: Record<string, number> = {};
+  for (const x of r.check.violations) rules[x.rule] = (rules[x.rule] ?? 0) + 1;
+  const firstViolation = r.check.violations[0] ? `[${r.check.violations[0].rule}] ${r.check.violations[0].detail}` : undefined;
   console.log(
-    `FAULTS ${JSON.stringify({ scenario: r.scenario, kind: r.kind, mode: FULL ? 'full' : 'short', iterations: r.iterations, acquisitions: r.check.acquisitions, indeterminate: r.check.indeterminate, calls: r.check.calls, violations: v, failures: r.failures.length, keysLeft: r.keysLeft, wallS, ...r.notes })}`,
+    `FAULTS ${JSON.stringify({ scenario: r.scenario, kind: r.kind, mode: FULL ? 'full' : 'short', iterations: r.iterations, acquisitions: r.check.acquisitions, indeterminate: r.check.indeterminate, calls: r.check.calls, violations: v, ...(v > 0 ? { violationRules: rules, firstViolation } : {}), failures: r.failures.length, keysLeft: r.keysLeft, wallS, ...r.notes })}`,
   );
 }
