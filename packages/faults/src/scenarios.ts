@@ -1,4 +1,4 @@
-import { sendCommand, startProxy, type RedisServer } from '@hilok/testing';
+import { sendCommand, startProxy, type RedisServer, type TcpProxy } from '@hilok/testing';
 import { Actor, targetsFor } from './actor.js';
 import { checkHistory, type CheckResult } from './checker.js';
 import { LOAD_PREFIX, repeatFault, startLoad, type LoadKind, type LoadSpec, type LoadVolume, type RunningLoad } from './load.js';
@@ -69,6 +69,20 @@ async function withLoad<T>(o: RunOptions, rec: Recorder, url: string, kind: Load
   }
   const stopped = await load.stop();
   return { result, counters: stopped.counters, loadAcquisitions: stopped.acquisitions };
+}
+
+/**
+ * Stop a scenario's proxy. Every client has closed by then, so its `server.close()` should
+ * return at once; if a connection is still open after 10 s, something kept (or re-opened) a
+ * connection nobody will close: that is reported as a failure and the proxy's sockets are cut,
+ * instead of the test hanging on it.
+ */
+async function stopProxy(proxy: TcpProxy, failures: string[]): Promise<void> {
+  const stopped = proxy.stop();
+  if (await Promise.race([stopped.then(() => true), sleep(10_000).then(() => false)])) return;
+  failures.push(`the proxy still had ${proxy.connections} connection(s) open 10 s after every client closed`);
+  proxy.reset();
+  await Promise.race([stopped, sleep(5_000)]);
 }
 
 /** Repeat a scenario's fault iteration at least `o.iterations` times, then until the volume is reached. */
@@ -270,7 +284,7 @@ export async function connectionReset(o: RunOptions): Promise<ScenarioReport> {
   ).finally(async () => {
     await holder.close();
     await other.close();
-    await proxy.stop();
+    await stopProxy(proxy, failures);
   });
   const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
   return report('connection reset mid-hold (proxy RST)', o, rec, failures, { leasesLost: lostCount, ttl }, keys, { counters: run.counters, iterations: run.result });
@@ -430,7 +444,7 @@ export async function latencyContention(o: RunOptions & { fair?: boolean }): Pro
   ).finally(async () => {
     clearInterval(jitter);
     await Promise.all(actors.map((a) => a.close()));
-    await proxy.stop();
+    await stopProxy(proxy, failures);
   });
   const loadGaveUp = rec.events.filter((e) => e.type === 'acquire:fail' && e.client.startsWith('lat') && e.detail === 'LOCK_BUSY').length;
   const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
