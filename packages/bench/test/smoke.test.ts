@@ -4,6 +4,7 @@ import { startRedis, type RedisServer } from '@hilok/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_CONTENDERS } from '../src/contenders/index.js';
 import { barChart } from '../src/chart.js';
+import { renderMarkdown } from '../src/report.js';
 import type { ScenarioContext } from '../src/scenario.js';
 import { contended } from '../src/scenarios/contended.js';
 import { hierarchy } from '../src/scenarios/hierarchy.js';
@@ -70,6 +71,29 @@ describe('bench smoke (structure only, never speed)', () => {
     for (const row of m.rows) finite(row.bytesPerLock);
     expect(m.keysLeft).toBe(0);
     expect(await server.dbsize()).toBe(0);
+  });
+
+  it('renders the Markdown report from every scenario', async () => {
+    const results = {
+      uncontended: await uncontended(ctx(40)),
+      quorum: await quorum(ctx(40), 2),
+      memory: await memory(ctx(0), 3),
+    };
+    const md = renderMarkdown({
+      ...results,
+      command: 'pnpm bench --smoke',
+      mode: 'quick',
+      rounds: 1,
+      durations: { uncontended: 40 },
+      startedAt: new Date(0).toISOString(),
+      elapsedSeconds: 1,
+      machine: { os: 'test', cpuCount: 1, cpus: 'cpu', memoryGb: 1, node: process.version, redis: 'test', packages: {} },
+      overlaps: 0,
+      keysLeft: 0,
+      charts: [],
+      rawFile: 'results.jsonl',
+    });
+    for (const heading of ['# Benchmarks', '## Uncontended', '## Redlock on 3 independent instances', '## Memory per held lock', '## Reading']) expect(md).toContain(heading);
   });
 
   it('draws an SVG bar chart', () => {

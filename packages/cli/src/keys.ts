@@ -1,8 +1,9 @@
 /**
  * Reading hilok's key layout back: `<prefix><kind>:{<tag>}<suffix>` (see `lockKey` and
- * `pathKeys` in `@hilok/core`). Core only builds keys; the CLI needs the inverse, so it lives
- * here. Kinds: `mutex` (Mutex, SpinLock, ReentrantMutex), `fair` (FairLock), `tree` (HiLok) and
- * `rw` (ReadWriteLock, a tree of one-segment names).
+ * `pathKeys` in `@hilok/core`; a tree is a `:state` hash, an `:expiry` set and an `:index`
+ * set). Core only builds keys; the CLI needs the inverse, so it lives here. Kinds: `mutex`
+ * (Mutex, SpinLock, ReentrantMutex), `fair` (FairLock), `tree` (HiLok) and `rw`
+ * (ReadWriteLock, a tree of one-segment names).
  */
 
 /** The lock kinds as they appear in keys. */
@@ -15,8 +16,7 @@ export const KEY_KINDS: readonly KeyKind[] = ['mutex', 'fair', 'tree', 'rw'];
 export type ParsedKey =
   | { kind: 'mutex'; name: string; part: 'hash' }
   | { kind: 'fair'; name: string; part: 'hash' | 'queue' | 'heartbeat' }
-  | { kind: 'tree' | 'rw'; name: string; part: 'meta' | 'meta-exp' }
-  | { kind: 'tree' | 'rw'; name: string; part: 'E' | 'EW' | 'S' | 'SW'; node: string };
+  | { kind: 'tree' | 'rw'; name: string; part: 'state' | 'expiry' | 'index' };
 
 /** Inverse of core's `hashTag` body: `%XX` back to the character (only `%`, `{`, `}` are encoded). */
 export function decodeTag(tag: string): string {
@@ -29,7 +29,6 @@ export function encodeTag(name: string): string {
 }
 
 const KEY = /^(mutex|fair|tree|rw):\{([^{}]*)\}(.*)$/s;
-const NODE = /^:(E|EW|S|SW):(.*)$/s;
 
 /** Parse `key` as a hilok key under `prefix`, or `null` if it is not one (another kind, a foreign key). */
 export function parseKey(key: string, prefix: string): ParsedKey | null {
@@ -46,11 +45,10 @@ export function parseKey(key: string, prefix: string): ParsedKey | null {
     if (suffix === ':hb') return { kind, name, part: 'heartbeat' };
     return null;
   }
-  if (suffix === ':meta') return { kind, name, part: 'meta' };
-  if (suffix === ':meta-exp') return { kind, name, part: 'meta-exp' };
-  const node = NODE.exec(suffix);
-  if (!node) return null;
-  return { kind, name, part: node[1] as 'E' | 'EW' | 'S' | 'SW', node: node[2] as string };
+  if (suffix === ':state') return { kind, name, part: 'state' };
+  if (suffix === ':expiry') return { kind, name, part: 'expiry' };
+  if (suffix === ':index') return { kind, name, part: 'index' };
+  return null;
 }
 
 /** The hash key of a mutex (every mutex flavour). */
@@ -67,6 +65,46 @@ export function fairKeys(prefix: string, name: string): [hash: string, queue: st
 /** Common start of every key of a tree (`tree`) or read-write lock (`rw`) with this root segment / name. */
 export function treeBase(prefix: string, kind: 'tree' | 'rw', root: string): string {
   return `${prefix}${kind}:{${encodeTag(root)}}:`;
+}
+
+/** The state hash, expiry set and path index of a tree (`tree`) or read-write lock (`rw`) with this root segment / name. */
+export function treeKeys(prefix: string, kind: 'tree' | 'rw', root: string): [state: string, expiry: string, index: string] {
+  const base = treeBase(prefix, kind, root);
+  return [`${base}state`, `${base}expiry`, `${base}index`];
+}
+
+/** Wake-up channel of a node (its full path) of a tree or read-write lock. */
+export function treeChannel(prefix: string, kind: 'tree' | 'rw', root: string, node: string): string {
+  return `${treeBase(prefix, kind, root)}wake:${node}`;
+}
+
+/** A hold or a waiting writer's intent, as stored in a tree's state hash. */
+export interface TreeItem {
+  /** `h` for a hold, `i` for an intent (the field's kind). */
+  field: 'h' | 'i';
+  /** The hold id or intent id. */
+  id: string;
+  /** `r` or `w` for holds, `i` for intents. */
+  mode: 'r' | 'w' | 'i';
+  fence: number;
+  /** Expiry on the server clock, ms. */
+  expiry: number;
+  path: string;
+}
+
+/**
+ * Decode one field of a tree's state hash (core's `tree-prelude.lua`): `h:<id>` / `i:<id>` with
+ * value `<mode>|<fence>|<expiry>|<separator length>|<separator><path>`; `null` for node
+ * counters (`n:<node>`) and anything malformed.
+ */
+export function decodeTreeItem(field: string, value: string): TreeItem | null {
+  const kind = field.slice(0, 2);
+  if (kind !== 'h:' && kind !== 'i:') return null;
+  const m = /^([rwi])\|(\d+)\|(\d+)\|(\d+)\|(.*)$/s.exec(value);
+  if (!m) return null;
+  // The separator's length is in bytes (Lua's #), so cut the UTF-8 bytes, not the characters.
+  const path = Buffer.from(m[5] as string).subarray(Number(m[4])).toString();
+  return { field: kind === 'h:' ? 'h' : 'i', id: field.slice(2), mode: m[1] as TreeItem['mode'], fence: Number(m[2]), expiry: Number(m[3]), path };
 }
 
 /** `pattern` with Redis glob metacharacters escaped, for `SCAN MATCH`. */

@@ -1,6 +1,6 @@
 import { parseStoredMutex } from '@hilok/core';
 import type { Connection } from './connect.js';
-import { fairKeys, globEscape, mutexKey, parseKey, treeBase, type KeyKind } from './keys.js';
+import { decodeTreeItem, fairKeys, globEscape, mutexKey, parseKey, treeKeys, type KeyKind } from './keys.js';
 
 /** One live hold, as {@link readSnapshot} reports it. */
 export interface HoldView {
@@ -111,8 +111,8 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
 
   const mutexes = new Set<string>();
   const fairs = new Set<string>();
-  // Per tree (kind + root): the EW sets, where intents of waiting writers live.
-  const trees = new Map<string, { kind: 'tree' | 'rw'; root: string; ew: string[] }>();
+  // Per tree (kind + root): its state hash holds every hold and intent.
+  const trees = new Map<string, { kind: 'tree' | 'rw'; root: string }>();
   for (const key of keys) {
     const p = parseKey(key, prefix);
     if (!p || !kinds.has(p.kind)) continue;
@@ -121,10 +121,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
     } else if (p.kind === 'fair') {
       if (underPath(p.name, path, separator)) fairs.add(p.name);
     } else {
-      const id = `${p.kind}\0${p.name}`;
-      let tree = trees.get(id);
-      if (!tree) trees.set(id, (tree = { kind: p.kind, root: p.name, ew: [] }));
-      if (p.part === 'EW') tree.ew.push(key);
+      trees.set(`${p.kind}\0${p.name}`, { kind: p.kind, root: p.name });
     }
   }
 
@@ -168,27 +165,13 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
       }
     }),
     ...[...trees.values()].map(async (tree) => {
-      const base = treeBase(prefix, tree.kind, tree.root);
       try {
-        const meta = pairs(await conn.command(['HGETALL', `${base}meta`]));
-        const ids = new Set<string>();
-        for (const [id, info] of meta) {
-          ids.add(id);
-          const m = /^(\w)\|(\d+)\|(\d+)\|(.*)$/s.exec(info);
-          if (!m) continue;
-          const expiry = Number(m[3]);
-          const holdPath = m[4] as string;
-          if (expiry <= now || !underPath(holdPath, path, separator)) continue;
-          holds.push({ kind: tree.kind, path: holdPath, mode: m[1] === 'w' ? 'write' : 'read', id, ttl: expiry - now, fence: Number(m[2]), count: 1 });
-        }
-        for (const key of tree.ew) {
-          for (const [member, score] of pairs(await conn.command(['ZRANGE', key, '0', '-1', 'WITHSCORES']))) {
-            const bar = member.indexOf('|');
-            if (ids.has(member) || bar < 0 || Number(score) <= now) continue;
-            const intentPath = member.slice(bar + 1);
-            if (!underPath(intentPath, path, separator)) continue;
-            waiting.push({ kind: tree.kind, path: intentPath, mode: 'write', id: member.slice(0, bar), ttl: Number(score) - now });
-          }
+        for (const [field, value] of pairs(await conn.command(['HGETALL', treeKeys(prefix, tree.kind, tree.root)[0]]))) {
+          const item = decodeTreeItem(field, value);
+          if (!item || item.expiry <= now || !underPath(item.path, path, separator)) continue;
+          const ttl = item.expiry - now;
+          if (item.field === 'i') waiting.push({ kind: tree.kind, path: item.path, mode: 'write', id: item.id, ttl });
+          else holds.push({ kind: tree.kind, path: item.path, mode: item.mode === 'w' ? 'write' : 'read', id: item.id, ttl, fence: item.fence, count: 1 });
         }
       } catch (err) {
         skipGone(err);

@@ -376,6 +376,19 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       await other.close();
     });
 
+    it('batched calls keep every lock exclusive: 5 names × 8 tasks over 2 connections, no lost update', async () => {
+      const other = new Mutex(await conns.open(server.url), { ttl: 5_000 });
+      const names = Array.from({ length: 5 }, () => fresh());
+      // Every task of a name starts in the same tick, so acquires of all names share script calls.
+      const results = await Promise.all(
+        names.map((name) =>
+          checkMutualExclusion({ tasks: 8, rounds: 3, acquire: (task) => (task % 2 ? other : mutex).acquire(name, { timeout: 20_000 }) }),
+        ),
+      );
+      expect(results).toEqual(names.map(() => ({ maxConcurrent: 1, counter: 24 })));
+      await other.close();
+    });
+
     it('a key holding something that is no hilok mutex fails only that lock, as RedisUnavailableError', async () => {
       const foreign = fresh();
       await keyCall(adapter, 'SET', `hilok:mutex:{${foreign}}`, 'not a lock');

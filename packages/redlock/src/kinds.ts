@@ -58,16 +58,17 @@ export function mutexInspect(prefix: string, resource: string): Call {
 
 /**
  * A read or write hold on a path of core's hierarchical lock tree, with core's key layout
- * (`pathKeys`). Waiting-writer intents are not used: on a quorum a writer retries instead of
- * queueing, so writer preference does not apply (see README).
+ * (`pathKeys`: three keys per tree at any depth). Waiting-writer intents and waiter marks are not
+ * used: on a quorum a writer retries instead of queueing, so writer preference does not apply
+ * (see README).
  */
 export function hilokKind(prefix: string, separator: string, path: string, mode: 'read' | 'write', id: string): LockKind {
-  const keys = pathKeys(prefix, separator, splitPath(path, separator)).all;
+  const { keys } = pathKeys(prefix, separator, splitPath(path, separator));
   return {
     resource: path,
     token: id,
-    // ARGV: mode, id, ttl, path, no intent, intent ttl (unused), no intent to clear.
-    acquire: (ttl) => ({ script: scripts.hilokAcquire, keys, args: [mode === 'write' ? 'w' : 'r', id, ttl, path, '', 3_000, '0'] }),
+    // ARGV: mode, id, ttl, path, separator, no intent, intent ttl (unused), no waiter mark.
+    acquire: (ttl) => ({ script: scripts.hilokAcquire, keys, args: [mode === 'write' ? 'w' : 'r', id, ttl, path, separator, '', 3_000, '0'] }),
     parseAcquire: (reply) => {
       const r = array(reply);
       const status = num(r[0]);

@@ -41,6 +41,8 @@ export async function memory(ctx: ScenarioContext, count = 1000): Promise<Memory
     { kind: 'hilok Mutex', take: async (i) => { const l = await mutex.acquire(`m${i}`); return () => l.release(); } },
     { kind: 'hilok HiLok write, depth 1', take: async (i) => { const h = await hilok.write(`w${i}`); return () => h.release(); } },
     { kind: 'hilok HiLok read, depth 4 (own tree)', take: async (i) => { const h = await hilok.read(`r${i}/a/b/c`); return () => h.release(); } },
+    // A tree is two keys at any depth: only the node fields (one per level) grow with it.
+    { kind: 'hilok HiLok read, depth 16 (own tree)', take: async (i) => { const h = await hilok.read(`d${i}/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o`); return () => h.release(); } },
     { kind: 'hilok HiLok read, depth 2 (one shared tree)', take: async (i) => { const h = await hilok.read(`shared/n${i}`); return () => h.release(); } },
     { kind: 'hilok ReentrantMutex', take: async (i) => { const l = await reentrant.acquire(`re${i}`); return () => l.release(); } },
     { kind: 'hilok ReadWriteLock read', take: async (i) => { const l = await rw.read(`rw${i}`); return () => l.release(); } },

@@ -2,7 +2,8 @@ import { startRedisInstances } from '@hilok/testing';
 import { QUORUM_CONTENDERS, type QuorumContenderFactory } from '../contenders/quorum.js';
 import type { Contender } from '../contenders/types.js';
 import type { Integrity, ScenarioContext } from '../scenario.js';
-import { cpuSnapshot, median, rotate, round } from '../stats.js';
+import { pairedRounds } from '../paired.js';
+import { cpuSnapshot, median, round } from '../stats.js';
 import { loop } from './throughput.js';
 
 /** Independent instances of the Redlock scenario. */
@@ -14,7 +15,7 @@ export interface QuorumRow {
   tasks: number;
   /** Median over rounds of acquire+release pairs per second. */
   opsPerSec: number;
-  /** Median over rounds of (this contender / the raw parallel limit, same round). */
+  /** Median over rounds of (this contender / the raw parallel limit measured right next to it). */
   ratioToRaw: number;
   /** Median CPU per 1 000 pairs, ms: this Node process, and all instances together. */
   nodeCpuMsPer1k: number;
@@ -45,44 +46,43 @@ export async function quorum(ctx: ScenarioContext, parallel = 16, contenders: re
   };
   const prefix = (f: QuorumContenderFactory) => `bench:redlock:${f.name.replace(/[^a-z0-9]+/gi, '-')}`;
   let keysLeft = 0;
+  const ratioSamples = new Map<string, number[]>();
   try {
     for (const f of contenders) {
       const c = await f.create(instances.urls, mode);
       live.set(f, c);
       await loop(c, parallel, prefix(f), Math.min(200, ctx.durationMs / 4)); // warm-up
     }
-    for (let r = 0; r < ctx.rounds; r++) {
-      for (const tasks of [1, parallel]) {
-        for (const f of rotate(contenders, r)) {
-          const before = await cpu();
-          const started = performance.now();
-          const ops = await loop(live.get(f) as Contender, tasks, prefix(f), ctx.durationMs);
-          const elapsed = performance.now() - started;
-          const after = await cpu();
-          const opsPerSec = (ops / elapsed) * 1000;
-          const sample = { ops: opsPerSec, nodeMs: (after.node - before.node) / ops, redisMs: ((after.redis - before.redis) * 1e6) / ops };
-          const key = `${f.name}\0${tasks}`;
-          samples.set(key, [...(samples.get(key) ?? []), sample]);
-          ctx.record({ type: 'sample', scenario: 'redlock', contender: f.name, round: r, tasks, ops, elapsedMs: round(elapsed, 1), opsPerSec: round(opsPerSec, 1) });
-        }
-      }
-      ctx.log(`  redlock: round ${r + 1}/${ctx.rounds} done`);
+    const raw = contenders.find((f) => f.raw) ?? (contenders[0] as QuorumContenderFactory);
+    for (const tasks of [1, parallel]) {
+      const measure = async (f: QuorumContenderFactory, r: number): Promise<number> => {
+        const before = await cpu();
+        const started = performance.now();
+        const ops = await loop(live.get(f) as Contender, tasks, prefix(f), ctx.durationMs);
+        const elapsed = performance.now() - started;
+        const after = await cpu();
+        const opsPerSec = (ops / elapsed) * 1000;
+        const key = `${f.name}\0${tasks}`;
+        samples.set(key, [...(samples.get(key) ?? []), { ops: opsPerSec, nodeMs: (after.node - before.node) / ops, redisMs: ((after.redis - before.redis) * 1e6) / ops }]);
+        ctx.record({ type: 'sample', scenario: 'redlock', contender: f.name, round: r, tasks, ops, elapsedMs: round(elapsed, 1), opsPerSec: round(opsPerSec, 1) });
+        return opsPerSec;
+      };
+      const ratios = await pairedRounds(ctx.rounds, contenders, (f) => (f.raw ? f : raw), measure, (r) => ctx.log(`  redlock (${tasks} task${tasks > 1 ? 's' : ''}): round ${r + 1}/${ctx.rounds} done`));
+      for (const [f, list] of ratios) ratioSamples.set(`${f.name}\0${tasks}`, list);
     }
   } finally {
     for (const c of live.values()) await c.close().catch(() => undefined);
     for (const s of instances.servers) keysLeft += (await s.dbsize().catch(() => 0)) as number;
     await instances.stopAll();
   }
-  const raw = contenders.find((f) => f.raw);
   const rows: QuorumRow[] = [1, parallel].flatMap((tasks) =>
     contenders.map((f) => {
       const mine = samples.get(`${f.name}\0${tasks}`) ?? [];
-      const base = samples.get(`${raw?.name}\0${tasks}`) ?? [];
       return {
         contender: f.name,
         tasks,
         opsPerSec: round(median(mine.map((s) => s.ops)), 0),
-        ratioToRaw: round(median(mine.map((s, i) => s.ops / (base[i]?.ops ?? Number.NaN))), 3),
+        ratioToRaw: round(median(ratioSamples.get(`${f.name}\0${tasks}`) ?? []), 3),
         nodeCpuMsPer1k: round(median(mine.map((s) => s.nodeMs)), 1),
         redisCpuMsPer1k: round(median(mine.map((s) => s.redisMs)), 1),
         settings: live.get(f)?.settings ?? {},

@@ -1,6 +1,7 @@
 import { rawOf, type Contender, type ContenderFactory } from '../contenders/index.js';
 import type { Integrity, ScenarioContext } from '../scenario.js';
-import { cpuSnapshot, cpuUsed, median, rotate, round, type CpuUsed } from '../stats.js';
+import { pairedRounds } from '../paired.js';
+import { cpuSnapshot, cpuUsed, median, round, type CpuUsed } from '../stats.js';
 
 /** Summary of one contender in a throughput scenario. */
 export interface ThroughputRow {
@@ -8,7 +9,7 @@ export interface ThroughputRow {
   driver: string;
   /** Median over rounds of acquire+release pairs per second. */
   opsPerSec: number;
-  /** Median over rounds of (this contender / raw limit of its driver, same round). */
+  /** Median over rounds of (this contender / raw limit of its driver measured right next to it). */
   ratioToRaw: number;
   /** Median CPU per 1 000 acquire+release pairs, ms (Node process, redis-server). */
   nodeCpuMsPer1k: number;
@@ -31,8 +32,9 @@ export interface ThroughputSpec {
 
 /**
  * Runs `spec.tasks` concurrent acquire+release loops per contender (one connection each, task
- * i on its own key, never contended) for `ctx.durationMs`, `ctx.rounds` times, contenders
- * interleaved round by round; the raw limits of both drivers always run too.
+ * i on its own key, never contended) for `ctx.durationMs`, `ctx.rounds` times; each contender is
+ * measured right next to the raw limit of its driver ({@link pairedRounds}), and the raw limits
+ * of both drivers always run too.
  */
 export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec): Promise<ThroughputResult> {
   const factories = withRaw(ctx.contenders);
@@ -40,6 +42,7 @@ export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec):
   const samples = new Map<ContenderFactory, { ops: number; cpu: CpuUsed }[]>();
   const mode = { waiting: false, ttl: 30_000 };
   let keysLeft = 0;
+  let ratios = new Map<ContenderFactory, number[]>();
   try {
     for (const f of factories) {
       const c = await f.create(ctx.server.url, mode);
@@ -47,33 +50,31 @@ export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec):
       samples.set(f, []);
       await loop(c, spec.tasks, keyPrefix(spec.scenario, f), Math.min(200, ctx.durationMs / 4)); // warm-up
     }
-    for (let r = 0; r < ctx.rounds; r++) {
-      for (const f of rotate(factories, r)) {
-        const before = await cpuSnapshot(ctx.server);
-        const started = performance.now();
-        const ops = await loop(instances.get(f) as Contender, spec.tasks, keyPrefix(spec.scenario, f), ctx.durationMs);
-        const elapsed = performance.now() - started;
-        const cpu = cpuUsed(before, await cpuSnapshot(ctx.server));
-        const left = await ctx.server.dbsize();
-        keysLeft = Math.max(keysLeft, left);
-        const opsPerSec = (ops / elapsed) * 1000;
-        samples.get(f)?.push({ ops: opsPerSec, cpu: { nodeMs: (cpu.nodeMs / ops) * 1000, redisMs: (cpu.redisMs / ops) * 1000 } });
-        ctx.record({ type: 'sample', scenario: spec.scenario, contender: f.name, driver: f.driver, round: r, tasks: spec.tasks, ops, elapsedMs: round(elapsed, 1), opsPerSec: round(opsPerSec, 1), cpu, keysLeft: left });
-      }
-      ctx.log(`  ${spec.scenario}: round ${r + 1}/${ctx.rounds} done`);
-    }
+    const measure = async (f: ContenderFactory, r: number): Promise<number> => {
+      const before = await cpuSnapshot(ctx.server);
+      const started = performance.now();
+      const ops = await loop(instances.get(f) as Contender, spec.tasks, keyPrefix(spec.scenario, f), ctx.durationMs);
+      const elapsed = performance.now() - started;
+      const cpu = cpuUsed(before, await cpuSnapshot(ctx.server));
+      const left = await ctx.server.dbsize();
+      keysLeft = Math.max(keysLeft, left);
+      const opsPerSec = (ops / elapsed) * 1000;
+      samples.get(f)?.push({ ops: opsPerSec, cpu: { nodeMs: (cpu.nodeMs / ops) * 1000, redisMs: (cpu.redisMs / ops) * 1000 } });
+      ctx.record({ type: 'sample', scenario: spec.scenario, contender: f.name, driver: f.driver, round: r, tasks: spec.tasks, ops, elapsedMs: round(elapsed, 1), opsPerSec: round(opsPerSec, 1), cpu, keysLeft: left });
+      return opsPerSec;
+    };
+    ratios = await pairedRounds(ctx.rounds, factories, (f) => rawOf(f.driver), measure, (r) => ctx.log(`  ${spec.scenario}: round ${r + 1}/${ctx.rounds} done`));
   } finally {
     for (const c of instances.values()) await c.close().catch(() => undefined);
   }
   keysLeft = Math.max(keysLeft, await ctx.server.dbsize());
   const rows = factories.map((f): ThroughputRow => {
     const mine = samples.get(f) ?? [];
-    const raw = samples.get(rawOf(f.driver)) ?? [];
     return {
       contender: f.name,
       driver: f.driver,
       opsPerSec: round(median(mine.map((s) => s.ops)), 0),
-      ratioToRaw: round(median(mine.map((s, i) => s.ops / (raw[i]?.ops ?? Number.NaN))), 3),
+      ratioToRaw: round(median(ratios.get(f) ?? []), 3),
       nodeCpuMsPer1k: round(median(mine.map((s) => s.cpu.nodeMs)), 1),
       redisCpuMsPer1k: round(median(mine.map((s) => s.cpu.redisMs)), 1),
       settings: instances.get(f)?.settings ?? {},

@@ -1,11 +1,11 @@
 import { HiLok, ReadWriteLock, ScriptRunner, parseStoredMutex, scripts } from '@hilok/core';
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
-import { fairKeys, globEscape, mutexKey, treeBase, type KeyKind } from '../keys.js';
+import { decodeTreeItem, fairKeys, mutexKey, treeChannel, treeKeys, type KeyKind } from '../keys.js';
 import { parseCommand, parseKinds, type CliIO, type GlobalOptions } from '../options.js';
 import { confirm } from '../prompt.js';
 import { formatTtl } from '../render.js';
-import { readSnapshot, scanKeys, serverNow, type HoldView } from '../snapshot.js';
+import { readSnapshot, serverNow, type HoldView } from '../snapshot.js';
 
 /** Help of `hilok release`. */
 export const RELEASE_HELP = `Usage: hilok release <path|name> --id <id> [options]
@@ -105,16 +105,16 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
     if (kind === 'tree' && !splitsAsPath(name, g.separator)) continue;
     if (kind === 'rw' && name.includes('\0')) continue;
     const root = kind === 'tree' ? (name.split(g.separator)[0] as string) : name;
-    const info = str(await conn.command(['HGET', `${treeBase(g.prefix, kind, root)}meta`, id]));
-    const m = info === null ? null : /^(\w)\|\d+\|(\d+)\|(.*)$/s.exec(info);
-    if (!m || Number(m[2]) <= now) continue;
-    if (m[3] !== name) {
-      elsewhere.push(`${kind} path "${m[3]}"`);
+    const info = str(await conn.command(['HGET', treeKeys(g.prefix, kind, root)[0], `h:${id}`]));
+    const hold = info === null ? null : decodeTreeItem(`h:${id}`, info);
+    if (!hold || hold.expiry <= now) continue;
+    if (hold.path !== name) {
+      elsewhere.push(`${kind} path "${hold.path}"`);
       continue;
     }
     const lock = kind === 'tree' ? new HiLok(conn.adapter, { prefix: g.prefix, separator: g.separator }) : new ReadWriteLock(conn.adapter, { prefix: g.prefix });
     try {
-      if (await lock.release(name, id)) outcome.released.push({ kind, path: name, id, mode: m[1] === 'w' ? 'write' : 'read' });
+      if (await lock.release(name, id)) outcome.released.push({ kind, path: name, id, mode: hold.mode === 'w' ? 'write' : 'read' });
     } finally {
       await lock.close();
     }
@@ -164,9 +164,8 @@ async function forceRelease(conn: Connection, io: CliIO, g: GlobalOptions, name:
     if (keys.length) plan.push({ describe: `fair lock "${name}"`, keys, wake: [], holds: holdsOf('fair') });
   }
   if (kinds.has('rw') && !name.includes('\0')) {
-    const base = treeBase(g.prefix, 'rw', name);
-    const keys = await scanKeys(conn, `${globEscape(base)}*`);
-    if (keys.length) plan.push({ describe: `read-write lock "${name}"`, keys: keys.sort(), wake: [`${base}E:${name}`], holds: holdsOf('rw') });
+    const keys = await existing(treeKeys(g.prefix, 'rw', name));
+    if (keys.length) plan.push({ describe: `read-write lock "${name}"`, keys, wake: [treeChannel(g.prefix, 'rw', name, name)], holds: holdsOf('rw') });
   }
   if (kinds.has('tree') && splitsAsPath(name, g.separator)) {
     const holds = holdsOf('tree');

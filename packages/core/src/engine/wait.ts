@@ -89,26 +89,26 @@ export type AttemptHead = Pick<WaitPlan, 'resource' | 'kind' | 'detail' | 'comma
  * with only `head`, and the wait plan is built (by `plan`) only when that attempt found the
  * lock busy.
  */
-export async function acquireOrWait<T extends number>(
+export function acquireOrWait<T extends number>(
   head: AttemptHead,
   attempt: (limits: AttemptLimits) => Promise<Attempt<T>>,
   plan: () => WaitPlan,
 ): Promise<T> {
-  head.signal?.throwIfAborted();
+  // A plain promise chain, not an async function: this is every acquire's path.
+  if (head.signal?.aborted) return Promise.reject(head.signal.reason);
   const started = monotonicNow();
-  let first: Attempt<T>;
-  try {
-    // Until Redis has answered once we cannot tell "busy" from "broken": the full commandTimeout.
-    first = await attempt({ timeoutMs: head.commandTimeout, signal: attemptSignalOf(head) });
-  } catch (err) {
-    reportFailure(head, err, started);
-    throw err;
-  }
-  if (first.ok) {
-    if (diagnostics.acquire.hasSubscribers) reportGrant(head, first.acquired, started, 1, undefined);
-    return first.acquired;
-  }
-  return waitAfterBusy(plan(), attempt, first, started);
+  // Until Redis has answered once we cannot tell "busy" from "broken": the full commandTimeout.
+  return attempt({ timeoutMs: head.commandTimeout, signal: attemptSignalOf(head) }).then(
+    (first) => {
+      if (!first.ok) return waitAfterBusy(plan(), attempt, first, started);
+      if (diagnostics.acquire.hasSubscribers) reportGrant(head, first.acquired, started, 1, undefined);
+      return first.acquired;
+    },
+    (err: unknown) => {
+      reportFailure(head, err, started);
+      throw err;
+    },
+  );
 }
 
 /** The rest of {@link acquireWithWait} once the first attempt found the lock busy. */

@@ -7,7 +7,7 @@ import { LockManager, resolveRenewInterval, type AcquireOptions, type ManagerOpt
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { runScoped } from '../engine/scoped.js';
 import type { Script } from '../engine/script.js';
-import { acquireWithWait, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
 
@@ -158,34 +158,24 @@ export class HiLok extends LockManager {
     this.assertOpen();
     const keys = this.keys(path);
     checkName(id, 'id');
-    return asNumber(await this.call(hilokRelease, keys.all, [id, path])) === 1;
+    return asNumber(await this.call(hilokRelease, keys.keys, [id, path])) === 1;
   }
 
   /** Live holds at `path` and below (with remaining ttl, fencing token, id) and waiting writers. Changes nothing. */
   async status(path: string): Promise<TreeStatus> {
     this.assertOpen();
     const keys = this.keys(path);
-    const [now, holds, intents] = asArray(await this.call(hilokStatus, keys.node, []));
+    const [now, holds, intents] = asArray(await this.call(hilokStatus, keys.keys, [path, this.separator]));
     const nowMs = asNumber(now);
-    const flat = asArray(holds).map(asString);
+    const ttl = (expiry: unknown) => Math.max(0, Number(expiry) - nowMs);
     const result: TreeStatus = { holds: [], waitingWriters: [] };
-    for (let i = 0; i < flat.length; i += 2) {
-      const match = /^(\w)\|(\d+)\|(\d+)\|(.*)$/s.exec(flat[i + 1] as string);
-      if (!match) continue;
-      const [, mode, fence, expiry, holdPath] = match;
-      result.holds.push({
-        id: flat[i] as string,
-        path: holdPath as string,
-        mode: mode === 'w' ? 'write' : 'read',
-        fence: Number(fence),
-        ttl: Math.max(0, Number(expiry) - nowMs),
-      });
+    const flat = asArray(holds).map(asString);
+    for (let i = 0; i + 4 < flat.length; i += 5) {
+      const [id, mode, fence, expiry, holdPath] = flat.slice(i, i + 5) as [string, string, string, string, string];
+      result.holds.push({ id, path: holdPath, mode: mode === 'w' ? 'write' : 'read', fence: Number(fence), ttl: ttl(expiry) });
     }
     const waiting = asArray(intents).map(asString);
-    for (let i = 0; i < waiting.length; i += 2) {
-      const member = waiting[i] as string;
-      result.waitingWriters.push({ path: member.slice(member.indexOf('|') + 1), ttl: Math.max(0, Number(waiting[i + 1]) - nowMs) });
-    }
+    for (let i = 0; i + 2 < waiting.length; i += 3) result.waitingWriters.push({ path: waiting[i + 2] as string, ttl: ttl(waiting[i + 1]) });
     return result;
   }
 
@@ -207,18 +197,21 @@ export class HiLok extends LockManager {
     const call: ResolvedAcquire = this.resolveAcquire(o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o);
     const id = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
     const writer = mode === 'write';
-    // Only a writer that will wait leaves an intent (so readers queue behind it).
-    const intent = writer && call.block && call.timeout > 0 ? `${randomUUID()}|${path}` : '';
-    let intentLeft = false;
+    const blocking = call.block && call.timeout > 0;
+    // Only a writer that will wait leaves an intent (so readers queue behind it); the script
+    // removes it when the writer gets in, withdraw when it gives up.
+    const intent = writer && blocking ? randomUUID() : '';
+    const sep = this.separator;
     const backend: LeaseBackend = {
-      extend: async (ttl) => asNumber(await this.call(hilokExtend, keys.all, [id, path, ttl])) === 1,
-      release: async () => asNumber(await this.call(hilokRelease, keys.all, [id, path])) === 1,
+      extend: async (ttl) => asNumber(await this.call(hilokExtend, keys.keys, [id, path, ttl])) === 1,
+      release: async () => asNumber(await this.call(hilokRelease, keys.keys, [id, path])) === 1,
     };
     let sentAt = 0;
     const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
       sentAt = monotonicNow();
       const reply = asArray(
-        await this.runner.run(hilokAcquire, keys.all, [writer ? 'w' : 'r', id, call.ttl, path, intent, this.intentTtl, intentLeft ? '1' : '0'], {
+        // A waiter marks the node it listens on ("1"), so that releases publish only where someone listens.
+        await this.runner.run(hilokAcquire, keys.keys, [writer ? 'w' : 'r', id, call.ttl, path, sep, intent, this.intentTtl, blocking ? '1' : '0'], {
           ...limits,
           onLateReply: (late) => {
             if (asNumber(asArray(late)[0]) === 1) backend.release().catch(() => undefined);
@@ -228,17 +221,18 @@ export class HiLok extends LockManager {
       const status = asNumber(reply[0]);
       if (status === 1) return { ok: true, acquired: asNumber(reply[1]) };
       if (status === -1) throw new InvalidArgumentError('id', `"${id}" already identifies a live hold with another path or mode (${asString(reply[1])})`);
-      intentLeft ||= intent !== '';
-      return { ok: false, retryAfter: asNumber(reply[1]), channel: keys.channels[asNumber(reply[2]) - 1] };
+      return { ok: false, retryAfter: asNumber(reply[1]), channel: keys.channel(asNumber(reply[2])) };
     };
-    const fence = await acquireWithWait(
-      this.waitPlan(path, call, keys.channels[keys.channels.length - 1] as string, {
-        detail: { mode },
+    const detail = { mode };
+    // The wait plan (channels, intent refresh, withdraw) is built only once the path was busy.
+    const head: AttemptHead = { resource: path, kind: this.kind, detail, commandTimeout: this.commandTimeout, signal: call.signal };
+    const fence = await acquireOrWait(head, attempt, () =>
+      this.waitPlan(path, call, keys.channel(keys.segments.length), {
+        detail,
         // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
         maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
-        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.all, [intent]) : undefined,
+        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, [intent, path]) : undefined,
       }),
-      attempt,
     );
     const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { mode } };
     return this.track(init, (full) => new Hold(full, path, mode)) as Hold;

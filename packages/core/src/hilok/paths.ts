@@ -2,19 +2,23 @@ import { InvalidArgumentError } from '../errors.js';
 import { hashTag } from '../engine/keys.js';
 import { checkName } from '../validate.js';
 
-/** Deepest path a tree accepts (each level adds four keys to a script call). */
+/**
+ * Deepest path a tree accepts. A script call costs the same number of Redis commands at any
+ * depth, but its Lua string work and the node fields it reads and writes grow with it.
+ */
 export const MAX_DEPTH = 64;
 
-/** The Redis keys of one path of a lock tree, in the layout the hilok scripts expect. */
+/** The Redis keys and wake-up channels of one path of a lock tree, in the layout the hilok scripts expect. */
 export interface PathKeys {
   /** The path's segments. */
   segments: string[];
-  /** KEYS for the acquire/release/extend/withdraw scripts: meta, meta expiry, then E, EW, S, SW per level. */
-  all: string[];
-  /** KEYS for the status script: meta, meta expiry, then the requested node's E, EW, S, SW. */
-  node: string[];
-  /** Wake-up channel of each level (index 0 = root). */
-  channels: string[];
+  /**
+   * KEYS of every tree script: the tree's state hash (holds, intents, per-node counters), its
+   * expiry set and its path index. Three keys at any depth, shared by every path under the root.
+   */
+  keys: [state: string, expiry: string, index: string];
+  /** Wake-up channel of the node at `level` (1 = root, `segments.length` = the path itself). */
+  channel(level: number): string;
 }
 
 /**
@@ -33,20 +37,18 @@ export function splitPath(path: unknown, separator: string): string[] {
 }
 
 /**
- * Keys of a path. All keys of a tree share the root segment as hash tag (one slot on a cluster);
- * each node's keys are `<prefix><kind>:{<root>}:<set>:<node path>` (kind `tree`, or `rw` for the
- * flat read-write lock, so the two never share a lock), so a node named like a set
- * (the `readers` collision of redishilok) cannot clash with anything.
+ * Keys of a path. A tree is three keys, `<prefix><kind>:{<root>}:state`, `…:expiry` and `…:index` (kind
+ * `tree`, or `rw` for the flat read-write lock, so the two never share a lock), hash-tagged by the
+ * root segment (one slot on a cluster). Nodes are fields of the state hash, prefixed by their
+ * field kind (see `scripts/includes/tree-prelude.lua`), so a node named like a field (the
+ * `readers` collision of redishilok) cannot clash with anything. Node `n`'s channel is
+ * `<prefix><kind>:{<root>}:wake:<n>`; the scripts derive it from the state key the same way.
  */
 export function pathKeys(prefix: string, separator: string, segments: string[], kind = 'tree'): PathKeys {
   const base = `${prefix}${kind}:${hashTag(segments[0] as string)}:`;
-  const meta = [`${base}meta`, `${base}meta-exp`];
-  const all = [...meta];
-  const channels: string[] = [];
-  for (let depth = 1; depth <= segments.length; depth++) {
-    const node = segments.slice(0, depth).join(separator);
-    all.push(`${base}E:${node}`, `${base}EW:${node}`, `${base}S:${node}`, `${base}SW:${node}`);
-    channels.push(`${base}E:${node}`);
-  }
-  return { segments, all, node: [...meta, ...all.slice(-4)], channels };
+  return {
+    segments,
+    keys: [`${base}state`, `${base}expiry`, `${base}index`],
+    channel: (level) => `${base}wake:${segments.slice(0, level).join(separator)}`,
+  };
 }

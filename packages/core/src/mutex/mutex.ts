@@ -4,7 +4,7 @@ import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
 import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
-import { resolveSpin, type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
+import { resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
@@ -99,20 +99,30 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     return { owner: asString(reply[0]), fence: asNumber(reply[1]), count: asNumber(reply[2]), ttl: asNumber(reply[3]) };
   }
 
-  protected async acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
-    const resource = checkName(name);
-    const call = this.resolveAcquire(options, scoped);
-    const o = options === undefined ? NO_OPTIONS : checkOptions<MutexAcquireOptions>(options);
-    const token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
-    const reentrant = o.reentrant ?? false;
-    if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');
-    // A caller that will sleep on pub/sub asks the holder's release to publish a wake-up (see
-    // the flags in mutex/acquire.lua).
-    const waitsOnPubSub = call.block && call.timeout > 0 && this.strategy === 'pubsub';
-    const flags = (reentrant ? 'r' : '') + (waitsOnPubSub ? 'w' : '');
-    const hold = new MutexHold(this.runner, resource, this.key(resource), token, call.ttl, flags, this.commandTimeout, this.kind, call.signal);
-    const fence = await acquireOrWait(hold, hold.attempt, () => this.waitPlan(resource, call, `${hold.key}:wake`, this.waiting));
-    return this.track({ resource, token, fence, ttl: call.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: call.autoRenew, onLost: call.onLost });
+  protected acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+    let hold: MutexHold;
+    let call: ResolvedAcquire;
+    try {
+      const resource = checkName(name);
+      call = this.resolveAcquire(options, scoped);
+      const o = options === undefined ? NO_OPTIONS : checkOptions<MutexAcquireOptions>(options);
+      const token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
+      const reentrant = o.reentrant ?? false;
+      if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');
+      // A caller that will sleep on pub/sub asks the holder's release to publish a wake-up (see
+      // the flags in mutex/acquire.lua).
+      const waitsOnPubSub = call.block && call.timeout > 0 && this.strategy === 'pubsub';
+      const flags = (reentrant ? 'r' : '') + (waitsOnPubSub ? 'w' : '');
+      hold = new MutexHold(this.runner, resource, this.key(resource), token, call.ttl, flags, this.commandTimeout, this.kind, call.signal);
+    } catch (err) {
+      // Bad input rejects the returned promise (before any Redis call), like every other failure.
+      return Promise.reject(err);
+    }
+    const resolved = call;
+    const plan = () => this.waitPlan(hold.resource, resolved, `${hold.key}:wake`, this.waiting);
+    return acquireOrWait(hold, hold.attempt, plan).then((fence) =>
+      this.track({ resource: hold.resource, token: hold.token, fence, ttl: resolved.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: resolved.autoRenew, onLost: resolved.onLost }),
+    );
   }
 
   private key(name: string): string {
@@ -134,7 +144,7 @@ class MutexHold implements LeaseBackend, AttemptHead {
     private readonly runner: ScriptRunner,
     readonly resource: string,
     readonly key: string,
-    private readonly token: string,
+    readonly token: string,
     private readonly ttl: number,
     private readonly flags: string,
     readonly commandTimeout: number,
@@ -144,7 +154,7 @@ class MutexHold implements LeaseBackend, AttemptHead {
   ) {}
 
   /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
-  readonly attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
+  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
     this.sentAt = monotonicNow();
     // After a wait, other waiters may still sleep: whatever we get now must wake them too.
     const flags = this.attempts++ === 0 || !this.flags.includes('w') ? this.flags : `${this.flags}p`;
@@ -152,19 +162,24 @@ class MutexHold implements LeaseBackend, AttemptHead {
       limits.signal === undefined && limits.timeoutMs === this.commandTimeout
         ? (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant })
         : { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: this.undoLateGrant };
-    const reply = asNumber(await this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options));
-    if (reply > 0) return { ok: true, acquired: reply };
-    if (reply === 0) throw new RedisUnavailableError(`the key of mutex "${this.resource}" holds a value that is not a hilok mutex`);
-    return { ok: false, retryAfter: -1 - reply };
+    return this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options).then(this.readGrant);
   };
 
-  async extend(ttl: number): Promise<boolean> {
-    return asNumber(await this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.commandTimeout })) === 1;
+  extend(ttl: number): Promise<boolean> {
+    return this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.commandTimeout }).then(isOne);
   }
 
-  async release(): Promise<boolean> {
-    return asNumber(await this.runner.runBatched(mutexRelease, this.key, [this.token], { timeoutMs: this.commandTimeout })) >= 0;
+  release(): Promise<boolean> {
+    return this.runner.runBatched(mutexRelease, this.key, [this.token], { timeoutMs: this.commandTimeout }).then(isNotNegative);
   }
+
+  /** An acquire reply: the fence (> 0), busy with the holder's ms left (< 0), or 0 for a foreign value. */
+  private readonly readGrant = (reply: unknown): Attempt<number> => {
+    const r = asNumber(reply);
+    if (r > 0) return { ok: true, acquired: r };
+    if (r === 0) throw new RedisUnavailableError(`the key of mutex "${this.resource}" holds a value that is not a hilok mutex`);
+    return { ok: false, retryAfter: -1 - r };
+  };
 
   /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
   private readonly undoLateGrant = (late: unknown): void => {
@@ -190,6 +205,9 @@ export function parseStoredMutex(value: string): StoredMutex | null {
   if (!m) return null;
   return { fence: Number(m[1]), count: Number(m[2]), waited: m[3] === '1', owner: m[4] as string };
 }
+
+const isOne = (reply: unknown): boolean => asNumber(reply) === 1;
+const isNotNegative = (reply: unknown): boolean => asNumber(reply) >= 0;
 
 /** Per-call options when none are given: shared, never mutated. */
 const NO_OPTIONS: MutexAcquireOptions = Object.freeze({});

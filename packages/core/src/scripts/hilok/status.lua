@@ -1,31 +1,30 @@
--- Read the live holds at a node and below, and the writers waiting there. Changes nothing.
--- KEYS[1]  tree meta hash
--- KEYS[2]  tree meta expiry set (unused here; keeps the key layout of the other scripts)
--- KEYS[3]  E  of the node
--- KEYS[4]  EW of the node
--- KEYS[5]  S  of the node
--- KEYS[6]  SW of the node
--- ARGV     none
--- Returns  {now ms, holds, intents}: holds = flat {id, meta, ...} of live holds at the node and
---          below; intents = flat {member, expiry ms, ...} of waiting writers at the node and below.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Read the live holds at a node and below, and the writers waiting there. Changes nothing (an
+-- expired member is skipped, not purged).
+-- KEYS     the same as hilok/acquire.lua (tree state hash, expiry set, index)
+-- ARGV[1]  path of the node
+-- ARGV[2]  path separator
+-- Returns  {now ms, holds, intents}: holds = flat {id, mode, fence, expiry ms, path, ...} of live
+--          holds at the node and below; intents = flat {id, expiry ms, path, ...} of waiting
+--          writers at the node and below.
+-- @include tree-prelude
+local path, sep = ARGV[1], ARGV[2]
+local live = redis.call('ZRANGEBYSCORE', X, '(' .. now, '+inf')
+local values = batched('HMGET', H, live, {})
 local holds, intents = {}, {}
-for _, k in ipairs({KEYS[3], KEYS[5]}) do
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '(' .. now, '+inf')) do
-    local info = redis.call('HGET', KEYS[1], id)
-    if info then
+for i, f in ipairs(live) do
+  local it = decodeItem(values[i])
+  if it and (it.path == path or string.sub(it.path, 1, #path + #sep) == path .. sep) then
+    local id, exp = string.sub(f, 3), string.format('%.0f', it.exp)
+    if it.kind == 'i' then
+      intents[#intents + 1] = id
+      intents[#intents + 1] = exp
+      intents[#intents + 1] = it.path
+    else
       holds[#holds + 1] = id
-      holds[#holds + 1] = info
-    end
-  end
-end
-for _, k in ipairs({KEYS[4], KEYS[6]}) do
-  local live = redis.call('ZRANGEBYSCORE', k, '(' .. now, '+inf', 'WITHSCORES')
-  for i = 1, #live, 2 do
-    if redis.call('HEXISTS', KEYS[1], live[i]) == 0 then
-      intents[#intents + 1] = live[i]
-      intents[#intents + 1] = live[i + 1]
+      holds[#holds + 1] = it.kind
+      holds[#holds + 1] = it.fence
+      holds[#holds + 1] = exp
+      holds[#holds + 1] = it.path
     end
   end
 end

@@ -1,10 +1,13 @@
 -- Withdraw the intent of a writer that stopped waiting (timeout, abort) and wake the readers it held back.
--- KEYS     the same layout as hilok/acquire.lua (meta, meta expiry, then E, EW, S, SW per level)
--- ARGV[1]  intent member
+-- KEYS     the same as hilok/acquire.lua (tree state hash, expiry set, index)
+-- ARGV[1]  intent id
+-- ARGV[2]  path of the intent
 -- Returns  1 when an intent was removed, else 0.
 -- @include tree-prelude
-local removed = redis.call('ZREM', key(d, 2), ARGV[1])
-for i = 1, d - 1 do redis.call('ZREM', key(i, 4), ARGV[1]) end
-if removed == 0 then return 0 end
-for i = 1, d do redis.call('PUBLISH', key(i, 1), 'all') end
-return 1
+local mine = 'i:' .. ARGV[1]
+want(mine)
+want('n:' .. ARGV[2])
+want('marks')
+start()
+if not drop(mine, true) then return flush(0) end
+return flush(1)

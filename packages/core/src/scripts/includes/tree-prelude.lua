@@ -1,18 +1,323 @@
 -- Shared prelude of the hilok tree scripts (inlined by scripts/build-lua.mjs at `-- @include`).
--- now: the server clock in ms; d: path depth; key(i, j): level i's set j (1 E, 2 EW, 3 S, 4 SW);
--- cover(k, at): keep key k alive at least until `at`, never shortening it (cheap; for new members).
--- fit(k): expire key k exactly with its longest-lived member (for members whose lease got shorter).
+-- A tree (all paths under one root segment) is three keys, whatever its depth or size
+-- (base: "<prefix><kind>:{<root>}:"):
+--   KEYS[1] "<base>state"  hash of holds, intents and per-node counters
+--   KEYS[2] "<base>expiry" sorted set of every hold and intent field, scored by its expiry (ms,
+--                          server clock): crash recovery, and the ttl of all three keys
+--   KEYS[3] "<base>index"  sorted set, all scores 0, of "a<node>" for every node with holds
+--                          exactly at it (E > 0) and "w<node>" for every node with writes or
+--                          intents at it (EW > 0): "anything strictly below N" is one
+--                          ZRANGEBYLEX on the prefix "a<N><sep>" (or "w…"). One member per node,
+--                          not per hold, so members stay short (listpack-encoded).
+-- State hash fields are told apart by the text before their first ':', so no id or node name
+-- can clash with another field (a node named "h:x" is field "n:h:x"):
+--   h:<id>    a hold:   "<r|w>|<fence>|<expiry ms>|<separator length>|<separator><path>"
+--   i:<id>    a waiting writer's intent, same format with kind "i" and fence 0
+--   n:<node>  counters of holds exactly at the node, packed with struct '<I4I4' (decoding text
+--             costs µs per level): E (holds) and EW (writes + intents); exists while one is > 0
+--   marks     the nodes where waiters listen: "<until ms>\254<node>\255" per node. A release
+--             publishes only to the marked ancestors-or-self of its path and consumes those marks
+--             (a waiter that still finds the path busy marks it again); expired marks are dropped
+--             whenever the field is rewritten. A mark is always at or above a live blocker, so
+--             it is consumed when that blocker ends: no mark outlives the holds it waits for.
+-- The hash and both sorted sets expire with the longest-lived member. Channel of node n: "<base>wake:<n>".
+-- Each script makes a fixed number of redis.calls whatever the depth: an acquire reads its
+-- path's node fields with one HMGET (ancestors are only read), and a release reads and writes
+-- just its own node's field and the marks.
+local H, X, IX = KEYS[1], KEYS[2], KEYS[3]
+local channelBase = string.sub(H, 1, -6) .. 'wake:'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local d = (#KEYS - 2) / 4
-local function key(i, j) return KEYS[2 + (i - 1) * 4 + j] end
-local function cover(k, at)
-  if redis.call('PEXPIREAT', k, at, 'GT') == 0 and redis.call('PTTL', k) == -1 then
-    redis.call('PEXPIREAT', k, at)
+local E, EW, EXISTED, DIRTY, E0, EW0 = 1, 2, 3, 4, 5, 6
+-- A waiter's mark outlives its next attempt by this much (event-loop lag, network): a mark that
+-- lives too long costs one PUBLISH nobody hears, one that lapses early costs a missed wake-up.
+local MARK_SLACK = 1000
+
+-- Server clock in µs: the fencing token of a grant.
+local function fenceNow() return t[1] .. string.format('%06d', tonumber(t[2])) end
+
+-- Run cmd on key with args in slices (Lua's unpack is limited to a few thousand values);
+-- the replies (tables) are appended to out if given.
+local function batched(cmd, key, args, out)
+  for i = 1, #args, 4000 do
+    local r = redis.call(cmd, key, unpack(args, i, math.min(i + 3999, #args)))
+    if out then for j = 1, #r do out[#out + 1] = r[j] end end
+  end
+  return out
+end
+
+-- The node fields of a path, root first: each ancestor's "n:<node>", then the node's own
+-- (segments are non-empty). A field's node is string.sub(field, 3).
+local function nodes(path, sep)
+  local out, from = {}, 1
+  while true do
+    local at = string.find(path, sep, from, true)
+    if not at then
+      out[#out + 1] = 'n:' .. path
+      return out
+    end
+    out[#out + 1] = 'n:' .. string.sub(path, 1, at - 1)
+    from = at + #sep
   end
 end
-local function fit(k)
-  local top = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
-  if top[2] then redis.call('PEXPIREAT', k, top[2]) end
-  return top[2]
+
+local function encodeItem(kind, fence, exp, sep, path)
+  return kind .. '|' .. fence .. '|' .. string.format('%.0f', exp) .. '|' .. #sep .. '|' .. sep .. path
+end
+
+local function decodeItem(v)
+  if not v then return nil end
+  local kind, fence, exp, n, rest = string.match(v, '^(%a)|(%d+)|(%d+)|(%d+)|(.*)$')
+  if not kind then return nil end
+  n = tonumber(n)
+  return { kind = kind, fence = fence, exp = tonumber(exp), sep = string.sub(rest, 1, n), path = string.sub(rest, n + 1) }
+end
+
+-- Field cache: want() fields, then load() reads all wanted ones with one HMGET; val[f] is the
+-- value, or false when the field does not exist.
+local val, asked, pending = {}, {}, {}
+local function want(f)
+  if val[f] == nil and not asked[f] then
+    asked[f] = true
+    pending[#pending + 1] = f
+  end
+end
+-- A path's node fields are distinct and "n:"-prefixed, so they skip the duplicate check (this
+-- runs once per level of every acquire); call it before any other want() of a node field and
+-- load() before the next one (want() also skips fields already loaded).
+local function wantNodes(levels)
+  local n = #pending
+  for i = 1, #levels do pending[n + i] = levels[i] end
+end
+local function load()
+  if #pending == 0 then return end
+  local r = batched('HMGET', H, pending, {})
+  for i, f in ipairs(pending) do val[f] = r[i] end
+  pending = {}
+end
+
+-- Node counters by field, decoded from loaded fields on first use and written back by flush():
+-- {E, EW, existed, dirty, E and EW as the index knows them}.
+local PACK = '<I4I4'
+local node, touched = {}, {}
+local function counts(f)
+  local c = node[f]
+  if c then return c end
+  local v = val[f]
+  if v == nil then error('hilok tree script: ' .. f .. ' used before load()') end
+  if v then
+    local e, w = struct.unpack(PACK, v)
+    c = { e, w, true, false, e, w }
+  else
+    c = { 0, 0, false, false, 0, 0 }
+  end
+  node[f] = c
+  touched[#touched + 1] = f
+  return c
+end
+
+-- Add delta to the counters an item of kind r / w / i counts in at its node (field f).
+local function apply(kind, f, delta)
+  local c = counts(f)
+  if kind ~= 'i' then c[E] = c[E] + delta end
+  if kind ~= 'r' then c[EW] = c[EW] + delta end
+  c[DIRTY] = true
+end
+
+-- Whether the index has a node with tag ('a' holds, 'w' writes + intents) strictly below
+-- path: one ZRANGEBYLEX on the prefix "<tag><path><sep>" (the upper bound is that prefix with
+-- its last byte + 1; UTF-8 never has byte 255, so there is no carry).
+local function below(tag, path, sep)
+  local last = #sep
+  local upper = string.sub(sep, 1, last - 1) .. string.char(string.byte(sep, last) + 1)
+  return #redis.call('ZRANGEBYLEX', IX, '[' .. tag .. path .. sep, '(' .. tag .. path .. upper, 'LIMIT', 0, 1) > 0
+end
+
+-- Marks (field "marks"): node -> until when a waiter listens there; loaded with the other fields.
+local marks, marksDirty
+local function markList()
+  if marks then return marks end
+  local v = val['marks']
+  if v == nil then error('hilok tree script: marks used before load()') end
+  marks = {}
+  if v then for exp, n in string.gmatch(v, '(%d+)\254([^\255]*)\255') do marks[n] = tonumber(exp) end end
+  return marks
+end
+-- A waiter listens on node n until at least `untilMs`.
+local function mark(n, untilMs)
+  local m = markList()
+  if not m[n] or m[n] < untilMs then
+    m[n] = untilMs
+    marksDirty = true
+  end
+end
+
+-- Pending writes, applied by flush().
+local sets, dels, zadd, zrem, wake, woken = {}, {}, {}, {}, {}, {}
+local changed = false
+local function put(f, exp, v)
+  sets[#sets + 1] = f
+  sets[#sets + 1] = v
+  zadd[#zadd + 1] = string.format('%.0f', exp)
+  zadd[#zadd + 1] = f
+  changed = true
+end
+-- A new item: its counters at its node (levels: its path's node fields).
+local function created(kind, levels)
+  apply(kind, levels[#levels], 1)
+end
+
+-- Bring the index in line with the node counters changed so far: a node enters "a" / "w" when
+-- its E / EW becomes > 0 and leaves when it drops to 0.
+local function syncIndex()
+  local add, rem = {}, {}
+  local function toggle(c, j, j0, member)
+    if (c[j] > 0) ~= (c[j0] > 0) then
+      if c[j] > 0 then
+        add[#add + 1] = 0
+        add[#add + 1] = member
+      else
+        rem[#rem + 1] = member
+      end
+      c[j0] = c[j]
+    end
+  end
+  for _, f in ipairs(touched) do
+    local c = node[f]
+    if c[DIRTY] then
+      local n = string.sub(f, 3)
+      toggle(c, E, E0, 'a' .. n)
+      toggle(c, EW, EW0, 'w' .. n)
+    end
+  end
+  if #rem > 0 then batched('ZREM', IX, rem) end
+  if #add > 0 then batched('ZADD', IX, add) end
+end
+
+-- An item ends (ending() before a load(), finish() after): its counters go and, when it may
+-- have blocked someone (wakeUp), every mark on an ancestor-or-self of its path is consumed
+-- (the waiters listening there may proceed now). Expired marks go on the way.
+local function ending(f)
+  local it = decodeItem(val[f])
+  if it then
+    it.field, it.node = f, 'n:' .. it.path
+    want(it.node)
+    want('marks')
+  end
+  return it
+end
+local function finish(it, wakeUp)
+  apply(it.kind, it.node, -1)
+  if wakeUp then
+    local path, sep = it.path, it.sep
+    for n, exp in pairs(markList()) do
+      local on = n == path or string.sub(path, 1, #n + #sep) == n .. sep
+      if on or exp <= now then
+        if on and exp > now and not woken[n] then
+          woken[n] = true
+          wake[#wake + 1] = n
+        end
+        marks[n] = nil
+        marksDirty = true
+      end
+    end
+  end
+  dels[#dels + 1] = it.field
+  val[it.field] = false
+  changed = true
+end
+-- Remove the loaded item field f (a hold or an intent) with its counters; false if none.
+local function drop(f, wakeUp)
+  local it = ending(f)
+  if not it then return false end
+  load()
+  finish(it, wakeUp)
+  zrem[#zrem + 1] = f
+  return it
+end
+
+-- Crash recovery on the server clock: holds and intents whose lease ended are removed with
+-- their counters, exactly as a release would (waking whoever listens on their paths).
+local soonest
+local function purge()
+  local dead = redis.call('ZRANGEBYSCORE', X, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', X, '-inf', now)
+  for _, f in ipairs(dead) do want(f) end
+  load()
+  local items = {}
+  for _, f in ipairs(dead) do items[#items + 1] = ending(f) end
+  load()
+  for _, it in ipairs(items) do finish(it, true) end
+  -- The acquire's "anything below?" query reads the index: it must not see the dead.
+  syncIndex()
+  changed = true
+end
+
+-- Every script starts here, after want()ing what it needs: purge what expired (normally
+-- nothing: one call), then read all wanted fields (one HMGET).
+local function start()
+  local first = redis.call('ZRANGE', X, 0, 0, 'WITHSCORES')
+  soonest = first[2] and tonumber(first[2])
+  if soonest and soonest <= now then
+    purge()
+    soonest = nil
+  end
+  load()
+end
+
+-- The earliest lease end in the tree: a blocker cannot end later than its own lease, and the
+-- ones that end earlier are purged by the next attempt, so waking then is never too late.
+local function soonestLive()
+  if soonest == nil then
+    local first = redis.call('ZRANGE', X, 0, 0, 'WITHSCORES')
+    soonest = first[2] and tonumber(first[2]) or (now + MARK_SLACK)
+  end
+  return soonest
+end
+
+-- Write everything back, fit both keys' ttl to the longest-lived member (or delete the tree
+-- when none is left) and wake the channels whose marks were consumed; returns reply.
+local function flush(reply)
+  for _, f in ipairs(touched) do
+    local c = node[f]
+    if c[DIRTY] then
+      if c[E] + c[EW] > 0 then
+        sets[#sets + 1] = f
+        sets[#sets + 1] = struct.pack(PACK, c[E], c[EW])
+        changed = true
+      elseif c[EXISTED] then
+        dels[#dels + 1] = f
+        changed = true
+      end
+    end
+  end
+  if marksDirty then
+    local out = {}
+    for n, exp in pairs(marks) do
+      if exp > now then out[#out + 1] = string.format('%.0f', exp) .. '\254' .. n .. '\255' end
+    end
+    if #out > 0 then
+      sets[#sets + 1] = 'marks'
+      sets[#sets + 1] = table.concat(out)
+    elseif val['marks'] then
+      dels[#dels + 1] = 'marks'
+    end
+    changed = true
+  end
+  if not changed then return reply end
+  if #dels > 0 then batched('HDEL', H, dels) end
+  if #sets > 0 then batched('HSET', H, sets) end
+  if #zrem > 0 then batched('ZREM', X, zrem) end
+  if #zadd > 0 then batched('ZADD', X, zadd) end
+  syncIndex()
+  local last = redis.call('ZRANGE', X, -1, -1, 'WITHSCORES')[2]
+  if last then
+    redis.call('PEXPIREAT', H, last)
+    redis.call('PEXPIREAT', X, last)
+    redis.call('PEXPIREAT', IX, last)
+  else
+    redis.call('DEL', H, IX)
+  end
+  for _, n in ipairs(wake) do redis.call('PUBLISH', channelBase .. n, 'all') end
+  return reply
 end
