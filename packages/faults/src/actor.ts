@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { FairLock, HiLok, Mutex, RedisUnavailableError, LockBusyError, type Lease } from '@hilok/ioredis';
 import type { LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
-import { recordRelease } from './client.js';
+import { recordRelease, rmwIncrement } from './client.js';
+import type { SharedCounter } from './resource.js';
 
 /** Options of one recorded acquire. */
 export interface ActorAcquireOptions {
@@ -126,6 +127,11 @@ export class Actor {
     const value = await action();
     this.rec.record({ client: this.name, hold: h.hold, type: 'write:ok', fence: h.lease.fence, value });
     return true;
+  }
+
+  /** Read-modify-write of a shared counter under the hold (see {@link rmwIncrement}). */
+  increment(h: ActorHold, counter: SharedCounter, gapMs = 2): Promise<boolean> {
+    return rmwIncrement(this.rec, this.name, h.hold, h.lease.fence, () => h.lease.held, counter, gapMs);
   }
 
   /** Close the managers and the connection. */

@@ -1,4 +1,4 @@
-import { conflicts, conflictGroup, type LockTarget } from './conflict.js';
+import { conflicts, conflictGroup, isAncestor, type LockTarget } from './conflict.js';
 import type { HistoryEvent } from './recorder.js';
 
 /** A hold reconstructed from a history: when the client learnt it held the lock and when it stopped believing so. */
@@ -30,6 +30,11 @@ export interface CheckResult {
   /** Calls checked against their bound. */
   calls: number;
   violations: Violation[];
+  /**
+   * Overlaps between a hold granted before a loss point and one granted after it: out of the
+   * model (Redis lost its state), so reported here and not as violations.
+   */
+  outOfModelOverlaps: number;
   holds: HoldInterval[];
 }
 
@@ -38,12 +43,21 @@ export interface CheckOptions {
   /** HiLok path separator (default `/`). */
   separator?: string;
   /**
-   * Lock-guarded counter: its final value, checked against the `write:ok` (must count) and
-   * indeterminate `write:fail` (may count) events — no lost update, no phantom one.
+   * The scenario's own lock-guarded counter: its final value, checked against the untagged
+   * `write:ok` (must count) and indeterminate `write:fail` (may count) events — no lost update,
+   * no phantom one.
    */
   counter?: { final: number };
+  /** Shared counters by key: each final value checked against the `write:*` events tagged with that key. */
+  counters?: Record<string, number>;
+  /**
+   * Times at which the lock server lost its state (a restart without persistence). Holds
+   * granted on opposite sides of one are not checked for overlap (out of the single-instance
+   * model; counted in `outOfModelOverlaps`), and a counter may have lost the increments made
+   * under holds that were live across one.
+   */
+  lossPoints?: readonly number[];
 }
-
 /** Rebuild the holds of a history. Holds whose acquire never resolved are not holds. */
 export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
   const byHold = new Map<string, HoldInterval>();
@@ -75,15 +89,23 @@ export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
  * - no two conflicting holds overlap (per the kind's conflict rule);
  * - fencing tokens strictly increase in grant order for conflicting holds;
  * - every `call` event ended within its bound;
- * - the lock-guarded counter lost no update: `ok ≤ final ≤ ok + indeterminate`.
+ * - no lock-guarded counter lost an update: `ok ≤ final ≤ ok + indeterminate`.
+ *
+ * Holds whose validity had ended by the time the client learnt of the grant (`endAt ≤
+ * grantedAt`: the reply came after the lease's ttl) are counted but never acted on, so they
+ * take part in neither the overlap nor the fence check.
  */
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckResult {
   const separator = options.separator ?? '/';
   const holds = holdsOf(events);
   const violations: Violation[] = [];
+  const losses = [...(options.lossPoints ?? [])].sort((a, b) => a - b);
+  const epochOf = (t: number) => losses.filter((l) => l <= t).length;
+  let outOfModelOverlaps = 0;
 
   const groups = new Map<string, HoldInterval[]>();
   for (const h of holds) {
+    if (h.endAt <= h.grantedAt) continue;
     const g = conflictGroup(h, separator);
     let list = groups.get(g);
     if (!list) groups.set(g, (list = []));
@@ -93,22 +115,18 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     list.sort((a, b) => a.grantedAt - b.grantedAt);
     // Sweep: holds still believed held when the next one is granted.
     const active: HoldInterval[] = [];
-    // Fence order: per earlier conflicting hold; O(n · conflicting predecessors).
-    for (let i = 0; i < list.length; i++) {
-      const b = list[i] as HoldInterval;
+    const fences = new FenceIndex(separator);
+    for (const b of list) {
       for (let j = active.length - 1; j >= 0; j--) if ((active[j] as HoldInterval).endAt <= b.grantedAt) active.splice(j, 1);
       for (const a of active) {
-        if (conflicts(a, b, separator)) {
-          violations.push({ rule: 'overlap', detail: `${describe(a)} still held when ${describe(b)} was granted` });
-        }
+        if (!conflicts(a, b, separator)) continue;
+        if (epochOf(a.grantedAt) !== epochOf(b.grantedAt)) outOfModelOverlaps++;
+        else violations.push({ rule: 'overlap', detail: `${describe(a)} still held when ${describe(b)} was granted` });
       }
       active.push(b);
-      for (let j = i - 1; j >= 0; j--) {
-        const a = list[j] as HoldInterval;
-        if (!conflicts(a, b, separator)) continue;
-        if (!(a.fence < b.fence)) violations.push({ rule: 'fence-order', detail: `${describe(b)} granted after ${describe(a)} has fence ${b.fence} ≤ ${a.fence}` });
-        if (a.kind === 'mutex') break; // mutex fences are checked pairwise along the chain
-      }
+      const a = fences.latestConflicting(b);
+      if (a && !(a.fence < b.fence)) violations.push({ rule: 'fence-order', detail: `${describe(b)} granted after ${describe(a)} has fence ${b.fence} ≤ ${a.fence}` });
+      fences.add(b);
     }
   }
 
@@ -121,12 +139,17 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     }
   }
 
-  if (options.counter) {
-    const ok = events.filter((e) => e.type === 'write:ok').length;
-    const maybe = events.filter((e) => e.type === 'write:fail' && e.indeterminate).length;
-    const final = options.counter.final;
-    if (final < ok || final > ok + maybe) {
-      violations.push({ rule: 'lost-update', detail: `counter is ${final}; ${ok} increments succeeded and ${maybe} may have` });
+  const finals = new Map<string | undefined, number>(Object.entries(options.counters ?? {}));
+  if (options.counter) finals.set(undefined, options.counter.final);
+  const straddling = new Set(holds.filter((h) => losses.some((l) => h.grantedAt < l && h.endAt > l)).map((h) => h.hold));
+  for (const [key, final] of finals) {
+    const writes = events.filter((e) => e.counter === key);
+    const ok = writes.filter((e) => e.type === 'write:ok').length;
+    const maybe = writes.filter((e) => e.type === 'write:fail' && e.indeterminate).length;
+    const mayBeLost = writes.filter((e) => e.type === 'write:ok' && e.hold !== undefined && straddling.has(e.hold)).length;
+    if (final < ok - mayBeLost || final > ok + maybe) {
+      const lost = mayBeLost > 0 ? ` (${mayBeLost} of them under holds live across a loss point)` : '';
+      violations.push({ rule: 'lost-update', detail: `counter ${key ?? '(scenario)'} is ${final}; ${ok} increments succeeded${lost} and ${maybe} may have` });
     }
   }
 
@@ -139,8 +162,43 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     indeterminate: events.filter((e) => e.type === 'acquire:fail' && e.indeterminate).length,
     calls,
     violations,
+    outOfModelOverlaps,
     holds,
   };
+}
+
+/**
+ * The fence-order check's memory of one conflict group, so each hold is compared with the
+ * latest conflicting one in O(paths): mutex — the previous hold of the name (fences along the
+ * chain); HiLok — per path, the earlier read and write with the largest fence.
+ */
+class FenceIndex {
+  private last: HoldInterval | undefined;
+  private readonly byPath = new Map<string, { read?: HoldInterval; write?: HoldInterval }>();
+
+  constructor(private readonly separator: string) {}
+
+  /** The earlier conflicting hold with the largest fence (the one `b` must exceed). */
+  latestConflicting(b: HoldInterval): HoldInterval | undefined {
+    if (b.kind === 'mutex') return this.last;
+    let best: HoldInterval | undefined;
+    for (const [path, at] of this.byPath) {
+      if (path !== b.resource && !isAncestor(path, b.resource, this.separator) && !isAncestor(b.resource, path, this.separator)) continue;
+      for (const a of b.mode === 'write' ? [at.read, at.write] : [at.write]) if (a && (!best || a.fence > best.fence)) best = a;
+    }
+    return best;
+  }
+
+  add(h: HoldInterval): void {
+    if (h.kind === 'mutex') {
+      this.last = h;
+      return;
+    }
+    let at = this.byPath.get(h.resource);
+    if (!at) this.byPath.set(h.resource, (at = {}));
+    const prev = h.mode === 'read' ? at.read : at.write;
+    if (!prev || h.fence > prev.fence) at[h.mode] = h;
+  }
 }
 
 function describe(h: HoldInterval): string {

@@ -1,5 +1,6 @@
 import type { LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
+import type { SharedCounter } from './resource.js';
 
 /** What the recorder needs to know of any lease (core `Lease`, `RedlockLease`). */
 export interface AnyLease {
@@ -25,6 +26,8 @@ export interface LockDriver<L extends AnyLease> {
   valid(lease: L): boolean;
   /** Whether a failed acquire may have taken effect (a timeout, an unreachable server). */
   indeterminate(err: unknown): boolean;
+  /** Per-instance causes of a failed acquire, for the history (`<index>:<error class>,…`), if the implementation has any. */
+  causes?(err: unknown): string | undefined;
   /** Bound of one acquire call (generous: the call's own limits + slack). */
   acquireBound: number;
   /** Bound of one release call. */
@@ -62,7 +65,9 @@ export class RecordingClient<L extends AnyLease> {
     } catch (err) {
       const code = (err as { code?: string }).code ?? String(err);
       this.acquireDurations.push({ ok: false, ms: now() - startedAt, code: errorName(err) });
-      this.rec.record({ ...base, type: 'acquire:fail', indeterminate: this.driver.indeterminate(err), detail: `${errorName(err)}:${code}:${String((err as Error)?.message ?? '').slice(0, 160)}` });
+      const causes = this.driver.causes?.(err);
+      const detail = `${errorName(err)}:${code}:${causes === undefined ? '' : `causes=${causes}:`}${String((err as Error)?.message ?? '').slice(0, 160)}`;
+      this.rec.record({ ...base, type: 'acquire:fail', indeterminate: this.driver.indeterminate(err), detail });
       return null;
     } finally {
       this.rec.record({ client: this.name, type: 'call', detail: `acquire ${target.kind} ${target.resource}`, startedAt, bound: this.driver.acquireBound });
@@ -75,28 +80,9 @@ export class RecordingClient<L extends AnyLease> {
   }
 
 
-  /**
-   * Read-modify-write under the hold: `read()`, a random gap, then `write(read + 1)` — only
-   * while the lease is valid on our clock. A write that failed is recorded as indeterminate.
-   */
-  async increment(h: RecordedHold<L>, read: () => Promise<number>, write: (v: number) => Promise<void>, gapMs = 3): Promise<boolean> {
-    if (!this.driver.valid(h.lease)) return false;
-    let v: number;
-    try {
-      v = await read();
-    } catch {
-      return false;
-    }
-    await new Promise((r) => setTimeout(r, Math.random() * gapMs));
-    if (!this.driver.valid(h.lease)) return false;
-    try {
-      await write(v + 1);
-      this.rec.record({ client: this.name, hold: h.hold, type: 'write:ok', fence: h.lease.fence, value: v + 1 });
-      return true;
-    } catch (err) {
-      this.rec.record({ client: this.name, hold: h.hold, type: 'write:fail', indeterminate: true, detail: String(err) });
-      return false;
-    }
+  /** Read-modify-write of `counter` under the hold (see {@link rmwIncrement}). */
+  increment(h: RecordedHold<L>, counter: Pick<SharedCounter, 'read' | 'write'> & { key?: string }, gapMs = 3): Promise<boolean> {
+    return rmwIncrement(this.rec, this.name, h.hold, h.lease.fence, () => this.driver.valid(h.lease), counter, gapMs);
   }
 }
 
@@ -129,5 +115,39 @@ export async function recordRelease(
     return null;
   } finally {
     rec.record({ client, type: 'call', detail: 'release', startedAt, bound });
+  }
+}
+
+/**
+ * Read-modify-write under a hold: `read()`, a random gap of up to `gapMs`, then `write(read +
+ * 1)` — only while `valid()` (a client that knows its lease ran out must not act). Records
+ * `write:ok` (tagged with the counter's key, if it has one); a write that failed is recorded
+ * as indeterminate (it may have landed). Never throws.
+ */
+export async function rmwIncrement(
+  rec: Recorder,
+  client: string,
+  hold: string,
+  fence: number,
+  valid: () => boolean,
+  counter: Pick<SharedCounter, 'read' | 'write'> & { key?: string },
+  gapMs = 3,
+): Promise<boolean> {
+  if (!valid()) return false;
+  let v: number;
+  try {
+    v = await counter.read();
+  } catch {
+    return false;
+  }
+  if (gapMs > 0) await new Promise((r) => setTimeout(r, Math.random() * gapMs));
+  if (!valid()) return false;
+  try {
+    await counter.write(v + 1);
+    rec.record({ client, hold, type: 'write:ok', fence, value: v + 1, counter: counter.key });
+    return true;
+  } catch (err) {
+    rec.record({ client, hold, type: 'write:fail', indeterminate: true, detail: String(err), counter: counter.key });
+    return false;
   }
 }

@@ -1,6 +1,6 @@
 import { Cluster as IoCluster } from 'ioredis';
 import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, RedisUnavailableError, type Lease } from '@hilok/ioredis';
-import { keySlot, type Cluster } from '@hilok/testing';
+import type { Cluster } from '@hilok/testing';
 import { checkHistory, type CheckResult } from './checker.js';
 import { RecordingClient, type LockDriver } from './client.js';
 import type { LockTarget } from './conflict.js';
@@ -67,12 +67,18 @@ export class ClusterClient {
   }
 }
 
-/** The master serving `name`'s hash tag (keys are `<prefix><kind>:{<name>}…`, percent-encoding aside). */
-export async function masterOf(cluster: Cluster, name: string): Promise<number> {
-  const slot = keySlot(`{${name}}`);
-  const slots = (await cluster.masters[0]!.command('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
-  for (const [from, to, [, port]] of slots) if (slot >= from && slot <= to) return cluster.masters.findIndex((mm) => mm.port === Number(port));
-  return -1;
+/**
+ * The master that holds the keys of `target` (index into `cluster.masters`), found by taking
+ * the lock once and looking for keys under the prefix on each master — no assumption about
+ * the lock's key layout or hash tag. -1 if the grant failed or the keys are not on one master.
+ */
+export async function placementOf(cluster: Cluster, c: ClusterClient, target: LockTarget): Promise<number> {
+  const h = await c.client.acquire(target);
+  if (!h) return -1;
+  const counts = await Promise.all(cluster.masters.map((m) => m.keys('faults:*').then((k) => k.length)));
+  await c.client.release(h);
+  const on = counts.flatMap((n, i) => (n > 0 ? [i] : []));
+  return on.length === 1 ? (on[0] as number) : -1;
 }
 
 /** What the cluster scenario reports. */
@@ -85,20 +91,21 @@ export interface ClusterReport {
 /** Options of {@link clusterScenario}. */
 export interface ClusterScenarioOptions {
   cluster: Cluster;
-  /** Acquisitions per client per lock type in the contention phase (3 clients). */
+  /** Acquisitions per client per lock type and name in each contention phase (3 clients). */
   rounds: number;
-  /** Run the master-kill phase. */
-  killMaster: boolean;
+  /** Contention phase + master kill, this many times (a different master each time). */
+  kills: number;
 }
 
 /**
  * (C) Every lock kind on a 3-master cluster (no replicas, `cluster-require-full-coverage no`).
  * Contention: 3 clients take each kind on names spread over the masters (HiLok: a write on
  * `name/x` against reads and writes on `name`; ReadWriteLock: reads and writes on `name`), and
- * increment a per-name counter under every exclusive hold. Then a master is SIGKILLed: names in
- * its slot range must fail with a `RedisUnavailableError` (never succeed, never `LockBusyError`),
- * names on the other masters keep working, and after `restart()` (once every hold's ttl ran out)
- * all are acquirable again. Checked: no overlap, fences, no lost update, bounds, no CROSSSLOT.
+ * increment a per-name counter under every exclusive hold. Then a master is SIGKILLed: locks
+ * it holds must fail with a `RedisUnavailableError` (never succeed, never `LockBusyError`),
+ * locks on the other masters keep working, and after `restart()` (once every hold's ttl ran
+ * out) all are acquirable again. Contention and kill repeat `kills` times, on each master in
+ * turn. Checked: no overlap, fences, no lost update, bounds, no CROSSSLOT, no key left.
  */
 export async function clusterScenario(o: ClusterScenarioOptions): Promise<ClusterReport> {
   const ttl = 1_500;
@@ -106,21 +113,26 @@ export async function clusterScenario(o: ClusterScenarioOptions): Promise<Cluste
   const failures: string[] = [];
   const notes: Record<string, number | string> = {};
   const clients = Array.from({ length: 3 }, (_, k) => new ClusterClient(`c${k}`, rec, o.cluster, { ttl, timeout: 4_000, commandTimeout: 500 }));
-  // Names landing on each master.
-  const byMaster: string[][] = [[], [], []];
-  for (let i = 0; byMaster.some((l) => l.length < 2) && i < 200; i++) {
-    const n = `cl${i}`;
-    const m = await masterOf(o.cluster, n);
-    if (m >= 0 && (byMaster[m] as string[]).length < 2) (byMaster[m] as string[]).push(n);
-  }
-  const names = byMaster.flat();
-  const counters = new Map<string, number>();
   const targetsOf = (type: ClusterLockType, name: string): LockTarget[] =>
     type === 'hilok'
       ? [clusterTarget('hilok', name, 'write', '/x'), clusterTarget('hilok', name, 'write'), clusterTarget('hilok', name, 'read')]
       : type === 'rw'
         ? [clusterTarget('rw', name, 'write'), clusterTarget('rw', name, 'read')]
         : [clusterTarget(type, name)];
+  // Two names per master (by where the mutex of the name lands); then where every kind of each
+  // name lands, since a kind's key layout may put it elsewhere.
+  const byMaster: string[][] = [[], [], []];
+  for (let i = 0; byMaster.some((l) => l.length < 2) && i < 200; i++) {
+    const n = `cl${i}`;
+    const m = await placementOf(o.cluster, clients[0]!, clusterTarget('mutex', n));
+    if (m >= 0 && (byMaster[m] as string[]).length < 2) (byMaster[m] as string[]).push(n);
+  }
+  const names = byMaster.flat();
+  const placement = new Map<string, number>();
+  for (const type of CLUSTER_LOCK_TYPES) for (const n of names) placement.set(`${type}~${n}`, await placementOf(o.cluster, clients[0]!, targetsOf(type, n)[0] as LockTarget));
+  const unplaced = [...placement].filter(([, m]) => m < 0).map(([k]) => k);
+  if (unplaced.length > 0) failures.push(`could not place ${unplaced.join(', ')} on one master`);
+  const counters = new Map<string, number>();
   const groupOf = (t: LockTarget) => t.resource.split('/')[0] as string;
 
   /** One round: acquire a random target of (type, name), increment under an exclusive hold, release. */
@@ -134,81 +146,82 @@ export async function clusterScenario(o: ClusterScenarioOptions): Promise<Cluste
     }
     if (t.mode === 'write') {
       const g = groupOf(t);
-      await c.client.increment(
-        h,
-        async () => counters.get(g) ?? 0,
-        async (v) => void counters.set(g, v),
-      );
+      await c.client.increment(h, { read: async () => counters.get(g) ?? 0, write: async (v) => void counters.set(g, v) });
     }
     await c.client.release(h);
     return 'ok';
   };
 
-  let finalSum = 0;
+  const outcome = { inOk: 0, inUnavailable: 0, inOther: 0, outOk: 0, outFail: 0 };
+  const reacquirable: number[] = [];
+  let contentionMs = 0;
   try {
-    // Contention on every kind and name.
-    const t0 = now();
-    await Promise.all(
-      clients.map(async (c) => {
-        for (let i = 0; i < o.rounds; i++) for (const type of CLUSTER_LOCK_TYPES) for (const name of names) await round(c, type, name);
-      }),
-    );
-    notes.contentionMs = Math.round(now() - t0);
+    for (let k = 0; k < o.kills; k++) {
+      // Contention on every kind and name.
+      const t0 = now();
+      await Promise.all(
+        clients.map(async (c) => {
+          for (let i = 0; i < o.rounds; i++) for (const type of CLUSTER_LOCK_TYPES) for (const name of names) await round(c, type, name);
+        }),
+      );
+      contentionMs += now() - t0;
 
-    if (o.killMaster) {
-      const victim = 0;
-      const inRange = byMaster[victim] as string[];
-      const others = names.filter((n) => !inRange.includes(n));
+      const victim = k % o.cluster.masters.length;
+      const pairs = [...placement].map(([key, m]) => ({ type: key.slice(0, key.indexOf('~')) as ClusterLockType, name: key.slice(key.indexOf('~') + 1), m }));
+      const inRange = pairs.filter((p) => p.m === victim);
+      const others = pairs.filter((p) => p.m !== victim && p.m >= 0);
       const server = o.cluster.masters[victim]!;
       const killedAt = now();
       await server.kill('SIGKILL');
       rec.record({ type: 'fault', detail: `SIGKILL master ${server.port}` });
-      const outcome = { inOk: 0, inUnavailable: 0, inOther: 0, outOk: 0, outFail: 0 };
-      // Down for 3 s (> cluster-node-timeout 2 s: the node gets flagged FAIL) and at least the ttl.
+      // Down for 3.5 s (> cluster-node-timeout 2 s: the node gets flagged FAIL) and at least the ttl.
+      const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)] as T;
       await Promise.all(
         clients.map(async (c) => {
           while (now() < killedAt + 3_500) {
-            for (const type of CLUSTER_LOCK_TYPES) {
-              const a = await round(c, type, inRange[Math.floor(Math.random() * inRange.length)] as string);
-              if (a === 'ok') outcome.inOk++;
-              else if (a === 'unavailable') outcome.inUnavailable++;
-              else outcome.inOther++;
-              const b = await round(c, type, others[Math.floor(Math.random() * others.length)] as string);
-              if (b === 'ok') outcome.outOk++;
-              else outcome.outFail++;
-            }
+            const a = pick(inRange);
+            const ra = await round(c, a.type, a.name);
+            if (ra === 'ok') outcome.inOk++;
+            else if (ra === 'unavailable') outcome.inUnavailable++;
+            else outcome.inOther++;
+            const b = pick(others);
+            if ((await round(c, b.type, b.name)) === 'ok') outcome.outOk++;
+            else outcome.outFail++;
           }
         }),
       );
-      Object.assign(notes, outcome);
-      const details = new Set(
-        rec.events.filter((e) => e.type === 'acquire:fail' && e.t > killedAt && /RedisUnavailable|ReplyTimeout/.test(e.detail ?? '')).map((e) => (/CLUSTERDOWN/.test(e.detail ?? '') ? 'CLUSTERDOWN' : /timed out|timeout/i.test(e.detail ?? '') ? 'reply timeout' : (e.detail ?? '').slice(0, 60))),
-      );
-      notes.unavailableAs = [...details].join(' | ');
-      if (outcome.inOk > 0) failures.push(`${outcome.inOk} acquires succeeded on the killed master's slot range`);
-      if (outcome.inOther > 0) failures.push(`${outcome.inOther} acquires on the killed range failed with something other than RedisUnavailableError`);
-      if (outcome.inUnavailable === 0) failures.push('no RedisUnavailableError for the killed range');
-      if (outcome.outOk === 0) failures.push('names on the live masters did not work while one master was down');
       await sleep(Math.max(0, killedAt + ttl + 200 - now()));
       await server.restart();
       rec.record({ type: 'fault', detail: `restarted master ${server.port}` });
       const restartedAt = now();
       let back = false;
       while (!back && now() < restartedAt + 20_000) {
-        back = (await Promise.all(inRange.map((n) => round(clients[0]!, 'mutex', n)))).every((r) => r === 'ok');
+        back = (await Promise.all(inRange.filter((p) => p.type === 'mutex').map((p) => round(clients[0]!, 'mutex', p.name)))).every((r) => r === 'ok');
         if (!back) await sleep(100);
       }
-      notes.reacquirableAfterRestartMs = Math.round(now() - restartedAt);
-      if (!back) failures.push('the killed range was not acquirable within 20 s of the restart');
-      else for (const type of CLUSTER_LOCK_TYPES) for (const n of inRange) if ((await round(clients[1]!, type, n)) !== 'ok') failures.push(`${type} ${n} not acquirable after the restart`);
+      reacquirable.push(now() - restartedAt);
+      if (!back) failures.push(`kill ${k}: the killed range was not acquirable within 20 s of the restart`);
+      else for (const p of inRange) if ((await round(clients[1]!, p.type, p.name)) !== 'ok') failures.push(`kill ${k}: ${p.type} ${p.name} not acquirable after the restart`);
     }
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }
-  finalSum = [...counters.values()].reduce((a, b) => a + b, 0);
+  Object.assign(notes, outcome);
+  notes.kills = o.kills;
+  notes.contentionMs = Math.round(contentionMs);
+  notes.maxReacquirableAfterRestartMs = Math.round(Math.max(...reacquirable));
+  const details = new Set(
+    rec.events.filter((e) => e.type === 'acquire:fail' && /RedisUnavailable|ReplyTimeout/.test(e.detail ?? '')).map((e) => (/CLUSTERDOWN/.test(e.detail ?? '') ? 'CLUSTERDOWN' : /timed out|timeout/i.test(e.detail ?? '') ? 'reply timeout' : (e.detail ?? '').slice(0, 60))),
+  );
+  notes.unavailableAs = [...details].join(' | ');
+  if (outcome.inOk > 0) failures.push(`${outcome.inOk} acquires succeeded on a killed master's slot range`);
+  if (outcome.inOther > 0) failures.push(`${outcome.inOther} acquires on a killed range failed with something other than RedisUnavailableError`);
+  if (outcome.inUnavailable === 0) failures.push('no RedisUnavailableError for a killed range');
+  if (outcome.outOk === 0) failures.push('names on the live masters did not work while one master was down');
   const crossslot = rec.events.filter((e) => /CROSSSLOT/.test(e.detail ?? '')).length;
   if (crossslot > 0) failures.push(`${crossslot} CROSSSLOT errors`);
   notes.crossslot = crossslot;
+  const finalSum = [...counters.values()].reduce((a, b) => a + b, 0);
   notes.counter = finalSum;
   notes.names = names.join(',');
   const check = checkHistory(rec.events, { counter: { final: finalSum } });

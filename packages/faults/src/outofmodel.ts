@@ -3,7 +3,7 @@ import { createIoredisAdapter, Mutex, type Lease } from '@hilok/ioredis';
 import { Redlock, type RedlockLease } from '@hilok/redlock';
 import { startSentinelGroup } from '@hilok/testing';
 import { checkHistory, type CheckResult } from './checker.js';
-import { healFault, injectFault, redlockKeys, type Quorum } from './redlock.js';
+import { healFault, injectFault, redlockKeys, warmUp, type Quorum } from './redlock.js';
 import { now, Recorder, toEpoch } from './recorder.js';
 import { FencedResource } from './resource.js';
 
@@ -25,12 +25,14 @@ function recordHold(rec: Recorder, client: string, resource: string, fence: numb
   return hold;
 }
 
-function adapters(urls: readonly string[]) {
-  return urls.map((url) => {
+/** One ioredis connection per URL, and an adapter owning each. */
+function connect(urls: readonly string[]): { clients: Redis[]; adapters: ReturnType<typeof createIoredisAdapter>[] } {
+  const clients = urls.map((url) => {
     const r = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
     r.on('error', () => undefined);
-    return createIoredisAdapter(r, { ownsClient: true });
+    return r;
   });
+  return { clients, adapters: clients.map((r) => createIoredisAdapter(r, { ownsClient: true })) };
 }
 
 /**
@@ -44,21 +46,34 @@ function adapters(urls: readonly string[]) {
 export async function redlockRestartDemo(q: Quorum): Promise<DemoReport> {
   const rec = new Recorder('parent');
   const opts = { ttl: 10_000, instanceTimeout: 200, retryCount: 0, closeAdapters: true };
-  const a = new Redlock(adapters(q.urls), opts);
-  const b = new Redlock(adapters(q.servers.map((s) => s.url)), opts);
+  const a = new Redlock(connect(q.urls).adapters, opts);
+  const linksB = connect(q.servers.map((s) => s.url));
+  const b = new Redlock(linksB.adapters, opts);
   let leaseA: RedlockLease | undefined;
   let leaseB: RedlockLease | undefined;
+  let cut = false;
   try {
+    // Open both clients' connections and load the scripts first: on a loaded machine a first
+    // call through fresh connections can miss the 200 ms instance timeout on every instance.
+    await warmUp(() => a.lock('warmup-a').then((l) => l.release()));
+    await warmUp(() => b.lock('warmup-b').then((l) => l.release()));
     await injectFault(q, 3, 'blackhole');
     await injectFault(q, 4, 'blackhole');
+    cut = true;
     leaseA = await a.lock('split');
-    await healFault(q, 3, 'blackhole');
-    await healFault(q, 4, 'blackhole');
+    // A's links to 4 and 5 stay cut until B has the lock: healed now, they would deliver A's
+    // pending grants there (commands resent on reconnect), and A would hold all five.
     const onA = await Promise.all(q.servers.map((s) => s.keys('hilok:redlock:*').then((k) => k.length)));
     const holdA = recordHold(rec, 'A', 'split', leaseA.fence, leaseA.validUntil);
     await q.servers[2]!.restart({ signal: 'SIGKILL' });
     rec.record({ type: 'fault', detail: 'instance 3 restarted at once without persistence' });
+    // B's link to instance 3 reconnects first (a Redlock attempt is decided as soon as the
+    // answers settle it: with 1 and 2 busy and 3 still reconnecting, B would give up at once).
+    await linksB.clients[2]!.ping();
     leaseB = await b.lock('split');
+    await healFault(q, 3, 'blackhole');
+    await healFault(q, 4, 'blackhole');
+    cut = false;
     const holdB = recordHold(rec, 'B', 'split', leaseB.fence, leaseB.validUntil);
     const twoHolders = leaseA.valid && leaseB.valid;
     const resource = new FencedResource();
@@ -74,6 +89,7 @@ export async function redlockRestartDemo(q: Quorum): Promise<DemoReport> {
       notes: { keysPerInstanceAfterA: onA.join(',') },
     };
   } finally {
+    if (cut) for (const i of [3, 4]) await healFault(q, i, 'blackhole');
     await Promise.allSettled([leaseA?.release(), leaseB?.release()]);
     await Promise.allSettled([a.close(), b.close()]);
     await redlockKeys(q.servers).catch(() => 0);

@@ -16,6 +16,8 @@ export interface WorkerHandle {
   signal(sig: NodeJS.Signals): void;
   /** Ask it to close, or SIGKILL it if it does not within 3 s. */
   stop(): Promise<void>;
+  /** Merge its events into `rec` from now on (a worker reused by several scenarios). */
+  useRecorder(rec: Recorder): void;
 }
 
 /**
@@ -28,9 +30,11 @@ export async function spawnWorker(url: string, name: string, rec: Recorder): Pro
 
 /**
  * Spawn `node --import tsx <script> ...args` speaking the worker IPC protocol (`{ id, result |
- * error, events }` replies, id 0 = ready); see {@link spawnWorker}.
+ * error, events }` replies, id 0 = ready, id -1 = events only, sent while a long request runs);
+ * see {@link spawnWorker}.
  */
-export async function spawnScript(script: string, args: string[], name: string, rec: Recorder): Promise<WorkerHandle> {
+export async function spawnScript(script: string, args: string[], name: string, recorder: Recorder): Promise<WorkerHandle> {
+  let rec = recorder;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: repoRoot,
     env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
@@ -71,6 +75,9 @@ export async function spawnScript(script: string, args: string[], name: string, 
     },
     signal(sig) {
       if (!exited) child.kill(sig);
+    },
+    useRecorder(r) {
+      rec = r;
     },
     async stop() {
       if (exited) return;

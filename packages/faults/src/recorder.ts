@@ -45,6 +45,8 @@ export interface HistoryEvent {
   /** Free-form detail (error code, fault name, value written …). */
   detail?: string;
   value?: number;
+  /** For `write:*`: which lock-guarded counter was incremented (its key); absent for a scenario's own counter. */
+  counter?: string;
 }
 
 /**
@@ -54,6 +56,8 @@ export interface HistoryEvent {
 export class Recorder {
   /** The events, in recording order (merge with {@link Recorder.merge}). */
   readonly events: HistoryEvent[] = [];
+  /** Events per type so far (recorded here or merged): progress without scanning the history. */
+  readonly counts: Partial<Record<EventType, number>> = {};
   private seq = 0;
 
   /** @param client - default client name of events recorded here */
@@ -63,6 +67,7 @@ export class Recorder {
   record(event: Omit<HistoryEvent, 't' | 'client'> & { client?: string }): HistoryEvent {
     const full: HistoryEvent = { t: now(), client: this.client, ...event };
     this.events.push(full);
+    this.count(full);
     return full;
   }
 
@@ -73,7 +78,14 @@ export class Recorder {
 
   /** Add events recorded elsewhere (e.g. by a worker process). */
   merge(events: readonly HistoryEvent[]): void {
-    this.events.push(...events);
+    for (const e of events) {
+      this.events.push(e);
+      this.count(e);
+    }
+  }
+
+  private count(e: HistoryEvent): void {
+    this.counts[e.type] = (this.counts[e.type] ?? 0) + 1;
   }
 
   /** The events sorted by time. */

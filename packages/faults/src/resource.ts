@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+
 /**
  * A simulated resource protected by fencing tokens (Kleppmann): it remembers the largest token
  * it has seen and rejects a write carrying a smaller one. Writes carrying an equal token (the
@@ -44,5 +46,54 @@ export class RmwCounter {
     await new Promise((r) => setTimeout(r, gapMs));
     this.value = read + 1;
     return this.value;
+  }
+}
+
+/** A lock-guarded counter: read, then (after an await) write. */
+export interface SharedCounter {
+  /** Counter key (tags the `write:*` events of its increments). */
+  readonly key: string;
+  read(): Promise<number>;
+  write(v: number): Promise<void>;
+}
+
+/**
+ * Counters shared by every process: keys on a redis-server that no fault touches (not one of
+ * the lock servers), over one connection per process. A plain GET and a later SET, so
+ * without mutual exclusion concurrent increments overwrite each other.
+ */
+export class CounterStore {
+  readonly redis: Redis;
+
+  constructor(url: string) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1 });
+    this.redis.on('error', () => undefined);
+  }
+
+  /** The counter stored at `key`. */
+  counter(key: string): SharedCounter {
+    return {
+      key,
+      read: async () => Number((await this.redis.get(key)) ?? 0),
+      write: async (v) => {
+        await this.redis.set(key, String(v));
+      },
+    };
+  }
+
+  /** Current values of `keys` (0 when absent). */
+  async values(keys: readonly string[]): Promise<Record<string, number>> {
+    if (keys.length === 0) return {};
+    const vs = await this.redis.mget(...keys);
+    return Object.fromEntries(keys.map((k, i) => [k, Number(vs[i] ?? 0)]));
+  }
+
+  /** Delete `keys` (a fresh start for a run). */
+  async reset(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys);
+  }
+
+  close(): void {
+    this.redis.disconnect();
   }
 }

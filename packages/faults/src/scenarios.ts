@@ -1,6 +1,7 @@
-import { sendCommand, startProxy, type RedisServer } from '@hilok/testing';
+import { sendCommand, startProxy, type RedisServer, type TcpProxy } from '@hilok/testing';
 import { Actor, targetsFor } from './actor.js';
 import { checkHistory, type CheckResult } from './checker.js';
+import { LOAD_PREFIX, repeatFault, startLoad, type LoadKind, type LoadSpec, type LoadVolume, type RunningLoad } from './load.js';
 import { spawnWorker } from './process.js';
 import { now, Recorder } from './recorder.js';
 import { FENCED_WRITE_LUA, RmwCounter } from './resource.js';
@@ -22,39 +23,91 @@ export interface ScenarioReport {
   keysLeft: number;
 }
 
+/** The background load of a single-instance scenario. */
+export interface Volume extends LoadVolume {
+  /** Holds the load's shared counters (a redis-server no fault touches). */
+  resource: RedisServer;
+}
+
 /** Options shared by the runners. */
 export interface RunOptions {
   server: RedisServer;
   kind: Kind;
+  /** Fault iterations at least (then repeated until the volume is reached). */
   iterations: number;
-  /** Lock key prefix (default `faults:`); quiescence counts keys under it. */
-  prefix?: string;
+  volume: Volume;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const PREFIX = 'faults:';
+const PREFIXES = ['faults:', LOAD_PREFIX];
 
-/** Keys under the lock prefix, after waiting up to `withinMs` for them to go. */
-export async function keysAfterQuiescence(server: RedisServer, withinMs: number, prefix = PREFIX): Promise<number> {
+/** Lock keys (the scenarios' and the load's) left, after waiting up to `withinMs` for them to go. */
+export async function keysAfterQuiescence(server: RedisServer, withinMs: number, prefixes: readonly string[] = PREFIXES): Promise<number> {
   const until = now() + withinMs;
   for (;;) {
-    const keys = (await server.keys(`${prefix}*`)).length;
+    let keys = 0;
+    for (const p of prefixes) keys += (await server.keys(`${p}*`)).length;
     if (keys === 0 || now() > until) return keys;
     await sleep(25);
   }
 }
 
-function report(scenario: string, o: RunOptions, rec: Recorder, failures: string[], notes: ScenarioReport['notes'], keysLeft: number, counter?: number): ScenarioReport {
-  const check = checkHistory(rec.events, counter === undefined ? {} : { counter: { final: counter } });
+/**
+ * Run `body` with the background load on `url` (the server's, or a proxy's in front of it),
+ * taking `kind`; stop it afterwards and return the load's final counters with the body's result.
+ */
+async function withLoad<T>(o: RunOptions, rec: Recorder, url: string, kind: LoadKind, tag: string, body: (load: RunningLoad) => Promise<T>, extra: Partial<LoadSpec> = {}): Promise<{ result: T; counters: Record<string, number>; loadAcquisitions: number }> {
+  const v = o.volume;
+  const spec: LoadSpec = { impl: 'single', urls: [url], counterUrl: v.resource.url, kind, groups: v.groups, clients: v.clients, ttl: 2_000, timeout: 5_000, tag: `${tag}${kind[0]}-`, ...extra };
+  const load = await startLoad(rec, spec, v);
+  let result: T;
+  try {
+    result = await body(load);
+  } catch (err) {
+    await load.stop().catch(() => undefined);
+    throw err;
+  }
+  const stopped = await load.stop();
+  return { result, counters: stopped.counters, loadAcquisitions: stopped.acquisitions };
+}
+
+/**
+ * Stop a scenario's proxy. Every client has closed by then, so its `server.close()` should
+ * return at once; if a connection is still open after 10 s, something kept (or re-opened) a
+ * connection nobody will close: that is reported as a failure and the proxy's sockets are cut,
+ * instead of the test hanging on it.
+ */
+async function stopProxy(proxy: TcpProxy, failures: string[]): Promise<void> {
+  const stopped = proxy.stop();
+  if (await Promise.race([stopped.then(() => true), sleep(10_000).then(() => false)])) return;
+  failures.push(`the proxy still had ${proxy.connections} connection(s) open 10 s after every client closed`);
+  proxy.reset();
+  await Promise.race([stopped, sleep(5_000)]);
+}
+
+/** Repeat a scenario's fault iteration at least `o.iterations` times, then until the volume is reached. */
+function repeat(o: RunOptions, load: RunningLoad, iteration: (i: number) => Promise<void>): Promise<number> {
+  return repeatFault({ min: o.iterations, acquisitions: o.volume.acquisitions, maxMs: o.volume.maxMs, load }, iteration);
+}
+
+interface Checked {
+  counters?: Record<string, number>;
+  counter?: number;
+  lossPoints?: number[];
+  iterations: number;
+}
+
+function report(scenario: string, o: RunOptions, rec: Recorder, failures: string[], notes: ScenarioReport['notes'], keysLeft: number, c: Checked): ScenarioReport {
+  const check = checkHistory(rec.events, { counters: c.counters ?? {}, ...(c.counter === undefined ? {} : { counter: { final: c.counter } }), lossPoints: c.lossPoints ?? [] });
   if (keysLeft !== 0) failures.push(`${keysLeft} lock key(s) left after quiescence`);
-  return { scenario, kind: o.kind, iterations: o.iterations, check, failures, notes, keysLeft };
+  return { scenario, kind: o.kind, iterations: c.iterations, check, failures, notes: { ...notes, outOfModelOverlaps: check.outOfModelOverlaps }, keysLeft };
 }
 
 /**
  * (1) A holder process is SIGKILLed while it holds the lock (ttl 600 ms, no watchdog).
  * Expected: a blocked acquirer in another process gets the lock once the ttl runs out — not
  * before (checker: no overlap with the dead holder's validity) and within ttl + 1 s of the
- * dead holder's grant; no key is left.
+ * kill; no key is left.
  */
 export async function holderCrash(o: RunOptions): Promise<ScenarioReport> {
   const rec = new Recorder('parent');
@@ -62,8 +115,8 @@ export async function holderCrash(o: RunOptions): Promise<ScenarioReport> {
   const failures: string[] = [];
   const waits: number[] = [];
   const parent = new Actor('parent', rec, { url: o.server.url });
-  try {
-    for (let i = 0; i < o.iterations; i++) {
+  const run = await withLoad(o, rec, o.server.url, o.kind, 'crash', (load) =>
+    repeat(o, load, async (i) => {
       const { a, b } = targetsFor(o.kind, `crash${i}`);
       const w = await spawnWorker(o.server.url, `holder${i}`, rec);
       const got = await w.request<{ ok: boolean }>({ cmd: 'acquire', target: a, opts: { ttl } });
@@ -80,64 +133,70 @@ export async function holderCrash(o: RunOptions): Promise<ScenarioReport> {
         await parent.release(h);
       }
       await w.stop();
-    }
-  } finally {
-    await parent.close();
-  }
-  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report('holder crash (SIGKILL)', o, rec, failures, { maxWaitMs: Math.round(Math.max(...waits)), ttl }, keys);
+    }),
+  ).finally(() => parent.close());
+  const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
+  return report('holder crash (SIGKILL)', o, rec, failures, { maxWaitMs: Math.round(Math.max(...waits)), ttl }, keys, { counters: run.counters, iterations: run.result });
 }
 
 /**
  * (2) Redis restarts without persistence while a lease with the watchdog (ttl 1 500 ms, renewal
  * every 300 ms) is held. Expected: the watchdog's next renewal finds the hold gone (or cannot
  * reach Redis before the ttl) and the lease's signal aborts within ttl + 2 s of the restart; a
- * later holder gets a larger fencing token. (Any client taking the lock between the restart and
- * that abort would be a second holder: losing Redis state is out of the single-instance model.)
+ * later holder gets a larger fencing token. Any client taking a lock between the restart and
+ * its holder noticing is a second holder: losing Redis state is out of the single-instance
+ * model, so holds on opposite sides of a restart are not checked for overlap (the checker
+ * counts them as out-of-model overlaps) — everything else is, the load's included.
  */
 export async function redisRestart(o: RunOptions): Promise<ScenarioReport> {
   const rec = new Recorder('parent');
   const ttl = 1_500;
   const failures: string[] = [];
   const detections: number[] = [];
-  for (let i = 0; i < o.iterations; i++) {
-    const actor = new Actor(`holder${i}`, rec, { url: o.server.url });
-    const next = new Actor(`next${i}`, rec, { url: o.server.url });
-    try {
-      const { a, b } = targetsFor(o.kind, `restart${i}`);
-      const h = await actor.acquire(a, { ttl, autoRenew: 300 });
-      if (!h) {
-        failures.push(`iteration ${i}: could not acquire`);
-        continue;
+  const lossPoints: number[] = [];
+  const run = await withLoad(o, rec, o.server.url, o.kind, 'restart', (load) =>
+    repeat(o, load, async (i) => {
+      const actor = new Actor(`holder${i}`, rec, { url: o.server.url });
+      const next = new Actor(`next${i}`, rec, { url: o.server.url });
+      try {
+        const { a, b } = targetsFor(o.kind, `restart${i}`);
+        const h = await actor.acquire(a, { ttl, autoRenew: 300 });
+        if (!h) {
+          failures.push(`iteration ${i}: could not acquire`);
+          return;
+        }
+        const restartedAt = now();
+        lossPoints.push(restartedAt);
+        rec.record({ type: 'fault', detail: 'redis-server SIGKILL + restart without persistence' });
+        await o.server.restart({ signal: 'SIGKILL' });
+        const aborted = await Promise.race([
+          new Promise<boolean>((r) => (h.lease.signal.aborted ? r(true) : h.lease.signal.addEventListener('abort', () => r(true), { once: true }))),
+          sleep(ttl + 2_000).then(() => false),
+        ]);
+        if (!aborted) failures.push(`iteration ${i}: the signal did not abort within ttl + 2 s of the restart`);
+        else detections.push(now() - restartedAt);
+        const h2 = await next.acquire(b, { ttl, timeout: 3_000 });
+        if (!h2) failures.push(`iteration ${i}: no later holder`);
+        else {
+          if (!(h2.lease.fence > h.lease.fence)) failures.push(`iteration ${i}: later fence ${h2.lease.fence} ≤ ${h.lease.fence}`);
+          await next.release(h2);
+        }
+        await actor.release(h);
+      } finally {
+        await actor.close();
+        await next.close();
       }
-      const restartedAt = now();
-      await o.server.restart({ signal: 'SIGKILL' });
-      const aborted = await Promise.race([
-        new Promise<boolean>((r) => (h.lease.signal.aborted ? r(true) : h.lease.signal.addEventListener('abort', () => r(true), { once: true }))),
-        sleep(ttl + 2_000).then(() => false),
-      ]);
-      if (!aborted) failures.push(`iteration ${i}: the signal did not abort within ttl + 2 s of the restart`);
-      else detections.push(now() - restartedAt);
-      const h2 = await next.acquire(b, { ttl, timeout: 3_000 });
-      if (!h2) failures.push(`iteration ${i}: no later holder`);
-      else {
-        if (!(h2.lease.fence > h.lease.fence)) failures.push(`iteration ${i}: later fence ${h2.lease.fence} ≤ ${h.lease.fence}`);
-        await next.release(h2);
-      }
-      await actor.release(h);
-    } finally {
-      await actor.close();
-      await next.close();
-    }
-  }
-  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report('Redis restart without persistence (watchdog on)', o, rec, failures, { maxDetectionMs: Math.round(Math.max(...detections)), ttl }, keys);
+    }),
+  );
+  const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
+  return report('Redis restart without persistence (watchdog on)', o, rec, failures, { maxDetectionMs: Math.round(Math.max(...detections)), restarts: lossPoints.length, ttl }, keys, { counters: run.counters, lossPoints, iterations: run.result });
 }
 
 /**
  * (3) `CLIENT KILL TYPE pubsub` while two waiters wait (and again just before each release).
  * Expected: each waiter still acquires, at the latest the holder's ttl (1 500 ms) + 1 s after
- * the hold blocking it ended — the fallback wake-up — and never while a conflicting hold is valid.
+ * the hold blocking it ended — the fallback wake-up — and never while a conflicting hold is
+ * valid. The kills hit the load's waiters too.
  */
 export async function pubsubKill(o: RunOptions): Promise<ScenarioReport> {
   const rec = new Recorder('parent');
@@ -146,13 +205,13 @@ export async function pubsubKill(o: RunOptions): Promise<ScenarioReport> {
   const waits: number[] = [];
   const holder = new Actor('holder', rec, { url: o.server.url });
   const waiters = [new Actor('waiter1', rec, { url: o.server.url }), new Actor('waiter2', rec, { url: o.server.url })];
-  try {
-    for (let i = 0; i < o.iterations; i++) {
+  const run = await withLoad(o, rec, o.server.url, o.kind, 'pubsub', (load) =>
+    repeat(o, load, async (i) => {
       const { a, b } = targetsFor(o.kind, `pubsub${i}`);
       const h = await holder.acquire(a, { ttl });
       if (!h) {
         failures.push(`iteration ${i}: holder could not acquire`);
-        continue;
+        return;
       }
       let lastEnd = 0;
       const results = waiters.map(async (w, k) => {
@@ -173,22 +232,23 @@ export async function pubsubKill(o: RunOptions): Promise<ScenarioReport> {
       lastEnd = now();
       await holder.release(h);
       await Promise.all(results);
-    }
-  } finally {
+    }),
+  ).finally(async () => {
     await holder.close();
     await Promise.all(waiters.map((w) => w.close()));
-  }
+  });
   const maxWait = Math.max(...waits);
   if (maxWait > ttl + 1_000) failures.push(`a waiter acquired ${Math.round(maxWait)} ms after the blocking hold ended > ttl + 1 s`);
-  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report('pub/sub connections killed while waiting', o, rec, failures, { maxWaitAfterReleaseMs: Math.round(maxWait), ttl }, keys);
+  const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
+  return report('pub/sub connections killed while waiting', o, rec, failures, { maxWaitAfterReleaseMs: Math.round(maxWait), ttl }, keys, { counters: run.counters, iterations: run.result });
 }
 
 /**
  * (4) The holder's connection is reset (TCP RST through the proxy) mid-hold, twice, while its
  * watchdog renews (ttl 1 000 ms, every 300 ms). Expected: nobody else gets the lock while the
  * hold is valid (a direct client tries every 50 ms), the release afterwards works or the hold
- * expires at its ttl, and no key is left.
+ * expires at its ttl, and no key is left. The load goes through the same proxy, so every reset
+ * cuts its connections too.
  */
 export async function connectionReset(o: RunOptions): Promise<ScenarioReport> {
   const rec = new Recorder('parent');
@@ -198,18 +258,18 @@ export async function connectionReset(o: RunOptions): Promise<ScenarioReport> {
   const holder = new Actor('holder', rec, { url: proxy.url });
   const other = new Actor('other', rec, { url: o.server.url });
   let lostCount = 0;
-  try {
-    for (let i = 0; i < o.iterations; i++) {
+  const run = await withLoad(o, rec, proxy.url, o.kind, 'reset', (load) =>
+    repeat(o, load, async (i) => {
       const { a, b } = targetsFor(o.kind, `reset${i}`);
       const h = await holder.acquire(a, { ttl, autoRenew: 300 });
       if (!h) {
         failures.push(`iteration ${i}: could not acquire`);
-        continue;
+        return;
       }
-      const end = now() + 1_200;
+      const start = now();
       let resets = 0;
-      while (now() < end) {
-        if (resets < 2 && now() > end - 1_200 + 300 * (resets + 1)) {
+      while (now() < start + 1_200) {
+        if (resets < 2 && now() > start + 300 * (resets + 1)) {
           proxy.reset();
           rec.record({ type: 'fault', detail: 'proxy reset' });
           resets++;
@@ -220,14 +280,14 @@ export async function connectionReset(o: RunOptions): Promise<ScenarioReport> {
       }
       if (h.lease.lost) lostCount++;
       await holder.release(h);
-    }
-  } finally {
+    }),
+  ).finally(async () => {
     await holder.close();
     await other.close();
-    await proxy.stop();
-  }
-  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report('connection reset mid-hold (proxy RST)', o, rec, failures, { leasesLost: lostCount, ttl }, keys);
+    await stopProxy(proxy, failures);
+  });
+  const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
+  return report('connection reset mid-hold (proxy RST)', o, rec, failures, { leasesLost: lostCount, ttl }, keys, { counters: run.counters, iterations: run.result });
 }
 
 /**
@@ -235,7 +295,7 @@ export async function connectionReset(o: RunOptions): Promise<ScenarioReport> {
  * command timeout is in flight, and a second client waits. Expected: the first acquire fails
  * as indeterminate; its script executes late (a ghost hold) and hilok releases it on the late
  * reply, so the waiter gets the lock well within ttl + 1 s after the pause; never two holders;
- * no key left.
+ * no key left. The pause stalls the load as well (its calls time out: indeterminate).
  */
 export async function clientPauseGhost(o: RunOptions): Promise<ScenarioReport> {
   const rec = new Recorder('parent');
@@ -246,8 +306,8 @@ export async function clientPauseGhost(o: RunOptions): Promise<ScenarioReport> {
   let ghosts = 0;
   const early = new Actor('early', rec, { url: o.server.url, commandTimeout: 300 });
   const waiter = new Actor('waiter', rec, { url: o.server.url, commandTimeout: 3_000 });
-  try {
-    for (let i = 0; i < o.iterations; i++) {
+  const run = await withLoad(o, rec, o.server.url, o.kind, 'pause', (load) =>
+    repeat(o, load, async (i) => {
       const { a, b } = targetsFor(o.kind, `pause${i}`);
       await early.redis.ping();
       await waiter.redis.ping();
@@ -268,17 +328,17 @@ export async function clientPauseGhost(o: RunOptions): Promise<ScenarioReport> {
         afterPause.push(now() - (pausedAt + pauseMs));
         await waiter.release(h2);
       }
-      // Let the pause end before the next iteration.
-      while (now() < pausedAt + pauseMs + 50) await sleep(25);
-    }
-  } finally {
+      // Let the pause end, and the load run unpaused for a while, before the next iteration.
+      while (now() < pausedAt + pauseMs + 1_000) await sleep(25);
+    }),
+  ).finally(async () => {
     await early.close();
     await waiter.close();
-  }
+  });
   const worst = Math.max(...afterPause);
   if (worst > ttl + 1_000) failures.push(`the waiter acquired ${Math.round(worst)} ms after the pause ended > ttl + 1 s`);
-  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report('CLIENT PAUSE ALL longer than the ttl (ghost acquire)', o, rec, failures, { ghostCandidates: ghosts, maxWaiterAfterPauseMs: Math.round(worst), ttl }, keys);
+  const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
+  return report('CLIENT PAUSE ALL longer than the ttl (ghost acquire)', o, rec, failures, { ghostCandidates: ghosts, maxWaiterAfterPauseMs: Math.round(worst), ttl }, keys, { counters: run.counters, iterations: run.result });
 }
 
 /**
@@ -293,8 +353,8 @@ export async function clientPause(o: RunOptions): Promise<ScenarioReport> {
   const failures: string[] = [];
   let staleRejected = 0;
   const parent = new Actor('parent', rec, { url: o.server.url });
-  try {
-    for (let i = 0; i < o.iterations; i++) {
+  const run = await withLoad(o, rec, o.server.url, o.kind, 'stop', (load) =>
+    repeat(o, load, async (i) => {
       const { a, b } = targetsFor(o.kind, `stop${i}`);
       const resKey = `faults-res:stop${i}`;
       const w = await spawnWorker(o.server.url, `frozen${i}`, rec);
@@ -302,7 +362,7 @@ export async function clientPause(o: RunOptions): Promise<ScenarioReport> {
       if (!got.ok) {
         failures.push(`iteration ${i}: the worker could not acquire`);
         await w.stop();
-        continue;
+        return;
       }
       w.signal('SIGSTOP');
       rec.record({ type: 'fault', detail: 'SIGSTOP worker' });
@@ -326,20 +386,20 @@ export async function clientPause(o: RunOptions): Promise<ScenarioReport> {
       if (h) await parent.release(h);
       await w.stop();
       await parent.redis.del(resKey);
-    }
-  } finally {
-    await parent.close();
-  }
-  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report('client process frozen (SIGSTOP) past its ttl', o, rec, failures, { staleWritesRejected: staleRejected, ttl }, keys);
+    }),
+  ).finally(() => parent.close());
+  const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
+  return report('client process frozen (SIGSTOP) past its ttl', o, rec, failures, { staleWritesRejected: staleRejected, ttl }, keys, { counters: run.counters, iterations: run.result });
 }
 
 /**
  * (7) Four clients behind a proxy whose latency jumps between 20 and 50 ms every 50 ms contend
- * for one lock and increment a counter by read-modify-write under it. Expected: no overlapping
- * holds, fences increasing, no lost update (`final = increments`), no key left. Acquires that
- * give up at their 20 s timeout are counted in `notes` (`gaveUp:<code>`), not failed: a liveness
- * finding (see docs/reliability.md), not a safety violation.
+ * for one lock and increment a counter by read-modify-write under it, `iterations` times each
+ * (in rounds, repeated until the load behind the same proxy reached its volume). Expected: no
+ * overlapping holds, fences increasing, no lost update (`final = increments`), no key left.
+ * Acquires that give up at their 20 s timeout are counted in `notes` (`gaveUp:<code>`, the
+ * scenario's four clients; `loadGaveUp`, the load's), not failed: a liveness finding (see
+ * docs/reliability.md), not a safety violation.
  */
 export async function latencyContention(o: RunOptions & { fair?: boolean }): Promise<ScenarioReport> {
   const rec = new Recorder('parent');
@@ -348,32 +408,45 @@ export async function latencyContention(o: RunOptions & { fair?: boolean }): Pro
   const proxy = await startProxy({ targetPort: o.server.port });
   const counter = new RmwCounter();
   const gaveUp: Record<string, number> = {};
+  let own = 0;
   const actors = Array.from({ length: 4 }, (_, k) => new Actor(`c${k}`, rec, { url: proxy.url, commandTimeout: 2_000 }));
   const jitter = setInterval(() => proxy.setLatency(20 + Math.floor(Math.random() * 31)), 50);
-  try {
-    const targets = o.kind === 'mutex' ? [targetsFor('mutex', 'lat').a] : [{ kind: 'hilok' as const, resource: 'lat/x', mode: 'write' as const }, { kind: 'hilok' as const, resource: 'lat', mode: 'write' as const }];
-    await Promise.all(
-      actors.map(async (actor, k) => {
-        for (let i = 0; i < o.iterations; i++) {
-          const h = await actor.acquire(targets[(i + k) % targets.length]!, { ttl, timeout: 20_000, fair: o.fair === true });
-          if (!h) {
-            // Not a safety violation: a waiter that gives up at its 20 s timeout (LockBusyError
-            // 'timeout') is a liveness finding, counted in the notes and reported in the docs.
-            const fail = rec.events.findLast((e) => e.client === actor.name && e.type === 'acquire:fail');
-            const code = `gaveUp:${fail?.detail ?? '?'}`;
-            gaveUp[code] = (gaveUp[code] ?? 0) + 1;
-            continue;
-          }
-          await actor.guarded(h, () => counter.increment(Math.random() * 3));
-          await actor.release(h);
-        }
-      }),
-    );
-  } finally {
+  const targets = o.kind === 'mutex' ? [targetsFor('mutex', 'lat').a] : [{ kind: 'hilok' as const, resource: 'lat/x', mode: 'write' as const }, { kind: 'hilok' as const, resource: 'lat', mode: 'write' as const }];
+  const kind: LoadKind = o.fair ? 'fair' : o.kind;
+  const run = await withLoad(
+    o,
+    rec,
+    proxy.url,
+    kind,
+    'lat',
+    (load) =>
+      repeat({ ...o, iterations: 1 }, load, () =>
+        Promise.all(
+          actors.map(async (actor, k) => {
+            for (let i = 0; i < o.iterations; i++) {
+              const h = await actor.acquire(targets[(i + k) % targets.length]!, { ttl, timeout: 20_000, fair: o.fair === true });
+              if (!h) {
+                // Not a safety violation: a waiter that gives up at its 20 s timeout (LockBusyError
+                // 'timeout') is a liveness finding, counted in the notes and reported in the docs.
+                const fail = rec.events.findLast((e) => e.client === actor.name && e.type === 'acquire:fail');
+                const code = `gaveUp:${fail?.detail ?? '?'}`;
+                gaveUp[code] = (gaveUp[code] ?? 0) + 1;
+                continue;
+              }
+              own++;
+              await actor.guarded(h, () => counter.increment(Math.random() * 3));
+              await actor.release(h);
+            }
+          }),
+        ).then(() => undefined),
+      ),
+    { ttl, timeout: 20_000, commandTimeout: 2_000 },
+  ).finally(async () => {
     clearInterval(jitter);
     await Promise.all(actors.map((a) => a.close()));
-    await proxy.stop();
-  }
-  const keys = await keysAfterQuiescence(o.server, ttl + 1_000);
-  return report(`proxy latency 20–50 ms under contention${o.fair ? ' (FairLock)' : ''}`, o, rec, failures, { counter: counter.value, ...gaveUp }, keys, counter.value);
+    await stopProxy(proxy, failures);
+  });
+  const loadGaveUp = rec.events.filter((e) => e.type === 'acquire:fail' && e.client.startsWith('lat') && e.detail === 'LOCK_BUSY').length;
+  const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
+  return report(`proxy latency 20–50 ms under contention${o.fair ? ' (FairLock)' : ''}`, o, rec, failures, { counter: counter.value, scenarioAcquisitions: own, loadGaveUp, ...gaveUp }, keys, { counters: run.counters, counter: counter.value, iterations: run.result });
 }

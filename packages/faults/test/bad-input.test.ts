@@ -1,11 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClosedError, HiLok, InvalidArgumentError, Mutex, SpinLock } from '@hilok/ioredis';
+import { ClosedError, createIoredisAdapter, FairLock, HiLok, InvalidArgumentError, Mutex, ReadWriteLock, ReentrantMutex, SpinLock } from '@hilok/ioredis';
 import { HiLok as CoreHiLok, Mutex as CoreMutex } from '@hilok/core';
+import { MAX_RETRY_COUNT, Redlock } from '@hilok/redlock';
 import { useServer } from './env.js';
 
 /**
- * Bad input across the public APIs of Mutex, SpinLock and HiLok: each case must end in the
+ * Bad input across the public APIs of Mutex, SpinLock, HiLok, FairLock, ReentrantMutex,
+ * ReadWriteLock and Redlock: each case must end in the
  * typed InvalidArgumentError (or a documented no-op / ClosedError), never a Redis-level error,
  * and the locks must still work afterwards.
  */
@@ -14,6 +16,10 @@ let redis: Redis;
 let mutex: Mutex;
 let spin: SpinLock;
 let hilok: HiLok;
+let fair: FairLock;
+let reentrant: ReentrantMutex;
+let rw: ReadWriteLock;
+let redlock: Redlock;
 const any = (v: unknown) => v as never;
 
 beforeAll(() => {
@@ -21,9 +27,13 @@ beforeAll(() => {
   mutex = new Mutex(redis, { prefix: 'bad:', ttl: 5_000 });
   spin = new SpinLock(redis, { prefix: 'bad:', ttl: 5_000 });
   hilok = new HiLok(redis, { prefix: 'bad:', ttl: 5_000 });
+  fair = new FairLock(redis, { prefix: 'bad:', ttl: 5_000 });
+  reentrant = new ReentrantMutex(redis, { prefix: 'bad:', ttl: 5_000 });
+  rw = new ReadWriteLock(redis, { prefix: 'bad:', ttl: 5_000 });
+  redlock = new Redlock([createIoredisAdapter(redis)], { prefix: 'bad:rl:', ttl: 5_000, instanceTimeout: 500 });
 });
 afterAll(async () => {
-  await Promise.all([mutex.close(), spin.close(), hilok.close()]);
+  await Promise.all([mutex.close(), spin.close(), hilok.close(), fair.close(), reentrant.close(), rw.close(), redlock.close()]);
   redis.disconnect();
 });
 
@@ -35,6 +45,14 @@ async function stillWorks(): Promise<void> {
   expect(await s.release()).toBe(true);
   const h = await hilok.write('probe/x', { block: false });
   expect(await h.release()).toBe(true);
+  const f = await fair.acquire('probe-fair', { block: false });
+  expect(await f.release()).toBe(true);
+  const r = await reentrant.acquire('probe-re', { owner: 'probe' });
+  expect(await r.release()).toBe(true);
+  const w = await rw.write('probe-rw', { block: false });
+  expect(await w.release()).toBe(true);
+  const l = await redlock.lock('probe-rl');
+  expect(await l.release()).toBe(true);
 }
 
 const long = 'x'.repeat(1025);
@@ -85,6 +103,32 @@ const asyncCases: [string, () => Promise<unknown>][] = [
   ['HiLok release with an empty id', () => hilok.release('a', '')],
   ['HiLok status of an invalid path', () => hilok.status('a//')],
   ['HiLok acquireRead timeout NaN', () => hilok.acquireRead('a', { timeout: NaN })],
+  ['FairLock name empty', () => fair.acquire('')],
+  ['FairLock name not a string', () => fair.acquire(any(Symbol('x')))],
+  ['FairLock ttl Infinity', () => fair.acquire('n', { ttl: Infinity })],
+  ['FairLock timeout negative', () => fair.acquire('n', { timeout: -10 })],
+  ['FairLock withLock fn not a function', () => fair.withLock('n', any(42))],
+  ['FairLock inspect name empty', () => fair.inspect('')],
+  ['ReentrantMutex owner empty', () => reentrant.acquire('n', { owner: '' })],
+  ['ReentrantMutex owner not a string', () => reentrant.acquire('n', { owner: any(7) })],
+  ['ReentrantMutex name longer than MAX_NAME_LENGTH', () => reentrant.acquire(long)],
+  ['ReentrantMutex holdCount name not a string', () => reentrant.holdCount(any(null))],
+  ['ReentrantMutex ttl fractional', () => reentrant.acquire('n', { ttl: 0.5 })],
+  ['ReadWriteLock name empty', () => rw.read('')],
+  ['ReadWriteLock name with a NUL character', () => rw.write('a\u0000b')],
+  ['ReadWriteLock ttl negative', () => rw.write('n', { ttl: -1 })],
+  ['ReadWriteLock withRead fn not a function', () => rw.withRead('n', any(undefined))],
+  ['Redlock lock name empty', () => redlock.lock('')],
+  ['Redlock lock name not a string', () => redlock.lock(any(12))],
+  ['Redlock lock retryCount negative', () => redlock.lock('n', { retryCount: -1 })],
+  ['Redlock lock retryCount > MAX_RETRY_COUNT', () => redlock.lock('n', { retryCount: MAX_RETRY_COUNT + 1 })],
+  ['Redlock lock retryDelayMin > retryDelayMax', () => redlock.lock('n', { retryDelayMin: 100, retryDelayMax: 10 })],
+  ['Redlock lock ttl NaN', () => redlock.lock('n', { ttl: NaN })],
+  ['Redlock lock ttl ≤ instanceTimeout (no validity left)', () => redlock.lock('n', { ttl: 400 })],
+  ['Redlock write path with an empty segment', () => redlock.write('a//b')],
+  ['Redlock read path separator only', () => redlock.read('/')],
+  ['Redlock using fn not a function', () => redlock.using('n', any('fn'))],
+  ['Redlock isLocked name empty', () => redlock.isLocked('')],
 ];
 
 const syncCases: [string, () => unknown][] = [
@@ -102,20 +146,56 @@ const syncCases: [string, () => unknown][] = [
   ['HiLok refreshInterval ≥ ttl', () => new HiLok(redis, { ttl: 1_000, refreshInterval: 1_000 })],
   ['HiLok intentTtl 0', () => new HiLok(redis, { intentTtl: 0 })],
   ['HiLok options a number', () => new HiLok(redis, any(5))],
+  ['FairLock ttl negative', () => new FairLock(redis, { ttl: -1 })],
+  ['ReentrantMutex prefix not a string', () => new ReentrantMutex(redis, { prefix: any(5) })],
+  ['ReentrantMutex runAs with an empty owner', () => reentrant.runAs('', () => 1)],
+  ['ReentrantMutex runAs fn not a function', () => reentrant.runAs('me', any(null))],
+  ['ReadWriteLock with a separator (names are flat)', () => new ReadWriteLock(redis, any({ separator: '/' }))],
+  ['Redlock without adapters', () => new Redlock([])],
+  ['Redlock adapters not an array', () => new Redlock(any(redis))],
+  ['Redlock with a non-adapter in the list', () => new Redlock([createIoredisAdapter(redis), any({})])],
+  ['Redlock ttl ≤ instanceTimeout', () => new Redlock([createIoredisAdapter(redis)], { ttl: 100, instanceTimeout: 200 })],
+  ['Redlock instanceTimeout 0', () => new Redlock([createIoredisAdapter(redis)], { instanceTimeout: 0 })],
+  ['Redlock driftFactor NaN', () => new Redlock([createIoredisAdapter(redis)], { driftFactor: NaN })],
+  ['Redlock retryCount fractional', () => new Redlock([createIoredisAdapter(redis)], { retryCount: 1.5 })],
+  ['Redlock prefix with a hash tag', () => new Redlock([createIoredisAdapter(redis)], { prefix: '{rl}' })],
 ];
 
 describe('bad input → InvalidArgumentError, and the locks still work', () => {
   it.each(asyncCases)('%s', async (_label, thunk) => {
-    const err = await thunk().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    // Promise.resolve().then(thunk): a synchronous throw counts here too (the type is what this
+    // checks); whether the call rejects instead of throwing is checked below.
+    const err = await Promise.resolve()
+      .then(thunk)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(InvalidArgumentError);
     await stillWorks();
+  });
+  it('every async call rejects on bad input rather than throwing synchronously', () => {
+    // ReentrantMutex.acquire and ReadWriteLock.read / write used to validate before returning a
+    // promise, so `rw.read('').catch(h)` threw past `h` (found by this test; fixed in core).
+    const syncThrowers = asyncCases.filter(([, thunk]) => {
+      try {
+        void thunk().catch(() => undefined);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(syncThrowers.map(([label]) => label)).toEqual([]);
   });
   it.each(syncCases)('%s', async (_label, thunk) => {
     expect(thunk).toThrow(InvalidArgumentError);
     await stillWorks();
+  });
+  it('Redlock extend with a bad ttl throws InvalidArgumentError and the lease stays valid', async () => {
+    const lease = await redlock.lock('rl-ext');
+    for (const ttl of [0, -5, NaN, Infinity, 2 ** 31, 100]) await expect(lease.extend(ttl)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(lease.valid).toBe(true);
+    expect(await lease.release()).toBe(true);
   });
   it('lease.extend with a bad ttl throws InvalidArgumentError and the lease stays held', async () => {
     const lease = await mutex.acquire('ext', { block: false });

@@ -29,8 +29,15 @@ describe('out of the model (demonstrated, not hidden)', () => {
     expect(r.staleWriteRejected).toBe(true);
   });
 
-  it('(X2) a Sentinel failover before replication → the lock is lost on the new master, two holders', { timeout: 90_000 }, async () => {
-    const r = await sentinelFailoverDemo();
+  it('(X2) a Sentinel failover before replication → the lock is lost on the new master, two holders', { timeout: 180_000 }, async () => {
+    // The failover itself is set-up, not the demonstration: on a loaded machine (the whole test
+    // suite in parallel) Sentinel occasionally does not complete it within 30 s; then the demo
+    // runs once more on a fresh group. Everything asserted below is asserted on that run.
+    const r = await sentinelFailoverDemo().catch((err: unknown) => {
+      if (!/to become master/.test(String(err))) throw err;
+      console.log(`FAULTS-NOTE X2: failover not completed (${String(err)}); running the demonstration again`);
+      return sentinelFailoverDemo();
+    });
     show('sentinel failover before replication', r);
     expect(r.notes.replicaHadKey).toBe(false);
     expect(r.notes.newMasterHasKey).toBe(false);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '@hilok/testing';
-import { redlockChaos, redlockFaults, startQuorum, type Quorum, type RedlockReport } from '../src/index.js';
-import { FULL } from './env.js';
+import { redlockChaos, redlockFaults, startQuorum, type Quorum, type RedlockReport, type RedlockVolume } from '../src/index.js';
+import { FULL, MAX_MS, print, scale, useLoadPool, VOLUME } from './env.js';
 
-// Five independent instances, each behind its own TCP proxy, plus one server for the guarded counter.
+// Five independent instances, each behind its own TCP proxy, plus one server for the guarded counters.
 let quorum: Quorum;
 let resource: RedisServer;
 beforeAll(async () => {
@@ -13,31 +13,42 @@ afterAll(async () => {
   await quorum?.stop();
   await resource?.stop();
 });
+const load = useLoadPool();
 
-function expectClean(r: RedlockReport): void {
-  console.log(
-    `FAULTS ${JSON.stringify({ scenario: r.scenario, kind: r.kind, acquisitions: r.check.acquisitions, indeterminate: r.check.indeterminate, calls: r.check.calls, violations: r.check.violations.length, failures: r.failures.length, keysLeft: r.keysLeft, ...r.notes })}`,
-  );
+/**
+ * The background load: 12 clients in each of 2 worker processes (full run), on 16 names
+ * (trees). None in this process: it runs the five proxies, whose latency must stay well under
+ * the instance timeout for the scenario's own clients. (Since Redlock decides an attempt as soon
+ * as a majority answered, a stalled instance no longer costs each attempt its timeout, so more
+ * clients would only saturate the workers' event loops — and then their calls overrun their
+ * bounds for want of CPU, not because of Redlock.)
+ */
+function volume(minIterations: number): RedlockVolume {
+  return { pool: load.pool, inProcess: 0, clients: scale(12), groups: 16, acquisitions: VOLUME, minIterations, maxMs: MAX_MS };
+}
+
+function expectClean(r: RedlockReport, t: number): void {
+  print(r, t);
   expect(r.failures).toEqual([]);
   expect(r.check.violations).toEqual([]);
   expect(r.keysLeft).toBe(0);
+  expect(r.check.acquisitions).toBeGreaterThanOrEqual(VOLUME);
 }
 
 const faults = ['kill', 'stop', 'blackhole'] as const;
 
-describe.each(['mutex', 'hilok'] as const)('Redlock (%s) on 5 proxied instances', (kind) => {
-  it.each(faults)('(R1) a minority (2/5) %s → still acquires, each attempt bounded; recovers', { timeout: 300_000 }, async (fault) => {
-    const r = await redlockFaults({ quorum, resource, kind, fault, down: 2, iterations: FULL ? 50 : 6 });
-    expectClean(r);
-    expect(r.check.acquisitions).toBeGreaterThanOrEqual(3 * (FULL ? 50 : 6));
+describe.each(['mutex', 'hilok'] as const)('Redlock (%s) on 5 proxied instances, with a checked background load', (kind) => {
+  it.each(faults)('(R1) a minority (2/5) %s → still acquires, each attempt bounded; recovers', { timeout: MAX_MS + 120_000 }, async (fault) => {
+    const t = performance.now();
+    expectClean(await redlockFaults({ quorum, resource, kind, fault, down: 2, iterations: FULL ? 2 : 3, volume: volume(FULL ? 10 : 1) }), t);
   });
-  it.each(faults)('(R2) a majority (3/5) %s → QuorumError within maxAcquireTime(), nothing left on the live ones; recovers', { timeout: 120_000 }, async (fault) => {
-    expectClean(await redlockFaults({ quorum, resource, kind, fault, down: 3, iterations: FULL ? 20 : 2 }));
+  it.each(faults)('(R2) a majority (3/5) %s → QuorumError within maxAcquireTime(), nothing left on the live ones; recovers', { timeout: MAX_MS + 120_000 }, async (fault) => {
+    const t = performance.now();
+    expectClean(await redlockFaults({ quorum, resource, kind, fault, down: 3, iterations: 2, healedMs: FULL ? 3_000 : 500, volume: volume(FULL ? 10 : 1) }), t);
   });
-  it('(R3) rotating minority faults, clients in 3 processes → no overlap, no lost update, fences increase', { timeout: 600_000 }, async () => {
-    const r = await redlockChaos({ quorum, resource, kind, perClient: FULL ? 300 : 25 });
-    expectClean(r);
-    expect(r.check.acquisitions).toBeGreaterThanOrEqual(4 * (FULL ? 300 : 25));
-    expect(r.notes.counter).toBe(r.notes.increments);
+  it('(R3) rotating minority faults, clients in 3 processes → no overlap, no lost update, fences increase', { timeout: MAX_MS + 120_000 }, async () => {
+    const t = performance.now();
+    const r = await redlockChaos({ quorum, resource, kind, volume: volume(FULL ? 50 : 5) });
+    expectClean(r, t);
   });
 });

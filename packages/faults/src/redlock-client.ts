@@ -1,0 +1,46 @@
+import { Redis } from 'ioredis';
+import { createIoredisAdapter } from '@hilok/ioredis';
+import { QuorumError, Redlock, RedisUnavailableError, type RedlockLease } from '@hilok/redlock';
+import { errorName, RecordingClient, type LockDriver } from './client.js';
+import type { LockTarget } from './conflict.js';
+import type { Recorder } from './recorder.js';
+
+/** Options of one Redlock client of the suite. */
+export interface RedlockClientOptions {
+  ttl: number;
+  instanceTimeout: number;
+  /** Key prefix (default Redlock's own, `hilok:redlock:`). */
+  prefix?: string;
+  /** Slack added to every bound (default 1 000 ms). */
+  slack?: number;
+}
+
+/** A recorded Redlock client (its own ioredis connection per instance, one attempt per acquire). */
+export interface RedlockClient {
+  client: RecordingClient<RedlockLease>;
+  redlock: Redlock;
+  close(): Promise<void>;
+}
+
+/** One Redlock over `urls` (own connections), wrapped in a {@link RecordingClient}. */
+export function redlockClient(name: string, rec: Recorder, urls: readonly string[], o: RedlockClientOptions): RedlockClient {
+  const slack = o.slack ?? 1_000;
+  const adapters = urls.map((url) => {
+    const r = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    r.on('error', () => undefined);
+    return createIoredisAdapter(r, { ownsClient: true });
+  });
+  const redlock = new Redlock(adapters, { closeAdapters: true, ttl: o.ttl, instanceTimeout: o.instanceTimeout, retryCount: 0, ...(o.prefix === undefined ? {} : { prefix: o.prefix }) });
+  const driver: LockDriver<RedlockLease> = {
+    acquire: (t: LockTarget) => (t.kind === 'mutex' ? redlock.lock(t.resource) : t.mode === 'read' ? redlock.read(t.resource) : redlock.write(t.resource)),
+    validUntil: (l) => l.validUntil,
+    valid: (l) => l.valid,
+    indeterminate: (err) => err instanceof RedisUnavailableError,
+    causes: (err) => (err instanceof QuorumError ? err.failures.map((f) => `${f.index}:${errorName(f.error)}`).join(',') : undefined),
+    // One attempt: the grants (≤ instanceTimeout) and, on failure, the clean-up release (≤ instanceTimeout).
+    acquireBound: redlock.maxAcquireTime({ retryCount: 0 }) + slack,
+    releaseBound: o.instanceTimeout + slack,
+  };
+  return { client: new RecordingClient(name, rec, driver), redlock, close: () => redlock.close() };
+}
+
