@@ -1,8 +1,13 @@
-/** Wall-clock-aligned milliseconds with sub-ms precision, comparable across processes of one machine. */
-export const now = (): number => performance.timeOrigin + performance.now();
+/**
+ * The system's monotonic clock in ms, sub-ms precise (CLOCK_MONOTONIC via `process.hrtime`): one
+ * clock for every process of the machine, so merged histories compare exactly. (A process's
+ * `performance.timeOrigin` is sampled from the wall clock at start-up and can be off by
+ * milliseconds between processes — enough to fake an overlap of two short holds.)
+ */
+export const now = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
 
-/** Convert a `performance.now()` reading of this process (e.g. `lease.expiresAt`) to the recorder's time base. */
-export const toEpoch = (monotonic: number): number => performance.timeOrigin + monotonic;
+/** Convert a `performance.now()` reading of this process (e.g. `lease.expiresAt`) to the recorder's time base ({@link now}). */
+export const toEpoch = (monotonic: number): number => monotonic + (now() - performance.now());
 
 /** The kinds of events a history holds. */
 export type EventType =
@@ -50,8 +55,8 @@ export interface HistoryEvent {
 }
 
 /**
- * An append-only event log. Every event carries `performance.timeOrigin + performance.now()`,
- * so histories recorded by several processes of one machine can be merged and compared.
+ * An append-only event log. Every event carries the machine's monotonic clock ({@link now}), so
+ * histories recorded by several processes of one machine can be merged and compared.
  */
 export class Recorder {
   /** The events, in recording order (merge with {@link Recorder.merge}). */
