@@ -41,19 +41,8 @@ export class Instances {
    * `onLate` gets replies that arrive after the deadline (to undo a late grant).
    */
   all<T>(call: Call, parse: (reply: unknown) => T, onLate?: (index: number, reply: unknown) => void): Promise<Answer<T>[]> {
-    return Promise.all(
-      this.runners.map(async (runner, index): Promise<Answer<T>> => {
-        try {
-          const reply = await runCall(runner, call, {
-            timeoutMs: this.timeoutMs,
-            onLateReply: onLate && ((late) => onLate(index, late)),
-          });
-          return { index, ok: true, value: parse(reply) };
-        } catch (error) {
-          return { index, ok: false, error };
-        }
-      }),
-    );
+    // Never decided early: resolves once every instance answered (or timed out).
+    return this.until(call, parse, () => false, onLate) as Promise<Answer<T>[]>;
   }
 
   /**
