@@ -178,9 +178,9 @@ export class LocalRedisServer implements RedisServer {
   }
 
   /**
-   * Spawns the process and resolves once it answers — `INFO server` rather than PING, to check
-   * the pid it reports is our child's: a stranger that grabbed the port first must not pass for
-   * our server.
+   * Spawns the process and resolves once it answers and has loaded its dataset — `INFO` rather
+   * than PING, to check the pid it reports is our child's: a stranger that grabbed the port first
+   * must not pass for our server.
    */
   async spawnAndWait(): Promise<void> {
     const { bin, argv, dir, port, label, startTimeout } = this.spec;
@@ -228,9 +228,10 @@ export class LocalRedisServer implements RedisServer {
         throw new Error(`${label} on port ${port} exited during start-up (${exitReason}):\n${log}`);
       }
       try {
-        const info = parseInfo(await sendCommandTo({ ...this.target, timeout: 1_000 }, 'INFO', 'server'));
-        if (Number(info.process_id) === child.pid) return;
-        lastError = `port ${port} is answered by another process (pid ${info.process_id})`;
+        // INFO answers while the dataset is still loading (other commands get -LOADING): wait for loading:0 (a sentinel reports no loading field).
+        const info = parseInfo(await sendCommandTo({ ...this.target, timeout: 1_000 }, 'INFO', 'server', 'persistence'));
+        if (Number(info.process_id) === child.pid && info.loading !== '1') return;
+        lastError = Number(info.process_id) === child.pid ? 'still loading its dataset' : `port ${port} is answered by another process (pid ${info.process_id})`;
       } catch (err) {
         // ECONNREFUSED until it listens; -LOADING while it replays the AOF.
         lastError = (err as Error).message;
