@@ -8,6 +8,7 @@ import {
   Mutex,
   RedisUnavailableError,
   SpinLock,
+  scripts,
   type Lease,
   type RedisAdapter,
 } from '@hilok/core';
@@ -399,6 +400,25 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       if (good.status === 'fulfilled') await good.value.release();
       expect(await mutex.inspect(foreign)).toBeNull();
       await keyCall(adapter, 'DEL', `hilok:mutex:{${foreign}}`);
+    });
+
+    it('release frees only the exact hold it took: not a re-taken key, not a foreign empty string', async () => {
+      const name = fresh();
+      const key = `hilok:mutex:{${name}}`;
+      const first = await mutex.acquire(name, { ttl: 30_000 });
+      // The hold vanished and someone else took the name: the stale lease's release must miss.
+      await keyCall(adapter, 'DEL', key);
+      const second = await mutex.acquire(name, { ttl: 30_000, block: false });
+      expect(await first.release()).toBe(false);
+      expect((await mutex.inspect(name))?.owner).toBe(second.token);
+      expect(await second.release()).toBe(true);
+      // The exact-value fast path is off for callers that do not know the value (""): a key that
+      // holds an empty string must not match it.
+      await keyCall(adapter, 'SET', key, '');
+      const reply = await adapter.eval(scripts.mutexRelease.source, [key], ['someone', '']);
+      expect((reply as unknown[]).map(Number)).toEqual([-1]);
+      expect(await keyCall(adapter, 'GET', key)).toBe('');
+      await keyCall(adapter, 'DEL', key);
     });
 
     it('leaves no key behind once everything is released', async () => {

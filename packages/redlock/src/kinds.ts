@@ -46,7 +46,9 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
     },
     extend: (ttl) => ({ script: scripts.mutexExtend, keys: [key], args: [token, ttl] }),
     parseExtend: (reply) => num(array(reply)[0]) === 1,
-    release: () => ({ script: scripts.mutexRelease, keys: [key], args: [token] }),
+    // Each instance granted its own fence, so the exact-value fast path of mutex/release.lua is not
+    // used here (""): the owner check decides.
+    release: () => ({ script: scripts.mutexRelease, keys: [key], args: [token, ''] }),
     parseRelease: (reply) => num(array(reply)[0]) >= 0,
   };
 }

@@ -126,7 +126,7 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
     const held = value === null ? null : parseStoredMutex(value);
     if (held?.owner === id) {
       let left = held.count;
-      for (let i = 0; i <= held.count && left > 0; i++) left = Number((await run(scripts.mutexRelease, [key], [id]) as unknown[])[0]);
+      for (let i = 0; i <= held.count && left > 0; i++) left = Number((await run(scripts.mutexRelease, [key], [id, '']) as unknown[])[0]);
       if (left === 0) outcome.released.push({ kind: 'mutex', path: name, id, mode: 'write' });
     }
   }

@@ -137,6 +137,8 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
 class MutexHold implements LeaseBackend, AttemptHead {
   /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
   sentAt = 0;
+  /** Fencing token of the grant (0 until granted). */
+  private fence = 0;
   private firstOptions: RunOptions | undefined;
   private attempts = 0;
 
@@ -170,13 +172,19 @@ class MutexHold implements LeaseBackend, AttemptHead {
   }
 
   release(): Promise<boolean> {
-    return this.runner.runBatched(mutexRelease, this.key, [this.token], { timeoutMs: this.commandTimeout }).then(isNotNegative);
+    // The value a hold taken alone still has (one hold, no waiter mark): mutex/release.lua frees
+    // it with one comparison, and falls back to parsing the value when it differs.
+    const expected = this.fence > 0 ? `${this.fence}:1:0:${this.token}` : '';
+    return this.runner.runBatched(mutexRelease, this.key, [this.token, expected], { timeoutMs: this.commandTimeout }).then(isNotNegative);
   }
 
   /** An acquire reply: the fence (> 0), busy with the holder's ms left (< 0), or 0 for a foreign value. */
   private readonly readGrant = (reply: unknown): Attempt<number> => {
     const r = asNumber(reply);
-    if (r > 0) return { ok: true, acquired: r };
+    if (r > 0) {
+      this.fence = r;
+      return { ok: true, acquired: r };
+    }
     if (r === 0) throw new RedisUnavailableError(`the key of mutex "${this.resource}" holds a value that is not a hilok mutex`);
     return { ok: false, retryAfter: -1 - r };
   };

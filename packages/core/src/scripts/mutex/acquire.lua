@@ -14,14 +14,18 @@
 -- Returns     per mutex: its fencing token (> 0) when held by the caller now; -(1 + ms until the
 --             holder's lease ends) when busy; 0 when the key holds something that is no mutex.
 local t = redis.call('TIME')
--- The fencing token is the server clock in microseconds: exact as a Lua number (< 2^53) for the
--- reply, and written out digit by digit for storage (tostring would keep only 14 digits).
-local fence = tonumber(t[1]) * 1000000 + tonumber(t[2])
+-- The fencing token is the server clock in microseconds, written out digit by digit for storage
+-- (tostring would keep only 14 digits) and read back as a Lua number for the reply: exact, as it
+-- is below 2^53 (until the year 2255).
 local fenceText = t[1] .. string.sub('00000' .. t[2], -6)
+local fence = tonumber(fenceText)
 local out = {}
 for i = 1, #KEYS do
   local key, owner, ttl, flags = KEYS[i], ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
-  local mark = (string.find(flags, 'p', 1, true) and ':1:1:') or ':1:0:'
+  -- "p" only ever comes with "w": a flag string of one letter or none needs no search (this
+  -- script runs for every acquire, and each Lua library call counts at this rate).
+  local mark = ':1:0:'
+  if #flags > 1 and string.find(flags, 'p', 1, true) then mark = ':1:1:' end
   if redis.call('SET', key, fenceText .. mark .. owner, 'NX', 'PX', ttl) then
     out[i] = fence
   else
