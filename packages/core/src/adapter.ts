@@ -20,6 +20,14 @@ export interface RedisAdapter {
    */
   readonly cluster?: boolean;
   /**
+   * Most locks one batched script call carries on this adapter (default 64). A driver that
+   * writes every command to the socket at once (ioredis) does better with smaller batches: the
+   * first reaches Redis while later ones are still being built, so Redis and Node work at the
+   * same time. A driver that coalesces a tick's commands into one write (node-redis) gains
+   * nothing from splitting.
+   */
+  readonly maxBatch?: number;
+  /**
    * `EVALSHA sha numkeys ...keys ...args`. Must reject with the server's error (whose message
    * starts with `NOSCRIPT` when the script is not cached) or the driver's connection error.
    * On a cluster the call is routed by `keys[0]`.

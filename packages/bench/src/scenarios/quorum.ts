@@ -13,9 +13,9 @@ export const QUORUM_INSTANCES = 3;
 export interface QuorumRow {
   contender: string;
   tasks: number;
-  /** Median over rounds of acquire+release pairs per second. */
+  /** Median over measured slices of acquire+release pairs per second. */
   opsPerSec: number;
-  /** Median over rounds of (this contender / the raw parallel limit measured right next to it). */
+  /** Median over rounds of (this contender / the raw parallel limit, measured interleaved with it). */
   ratioToRaw: number;
   /** Median CPU per 1 000 pairs, ms: this Node process, and all instances together. */
   nodeCpuMsPer1k: number;
@@ -55,10 +55,10 @@ export async function quorum(ctx: ScenarioContext, parallel = 16, contenders: re
     }
     const raw = contenders.find((f) => f.raw) ?? (contenders[0] as QuorumContenderFactory);
     for (const tasks of [1, parallel]) {
-      const measure = async (f: QuorumContenderFactory, r: number): Promise<number> => {
+      const measure = async (f: QuorumContenderFactory, r: number, durationMs: number): Promise<number> => {
         const before = await cpu();
         const started = performance.now();
-        const ops = await loop(live.get(f) as Contender, tasks, prefix(f), ctx.durationMs);
+        const ops = await loop(live.get(f) as Contender, tasks, prefix(f), durationMs);
         const elapsed = performance.now() - started;
         const after = await cpu();
         const opsPerSec = (ops / elapsed) * 1000;
@@ -67,7 +67,7 @@ export async function quorum(ctx: ScenarioContext, parallel = 16, contenders: re
         ctx.record({ type: 'sample', scenario: 'redlock', contender: f.name, round: r, tasks, ops, elapsedMs: round(elapsed, 1), opsPerSec: round(opsPerSec, 1) });
         return opsPerSec;
       };
-      const ratios = await pairedRounds(ctx.rounds, contenders, (f) => (f.raw ? f : raw), measure, (r) => ctx.log(`  redlock (${tasks} task${tasks > 1 ? 's' : ''}): round ${r + 1}/${ctx.rounds} done`));
+      const ratios = await pairedRounds({ rounds: ctx.rounds, durationMs: ctx.durationMs }, contenders, (f) => (f.raw ? f : raw), measure, (r) => ctx.log(`  redlock (${tasks} task${tasks > 1 ? 's' : ''}): round ${r + 1}/${ctx.rounds} done`));
       for (const [f, list] of ratios) ratioSamples.set(`${f.name}\0${tasks}`, list);
     }
   } finally {

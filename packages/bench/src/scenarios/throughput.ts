@@ -7,9 +7,9 @@ import { cpuSnapshot, cpuUsed, median, round, type CpuUsed } from '../stats.js';
 export interface ThroughputRow {
   contender: string;
   driver: string;
-  /** Median over rounds of acquire+release pairs per second. */
+  /** Median over measured slices of acquire+release pairs per second. */
   opsPerSec: number;
-  /** Median over rounds of (this contender / raw limit of its driver measured right next to it). */
+  /** Median over rounds of (this contender / raw limit of its driver, measured interleaved with it). */
   ratioToRaw: number;
   /** Median CPU per 1 000 acquire+release pairs, ms (Node process, redis-server). */
   nodeCpuMsPer1k: number;
@@ -33,7 +33,7 @@ export interface ThroughputSpec {
 /**
  * Runs `spec.tasks` concurrent acquire+release loops per contender (one connection each, task
  * i on its own key, never contended) for `ctx.durationMs`, `ctx.rounds` times; each contender is
- * measured right next to the raw limit of its driver ({@link pairedRounds}), and the raw limits
+ * measured interleaved with the raw limit of its driver in short slices ({@link pairedRounds}), and the raw limits
  * of both drivers always run too.
  */
 export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec): Promise<ThroughputResult> {
@@ -50,10 +50,10 @@ export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec):
       samples.set(f, []);
       await loop(c, spec.tasks, keyPrefix(spec.scenario, f), Math.min(200, ctx.durationMs / 4)); // warm-up
     }
-    const measure = async (f: ContenderFactory, r: number): Promise<number> => {
+    const measure = async (f: ContenderFactory, r: number, durationMs: number): Promise<number> => {
       const before = await cpuSnapshot(ctx.server);
       const started = performance.now();
-      const ops = await loop(instances.get(f) as Contender, spec.tasks, keyPrefix(spec.scenario, f), ctx.durationMs);
+      const ops = await loop(instances.get(f) as Contender, spec.tasks, keyPrefix(spec.scenario, f), durationMs);
       const elapsed = performance.now() - started;
       const cpu = cpuUsed(before, await cpuSnapshot(ctx.server));
       const left = await ctx.server.dbsize();
@@ -63,7 +63,7 @@ export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec):
       ctx.record({ type: 'sample', scenario: spec.scenario, contender: f.name, driver: f.driver, round: r, tasks: spec.tasks, ops, elapsedMs: round(elapsed, 1), opsPerSec: round(opsPerSec, 1), cpu, keysLeft: left });
       return opsPerSec;
     };
-    ratios = await pairedRounds(ctx.rounds, factories, (f) => rawOf(f.driver), measure, (r) => ctx.log(`  ${spec.scenario}: round ${r + 1}/${ctx.rounds} done`));
+    ratios = await pairedRounds({ rounds: ctx.rounds, durationMs: ctx.durationMs }, factories, (f) => rawOf(f.driver), measure, (r) => ctx.log(`  ${spec.scenario}: round ${r + 1}/${ctx.rounds} done`));
   } finally {
     for (const c of instances.values()) await c.close().catch(() => undefined);
   }

@@ -42,7 +42,10 @@ const RESOLVED = Promise.resolve();
 /** Slot of every batch on an adapter that is no cluster. */
 const ANY_SLOT = -1;
 
-/** Most keys one batched script call carries: bounds how long one call keeps Redis busy. */
+/**
+ * Most keys one batched script call carries unless the adapter says otherwise
+ * ({@link RedisAdapter.maxBatch}): bounds how long one call keeps Redis busy.
+ */
 export const MAX_BATCH = 64;
 
 /** One caller's share of a (possibly batched) script call. */
@@ -120,19 +123,27 @@ interface Batch {
 export class ScriptRunner {
   private readonly timers = new DeadlineTimer();
   private readonly queues = new Map<Script, Batch[]>();
+  private readonly maxBatch: number;
 
   /** @param adapter - the driver adapter to run scripts on */
-  constructor(readonly adapter: RedisAdapter) {}
+  constructor(readonly adapter: RedisAdapter) {
+    const wanted = adapter.maxBatch;
+    this.maxBatch = Number.isInteger(wanted) && (wanted as number) >= 1 ? (wanted as number) : MAX_BATCH;
+  }
 
   /** Run `script` with `keys` and `args`; resolves with the raw reply. */
   run(script: Script, keys: readonly string[], args: readonly ScriptArg[], options: RunOptions): Promise<unknown> {
-    const call = this.evalWithFallback(script, keys, args);
-    if (!Number.isFinite(options.timeoutMs) && !options.signal) return call;
+    if (!Number.isFinite(options.timeoutMs) && !options.signal) {
+      return new Promise((resolve, reject) => this.evalWithFallback(script, keys, args, resolve, reject));
+    }
     return new Promise((resolve, reject) => {
       const pending = new PendingCall(script, options, this.timers, resolve, reject);
-      call.then(
+      this.evalWithFallback(
+        script,
+        keys,
+        args,
         (reply) => pending.reply(reply),
-        (err: unknown) => pending.giveUp(err),
+        (err) => pending.giveUp(err),
       );
     });
   }
@@ -140,7 +151,8 @@ export class ScriptRunner {
   /**
    * Run a batchable `script` (see {@link Script.batch}) for one lock `key`; resolves with that
    * key's entry of the reply. Calls made in the same tick — e.g. many tasks acquiring their own
-   * locks at once — travel together in one EVALSHA (at most {@link MAX_BATCH} keys, and on a
+   * locks at once — travel together in one EVALSHA (at most {@link MAX_BATCH} keys or the
+   * adapter's {@link RedisAdapter.maxBatch}, and on a
    * cluster only keys of one slot), so Redis runs one script instead of many. Each caller keeps
    * its own deadline, signal and late-reply handling.
    */
@@ -154,7 +166,7 @@ export class ScriptRunner {
       batch.keys.push(key);
       for (const arg of args) batch.args.push(arg);
       batch.calls.push(pending);
-      if (batch.calls.length >= MAX_BATCH) {
+      if (batch.calls.length >= this.maxBatch) {
         this.takeBatch(script, batch);
         this.send(script, batch);
       }
@@ -192,7 +204,10 @@ export class ScriptRunner {
 
   private send(script: Script, batch: Batch): void {
     const { keys, calls } = batch;
-    this.evalWithFallback(script, keys, batch.args).then(
+    this.evalWithFallback(
+      script,
+      keys,
+      batch.args,
       (reply) => {
         if (!Array.isArray(reply) || reply.length !== calls.length) {
           const error = new RedisUnavailableError(`Redis answered ${script.name} for ${calls.length} keys with an unexpected reply`);
@@ -201,20 +216,54 @@ export class ScriptRunner {
         }
         for (let i = 0; i < calls.length; i++) (calls[i] as PendingCall).reply(reply[i]);
       },
-      (err: unknown) => {
+      (err) => {
         for (const call of calls) call.giveUp(err);
       },
     );
   }
 
-  private evalWithFallback(script: Script, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    return this.adapter.evalsha(script.sha, keys, args).catch((err: unknown) => {
-      if (!isNoScript(err)) throw wrap(script, err);
-      return this.adapter.eval(script.source, keys, args).catch((e: unknown) => {
-        throw wrap(script, e);
-      });
-    });
+  /**
+   * EVALSHA, and EVAL once if the server does not have the script; hands the reply or the
+   * wrapped failure to the callbacks. Callbacks rather than a returned promise: the driver's own
+   * promise is the only one per call, which saves a promise and a microtask hop on every lock call.
+   */
+  private evalWithFallback(
+    script: Script,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    onReply: (reply: unknown) => void,
+    onError: (err: RedisUnavailableError) => void,
+  ): void {
+    const fallback = (err: unknown): void => {
+      if (!isNoScript(err)) return onError(wrap(script, err));
+      const failed = (e: unknown) => onError(wrap(script, e));
+      settle(this.adapter, 'eval', script.source, keys, args, onReply, failed);
+    };
+    settle(this.adapter, 'evalsha', script.sha, keys, args, onReply, fallback);
   }
+}
+
+/**
+ * Calls `adapter[method]` and routes its outcome to the callbacks — also when a driver throws
+ * instead of rejecting, which would otherwise escape from a batch flush.
+ */
+function settle(
+  adapter: RedisAdapter,
+  method: 'evalsha' | 'eval',
+  script: string,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+  onReply: (reply: unknown) => void,
+  onError: (err: unknown) => void,
+): void {
+  let pending: Promise<unknown>;
+  try {
+    pending = adapter[method](script, keys, args);
+  } catch (err) {
+    onError(err);
+    return;
+  }
+  pending.then(onReply, onError);
 }
 
 function isNoScript(err: unknown): boolean {
