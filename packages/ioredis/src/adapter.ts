@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { closeGracefully, type RedisAdapter, type ScriptArg } from '@hilok/core';
 
 /** Most locks per batched script call on ioredis (see {@link RedisAdapter.maxBatch}). */
-const IOREDIS_MAX_BATCH = Number(process.env.HILOK_MB ?? 16);
+const IOREDIS_MAX_BATCH = 16;
 
 /**
  * The part of an ioredis `Redis` or `Cluster` client hilok uses. Structural, so clients of
