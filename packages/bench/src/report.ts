@@ -107,7 +107,7 @@ export function renderMarkdown(res: RunResults): string {
   if (res.quorum) {
     const q = res.quorum;
     out.push(`## Redlock on ${q.instances} independent instances`, '');
-    out.push('Acquire+release loops with 1 task, and with 16 tasks on their own keys (one ioredis client per instance and contender). Ratio to the **raw parallel limit** of the same round: `SET NX PX` sent to every instance at once and held on a majority, then the compare-and-delete sent to every instance at once, with no validity arithmetic and no retry.', '');
+    out.push('Acquire+release loops with 1 task, and with 16 tasks on their own keys (one ioredis client per instance and contender). Ratio to the **raw parallel limit** of the same round: `SET NX PX` sent to every instance at once and held as soon as a majority said OK, then the compare-and-delete sent to every instance at once and done as soon as a majority answered, with no validity arithmetic and no retry.', '');
     out.push('| contender | tasks | acquire+release/s (median) | × raw parallel | target | Node CPU ms / 1k | redis CPU ms / 1k (all instances) |', '| --- | ---: | ---: | ---: | --- | ---: | ---: |');
     for (const r of q.rows) {
       const hilok = r.contender.startsWith('hilok');

@@ -135,16 +135,37 @@ export class QuorumEngine {
   }
 
   /**
-   * Release on every instance. Resolves how many instances removed a live hold of ours.
+   * Release on every instance. Resolves how many instances removed a live hold of ours — as
+   * soon as that decides the outcome: a majority removed it, or a majority answered and removal
+   * on a majority is out of reach. The other instances' releases still run to the end (and
+   * `close()` waits for them); one slow instance does not delay the caller.
    * @throws QuorumError when fewer than a majority answered (the rest expires at its ttl)
    */
   async release(kind: LockKind): Promise<number> {
     const { instances } = this;
-    const answers = await instances.all(kind.release(), kind.parseRelease);
-    const answered = answers.filter((a) => a.ok).length;
+    const decided = (answers: readonly (Answer<boolean> | undefined)[]): boolean => {
+      let removed = 0;
+      let answered = 0;
+      let failed = 0;
+      for (const a of answers) {
+        if (!a) continue;
+        if (!a.ok) failed++;
+        else {
+          answered++;
+          if (a.value) removed++;
+        }
+      }
+      const pending = instances.size - answered - failed;
+      const { quorum } = instances;
+      // Known for sure: removed on a majority (true); a majority answered and removal on a
+      // majority is out of reach (false); or a majority can no longer answer (QuorumError).
+      return removed >= quorum || (answered >= quorum && removed + pending < quorum) || answered + pending < quorum;
+    };
+    const answers = await instances.until(kind.release(), kind.parseRelease, decided);
+    const answered = answers.filter((a) => a?.ok).length;
     if (answered < instances.quorum) {
       throw new QuorumError(kind.resource, 'release', answered, instances.quorum, instances.failures(answers), 'the rest expires at its ttl');
     }
-    return answers.filter((a) => a.ok && a.value).length;
+    return answers.filter((a) => a?.ok && a.value).length;
   }
 }

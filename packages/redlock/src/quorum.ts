@@ -16,6 +16,8 @@ export function quorumOf(n: number): number {
  */
 export class Instances {
   private readonly runners: ScriptRunner[];
+  /** Calls still running on some instance, also after the caller stopped waiting for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Majority size. */
   readonly quorum: number;
 
@@ -72,7 +74,7 @@ export class Instances {
         }
       };
       this.runners.forEach((runner, index) => {
-        runCall(runner, call, { timeoutMs: this.timeoutMs, onLateReply: onLate && ((late) => onLate(index, late)) })
+        this.track(runCall(runner, call, { timeoutMs: this.timeoutMs, onLateReply: onLate && ((late) => onLate(index, late)) }))
           .then(
             (reply) => {
               try {
@@ -90,7 +92,23 @@ export class Instances {
   /** Run `call` on one instance (used to undo a late grant there); never rejects. */
   async one(index: number, call: Call): Promise<void> {
     const runner = this.runners[index];
-    if (runner) await runCall(runner, call, { timeoutMs: this.timeoutMs }).catch(() => undefined);
+    if (runner) await this.track(runCall(runner, call, { timeoutMs: this.timeoutMs })).catch(() => undefined);
+  }
+
+  /**
+   * Resolves once every call started so far has answered or timed out — including those an
+   * early-decided {@link Instances.until} stopped waiting for (each is bounded by `timeoutMs`).
+   * `close()` waits for this, so no release is cut off by closing the connections.
+   */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.inFlight.add(call);
+    const forget = () => this.inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 
   /** The failures among `answers`, with driver names, for a `QuorumError`. */

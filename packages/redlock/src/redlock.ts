@@ -223,6 +223,8 @@ export class Redlock implements AsyncDisposable {
     this.closed ??= (async () => {
       this.closing.abort(new ClosedError());
       await Promise.all([...this.leases].map((l) => l.releaseQuietly()));
+      // Releases decided early may still be running on a slow instance: let them finish.
+      await this.instances.drain();
       if (this.options.closeAdapters) await Promise.allSettled(this.instances.adapters.map((a) => a.close()));
     })();
     return this.closed;

@@ -18,8 +18,9 @@ export interface QuorumContenderFactory {
 
 /**
  * The raw parallel limit over N instances: `SET key token NX PX ttl` sent to every instance at
- * once, held when a majority said OK (no validity arithmetic, no retry), then the `EVALSHA`
- * compare-and-delete sent to every instance at once — what any Redlock must do at least.
+ * once, held as soon as a majority said OK (no validity arithmetic, no retry), then the
+ * `EVALSHA` compare-and-delete sent to every instance at once, done as soon as a majority
+ * answered — the least any Redlock must wait for. The other instances' replies are not awaited.
  */
 export const rawParallel: QuorumContenderFactory = {
   name: 'raw parallel (ioredis)',
@@ -27,16 +28,21 @@ export const rawParallel: QuorumContenderFactory = {
   async create(urls, mode) {
     const clients = await Promise.all(urls.map(openIoredis));
     const shas = await Promise.all(clients.map(async (c) => String(await c.script('LOAD', COMPARE_AND_DELETE))));
-    const majority = Math.floor(clients.length / 2) + 1;
     return {
-      settings: { acquire: 'SET key token NX PX ttl on every instance in parallel; majority', release: 'EVALSHA compare-and-delete on every instance in parallel', instances: urls.length, ttl: mode.ttl, connection: IOREDIS_OPTIONS },
+      settings: {
+        acquire: 'SET key token NX PX ttl on every instance in parallel; held once a majority said OK',
+        release: 'EVALSHA compare-and-delete on every instance in parallel; done once a majority answered',
+        instances: urls.length,
+        ttl: mode.ttl,
+        connection: IOREDIS_OPTIONS,
+      },
       async acquire(key): Promise<Release> {
         const token = randomUUID();
-        const replies = await Promise.all(clients.map((c) => c.set(key, token, 'PX', mode.ttl, 'NX')));
+        const held = await majority(clients.map((c) => c.set(key, token, 'PX', mode.ttl, 'NX')), (r) => r === 'OK');
         const release = async () => {
-          await Promise.all(clients.map((c, i) => c.evalsha(shas[i] as string, 1, key, token)));
+          await majority(clients.map((c, i) => c.evalsha(shas[i] as string, 1, key, token)), () => true);
         };
-        if (replies.filter((r) => r === 'OK').length < majority) {
+        if (!held) {
           await release();
           throw new RawBusyError(key);
         }
@@ -48,6 +54,25 @@ export const rawParallel: QuorumContenderFactory = {
     };
   },
 };
+
+/**
+ * Resolves `true` once a majority of `replies` passed `ok`, `false` once that is out of reach
+ * (a failed reply counts against).
+ */
+function majority<T>(replies: readonly Promise<T>[], ok: (reply: T) => boolean): Promise<boolean> {
+  const needed = Math.floor(replies.length / 2) + 1;
+  return new Promise((resolve) => {
+    let yes = 0;
+    let no = 0;
+    const count = (passed: boolean) => {
+      if (passed) yes++;
+      else no++;
+      if (yes === needed) resolve(true);
+      else if (replies.length - no < needed) resolve(false);
+    };
+    for (const r of replies) r.then((reply) => count(ok(reply)), () => count(false));
+  });
+}
 
 /** `@hilok/redlock` over one `@hilok/ioredis` adapter per instance, its defaults apart from the ttl. */
 export const hilokRedlock: QuorumContenderFactory = {
