@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { scripts } from '@hilok/core';
 import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
 import type { ContenderFactory, Release } from './types.js';
 
@@ -56,6 +57,37 @@ export const rawNodeRedis: ContenderFactory = {
         };
       },
       close: () => closeNodeRedis(client),
+    };
+  },
+};
+
+/**
+ * A probe, not a library ({@link ContenderFactory.probe}): hilok's mutex acquire and release
+ * scripts through EVALSHA on ioredis, with a random UUID token and hilok's key layout, and none
+ * of hilok's JavaScript (no lease, no batching, no deadlines).
+ */
+export const hilokScriptsIoredis: ContenderFactory = {
+  name: "hilok's scripts only (ioredis)",
+  driver: 'ioredis',
+  raw: false,
+  probe: true,
+  async create(url, mode) {
+    const client = await openIoredis(url);
+    const load = async (source: string) => String(await client.script('LOAD', source));
+    const acquireSha = await load(scripts.mutexAcquire.source);
+    const releaseSha = await load(scripts.mutexRelease.source);
+    return {
+      settings: { acquire: 'EVALSHA mutex/acquire.lua (no flags)', release: 'EVALSHA mutex/release.lua (owner + expected value)', token: 'randomUUID()', key: 'hilok:mutex:{key}', ttl: mode.ttl, waits: false, connection: IOREDIS_OPTIONS },
+      async acquire(name): Promise<Release> {
+        const key = `hilok:mutex:{${name}}`;
+        const token = randomUUID();
+        const [fence] = (await client.evalsha(acquireSha, 1, key, token, mode.ttl, '')) as number[];
+        if (!(Number(fence) > 0)) throw new RawBusyError(key);
+        return async () => {
+          await client.evalsha(releaseSha, 1, key, token, `${fence}:1:0:${token}`);
+        };
+      },
+      close: () => closeIoredis(client),
     };
   },
 };

@@ -33,6 +33,12 @@ export interface ContenderFactory {
   readonly driver: Driver;
   /** The raw `SET NX PX` + compare-and-delete limit of its driver (no library). */
   readonly raw: boolean;
+  /**
+   * Not a library but a probe: hilok's own Lua scripts called directly, without hilok's
+   * JavaScript, so the gap between hilok and the raw limit splits into its server side (the
+   * scripts) and its client side (the library). Runs in the throughput scenarios only.
+   */
+  readonly probe?: boolean;
   /** Open one instance on its own connection to `url`. */
   create(url: string, mode: ContenderMode): Promise<Contender>;
 }

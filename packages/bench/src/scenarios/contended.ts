@@ -58,11 +58,11 @@ interface RoundStats {
  * Many tasks on one key: `spec.tasks` tasks over `spec.connections` connections, each holding
  * `holdMs` and thinking `thinkMs`, for `ctx.durationMs` per round. Measures critical sections/s,
  * wait p50/p99, hand-off latency and fairness, and checks mutual exclusion on every section
- * (tasks share one process, so an overlap is seen exactly). Raw contenders are skipped: they
- * do not wait.
+ * (tasks share one process, so an overlap is seen exactly). Raw contenders and probes are
+ * skipped: they do not wait.
  */
 export async function contended(ctx: ScenarioContext, spec: ContendedSpec = CONTENDED_DEFAULTS): Promise<ContendedResult> {
-  const factories = ctx.contenders.filter((f) => !f.raw);
+  const factories = ctx.contenders.filter((f) => !f.raw && !f.probe);
   const instances = new Map<ContenderFactory, Contender[]>();
   const perRound = new Map<ContenderFactory, RoundStats[]>();
   let keysLeft = 0;

@@ -15,6 +15,8 @@ export interface ThroughputRow {
   nodeCpuMsPer1k: number;
   redisCpuMsPer1k: number;
   settings: Record<string, unknown>;
+  /** Set for the probe of hilok's scripts without the library ({@link ContenderFactory.probe}). */
+  probe?: boolean;
 }
 
 /** Result of a throughput scenario. */
@@ -78,6 +80,7 @@ export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec):
       nodeCpuMsPer1k: round(median(mine.map((s) => s.cpu.nodeMs)), 1),
       redisCpuMsPer1k: round(median(mine.map((s) => s.cpu.redisMs)), 1),
       settings: instances.get(f)?.settings ?? {},
+      ...(f.probe ? { probe: true } : {}),
     };
   });
   const result: ThroughputResult = { scenario: spec.scenario, tasks: spec.tasks, rows, overlaps: 0, keysLeft };
