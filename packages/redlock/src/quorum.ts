@@ -126,5 +126,8 @@ function runCall(runner: ScriptRunner, call: Call, options: RunOptions): Promise
   if (call.script.batch === undefined || call.keys.length !== 1) return runner.run(call.script, call.keys, call.args, options);
   const late = options.onLateReply;
   const wrapped: RunOptions = late ? { ...options, onLateReply: (reply) => late([reply]) } : options;
-  return runner.runBatched(call.script, call.keys[0] as string, call.args, wrapped).then((reply) => [reply]);
+  return runner.runBatched(call.script, call.keys[0] as string, call.args, wrapped, inArray);
 }
+
+/** A batch call's own reply entry, in the per-key array shape the kinds' parsers read. */
+const inArray = (reply: unknown): unknown[] => [reply];

@@ -60,6 +60,8 @@ class PendingCall implements Deadline {
     private readonly timers: DeadlineTimer,
     private readonly resolveCall: (reply: unknown) => void,
     private readonly rejectCall: (reason: unknown) => void,
+    /** Turns the reply into the caller's value (its exception rejects the call). */
+    private readonly parse?: (reply: unknown) => unknown,
   ) {
     const { timeoutMs, signal } = options;
     this.deadline = Number.isFinite(timeoutMs) ? performance.now() + Math.max(0, timeoutMs) : Infinity;
@@ -82,7 +84,16 @@ class PendingCall implements Deadline {
     }
     this.settled = true;
     this.cleanup();
-    this.resolveCall(value);
+    if (!this.parse) return this.resolveCall(value);
+    // Parsed here rather than in a `.then` of the caller: one promise and one hop less per call.
+    let parsed: unknown;
+    try {
+      parsed = this.parse(value);
+    } catch (err) {
+      this.rejectCall(err);
+      return;
+    }
+    this.resolveCall(parsed);
   }
 
   /** The call failed (or the caller gave up for `reason`). */
@@ -154,14 +165,15 @@ export class ScriptRunner {
    * locks at once — travel together in one EVALSHA (at most {@link MAX_BATCH} keys or the
    * adapter's {@link RedisAdapter.maxBatch}, and on a
    * cluster only keys of one slot), so Redis runs one script instead of many. Each caller keeps
-   * its own deadline, signal and late-reply handling.
+   * its own deadline, signal and late-reply handling; `parse` (default: none) turns its entry of
+   * the reply into the resolved value, and an exception from it rejects that caller only.
    */
-  runBatched(script: Script, key: string, args: readonly ScriptArg[], options: RunOptions): Promise<unknown> {
+  runBatched<T = unknown>(script: Script, key: string, args: readonly ScriptArg[], options: RunOptions, parse?: (reply: unknown) => T): Promise<T> {
     if (script.batch === undefined || args.length !== script.batch) {
       throw new TypeError(`${script.name} is not a batch script taking ${args.length} arguments per key`);
     }
-    return new Promise((resolve, reject) => {
-      const pending = new PendingCall(script, options, this.timers, resolve, reject);
+    return new Promise<T>((resolve, reject) => {
+      const pending = new PendingCall(script, options, this.timers, resolve as (reply: unknown) => void, reject, parse);
       const batch = this.batchFor(script, key);
       batch.keys.push(key);
       for (const arg of args) batch.args.push(arg);

@@ -87,22 +87,25 @@ export type AttemptHead = Pick<WaitPlan, 'resource' | 'kind' | 'detail' | 'comma
 /**
  * {@link acquireWithWait} for kinds whose free-lock case must stay lean: the first attempt runs
  * with only `head`, and the wait plan is built (by `plan`) only when that attempt found the
- * lock busy.
+ * lock busy. `granted` (e.g. wrapping the fence in a lease) runs in the same promise reaction
+ * as the grant, not one hop later.
  */
-export function acquireOrWait<T extends number>(
+export function acquireOrWait<T extends number, R = T>(
   head: AttemptHead,
   attempt: (limits: AttemptLimits) => Promise<Attempt<T>>,
   plan: () => WaitPlan,
-): Promise<T> {
+  granted?: (fence: T) => R,
+): Promise<R> {
   // A plain promise chain, not an async function: this is every acquire's path.
   if (head.signal?.aborted) return Promise.reject(head.signal.reason);
   const started = monotonicNow();
+  const finish = granted ?? ((fence: T) => fence as unknown as R);
   // Until Redis has answered once we cannot tell "busy" from "broken": the full commandTimeout.
   return attempt({ timeoutMs: head.commandTimeout, signal: attemptSignalOf(head) }).then(
     (first) => {
-      if (!first.ok) return waitAfterBusy(plan(), attempt, first, started);
+      if (!first.ok) return waitAfterBusy(plan(), attempt, first, started).then(finish);
       if (diagnostics.acquire.hasSubscribers) reportGrant(head, first.acquired, started, 1, undefined);
-      return first.acquired;
+      return finish(first.acquired);
     },
     (err: unknown) => {
       reportFailure(head, err, started);

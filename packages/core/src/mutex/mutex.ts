@@ -120,7 +120,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     }
     const resolved = call;
     const plan = () => this.waitPlan(hold.resource, resolved, `${hold.key}:wake`, this.waiting);
-    return acquireOrWait(hold, hold.attempt, plan).then((fence) =>
+    return acquireOrWait(hold, hold.attempt, plan, (fence) =>
       this.track({ resource: hold.resource, token: hold.token, fence, ttl: resolved.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: resolved.autoRenew, onLost: resolved.onLost }),
     );
   }
@@ -164,18 +164,18 @@ class MutexHold implements LeaseBackend, AttemptHead {
       limits.signal === undefined && limits.timeoutMs === this.commandTimeout
         ? (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant })
         : { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: this.undoLateGrant };
-    return this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options).then(this.readGrant);
+    return this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options, this.readGrant);
   };
 
   extend(ttl: number): Promise<boolean> {
-    return this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.commandTimeout }).then(isOne);
+    return this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.commandTimeout }, isOne);
   }
 
   release(): Promise<boolean> {
     // The value a hold taken alone still has (one hold, no waiter mark): mutex/release.lua frees
     // it with one comparison, and falls back to parsing the value when it differs.
     const expected = this.fence > 0 ? `${this.fence}:1:0:${this.token}` : '';
-    return this.runner.runBatched(mutexRelease, this.key, [this.token, expected], { timeoutMs: this.commandTimeout }).then(isNotNegative);
+    return this.runner.runBatched(mutexRelease, this.key, [this.token, expected], { timeoutMs: this.commandTimeout }, isNotNegative);
   }
 
   /** An acquire reply: the fence (> 0), busy with the holder's ms left (< 0), or 0 for a foreign value. */
