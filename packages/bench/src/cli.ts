@@ -40,7 +40,10 @@ const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
 const resultsDir = path.join(root, 'packages/bench/results');
 mkdirSync(resultsDir, { recursive: true });
-const rawFile = path.join(resultsDir, `${quick ? 'quick' : 'full'}-${stamp}.jsonl`);
+// Only a complete full run (the one docs/benchmarks.md cites) is a "full-" file worth keeping;
+// quick and partial runs (--only, --no-docs) are scratch, ignored by git.
+const runKind = quick ? 'quick' : only || !writeDocs ? 'partial' : 'full';
+const rawFile = path.join(resultsDir, `${runKind}-${stamp}.jsonl`);
 const record = (line: ResultLine) => appendFileSync(rawFile, `${JSON.stringify({ at: new Date().toISOString(), ...line })}\n`);
 const log = (message: string) => console.log(message);
 const wanted = (name: string) => !only || only.includes(name);
