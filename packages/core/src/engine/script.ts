@@ -1,5 +1,5 @@
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
-import { RedisUnavailableError } from '../errors.js';
+import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
 import { DeadlineTimer, type Deadline } from './deadline.js';
 import { keySlot } from './keys.js';
 
@@ -139,7 +139,10 @@ export class ScriptRunner {
   /** @param adapter - the driver adapter to run scripts on */
   constructor(readonly adapter: RedisAdapter) {
     const wanted = adapter.maxBatch;
-    this.maxBatch = Number.isInteger(wanted) && (wanted as number) >= 1 ? (wanted as number) : MAX_BATCH;
+    if (wanted !== undefined && !(Number.isInteger(wanted) && wanted >= 1)) {
+      throw new InvalidArgumentError('adapter.maxBatch', `expected an integer >= 1, got ${String(wanted)}`);
+    }
+    this.maxBatch = wanted ?? MAX_BATCH;
   }
 
   /** Run `script` with `keys` and `args`; resolves with the raw reply. */
