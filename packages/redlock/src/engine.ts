@@ -14,6 +14,8 @@ export interface Acquired {
   token: string;
   /** Largest per-instance fence among the granting instances (see README, "Fencing"). */
   fence: number;
+  /** Each instance's fence, where it granted before the attempt was decided (for the release). */
+  fences: (number | undefined)[];
   /** Monotonic time at which validity runs out: request start + ttl − drift. */
   validUntil: number;
 }
@@ -43,19 +45,27 @@ export class QuorumEngine {
    * @throws LockBusyError when the instances answered but someone else holds the lock
    * @throws QuorumError when too few instances answered (or validity ran out)
    */
-  async acquire(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, signal?: AbortSignal): Promise<Acquired> {
-    for (let attempt = 0; ; attempt++) {
-      signal?.throwIfAborted();
-      const result = await this.attempt(makeKind(randomUUID()), ttl);
-      if (!(result instanceof Error)) return result;
-      if (attempt >= retry.retryCount) throw result;
+  acquire(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, signal?: AbortSignal): Promise<Acquired> {
+    // The first attempt as a plain promise chain (the common, successful case); retries loop.
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.attempt(makeKind(randomUUID()), ttl).then((result) => (result instanceof Error ? this.retry(makeKind, ttl, retry, result, signal) : result));
+  }
+
+  /** Attempts after the first failed with `failed`, each after a random pause. */
+  private async retry(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, failed: Error, signal?: AbortSignal): Promise<Acquired> {
+    let result: Acquired | Error = failed;
+    for (let attempt = 1; attempt <= retry.retryCount; attempt++) {
       const pause = retry.retryDelayMin + Math.random() * (retry.retryDelayMax - retry.retryDelayMin);
       await sleep(pause, signal);
+      signal?.throwIfAborted();
+      result = await this.attempt(makeKind(randomUUID()), ttl);
+      if (!(result instanceof Error)) return result;
     }
+    throw result;
   }
 
   /** One attempt: the acquired hold, or the error to report if no attempt succeeds. */
-  private async attempt(kind: LockKind, ttl: number): Promise<Acquired | Error> {
+  private attempt(kind: LockKind, ttl: number): Promise<Acquired | Error> {
     const { instances } = this;
     const start = monotonicNow();
     // Decided as soon as a majority granted, or once so many refused or failed that a majority
@@ -66,21 +76,37 @@ export class QuorumEngine {
       for (const a of answers) if (a) a.ok && a.value.ok ? granted++ : refused++;
       return granted >= instances.quorum || instances.size - refused < instances.quorum;
     };
-    const answers = await instances.until(kind.acquire(ttl), kind.parseAcquire, decided, (index, late) => {
+    const undoLate = (index: number, late: unknown): void => {
       // The instance granted after we stopped waiting: that grant belongs to no lease, undo it.
       try {
         if (kind.parseAcquire(late).ok) void instances.one(index, kind.release());
       } catch {
         // an unreadable late reply: the key expires at its ttl anyway
       }
+    };
+    return instances.until(kind.acquire(ttl), kind.parseAcquire, decided, undoLate).then<Acquired | Error>((answers) => {
+      const elapsed = monotonicNow() - start;
+      let granted = 0;
+      let fence = 0;
+      const fences = answers.map((a) => (a?.ok && a.value.ok ? a.value.fence : undefined));
+      for (const f of fences) {
+        if (f !== undefined) {
+          granted++;
+          fence = Math.max(fence, f);
+        }
+      }
+      const validity = ttl - elapsed - drift(ttl, this.driftFactor);
+      if (granted >= instances.quorum && validity > 0) {
+        // Instances still pending may grant too: those holds are ours, and release() clears them.
+        return { kind, token: kind.token, fence, fences, validUntil: start + ttl - drift(ttl, this.driftFactor) };
+      }
+      return this.failedAttempt(kind, answers, granted, elapsed, ttl);
     });
-    const elapsed = monotonicNow() - start;
-    const granted = answers.flatMap((a) => (a?.ok && a.value.ok ? [a.value.fence] : []));
-    const validity = ttl - elapsed - drift(ttl, this.driftFactor);
-    if (granted.length >= instances.quorum && validity > 0) {
-      // Instances still pending may grant too: those holds are ours, and release() clears them.
-      return { kind, token: kind.token, fence: Math.max(...granted), validUntil: start + ttl - drift(ttl, this.driftFactor) };
-    }
+  }
+
+  /** An attempt without the lock: undo its partial grants, then say why (busy, or a quorum failure). */
+  private async failedAttempt(kind: LockKind, answers: readonly (Answer<Grant> | undefined)[], granted: number, elapsed: number, ttl: number): Promise<Error> {
+    const { instances } = this;
     // Not held: undo the partial grants on ALL instances — also on those that did not answer,
     // since their grant may execute later (commands on one connection run in order, so the
     // release runs after it). Wait only for the instances that answered: a stalled one must not
@@ -90,14 +116,14 @@ export class QuorumEngine {
     const failures = instances.failures(answers);
     const busy = answers.flatMap((a) => (a?.ok && !a.value.ok ? [a.value.retryAfter] : []));
     if (instances.size - failures.length < instances.quorum) {
-      return new QuorumError(kind.resource, 'acquire', granted.length, instances.quorum, failures, 'too many instances are unreachable');
+      return new QuorumError(kind.resource, 'acquire', granted, instances.quorum, failures, 'too many instances are unreachable');
     }
     // Enough instances answered, and some of them said "held": that is contention, not an outage.
     if (busy.length > 0) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)));
     return new QuorumError(
       kind.resource,
       'acquire',
-      granted.length,
+      granted,
       instances.quorum,
       failures,
       `no validity left (the attempt took ${Math.round(elapsed)} ms of a ${ttl} ms ttl)`,
@@ -141,7 +167,7 @@ export class QuorumEngine {
    * `close()` waits for them); one slow instance does not delay the caller.
    * @throws QuorumError when fewer than a majority answered (the rest expires at its ttl)
    */
-  async release(kind: LockKind): Promise<number> {
+  async release(kind: LockKind, fences?: readonly (number | undefined)[]): Promise<number> {
     const { instances } = this;
     const decided = (answers: readonly (Answer<boolean> | undefined)[]): boolean => {
       let removed = 0;
@@ -161,7 +187,7 @@ export class QuorumEngine {
       // majority is out of reach (false); or a majority can no longer answer (QuorumError).
       return removed >= quorum || (answered >= quorum && removed + pending < quorum) || answered + pending < quorum;
     };
-    const answers = await instances.until(kind.release(), kind.parseRelease, decided);
+    const answers = await instances.until(kind.release(fences), kind.parseRelease, decided);
     const answered = answers.filter((a) => a?.ok).length;
     if (answered < instances.quorum) {
       throw new QuorumError(kind.resource, 'release', answered, instances.quorum, instances.failures(answers), 'the rest expires at its ttl');

@@ -5,6 +5,8 @@ export interface Call {
   script: Script;
   keys: string[];
   args: ScriptArg[];
+  /** Per-instance arguments instead of `args`, where an instance's own answer matters (its fence). */
+  argsFor?: (instance: number) => ScriptArg[];
 }
 
 /** What one instance answered to an acquire. */
@@ -25,7 +27,11 @@ export interface LockKind {
   extend(ttl: number): Call;
   /** True when the instance extended our hold. */
   parseExtend(reply: unknown): boolean;
-  release(): Call;
+  /**
+   * The release call; `fences[i]` is the fence instance i granted with, when known, so a kind
+   * may let each instance free the hold by its exact stored value.
+   */
+  release(fences?: readonly (number | undefined)[]): Call;
   /** True when the instance removed a live hold of ours. */
   parseRelease(reply: unknown): boolean;
 }
@@ -46,9 +52,14 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
     },
     extend: (ttl) => ({ script: scripts.mutexExtend, keys: [key], args: [token, ttl] }),
     parseExtend: (reply) => num(array(reply)[0]) === 1,
-    // Each instance granted its own fence, so the exact-value fast path of mutex/release.lua is not
-    // used here (""): the owner check decides.
-    release: () => ({ script: scripts.mutexRelease, keys: [key], args: [token, ''] }),
+    // Each instance granted with its own fence: with it, an instance frees the hold by its exact
+    // value (the fast path of mutex/release.lua); without it ("") the owner check decides.
+    release: (fences) => ({
+      script: scripts.mutexRelease,
+      keys: [key],
+      args: [token, ''],
+      argsFor: fences && ((i) => [token, fences[i] ? `${fences[i]}:1:0:${token}` : '']),
+    }),
     parseRelease: (reply) => num(array(reply)[0]) >= 0,
   };
 }

@@ -118,7 +118,7 @@ export class RedlockLease implements AsyncDisposable {
     const wasHeld = this.state === 'held';
     let removed: number;
     try {
-      removed = await this.engine.release(this.acquired.kind);
+      removed = await this.engine.release(this.acquired.kind, this.acquired.fences);
     } catch (err) {
       throw new LockReleaseError(this.resource, err instanceof Error ? err.message : String(err), err);
     }

@@ -60,9 +60,13 @@ export class Instances {
     decided: (answers: readonly (Answer<T> | undefined)[]) => boolean,
     onLate?: (index: number, reply: unknown) => void,
   ): Promise<(Answer<T> | undefined)[]> {
-    const answers: (Answer<T> | undefined)[] = this.runners.map(() => undefined);
+    const size = this.runners.length;
+    const answers: (Answer<T> | undefined)[] = new Array<Answer<T> | undefined>(size).fill(undefined);
+    const calls: Promise<unknown>[] = [];
+    // Without a late-reply handler every instance shares one options object.
+    const shared: RunOptions | undefined = onLate ? undefined : { timeoutMs: this.timeoutMs };
     return new Promise((resolve) => {
-      let pending = this.runners.length;
+      let pending = size;
       let done = false;
       const settle = (answer: Answer<T>): void => {
         answers[answer.index] = answer;
@@ -70,29 +74,35 @@ export class Instances {
         if (done) return;
         if (pending === 0 || decided(answers)) {
           done = true;
-          resolve([...answers]);
+          // Only the calls still running need tracking for close(): most have answered already.
+          for (let i = 0; i < size; i++) if (answers[i] === undefined) this.track(calls[i] as Promise<unknown>);
+          resolve(answers.slice());
         }
       };
-      this.runners.forEach((runner, index) => {
-        this.track(runCall(runner, call, { timeoutMs: this.timeoutMs, onLateReply: onLate && ((late) => onLate(index, late)) }))
-          .then(
-            (reply) => {
-              try {
-                settle({ index, ok: true, value: parse(reply) });
-              } catch (error) {
-                settle({ index, ok: false, error });
-              }
-            },
-            (error: unknown) => settle({ index, ok: false, error }),
-          );
-      });
+      for (let index = 0; index < size; index++) {
+        const options = shared ?? { timeoutMs: this.timeoutMs, onLateReply: (late: unknown) => (onLate as (i: number, r: unknown) => void)(index, late) };
+        const running = runCall(this.runners[index] as ScriptRunner, call, index, options);
+        calls.push(running);
+        running.then(
+          (reply) => {
+            let answer: Answer<T>;
+            try {
+              answer = { index, ok: true, value: parse(reply) };
+            } catch (error) {
+              answer = { index, ok: false, error };
+            }
+            settle(answer);
+          },
+          (error: unknown) => settle({ index, ok: false, error }),
+        );
+      }
     });
   }
 
   /** Run `call` on one instance (used to undo a late grant there); never rejects. */
   async one(index: number, call: Call): Promise<void> {
     const runner = this.runners[index];
-    if (runner) await this.track(runCall(runner, call, { timeoutMs: this.timeoutMs })).catch(() => undefined);
+    if (runner) await this.track(runCall(runner, call, index, { timeoutMs: this.timeoutMs })).catch(() => undefined);
   }
 
   /**
@@ -118,15 +128,17 @@ export class Instances {
 }
 
 /**
- * Run `call` on one instance. A one-key call of a batch script (core's mutex scripts) joins
+ * Run `call` on one instance (takes ownership of `options`). A one-key call of a batch script (core's mutex scripts) joins
  * the calls other locks make in the same tick on that instance; the reply is then wrapped back
  * into the script's per-key array, so parsers see the same shape either way.
  */
-function runCall(runner: ScriptRunner, call: Call, options: RunOptions): Promise<unknown> {
-  if (call.script.batch === undefined || call.keys.length !== 1) return runner.run(call.script, call.keys, call.args, options);
+function runCall(runner: ScriptRunner, call: Call, instance: number, options: RunOptions): Promise<unknown> {
+  const args = call.argsFor ? call.argsFor(instance) : call.args;
+  if (call.script.batch === undefined || call.keys.length !== 1) return runner.run(call.script, call.keys, args, options);
+  // A late reply is the key's entry too: hand it on in the array shape, like the reply.
   const late = options.onLateReply;
-  const wrapped: RunOptions = late ? { ...options, onLateReply: (reply) => late([reply]) } : options;
-  return runner.runBatched(call.script, call.keys[0] as string, call.args, wrapped, inArray);
+  if (late) options.onLateReply = (reply) => late([reply]);
+  return runner.runBatched(call.script, call.keys[0] as string, args, options, inArray);
 }
 
 /** A batch call's own reply entry, in the per-key array shape the kinds' parsers read. */

@@ -142,11 +142,22 @@ export class Redlock implements AsyncDisposable {
    * @throws QuorumError when too few instances answered (or validity ran out)
    * @throws InvalidArgumentError before any Redis call
    */
-  async lock(resource: string, options?: LockOptions): Promise<RedlockLease> {
-    const name = checkResource(resource);
-    const call = this.resolveCall(options);
-    const acquired = await this.acquire((token) => mutexKind(this.options.prefix, name, token), call);
-    return this.track(new RedlockLease(this.engine, acquired, call.ttl, this.options.instanceTimeout, (l) => this.leases.delete(l)));
+  lock(resource: string, options?: LockOptions): Promise<RedlockLease> {
+    let name: string;
+    let call: ResolvedCall;
+    try {
+      name = checkResource(resource);
+      call = this.resolveCall(options);
+    } catch (err) {
+      // Bad input rejects (before any Redis call), like every other failure of lock().
+      return Promise.reject(err);
+    }
+    const { prefix, instanceTimeout } = this.options;
+    return this.acquire(
+      (token) => mutexKind(prefix, name, token),
+      call,
+      (acquired) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, this.forget),
+    );
   }
 
   /**
@@ -240,25 +251,33 @@ export class Redlock implements AsyncDisposable {
     const call = this.resolveCall(options);
     const { prefix, separator, instanceTimeout } = this.options;
     hilokKind(prefix, separator, path, mode, 'validate'); // path errors before any Redis call
-    const acquired = await this.acquire((token) => hilokKind(prefix, separator, path, mode, token), call);
-    return this.track(new RedlockHold(this.engine, acquired, call.ttl, instanceTimeout, (l) => this.leases.delete(l), mode)) as RedlockHold;
+    return this.acquire(
+      (token) => hilokKind(prefix, separator, path, mode, token),
+      call,
+      (acquired) => new RedlockHold(this.engine, acquired, call.ttl, instanceTimeout, this.forget, mode),
+    );
   }
 
-  private async acquire(makeKind: (token: string) => LockKind, call: ResolvedCall): Promise<Acquired> {
+  /** Acquire on the quorum and wrap the hold with `wrap` — tracked for close() — in the same reaction. */
+  private acquire<L extends RedlockLease>(makeKind: (token: string) => LockKind, call: ResolvedCall, wrap: (acquired: Acquired) => L): Promise<L> {
     const signal = call.signal ? AbortSignal.any([call.signal, this.closing.signal]) : this.closing.signal;
-    const acquired = await this.engine.acquire(makeKind, call.ttl, call, signal);
-    if (this.closing.signal.aborted) {
-      // Closed while the winning attempt was in flight: nobody will ever use this hold.
-      await this.engine.release(acquired.kind).catch(() => undefined);
-      throw new ClosedError();
-    }
-    return acquired;
+    return this.engine.acquire(makeKind, call.ttl, call, signal).then((acquired) => {
+      if (this.closing.signal.aborted) {
+        // Closed while the winning attempt was in flight: nobody will ever use this hold.
+        return this.engine.release(acquired.kind).then(
+          () => Promise.reject(new ClosedError()),
+          () => Promise.reject(new ClosedError()),
+        );
+      }
+      const lease = wrap(acquired);
+      if (lease.valid) this.leases.add(lease);
+      return lease;
+    });
   }
 
-  private track<L extends RedlockLease>(lease: L): L {
-    if (lease.valid) this.leases.add(lease);
-    return lease;
-  }
+  private readonly forget = (lease: RedlockLease): void => {
+    this.leases.delete(lease);
+  };
 
   private resolveCall(options: unknown): ResolvedCall {
     this.assertOpen();

@@ -60,6 +60,22 @@ describe('the seed 004 lifecycle', () => {
     expect(b.fence).toBeGreaterThan(a.fence);
     expect(a.fence).toBeGreaterThan(1.6e15);
   });
+
+  it('each instance stores "<its fence>:1:0:<token>", the exact value the release sends it', async () => {
+    const lease = await redlock.lock('exact-release');
+    const values = await Promise.all(instances.servers.map((s) => s.command('GET', 'hilok:redlock:mutex:{exact-release}')));
+    const held = values.filter((v): v is string => typeof v === 'string');
+    expect(held.length).toBeGreaterThanOrEqual(quorumOf(instances.servers.length));
+    const fences = held.map((v) => {
+      const m = /^(\d+):1:0:(.+)$/.exec(v);
+      expect(m?.[2]).toBe(lease.token);
+      return Number(m?.[1]);
+    });
+    // The lease's fence is the largest granted one, and each stored fence reads back unchanged.
+    expect(fences).toContain(lease.fence);
+    for (const f of fences) expect(`${f}:1:0:${lease.token}`).toBe(held[fences.indexOf(f)]);
+    expect(await lease.release()).toBe(true);
+  });
 });
 
 describe('busy is not broken', () => {
