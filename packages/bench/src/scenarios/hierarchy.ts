@@ -3,7 +3,8 @@ import { HiLok as NrHiLok } from '@hilok/node-redis';
 import { closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
 import type { Driver } from '../contenders/types.js';
 import { reportOverlap, type Integrity, type ScenarioContext } from '../scenario.js';
-import { cpuSnapshot, cpuUsed, median, quantile, rotate, round, sleep } from '../stats.js';
+import { pairedRounds } from '../paired.js';
+import { cpuSnapshot, cpuUsed, median, quantile, round, sleep } from '../stats.js';
 
 /** The depths {@link hierarchy} measures. */
 export const DEPTHS = [1, 4, 8, 16] as const;
@@ -15,7 +16,7 @@ export interface HierarchyRow {
   driver: Driver;
   /** Median write acquire+release pairs/s per depth (uncontended, one task). */
   opsPerSecByDepth: Record<number, number>;
-  /** Median over rounds of ops(depth 16) / ops(depth 1), same round. */
+  /** Median over rounds of ops(depth 16) / ops(depth 1), interleaved in slices ({@link pairedRounds}). */
   ratio16to1: number;
   /** Mixed readers+writers over a tree: critical sections/s, wait p99 (ms), overlaps seen. */
   mixedSectionsPerSec: number;
@@ -63,7 +64,7 @@ function conflicts(a: { path: string; write: boolean }, b: { path: string; write
 
 /**
  * HiLok throughput by depth (a write acquire+release loop at depth 1, 4, 8, 16 on each driver,
- * rounds interleaved) and a mixed readers+writers run over a 3-level tree: 16 tasks on 2
+ * each depth interleaved with depth 1 in short slices) and a mixed readers+writers run over a 3-level tree: 16 tasks on 2
  * connections, 80 % reads, paths weighted towards the leaves, 1 ms hold, 1 ms think, every
  * section checked against every live one for a read/write or write/write conflict on the same
  * path or an ancestor.
@@ -72,23 +73,26 @@ export async function hierarchy(ctx: ScenarioContext, drivers: readonly Driver[]
   const rows: HierarchyRow[] = [];
   let overlapsTotal = 0;
   const byDepth = new Map<string, number[]>();
+  const depthRatios = new Map<string, number[]>();
   const opened = await Promise.all(drivers.map((d) => openHiLok(d, ctx.server.url)));
   try {
     const combos = drivers.flatMap((d, di) => DEPTHS.map((depth) => ({ d, di, depth })));
     for (const c of combos) await loop(opened[c.di]!.hilok, pathAt(c.depth, 'w'), Math.min(100, ctx.durationMs / 4));
-    for (let r = 0; r < ctx.rounds; r++) {
-      for (const c of rotate(combos, r)) {
-        const before = await cpuSnapshot(ctx.server);
-        const started = performance.now();
-        const ops = await loop(opened[c.di]!.hilok, pathAt(c.depth, String(r)), ctx.durationMs);
-        const elapsed = performance.now() - started;
-        const opsPerSec = (ops / elapsed) * 1000;
-        const k = `${c.d}:${c.depth}`;
-        byDepth.set(k, [...(byDepth.get(k) ?? []), opsPerSec]);
-        ctx.record({ type: 'sample', scenario: 'hierarchy-depth', driver: c.d, depth: c.depth, round: r, ops, opsPerSec: round(opsPerSec, 1), cpu: cpuUsed(before, await cpuSnapshot(ctx.server)) });
-      }
-      ctx.log(`  hierarchy depth: round ${r + 1}/${ctx.rounds} done`);
-    }
+    // Each depth interleaved with depth 1 of its driver (pairedRounds): the depth ratio compares
+    // slices taken under the same machine conditions.
+    const depthOne = (c: (typeof combos)[number]) => combos.find((o) => o.di === c.di && o.depth === 1) ?? c;
+    const measure = async (c: (typeof combos)[number], r: number, durationMs: number): Promise<number> => {
+      const before = await cpuSnapshot(ctx.server);
+      const started = performance.now();
+      const ops = await loop(opened[c.di]!.hilok, pathAt(c.depth, String(r)), durationMs);
+      const opsPerSec = (ops / (performance.now() - started)) * 1000;
+      const k = `${c.d}:${c.depth}`;
+      byDepth.set(k, [...(byDepth.get(k) ?? []), opsPerSec]);
+      ctx.record({ type: 'sample', scenario: 'hierarchy-depth', driver: c.d, depth: c.depth, round: r, ops, opsPerSec: round(opsPerSec, 1), cpu: cpuUsed(before, await cpuSnapshot(ctx.server)) });
+      return opsPerSec;
+    };
+    const ratios = await pairedRounds({ rounds: ctx.rounds, durationMs: ctx.durationMs }, combos, depthOne, measure, (r) => ctx.log(`  hierarchy depth: round ${r + 1}/${ctx.rounds} done`));
+    for (const c of combos) depthRatios.set(`${c.d}:${c.depth}`, ratios.get(c) ?? []);
   } finally {
     for (const o of opened) await o.close().catch(() => undefined);
   }
@@ -113,7 +117,7 @@ export async function hierarchy(ctx: ScenarioContext, drivers: readonly Driver[]
     rows.push({
       driver: d,
       opsPerSecByDepth: Object.fromEntries(DEPTHS.map((depth) => [depth, round(median(ops(depth)), 0)])),
-      ratio16to1: round(median(ops(16).map((v, i) => v / (ops(1)[i] ?? Number.NaN))), 3),
+      ratio16to1: round(median(depthRatios.get(`${d}:16`) ?? []), 3),
       mixedSectionsPerSec: round(median(mixed.sps), 0),
       mixedWaitP99Ms: round(median(mixed.p99)),
       mixedReadShare: round(median(mixed.reads)),
