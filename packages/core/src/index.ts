@@ -23,7 +23,7 @@ export { WakeHub, WAKE_ALL } from './engine/wake-hub.js';
 export { type SpinOptions, DEFAULT_SPIN, spinDelay } from './engine/wait.js';
 export { hashTag, lockKey, keySlot } from './engine/keys.js';
 export { runScoped } from './engine/scoped.js';
-export { Mutex, SpinLock, parseStoredMutex, type MutexOptions, type MutexAcquireOptions, type MutexInfo, type StoredMutex } from './mutex/mutex.js';
+export { Mutex, SpinLock, parseStoredMutex, soleHoldValue, type MutexOptions, type MutexAcquireOptions, type MutexInfo, type StoredMutex } from './mutex/mutex.js';
 export { createDriverBindings, type Connection, type DriverBindings } from './bindings.js';
 export { MAX_NAME_LENGTH, MAX_DURATION_MS } from './validate.js';
 export * as scripts from './generated/scripts.js';

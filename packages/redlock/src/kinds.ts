@@ -1,4 +1,4 @@
-import { lockKey, pathKeys, scripts, splitPath, type Script, type ScriptArg } from '@hilok/core';
+import { lockKey, pathKeys, scripts, soleHoldValue, splitPath, type Script, type ScriptArg } from '@hilok/core';
 
 /** One script call: the same on every instance (the instances are independent copies). */
 export interface Call {
@@ -58,7 +58,7 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
       script: scripts.mutexRelease,
       keys: [key],
       args: [token, ''],
-      argsFor: fences && ((i) => [token, fences[i] ? `${fences[i]}:1:0:${token}` : '']),
+      argsFor: fences && ((i) => [token, fences[i] ? soleHoldValue(fences[i] as number, token) : '']),
     }),
     parseRelease: (reply) => num(array(reply)[0]) >= 0,
   };

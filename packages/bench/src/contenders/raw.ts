@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { scripts } from '@hilok/core';
+import { scripts, soleHoldValue } from '@hilok/core';
 import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
 import type { ContenderFactory, Release } from './types.js';
 
@@ -84,7 +84,7 @@ export const hilokScriptsIoredis: ContenderFactory = {
         const [fence] = (await client.evalsha(acquireSha, 1, key, token, mode.ttl, '')) as number[];
         if (!(Number(fence) > 0)) throw new RawBusyError(key);
         return async () => {
-          await client.evalsha(releaseSha, 1, key, token, `${fence}:1:0:${token}`);
+          await client.evalsha(releaseSha, 1, key, token, soleHoldValue(Number(fence), token));
         };
       },
       close: () => closeIoredis(client),

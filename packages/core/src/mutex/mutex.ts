@@ -174,7 +174,7 @@ class MutexHold implements LeaseBackend, AttemptHead {
   release(): Promise<boolean> {
     // The value a hold taken alone still has (one hold, no waiter mark): mutex/release.lua frees
     // it with one comparison, and falls back to parsing the value when it differs.
-    const expected = this.fence > 0 ? `${this.fence}:1:0:${this.token}` : '';
+    const expected = this.fence > 0 ? soleHoldValue(this.fence, this.token) : '';
     return this.runner.runBatched(mutexRelease, this.key, [this.token, expected], { timeoutMs: this.commandTimeout }, isNotNegative);
   }
 
@@ -212,6 +212,15 @@ export function parseStoredMutex(value: string): StoredMutex | null {
   const m = /^(\d+):(\d+):([01]):([\s\S]*)$/.exec(value);
   if (!m) return null;
   return { fence: Number(m[1]), count: Number(m[2]), waited: m[3] === '1', owner: m[4] as string };
+}
+
+/**
+ * The value a mutex key holds for a single hold of `owner` granted with `fence` that no waiter
+ * marked (the `fence:count:waited:owner` layout of `mutex/acquire.lua` with count 1, waited 0):
+ * what a release sends so `mutex/release.lua` can free the hold with one comparison.
+ */
+export function soleHoldValue(fence: number, owner: string): string {
+  return `${fence}:1:0:${owner}`;
 }
 
 const isOne = (reply: unknown): boolean => asNumber(reply) === 1;
