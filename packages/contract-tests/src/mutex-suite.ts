@@ -356,6 +356,42 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       await batching.close();
     });
 
+    it("splits a tick's calls at the adapter's maxBatch; a driver that coalesces a turn's writes gets one batch per event-loop turn", async () => {
+      // The adapter as it is (maxBatch, coalescesWrites and all), recording each script call's
+      // size and the event-loop turn it reached the driver in.
+      let turn = 0;
+      let counting = true;
+      const countTurns = () => {
+        turn++;
+        if (counting) setImmediate(countTurns);
+      };
+      setImmediate(countTurns);
+      const sent: { keys: number; turn: number }[] = [];
+      const recorded: RedisAdapter = {
+        ...adapter,
+        evalsha: (sha, keys, args) => (sent.push({ keys: keys.length, turn }), adapter.evalsha(sha, keys, args)),
+      };
+      const batching = new Mutex(recorded, { ttl: 5_000 });
+      const names = Array.from({ length: 64 }, () => fresh());
+      const leases = await Promise.all(names.map((name) => batching.acquire(name)));
+      const maxBatch = adapter.maxBatch ?? 64;
+      expect(leases.every((l) => l.held)).toBe(true);
+      expect(sent.map((s) => s.keys)).toEqual(Array.from({ length: Math.ceil(64 / maxBatch) }, (_, i) => Math.min(maxBatch, 64 - i * maxBatch)));
+      const turns = sent.map((s) => s.turn);
+      if (adapter.coalescesWrites) {
+        // Each batch in a later turn than the one before, so each gets its own socket write.
+        for (let i = 1; i < turns.length; i++) expect(turns[i]).toBeGreaterThan(turns[i - 1] as number);
+      } else {
+        expect(new Set(turns).size).toBe(1);
+      }
+      sent.length = 0;
+      expect(await Promise.all(leases.map((l) => l.release()))).toEqual(names.map(() => true));
+      expect(sent.reduce((total, s) => total + s.keys, 0)).toBe(64);
+      for (const name of names) expect(await mutex.isLocked(name)).toBe(false);
+      counting = false;
+      await batching.close();
+    });
+
     it('same-tick contenders on one name: one wins, every other is woken in turn by pub/sub', async () => {
       const name = fresh();
       const other = new Mutex(await conns.open(server.url), { ttl: 30_000 });

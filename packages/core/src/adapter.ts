@@ -23,10 +23,18 @@ export interface RedisAdapter {
    * Most locks one batched script call carries on this adapter (default 64). A driver that
    * writes every command to the socket at once (ioredis) does better with smaller batches: the
    * first reaches Redis while later ones are still being built, so Redis and Node work at the
-   * same time. A driver that coalesces a tick's commands into one write (node-redis) gains
-   * nothing from splitting.
+   * same time. A driver that coalesces a tick's commands into one write (node-redis) splits
+   * too, with {@link RedisAdapter.coalescesWrites}.
    */
   readonly maxBatch?: number;
+  /**
+   * `true` when the driver gathers every command issued in one event-loop turn into one socket
+   * write (node-redis does, in a `setImmediate`). The runner then hands such a driver one batched
+   * script call per turn: the first batch reaches Redis, which works on it while Node builds the
+   * next, instead of all batches of a tick arriving together and Redis and Node taking turns.
+   * Absent or `false`: every call goes to the driver at once.
+   */
+  readonly coalescesWrites?: boolean;
   /**
    * `EVALSHA sha numkeys ...keys ...args`. Must reject with the server's error (whose message
    * starts with `NOSCRIPT` when the script is not cached) or the driver's connection error.

@@ -135,6 +135,7 @@ const syncCases: [string, () => unknown][] = [
   ['core Mutex without an adapter', () => new CoreMutex(any({}))],
   ['core HiLok with null for an adapter', () => new CoreHiLok(any(null))],
   ['core Mutex on an adapter with maxBatch 0', () => new CoreMutex({ ...createIoredisAdapter(redis), maxBatch: 0 })],
+  ['core Mutex on an adapter with coalescesWrites "yes"', () => new CoreMutex({ ...createIoredisAdapter(redis), coalescesWrites: any('yes') })],
   ['Mutex prefix with a hash tag', () => new Mutex(redis, { prefix: '{x}' })],
   ['Mutex ttl 0', () => new Mutex(redis, { ttl: 0 })],
   ['Mutex commandTimeout Infinity', () => new Mutex(redis, { commandTimeout: Infinity })],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createIoredisAdapter } from '@hilok/ioredis';
+import { scripts, soleHoldValue } from '@hilok/core';
 import { Redlock } from '@hilok/redlock';
 import { IOREDIS_OPTIONS, closeIoredis, openIoredis } from '../connections.js';
 import { COMPARE_AND_DELETE, RawBusyError } from './raw.js';
@@ -13,6 +14,12 @@ export interface QuorumContenderFactory {
   readonly name: string;
   /** The raw parallel limit (no library). */
   readonly raw: boolean;
+  /**
+   * A probe, not a library: hilok's own scripts in the raw parallel pattern, without hilok's
+   * JavaScript. Measured with 1 task only, where it splits hilok's gap to the raw limit into
+   * the scripts' share and the library's.
+   */
+  readonly probe?: boolean;
   create(urls: readonly string[], mode: ContenderMode): Promise<Contender>;
 }
 
@@ -74,6 +81,54 @@ function majority<T>(replies: readonly Promise<T>[], ok: (reply: T) => boolean):
   });
 }
 
+/**
+ * A probe ({@link QuorumContenderFactory.probe}): the raw parallel pattern — every instance at
+ * once, done at a majority — with hilok's mutex acquire and release scripts instead of `SET NX`
+ * and the compare-and-delete: each instance answers its own fence, and is released by the exact
+ * value it stored, as in hilok's Redlock. No validity arithmetic, no retry, no lease.
+ */
+export const hilokScriptsQuorum: QuorumContenderFactory = {
+  name: "hilok's scripts only (raw parallel)",
+  raw: false,
+  probe: true,
+  async create(urls, mode) {
+    const clients = await Promise.all(urls.map(openIoredis));
+    const load = (source: string) => Promise.all(clients.map(async (c) => String(await c.script('LOAD', source))));
+    const [acquireShas, releaseShas] = await Promise.all([load(scripts.mutexAcquire.source), load(scripts.mutexRelease.source)]);
+    return {
+      settings: {
+        acquire: 'EVALSHA mutex/acquire.lua on every instance in parallel; held once a majority granted',
+        release: 'EVALSHA mutex/release.lua (owner + the exact stored value) on every instance in parallel; done once a majority answered',
+        key: 'hilok:mutex:{key}',
+        instances: urls.length,
+        ttl: mode.ttl,
+        connection: IOREDIS_OPTIONS,
+      },
+      async acquire(name): Promise<Release> {
+        const key = `hilok:mutex:{${name}}`;
+        const token = randomUUID();
+        const fences: number[] = [];
+        const grants = clients.map((c, i) =>
+          (c.evalsha(acquireShas[i] as string, 1, key, token, mode.ttl, '') as Promise<number[]>).then(([fence]) => (fences[i] = Number(fence))),
+        );
+        const held = await majority(grants, (fence) => fence > 0);
+        const release = async () => {
+          const value = (i: number) => (Number(fences[i]) > 0 ? soleHoldValue(fences[i] as number, token) : '');
+          await majority(clients.map((c, i) => c.evalsha(releaseShas[i] as string, 1, key, token, value(i))), () => true);
+        };
+        if (!held) {
+          await release();
+          throw new RawBusyError(key);
+        }
+        return release;
+      },
+      close: async () => {
+        await Promise.all(clients.map(closeIoredis));
+      },
+    };
+  },
+};
+
 /** `@hilok/redlock` over one `@hilok/ioredis` adapter per instance, its defaults apart from the ttl. */
 export const hilokRedlock: QuorumContenderFactory = {
   name: 'hilok redlock (ioredis)',
@@ -115,4 +170,4 @@ export const sesameRedlockQuorum: QuorumContenderFactory = {
 };
 
 /** Every contender of the Redlock scenario, the raw parallel limit first. */
-export const QUORUM_CONTENDERS: readonly QuorumContenderFactory[] = [rawParallel, hilokRedlock, redlockV5Quorum, sesameRedlockQuorum];
+export const QUORUM_CONTENDERS: readonly QuorumContenderFactory[] = [rawParallel, hilokRedlock, hilokScriptsQuorum, redlockV5Quorum, sesameRedlockQuorum];

@@ -13,6 +13,8 @@ export const QUORUM_INSTANCES = 3;
 export interface QuorumRow {
   contender: string;
   tasks: number;
+  /** Set for the probe of hilok's scripts without the library ({@link QuorumContenderFactory.probe}). */
+  probe?: boolean;
   /** Median over measured slices of acquire+release pairs per second. */
   opsPerSec: number;
   /** Median over rounds of (this contender / the raw parallel limit, measured interleaved with it). */
@@ -55,6 +57,8 @@ export async function quorum(ctx: ScenarioContext, parallel = 16, contenders: re
     }
     const raw = contenders.find((f) => f.raw) ?? (contenders[0] as QuorumContenderFactory);
     for (const tasks of [1, parallel]) {
+      // The probe runs at 1 task only: it has no batching, so at 16 it would measure that instead.
+      const measured = contenders.filter((f) => tasks === 1 || !f.probe);
       const measure = async (f: QuorumContenderFactory, r: number, durationMs: number): Promise<number> => {
         const before = await cpu();
         const started = performance.now();
@@ -67,7 +71,7 @@ export async function quorum(ctx: ScenarioContext, parallel = 16, contenders: re
         ctx.record({ type: 'sample', scenario: 'redlock', contender: f.name, round: r, tasks, ops, elapsedMs: round(elapsed, 1), opsPerSec: round(opsPerSec, 1) });
         return opsPerSec;
       };
-      const ratios = await pairedRounds({ rounds: ctx.rounds, durationMs: ctx.durationMs }, contenders, (f) => (f.raw ? f : raw), measure, (r) => ctx.log(`  redlock (${tasks} task${tasks > 1 ? 's' : ''}): round ${r + 1}/${ctx.rounds} done`));
+      const ratios = await pairedRounds({ rounds: ctx.rounds, durationMs: ctx.durationMs }, measured, (f) => (f.raw ? f : raw), measure, (r) => ctx.log(`  redlock (${tasks} task${tasks > 1 ? 's' : ''}): round ${r + 1}/${ctx.rounds} done`));
       for (const [f, list] of ratios) ratioSamples.set(`${f.name}\0${tasks}`, list);
     }
   } finally {
@@ -76,11 +80,12 @@ export async function quorum(ctx: ScenarioContext, parallel = 16, contenders: re
     await instances.stopAll();
   }
   const rows: QuorumRow[] = [1, parallel].flatMap((tasks) =>
-    contenders.map((f) => {
+    contenders.filter((f) => tasks === 1 || !f.probe).map((f) => {
       const mine = samples.get(`${f.name}\0${tasks}`) ?? [];
       return {
         contender: f.name,
         tasks,
+        ...(f.probe ? { probe: true } : {}),
         opsPerSec: round(median(mine.map((s) => s.ops)), 0),
         ratioToRaw: round(median(ratioSamples.get(`${f.name}\0${tasks}`) ?? []), 3),
         nodeCpuMsPer1k: round(median(mine.map((s) => s.nodeMs)), 1),

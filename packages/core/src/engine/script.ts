@@ -135,6 +135,11 @@ export class ScriptRunner {
   private readonly timers = new DeadlineTimer();
   private readonly queues = new Map<Script, Batch[]>();
   private readonly maxBatch: number;
+  /** Batches waiting for a later event-loop turn (only with {@link RedisAdapter.coalescesWrites}). */
+  private readonly nextTurns: { script: Script; batch: Batch }[] = [];
+  /** A batch went to the driver this turn (only with {@link RedisAdapter.coalescesWrites}). */
+  private sentThisTurn = false;
+  private readonly oneBatchPerTurn: boolean;
 
   /** @param adapter - the driver adapter to run scripts on */
   constructor(readonly adapter: RedisAdapter) {
@@ -143,6 +148,11 @@ export class ScriptRunner {
       throw new InvalidArgumentError('adapter.maxBatch', `expected an integer >= 1, got ${String(wanted)}`);
     }
     this.maxBatch = wanted ?? MAX_BATCH;
+    const coalesces = adapter.coalescesWrites;
+    if (coalesces !== undefined && typeof coalesces !== 'boolean') {
+      throw new InvalidArgumentError('adapter.coalescesWrites', `expected a boolean, got ${String(coalesces)}`);
+    }
+    this.oneBatchPerTurn = coalesces === true;
   }
 
   /** Run `script` with `keys` and `args`; resolves with the raw reply. */
@@ -183,7 +193,7 @@ export class ScriptRunner {
       batch.calls.push(pending);
       if (batch.calls.length >= this.maxBatch) {
         this.takeBatch(script, batch);
-        this.send(script, batch);
+        this.dispatch(script, batch);
       }
     });
   }
@@ -214,8 +224,36 @@ export class ScriptRunner {
   private flush(script: Script): void {
     const open = this.queues.get(script);
     this.queues.delete(script);
-    if (open) for (const batch of open) this.send(script, batch);
+    if (open) for (const batch of open) this.dispatch(script, batch);
   }
+
+  /**
+   * Send `batch` now, or — on a driver that coalesces a turn's writes, once a batch already went
+   * this turn — queue it for a later turn, one batch per turn (see {@link RedisAdapter.coalescesWrites}).
+   */
+  private dispatch(script: Script, batch: Batch): void {
+    if (!this.oneBatchPerTurn) return this.send(script, batch);
+    if (this.sentThisTurn) {
+      this.nextTurns.push({ script, batch });
+      return;
+    }
+    this.sentThisTurn = true;
+    this.send(script, batch);
+    // Scheduled after the send: the driver's own write (a setImmediate queued by the send) must
+    // run before the next batch reaches the driver, or the two would share that write.
+    setImmediate(this.nextTurn);
+  }
+
+  /** Once per turn while batches wait: the next one goes to the driver. */
+  private readonly nextTurn = (): void => {
+    const next = this.nextTurns.shift();
+    if (!next) {
+      this.sentThisTurn = false;
+      return;
+    }
+    this.send(next.script, next.batch);
+    setImmediate(this.nextTurn);
+  };
 
   private send(script: Script, batch: Batch): void {
     const { keys, calls } = batch;
