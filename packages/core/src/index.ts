@@ -19,6 +19,7 @@ export {
 export { Lease, type LeaseBehaviour } from './engine/lease.js';
 export { LockManager, adoptAdapter, type ManagerOptions, type AcquireOptions } from './engine/manager.js';
 export { ScriptRunner, ReplyTimeoutError, MAX_BATCH, type Script, type RunOptions } from './engine/script.js';
+export { Registry, type RegistrySlot } from './engine/registry.js';
 export { WakeHub, WAKE_ALL } from './engine/wake-hub.js';
 export { type SpinOptions, DEFAULT_SPIN, spinDelay } from './engine/wait.js';
 export { hashTag, lockKey, keySlot } from './engine/keys.js';

@@ -23,8 +23,9 @@ describe('DeadlineTimer (one timer for every reply deadline of a runner)', () =>
     const early = entry(20, log, 'early'); // earlier than the armed one: re-arms
     // (On a loaded machine the timer may fire late and find both due: still in deadline order.)
     const removed = entry(30, log, 'removed');
-    for (const e of [late, early, removed]) timers.add(e);
-    timers.delete(removed);
+    timers.add(late);
+    timers.add(early);
+    timers.delete(timers.add(removed));
     await delay(150);
     expect(log).toEqual(['early', 'late']);
     for (const e of [early, late]) expect(e.expiredAt as number).toBeGreaterThanOrEqual(e.deadline);

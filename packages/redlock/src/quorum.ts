@@ -1,4 +1,4 @@
-import { ScriptRunner, type RedisAdapter, type RunOptions } from '@hilok/core';
+import { Registry, ScriptRunner, type RedisAdapter, type RunOptions } from '@hilok/core';
 import type { InstanceFailure } from './errors.js';
 import type { Call } from './kinds.js';
 
@@ -17,7 +17,7 @@ export function quorumOf(n: number): number {
 export class Instances {
   private readonly runners: ScriptRunner[];
   /** Calls still running on some instance, also after the caller stopped waiting for them. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new Registry<Promise<unknown>>();
   /** Majority size. */
   readonly quorum: number;
 
@@ -111,12 +111,12 @@ export class Instances {
    * `close()` waits for this, so no release is cut off by closing the connections.
    */
   async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight.values());
   }
 
   private track<T>(call: Promise<T>): Promise<T> {
-    this.inFlight.add(call);
-    const forget = () => this.inFlight.delete(call);
+    const slot = this.inFlight.add(call);
+    const forget = () => this.inFlight.delete(slot);
     call.then(forget, forget);
     return call;
   }

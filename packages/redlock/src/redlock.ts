@@ -1,8 +1,8 @@
-import { ClosedError, InvalidArgumentError, type RedisAdapter } from '@hilok/core';
+import { ClosedError, InvalidArgumentError, Registry, type RedisAdapter, type RegistrySlot } from '@hilok/core';
 import { QuorumError } from './errors.js';
 import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
 import { hilokKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
-import { RedlockHold, RedlockLease } from './lease.js';
+import { RedlockHold, RedlockLease, type OnEnd } from './lease.js';
 import {
   checkAdapters,
   checkDuration,
@@ -69,7 +69,8 @@ export class Redlock implements AsyncDisposable {
   readonly options: Readonly<ResolvedOptions>;
   private readonly engine: QuorumEngine;
   private readonly instances: Instances;
-  private readonly leases = new Set<RedlockLease>();
+  /** Leases still held, released by close() (a Registry: one add and one delete per lock). */
+  private readonly leases = new Registry<RedlockLease>();
   private readonly closing = new AbortController();
   private closed?: Promise<void>;
 
@@ -156,7 +157,7 @@ export class Redlock implements AsyncDisposable {
     return this.acquire(
       (token) => mutexKind(prefix, name, token),
       call,
-      (acquired) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, this.forget),
+      (acquired, onEnd) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, onEnd),
     );
   }
 
@@ -233,7 +234,7 @@ export class Redlock implements AsyncDisposable {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing.abort(new ClosedError());
-      await Promise.all([...this.leases].map((l) => l.releaseQuietly()));
+      await Promise.all(this.leases.values().map((l) => l.releaseQuietly()));
       // Releases decided early may still be running on a slow instance: let them finish.
       await this.instances.drain();
       if (this.options.closeAdapters) await Promise.allSettled(this.instances.adapters.map((a) => a.close()));
@@ -254,12 +255,12 @@ export class Redlock implements AsyncDisposable {
     return this.acquire(
       (token) => hilokKind(prefix, separator, path, mode, token),
       call,
-      (acquired) => new RedlockHold(this.engine, acquired, call.ttl, instanceTimeout, this.forget, mode),
+      (acquired, onEnd) => new RedlockHold(this.engine, acquired, call.ttl, instanceTimeout, onEnd, mode),
     );
   }
 
   /** Acquire on the quorum and wrap the hold with `wrap` — tracked for close() — in the same reaction. */
-  private acquire<L extends RedlockLease>(makeKind: (token: string) => LockKind, call: ResolvedCall, wrap: (acquired: Acquired) => L): Promise<L> {
+  private acquire<L extends RedlockLease>(makeKind: (token: string) => LockKind, call: ResolvedCall, wrap: (acquired: Acquired, onEnd: OnEnd) => L): Promise<L> {
     const signal = call.signal ? AbortSignal.any([call.signal, this.closing.signal]) : this.closing.signal;
     return this.engine.acquire(makeKind, call.ttl, call, signal).then((acquired) => {
       if (this.closing.signal.aborted) {
@@ -269,15 +270,14 @@ export class Redlock implements AsyncDisposable {
           () => Promise.reject(new ClosedError()),
         );
       }
-      const lease = wrap(acquired);
-      if (lease.valid) this.leases.add(lease);
+      let tracked: RegistrySlot<RedlockLease> | undefined;
+      const lease = wrap(acquired, () => {
+        if (tracked) this.leases.delete(tracked);
+      });
+      if (lease.valid) tracked = this.leases.add(lease);
       return lease;
     });
   }
-
-  private readonly forget = (lease: RedlockLease): void => {
-    this.leases.delete(lease);
-  };
 
   private resolveCall(options: unknown): ResolvedCall {
     this.assertOpen();

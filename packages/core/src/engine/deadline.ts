@@ -1,30 +1,36 @@
+import { Registry, type RegistrySlot } from './registry.js';
+
 /** Something that must be told when its deadline (a `performance.now()` time) has passed. */
 export interface Deadline {
   readonly deadline: number;
   expire(): void;
 }
 
+/** A watched deadline (returned by {@link DeadlineTimer.add}). */
+export type DeadlineSlot = RegistrySlot<Deadline>;
+
 /**
  * One timer for many deadlines. Arming and clearing a Node timer per Redis call costs more
- * than the rest of an uncontended acquire; here adding and removing a deadline is a `Set`
- * operation, and the single timer is re-armed only when it fires or when a deadline earlier
- * than the armed one arrives. The timer is unref'd: a pending command keeps the process alive
- * through its connection (or the driver's reconnect timer), never through its deadline.
+ * than the rest of an uncontended acquire; here adding and removing a deadline is a
+ * {@link Registry} link, and the single timer is re-armed only when it fires or when a deadline
+ * earlier than the armed one arrives. The timer is unref'd: a pending command keeps the process
+ * alive through its connection (or the driver's reconnect timer), never through its deadline.
  */
 export class DeadlineTimer {
-  private readonly pending = new Set<Deadline>();
+  private readonly pending = new Registry<Deadline>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
 
-  /** Watch `entry` until {@link DeadlineTimer.delete} or its deadline, whichever comes first. */
-  add(entry: Deadline): void {
-    this.pending.add(entry);
+  /** Watch `entry` until {@link DeadlineTimer.delete} of the returned slot or its deadline, whichever comes first. */
+  add(entry: Deadline): DeadlineSlot {
+    const slot = this.pending.add(entry);
     if (entry.deadline < this.armedFor) this.arm(entry.deadline);
+    return slot;
   }
 
-  /** Stop watching `entry`. */
-  delete(entry: Deadline): void {
-    this.pending.delete(entry);
+  /** Stop watching the entry of `slot`. */
+  delete(slot: DeadlineSlot): void {
+    this.pending.delete(slot);
   }
 
   private arm(at: number): void {
@@ -40,11 +46,13 @@ export class DeadlineTimer {
     const now = performance.now();
     const due: Deadline[] = [];
     let next = Infinity;
-    for (const entry of this.pending) {
-      if (entry.deadline <= now) due.push(entry);
-      else if (entry.deadline < next) next = entry.deadline;
+    for (const slot of this.pending.slots()) {
+      const { deadline } = slot.value;
+      if (deadline <= now) {
+        due.push(slot.value);
+        this.pending.delete(slot);
+      } else if (deadline < next) next = deadline;
     }
-    for (const entry of due) this.pending.delete(entry);
     // A late timer (a busy event loop) finds several due: expire them in deadline order.
     if (due.length > 1) due.sort((a, b) => a.deadline - b.deadline);
     // Re-arm before the callbacks run: one that adds a deadline then compares against this.

