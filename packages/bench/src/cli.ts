@@ -34,7 +34,7 @@ const only = argValue('--only')?.split(',');
 const writeDocs = args.includes('--docs') || (!quick && !args.includes('--no-docs'));
 const durations = quick
   ? { uncontended: 300, parallelKeys: 300, contended: 800, hierarchy: 200, redlock: 300, memoryLocks: 200 }
-  : { uncontended: 1000, parallelKeys: 1000, contended: 3000, hierarchy: 800, redlock: 1000, memoryLocks: 1000 };
+  : { uncontended: 800, parallelKeys: 800, contended: 2500, hierarchy: 800, redlock: 800, memoryLocks: 1000 };
 
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
