@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { createIoredisAdapter } from '@hilok/ioredis';
 import { scripts, soleHoldValue } from '@hilok/core';
 import { Redlock } from '@hilok/redlock';
@@ -43,30 +44,53 @@ export const rawParallel: QuorumContenderFactory = {
         ttl: mode.ttl,
         connection: IOREDIS_OPTIONS,
       },
-      async acquire(key): Promise<Release> {
-        const token = randomUUID();
-        const held = await majority(clients.map((c) => c.set(key, token, 'PX', mode.ttl, 'NX')), (r) => r === 'OK');
-        const release = async () => {
-          await majority(clients.map((c, i) => c.evalsha(shas[i] as string, 1, key, token)), () => true);
-        };
-        if (!held) {
-          await release();
-          throw new RawBusyError(key);
-        }
-        return release;
-      },
-      close: async () => {
-        await Promise.all(clients.map(closeIoredis));
-      },
+      ...parallelPattern(
+        clients,
+        (c, _i, key, token) => c.set(key, token, 'PX', mode.ttl, 'NX'),
+        (reply) => reply === 'OK',
+        (c, i, key, token) => c.evalsha(shas[i] as string, 1, key, token),
+      ),
     };
   },
 };
 
 /**
- * Resolves `true` once a majority of `replies` passed `ok`, `false` once that is out of reach
- * (a failed reply counts against).
+ * The acquire and close of a contender in the raw parallel pattern over `clients`, one per
+ * instance: `grant` on every instance at once, held as soon as a majority of replies passed
+ * `granted`; `free` on every instance at once, done as soon as a majority answered — also to
+ * undo a failed acquire. `free` gets the instance's grant reply once it has arrived.
  */
-function majority<T>(replies: readonly Promise<T>[], ok: (reply: T) => boolean): Promise<boolean> {
+function parallelPattern<G>(
+  clients: readonly Redis[],
+  grant: (client: Redis, instance: number, key: string, token: string) => Promise<G>,
+  granted: (reply: G) => boolean,
+  free: (client: Redis, instance: number, key: string, token: string, reply: G | undefined) => Promise<unknown>,
+): Pick<Contender, 'acquire' | 'close'> {
+  return {
+    async acquire(key): Promise<Release> {
+      const token = randomUUID();
+      const replies: (G | undefined)[] = [];
+      const held = await majority(clients.map((c, i) => grant(c, i, key, token)), granted, replies);
+      const release = async () => {
+        await majority(clients.map((c, i) => free(c, i, key, token, replies[i])), () => true);
+      };
+      if (!held) {
+        await release();
+        throw new RawBusyError(key);
+      }
+      return release;
+    },
+    close: async () => {
+      await Promise.all(clients.map(closeIoredis));
+    },
+  };
+}
+
+/**
+ * Resolves `true` once a majority of `replies` passed `ok`, `false` once that is out of reach
+ * (a failed reply counts against). Each reply that arrives is also stored in `kept`, if given.
+ */
+function majority<T>(replies: readonly Promise<T>[], ok: (reply: T) => boolean, kept?: (T | undefined)[]): Promise<boolean> {
   const needed = Math.floor(replies.length / 2) + 1;
   return new Promise((resolve) => {
     let yes = 0;
@@ -77,7 +101,15 @@ function majority<T>(replies: readonly Promise<T>[], ok: (reply: T) => boolean):
       if (yes === needed) resolve(true);
       else if (replies.length - no < needed) resolve(false);
     };
-    for (const r of replies) r.then((reply) => count(ok(reply)), () => count(false));
+    replies.forEach((r, i) =>
+      r.then(
+        (reply) => {
+          if (kept) kept[i] = reply;
+          count(ok(reply));
+        },
+        () => count(false),
+      ),
+    );
   });
 }
 
@@ -104,30 +136,18 @@ export const hilokScriptsQuorum: QuorumContenderFactory = {
         ttl: mode.ttl,
         connection: IOREDIS_OPTIONS,
       },
-      async acquire(name): Promise<Release> {
-        const key = `hilok:mutex:{${name}}`;
-        const token = randomUUID();
-        const fences: number[] = [];
-        const grants = clients.map((c, i) =>
-          (c.evalsha(acquireShas[i] as string, 1, key, token, mode.ttl, '') as Promise<number[]>).then(([fence]) => (fences[i] = Number(fence))),
-        );
-        const held = await majority(grants, (fence) => fence > 0);
-        const release = async () => {
-          const value = (i: number) => (Number(fences[i]) > 0 ? soleHoldValue(fences[i] as number, token) : '');
-          await majority(clients.map((c, i) => c.evalsha(releaseShas[i] as string, 1, key, token, value(i))), () => true);
-        };
-        if (!held) {
-          await release();
-          throw new RawBusyError(key);
-        }
-        return release;
-      },
-      close: async () => {
-        await Promise.all(clients.map(closeIoredis));
-      },
+      ...parallelPattern(
+        clients,
+        (c, i, name, token) => c.evalsha(acquireShas[i] as string, 1, probeKey(name), token, mode.ttl, '').then((reply: unknown) => Number((reply as unknown[])[0])),
+        (fence) => fence > 0,
+        (c, i, name, token, fence) => c.evalsha(releaseShas[i] as string, 1, probeKey(name), token, fence && fence > 0 ? soleHoldValue(fence, token) : ''),
+      ),
     };
   },
 };
+
+/** hilok's key of the mutex `name` (the default prefix). */
+const probeKey = (name: string): string => `hilok:mutex:{${name}}`;
 
 /** `@hilok/redlock` over one `@hilok/ioredis` adapter per instance, its defaults apart from the ttl. */
 export const hilokRedlock: QuorumContenderFactory = {
