@@ -54,7 +54,7 @@ class PendingCall implements Deadline {
   private settled = false;
   private onAbort: (() => void) | undefined;
   private slot: DeadlineSlot | undefined;
-  // Let go once settled (see unlink): a settled call may stay referenced for a while.
+  // Let go once settled (see cleanup): a settled call may stay referenced for a while.
   private options: RunOptions;
   private resolveCall: ((reply: unknown) => void) | undefined;
   private rejectCall: ((reason: unknown) => void) | undefined;
