@@ -14,9 +14,9 @@ export interface RegistrySlot<T> {
  * into a new table every so often, and the discarded table, old-generation garbage by then,
  * still points at the members it held; V8's young-generation collector keeps those alive and
  * promotes them with everything they reference (a caller's whole promise chain). Under load that
- * was a steady stream of full collections (measured with `--trace-gc`: 41 → 19 mark-compacts
- * for 200 000 Redlock lock+release pairs). A removed slot is unlinked both ways and holds no
- * other member alive.
+ * was a steady stream of full collections (with `--trace-gc`, 200 000 Redlock lock+release pairs
+ * went from 41 mark-compacts to 1 once these sets, and the callbacks a settled call held, were
+ * gone). A removed slot is unlinked both ways and holds no other member alive.
  */
 export class Registry<T> {
   private head: RegistrySlot<T> | undefined;

@@ -56,8 +56,8 @@ class PendingCall implements Deadline {
   private slot: DeadlineSlot | undefined;
   // Let go once settled (see cleanup): a settled call may stay referenced for a while.
   private options: RunOptions;
-  private resolveCall: ((reply: unknown) => void) | undefined;
-  private rejectCall: ((reason: unknown) => void) | undefined;
+  private resolveCall: (reply: unknown) => void;
+  private rejectCall: (reason: unknown) => void;
   /** Turns the reply into the caller's value (its exception rejects the call). */
   private parse: ((reply: unknown) => unknown) | undefined;
 
@@ -97,23 +97,23 @@ class PendingCall implements Deadline {
     this.cleanup();
     // No second reply can come after this one: the options (and their late-reply handler) go too.
     this.options = SETTLED;
-    if (!parse) return (resolveCall as (reply: unknown) => void)(value);
+    if (!parse) return resolveCall(value);
     // Parsed here rather than in a `.then` of the caller: one promise and one hop less per call.
     let parsed: unknown;
     try {
       parsed = parse(value);
     } catch (err) {
-      (rejectCall as (reason: unknown) => void)(err);
+      rejectCall(err);
       return;
     }
-    (resolveCall as (reply: unknown) => void)(parsed);
+    resolveCall(parsed);
   }
 
   /** The call failed (or the caller gave up for `reason`). */
   giveUp(reason: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    const reject = this.rejectCall as (reason: unknown) => void;
+    const reject = this.rejectCall;
     this.cleanup();
     reject(reason);
   }
@@ -133,9 +133,13 @@ class PendingCall implements Deadline {
     this.slot = undefined;
     if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort);
     this.onAbort = undefined;
-    this.resolveCall = this.rejectCall = this.parse = undefined;
+    this.resolveCall = this.rejectCall = IGNORE;
+    this.parse = undefined;
   }
 }
+
+/** The callbacks of a settled call (it never calls them again). */
+const IGNORE = (): void => undefined;
 
 /** The options of a call that got its reply (nothing more can arrive for it). */
 const SETTLED: RunOptions = { timeoutMs: 0 };
