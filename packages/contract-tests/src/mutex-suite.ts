@@ -7,12 +7,13 @@ import {
   LockReleaseError,
   Mutex,
   RedisUnavailableError,
+  ScriptRunner,
   SpinLock,
   scripts,
   type Lease,
   type RedisAdapter,
 } from '@hilok/core';
-import { startRedis, type RedisServer } from '@hilok/testing';
+import { sendCommandTo, startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, countingAdapter, delay, handOffMs, keyCall, redisCall, type DriverCase } from './driver.js';
 import { waitUntil } from './adapter-contract.js';
 import { checkMutualExclusion } from './exclusion.js';
@@ -370,6 +371,7 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       const recorded: RedisAdapter = {
         ...adapter,
         evalsha: (sha, keys, args) => (sent.push({ keys: keys.length, turn }), adapter.evalsha(sha, keys, args)),
+        eval: (source, keys, args) => (sent.push({ keys: keys.length, turn }), adapter.eval(source, keys, args)),
       };
       const batching = new Mutex(recorded, { ttl: 5_000 });
       const names = Array.from({ length: 64 }, () => fresh());
@@ -390,6 +392,21 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       for (const name of names) expect(await mutex.isLocked(name)).toBe(false);
       counting = false;
       await batching.close();
+    });
+
+    it('a release sent right behind its acquire runs after it, also on a server that has only the release script cached', async () => {
+      // Redlock sends an undo behind an acquire it no longer waits for. Had the acquire gone as an
+      // EVALSHA answered NOSCRIPT, its EVAL retry would run after the undo and leave the grant.
+      await sendCommandTo(server, 'SCRIPT', 'FLUSH');
+      await sendCommandTo(server, 'SCRIPT', 'LOAD', scripts.mutexRelease.source);
+      const runner = new ScriptRunner(adapter);
+      const key = `hilok:mutex:{${fresh()}}`;
+      const owner = 'order-check';
+      const acquired = runner.runBatched(scripts.mutexAcquire, key, [owner, 5_000, ''], { timeoutMs: 5_000 });
+      const released = runner.runBatched(scripts.mutexRelease, key, [owner, ''], { timeoutMs: 5_000 });
+      expect(Number(await acquired)).toBeGreaterThan(0);
+      expect(Number(await released)).toBe(0);
+      expect(await keyCall(adapter, 'EXISTS', key)).toBe(0);
     });
 
     it('same-tick contenders on one name: one wins, every other is woken in turn by pub/sub', async () => {

@@ -161,8 +161,9 @@ interface ScriptQueue {
 }
 
 /**
- * Runs compiled scripts through an adapter: EVALSHA first, EVAL on NOSCRIPT (which also loads
- * the script into the server's cache, per node on a cluster), and a reply deadline so a frozen
+ * Runs compiled scripts through an adapter: EVAL the first time a script goes to a server
+ * (which loads it into that server's cache), EVALSHA after that, EVAL again on NOSCRIPT (a server
+ * that lost its cache), and a reply deadline so a frozen
  * server can never stall a caller past its timeout. Every driver failure becomes a
  * {@link RedisUnavailableError} with the driver's error as `cause`.
  *
@@ -179,6 +180,8 @@ export class ScriptRunner {
   /** A batch went to the driver this turn (only with {@link RedisAdapter.coalescesWrites}). */
   private sentThisTurn = false;
   private readonly oneBatchPerTurn: boolean;
+  /** Per script, the slots it was sent to with EVAL (`ANY_SLOT` off a cluster): cached there. */
+  private readonly evaluated = new Map<Script, Set<number>>();
 
   /** @param adapter - the driver adapter to run scripts on */
   constructor(readonly adapter: RedisAdapter) {
@@ -317,7 +320,21 @@ export class ScriptRunner {
   }
 
   /**
-   * EVALSHA, and EVAL once if the server does not have the script; hands the reply or the
+   * True the first time `script` goes to the server of `keys` (marking it sent). On a cluster
+   * the slot stands for the server: a script is sent with EVAL once per slot at most.
+   */
+  private firstUse(script: Script, keys: readonly string[]): boolean {
+    const slot = this.adapter.cluster === false || keys.length === 0 ? ANY_SLOT : keySlot(keys[0] as string);
+    let slots = this.evaluated.get(script);
+    if (!slots) this.evaluated.set(script, (slots = new Set()));
+    if (slots.has(slot)) return false;
+    slots.add(slot);
+    return true;
+  }
+
+  /**
+   * EVAL the first time a script goes to a server, then EVALSHA — and EVAL once more if the
+   * server lost the script (a restart, `SCRIPT FLUSH`); hands the reply or the
    * wrapped failure to the callbacks. Callbacks rather than a returned promise: the driver's own
    * promise is the only one per call, which saves a promise and a microtask hop on every lock call.
    */
@@ -328,6 +345,14 @@ export class ScriptRunner {
     onReply: (reply: unknown) => void,
     onError: (err: RedisUnavailableError) => void,
   ): void {
+    if (this.firstUse(script, keys)) {
+      // EVAL, which caches the script on that server. An EVALSHA answered NOSCRIPT is retried
+      // only once its reply is back, behind whatever was sent on the connection meanwhile: a
+      // Redlock's undo of a partial grant then ran before the grant's retried acquire, and the
+      // grant stayed until its ttl. Calls sent after this EVAL run after it, so EVALSHA is safe.
+      settle(this.adapter, 'eval', script.source, keys, args, onReply, (e) => onError(wrap(script, e)));
+      return;
+    }
     const fallback = (err: unknown): void => {
       if (!isNoScript(err)) return onError(wrap(script, err));
       const failed = (e: unknown) => onError(wrap(script, e));
