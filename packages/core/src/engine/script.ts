@@ -180,7 +180,7 @@ export class ScriptRunner {
   /** A batch went to the driver this turn (only with {@link RedisAdapter.coalescesWrites}). */
   private sentThisTurn = false;
   private readonly oneBatchPerTurn: boolean;
-  /** Per script, the slots it was sent to with EVAL (`ANY_SLOT` off a cluster): cached there. */
+  /** Per script, the slots it was sent to with EVAL (`ANY_SLOT` off a cluster): cached there, until a call fails. */
   private readonly evaluated = new Map<Script, Set<number>>();
 
   /** @param adapter - the driver adapter to run scripts on */
@@ -319,17 +319,11 @@ export class ScriptRunner {
     );
   }
 
-  /**
-   * True the first time `script` goes to the server of `keys` (marking it sent). On a cluster
-   * the slot stands for the server: a script is sent with EVAL once per slot at most.
-   */
-  private firstUse(script: Script, keys: readonly string[]): boolean {
-    const slot = this.adapter.cluster === false || keys.length === 0 ? ANY_SLOT : keySlot(keys[0] as string);
+  /** The slots `script` was sent to with EVAL and has not failed on since (see evalWithFallback). */
+  private cachedSlots(script: Script): Set<number> {
     let slots = this.evaluated.get(script);
     if (!slots) this.evaluated.set(script, (slots = new Set()));
-    if (slots.has(slot)) return false;
-    slots.add(slot);
-    return true;
+    return slots;
   }
 
   /**
@@ -345,17 +339,21 @@ export class ScriptRunner {
     onReply: (reply: unknown) => void,
     onError: (err: RedisUnavailableError) => void,
   ): void {
-    if (this.firstUse(script, keys)) {
+    // On a cluster the slot stands for the server: a script goes with EVAL once per slot at most.
+    const slot = this.adapter.cluster === false || keys.length === 0 ? ANY_SLOT : keySlot(keys[0] as string);
+    const cached = this.cachedSlots(script);
+    if (!cached.has(slot)) {
       // EVAL, which caches the script on that server. An EVALSHA answered NOSCRIPT is retried
       // only once its reply is back, behind whatever was sent on the connection meanwhile: a
       // Redlock's undo of a partial grant then ran before the grant's retried acquire, and the
       // grant stayed until its ttl. Calls sent after this EVAL run after it, so EVALSHA is safe.
-      settle(this.adapter, 'eval', script.source, keys, args, onReply, (e) => onError(wrap(script, e)));
+      cached.add(slot);
+      settle(this.adapter, 'eval', script.source, keys, args, onReply, uncachedOnFailure(cached, slot, script, onError));
       return;
     }
     const fallback = (err: unknown): void => {
-      if (!isNoScript(err)) return onError(wrap(script, err));
-      const failed = (e: unknown) => onError(wrap(script, e));
+      const failed = uncachedOnFailure(cached, slot, script, onError);
+      if (!isNoScript(err)) return failed(err);
       settle(this.adapter, 'eval', script.source, keys, args, onReply, failed);
     };
     settle(this.adapter, 'evalsha', script.sha, keys, args, onReply, fallback);
@@ -383,6 +381,17 @@ function settle(
     return;
   }
   pending.then(onReply, onError);
+}
+
+/**
+ * The failure handler of a script call: any failure may mean a server that restarted with an
+ * empty script cache, so the script goes with EVAL again the next time (`cached` forgets `slot`).
+ */
+function uncachedOnFailure(cached: Set<number>, slot: number, script: Script, onError: (err: RedisUnavailableError) => void): (err: unknown) => void {
+  return (err) => {
+    cached.delete(slot);
+    onError(wrap(script, err));
+  };
 }
 
 function isNoScript(err: unknown): boolean {
