@@ -33,10 +33,20 @@ describe('Registry (the live members a long-lived object tracks)', () => {
     expect(registry.values()).toEqual([3]);
   });
 
+  it('a removed slot lets go of its member (a lease that keeps its slot must not be kept alive by it)', () => {
+    const registry = new Registry<{ name: string }>();
+    const member = { name: 'lease' };
+    const slot = registry.add(member);
+    expect(slot.value).toBe(member);
+    registry.delete(slot);
+    expect(slot.value).toBeUndefined();
+    expect(registry.values()).toEqual([]);
+  });
+
   it('slots() is a snapshot: removing members while going through it visits each once', () => {
     const registry = new Registry<number>();
     for (let i = 0; i < 5; i++) registry.add(i);
-    const seen: number[] = [];
+    const seen: (number | undefined)[] = [];
     for (const slot of registry.slots()) {
       seen.push(slot.value);
       registry.delete(slot);

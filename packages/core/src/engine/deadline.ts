@@ -47,9 +47,11 @@ export class DeadlineTimer {
     const due: Deadline[] = [];
     let next = Infinity;
     for (const slot of this.pending.slots()) {
-      const { deadline } = slot.value;
+      const entry = slot.value;
+      if (entry === undefined) continue; // only a removed slot has none; the snapshot lists live ones
+      const { deadline } = entry;
       if (deadline <= now) {
-        due.push(slot.value);
+        due.push(entry);
         this.pending.delete(slot);
       } else if (deadline < next) next = deadline;
     }

@@ -1,8 +1,14 @@
 /** One member's place in a {@link Registry} (returned by {@link Registry.add}). */
 export interface RegistrySlot<T> {
-  readonly value: T;
+  /** The member; `undefined` once the slot was removed (a removed slot holds nothing alive). */
+  readonly value: T | undefined;
   /** @internal */ prev: RegistrySlot<T> | undefined;
   /** @internal */ next: RegistrySlot<T> | undefined;
+}
+
+/** A slot as the registry itself sees it: it lets go of the member on removal. */
+interface OwnSlot<T> extends RegistrySlot<T> {
+  value: T | undefined;
 }
 
 /**
@@ -16,7 +22,16 @@ export interface RegistrySlot<T> {
  * promotes them with everything they reference (a caller's whole promise chain). Under load that
  * was a steady stream of full collections (with `--trace-gc`, 200 000 Redlock lock+release pairs
  * went from 41 mark-compacts to 1 once these sets, and the callbacks a settled call held, were
- * gone). A removed slot is unlinked both ways and holds no other member alive.
+ * gone). A removed slot is unlinked both ways and drops its member.
+ *
+ * Dropping the member matters as much as the unlinking. A removed slot usually lives on in a
+ * cycle with its member (a lease keeps its slot to remove itself). Once V8 decides to allocate
+ * such slots straight in the old generation (allocation-site pretenuring: it saw them survive),
+ * each removed slot is old garbage that keeps its member alive through every young collection
+ * until the next full one, and the members surviving confirms V8's decision. With a real
+ * ioredis connection an uncontended `Mutex` loop promoted ~1 KB per lock into the old
+ * generation this way (`--trace-pretenuring-statistics` showed sites tenured at a 100 % survival
+ * rate); with the member cleared on removal, ~50 bytes, as much as the bare driver calls.
  */
 export class Registry<T> {
   private head: RegistrySlot<T> | undefined;
@@ -29,7 +44,7 @@ export class Registry<T> {
 
   /** Add `value`; keep the slot to remove it. */
   add(value: T): RegistrySlot<T> {
-    const slot: RegistrySlot<T> = { value, prev: undefined, next: this.head };
+    const slot: OwnSlot<T> = { value, prev: undefined, next: this.head };
     if (this.head) this.head.prev = slot;
     this.head = slot;
     this.count++;
@@ -38,12 +53,14 @@ export class Registry<T> {
 
   /** Remove the member of `slot`; `false` when it was removed already. */
   delete(slot: RegistrySlot<T>): boolean {
-    const { prev, next } = slot;
+    const own = slot as OwnSlot<T>;
+    const { prev, next } = own;
     if (prev) prev.next = next;
     else if (this.head === slot) this.head = next;
     else return false;
     if (next) next.prev = prev;
-    slot.prev = slot.next = undefined;
+    own.prev = own.next = undefined;
+    own.value = undefined;
     this.count--;
     return true;
   }
@@ -58,7 +75,7 @@ export class Registry<T> {
   /** The members, newest first (a snapshot). */
   values(): T[] {
     const out: T[] = [];
-    for (let slot = this.head; slot; slot = slot.next) out.push(slot.value);
+    for (let slot = this.head; slot; slot = slot.next) out.push(slot.value as T);
     return out;
   }
 }
