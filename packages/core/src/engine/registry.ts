@@ -25,9 +25,9 @@ interface OwnSlot<T> extends RegistrySlot<T> {
  * gone). A removed slot is unlinked both ways and drops its member.
  *
  * Dropping the member matters as much as the unlinking. A removed slot usually lives on in a
- * cycle with its member (a lease keeps its slot to remove itself). Once V8 decides to allocate
- * such slots straight in the old generation (allocation-site pretenuring: it saw them survive),
- * each removed slot is old garbage that keeps its member alive through every young collection
+ * cycle with its member (a lease keeps its slot to remove itself). Once V8 allocates objects of
+ * this path straight in the old generation (allocation-site pretenuring: it saw them survive),
+ * a removed slot can be old garbage that keeps its member alive through every young collection
  * until the next full one, and the members surviving confirms V8's decision. With a real
  * ioredis connection an uncontended `Mutex` loop promoted ~1 KB per lock into the old
  * generation this way (`--trace-pretenuring-statistics` showed sites tenured at a 100 % survival
