@@ -14,7 +14,10 @@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local token = ARGV[1]
-local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+-- The queue and heartbeat zsets gain and lose members together and share one ttl, so without a
+-- queue there are no heartbeats either: the uncontended lock skips the sweep and the head lookup.
+local queued = redis.call('EXISTS', KEYS[2]) == 1
+local dead = queued and redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now) or {}
 for i = 1, #dead do
   redis.call('ZREM', KEYS[2], dead[i])
   redis.call('ZREM', KEYS[3], dead[i])
@@ -24,14 +27,16 @@ if owner == token then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {1, redis.call('HGET', KEYS[1], 'f')}
 end
-local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+local head = queued and redis.call('ZRANGE', KEYS[2], 0, 0)[1] or nil
 if not owner and (not head or head == token) then
   -- Fencing token: the server clock in µs, built as a string (a Lua number loses digits).
   local fence = t[1] .. string.format('%06d', tonumber(t[2]))
   redis.call('HSET', KEYS[1], 'o', token, 'f', fence, 'n', 1)
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('ZREM', KEYS[2], token)
-  redis.call('ZREM', KEYS[3], token)
+  if head then
+    redis.call('ZREM', KEYS[2], token)
+    redis.call('ZREM', KEYS[3], token)
+  end
   return {1, fence}
 end
 if not owner and #dead > 0 and head then

@@ -9,6 +9,10 @@ if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then
   return -1
 end
 redis.call('DEL', KEYS[1])
+-- No queue, no waiter to sweep or wake (queue and heartbeats live and expire together).
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  return 0
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
