@@ -460,6 +460,46 @@ export function describeFamilySuite<C>(driver: DriverCase<C>): void {
         await lease.release();
       });
 
+      it("sends the acquires and releases of many fair locks made in one tick as one script call each (3 keys per lock)", async () => {
+        const counted = countingAdapter(adapter);
+        const batching = new FairLock(counted, { ttl: 5_000 });
+        const names = Array.from({ length: 24 }, () => fresh('fair'));
+        const leases = await Promise.all(names.map((name) => batching.acquire(name, { block: false })));
+        expect(counted.calls).toBe(1);
+        expect(leases.every((l) => l.held && l.fence > 0)).toBe(true);
+        // Atomic per lock, not all-or-nothing: each lock was checked and taken on its own.
+        await using fair = new FairLock(adapter);
+        expect(await fair.tryAcquire(names[7] as string)).toBeNull();
+        expect((await fair.inspect(names[7] as string)).owner).toBe(leases[7]?.token);
+        const before = counted.calls;
+        expect(await Promise.all(leases.map((l) => l.release()))).toEqual(names.map(() => true));
+        expect(counted.calls).toBe(before + 1);
+        for (const name of names) expect(await countKeys(adapter, `hilok:fair:{${name}}*`)).toBe(0);
+        await batching.close();
+      });
+
+      it('in one batch, a busy lock queues its waiter while the free ones are granted; the release wakes it', async () => {
+        const other = new FairLock(await conns.open(server.url));
+        const busy = fresh('fair');
+        const free = Array.from({ length: 5 }, () => fresh('fair'));
+        await using fair = new FairLock(adapter);
+        const holder = await other.acquire(busy);
+        // Same tick: the busy lock's first attempt travels in the batch with the free ones.
+        const waiting = fair.acquire(busy, { timeout: 20_000 });
+        const granted = await Promise.all(free.map((name) => fair.acquire(name, { block: false })));
+        expect(granted.every((l) => l.held)).toBe(true);
+        for (const end = Date.now() + 5_000; (await fair.inspect(busy)).queue.length !== 1; await delay(5)) {
+          if (Date.now() > end) throw new Error('the waiter never queued');
+        }
+        await holder.release();
+        const lease = await waiting;
+        expect(lease.held).toBe(true);
+        expect((await fair.inspect(busy)).queue).toEqual([]);
+        await Promise.all([lease.release(), ...granted.map((l) => l.release())]);
+        for (const name of [busy, ...free]) expect(await countKeys(adapter, `hilok:fair:{${name}}*`)).toBe(0);
+        await other.close();
+      });
+
       it('mutual exclusion and no lost updates; watchdog; lost lock aborts the signal; exception safety', async () => {
         const reported: unknown[] = [];
         const a = new FairLock(adapter, { onReleaseError: (e) => reported.push(e) });

@@ -128,17 +128,17 @@ export class Instances {
 }
 
 /**
- * Run `call` on one instance (takes ownership of `options`). A one-key call of a batch script (core's mutex scripts) joins
+ * Run `call` on one instance (takes ownership of `options`). A call for one lock of a batch script (core's mutex scripts) joins
  * the calls other locks make in the same tick on that instance; the reply is then wrapped back
  * into the script's per-key array, so parsers see the same shape either way.
  */
 function runCall(runner: ScriptRunner, call: Call, instance: number, options: RunOptions): Promise<unknown> {
   const args = call.argsFor ? call.argsFor(instance) : call.args;
-  if (call.script.batch === undefined || call.keys.length !== 1) return runner.run(call.script, call.keys, args, options);
+  if (call.script.batch === undefined || call.keys.length !== (call.script.batchKeys ?? 1)) return runner.run(call.script, call.keys, args, options);
   // A late reply is the key's entry too: hand it on in the array shape, like the reply.
   const late = options.onLateReply;
   if (late) options.onLateReply = (reply) => late([reply]);
-  return runner.runBatched(call.script, call.keys[0] as string, args, options, inArray);
+  return runner.runBatched(call.script, call.keys, args, options, inArray);
 }
 
 /** A batch call's own reply entry, in the per-key array shape the kinds' parsers read. */

@@ -17,6 +17,11 @@ export interface Script {
    * Such calls issued in the same tick share one EVALSHA (see {@link ScriptRunner.runBatched}).
    */
   readonly batch?: number;
+  /**
+   * Keys per lock of a batch script (`-- @batch N keys K`; default 1): a lock whose state spans
+   * several keys (all with one hash tag) passes them together, and KEYS holds each lock's keys in turn.
+   */
+  readonly batchKeys?: number;
 }
 
 /** Redis did not answer within the time the caller allowed. */
@@ -215,22 +220,32 @@ export class ScriptRunner {
   }
 
   /**
-   * Run a batchable `script` (see {@link Script.batch}) for one lock `key`; resolves with that
-   * key's entry of the reply. Calls made in the same tick — e.g. many tasks acquiring their own
-   * locks at once — travel together in one EVALSHA (at most {@link MAX_BATCH} keys or the
+   * Run a batchable `script` (see {@link Script.batch}) for one lock: its `key`, or its keys
+   * when the script takes several per lock ({@link Script.batchKeys}); resolves with that
+   * lock's entry of the reply. Calls made in the same tick — e.g. many tasks acquiring their own
+   * locks at once — travel together in one EVALSHA (at most {@link MAX_BATCH} locks or the
    * adapter's {@link RedisAdapter.maxBatch}, and on a
    * cluster only keys of one slot), so Redis runs one script instead of many. Each caller keeps
    * its own deadline, signal and late-reply handling; `parse` (default: none) turns its entry of
    * the reply into the resolved value, and an exception from it rejects that caller only.
    */
-  runBatched<T = unknown>(script: Script, key: string, args: readonly ScriptArg[], options: RunOptions, parse?: (reply: unknown) => T): Promise<T> {
-    if (script.batch === undefined || args.length !== script.batch) {
-      throw new TypeError(`${script.name} is not a batch script taking ${args.length} arguments per key`);
+  runBatched<T = unknown>(
+    script: Script,
+    key: string | readonly string[],
+    args: readonly ScriptArg[],
+    options: RunOptions,
+    parse?: (reply: unknown) => T,
+  ): Promise<T> {
+    const single = typeof key === 'string';
+    if (script.batch === undefined || args.length !== script.batch || (single ? 1 : key.length) !== (script.batchKeys ?? 1)) {
+      throw new TypeError(`${script.name} is not a batch script taking ${single ? 1 : key.length} key(s) and ${args.length} arguments per lock`);
     }
     return new Promise<T>((resolve, reject) => {
       const pending = new PendingCall(script, options, this.timers, resolve as (reply: unknown) => void, reject, parse);
-      const batch = this.batchFor(script, key);
-      batch.keys.push(key);
+      // A lock's keys share a hash tag: its first key stands for its slot.
+      const batch = this.batchFor(script, single ? key : (key[0] as string));
+      if (single) batch.keys.push(key);
+      else for (const k of key) batch.keys.push(k);
       for (const arg of args) batch.args.push(arg);
       batch.calls.push(pending);
       if (batch.calls.length >= this.maxBatch) {

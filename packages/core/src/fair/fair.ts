@@ -80,13 +80,15 @@ export class FairLock extends NamedLockManager {
     const queueing = call.block && call.timeout > 0;
     const backend: LeaseBackend = {
       extend: async (ttl) => asNumber(await this.call(fairExtend, keys.slice(0, 1), [token, ttl])) === 1,
-      release: async () => asNumber(await this.call(fairRelease, keys, [token, wakePrefix])) === 0,
+      // Batched: locks released in the same tick share one script call (like their acquires).
+      release: () => this.runner.runBatched(fairRelease, keys, [token, wakePrefix], { timeoutMs: this.commandTimeout }, isZero),
     };
     let sentAt = 0;
     const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
       sentAt = monotonicNow();
+      // Batched: fair locks taken in the same tick (each with its own keys) share one script call.
       const reply = asArray(
-        await this.runner.run(fairAcquire, keys, [token, call.ttl, this.queueTtl, queueing ? '1' : '0', wakePrefix], {
+        await this.runner.runBatched(fairAcquire, keys, [token, call.ttl, this.queueTtl, queueing ? '1' : '0', wakePrefix], {
           ...limits,
           onLateReply: (late) => {
             if (asNumber(asArray(late)[0]) === 1) backend.release().catch(() => undefined);
@@ -116,3 +118,6 @@ export class FairLock extends NamedLockManager {
     return this.runner.run(script, keys, args, { timeoutMs: this.commandTimeout });
   }
 }
+
+/** A batched fair release's entry: 0 = released, -1 = not ours. */
+const isZero = (reply: unknown): boolean => asNumber(reply) === 0;

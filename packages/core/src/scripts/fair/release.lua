@@ -1,27 +1,41 @@
--- Release a fair lock if the caller owns it, and wake only the waiter now at the head of the queue.
--- KEYS[1]  lock hash
--- KEYS[2]  queue zset (token -> arrival order)
--- KEYS[3]  heartbeat zset (token -> deadline ms)
--- ARGV[1]  owner token
--- ARGV[2]  wake-up channel prefix (a waiter's channel is prefix .. token)
--- Returns  0 when released, -1 when the caller does not own the lock.
-if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then
-  return -1
-end
-redis.call('DEL', KEYS[1])
--- No queue, no waiter to sweep or wake (queue and heartbeats live and expire together).
-if redis.call('EXISTS', KEYS[2]) == 0 then
+-- Release fair locks the caller owns, and wake only the waiter now at the head of each queue.
+-- The locks are independent; several travel in one call when callers release in the same tick.
+-- @batch 2 keys 3
+-- KEYS[3i-2]  lock i's hash
+-- KEYS[3i-1]  lock i's queue zset (token -> arrival order)
+-- KEYS[3i]    lock i's heartbeat zset (token -> deadline ms)
+-- ARGV[2i-1]  owner token
+-- ARGV[2i]    wake-up channel prefix (a waiter's channel is prefix .. token)
+-- Returns     per lock: 0 when released, -1 when the caller does not own it.
+local now
+
+local function release(lock, queue, heartbeats, token, wakePrefix)
+  if redis.call('HGET', lock, 'o') ~= token then
+    return -1
+  end
+  redis.call('DEL', lock)
+  -- No queue, no waiter to sweep or wake (queue and heartbeats live and expire together).
+  if redis.call('EXISTS', queue) == 0 then
+    return 0
+  end
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  local dead = redis.call('ZRANGEBYSCORE', heartbeats, '-inf', now)
+  for i = 1, #dead do
+    redis.call('ZREM', queue, dead[i])
+    redis.call('ZREM', heartbeats, dead[i])
+  end
+  local head = redis.call('ZRANGE', queue, 0, 0)[1]
+  if head then
+    redis.call('PUBLISH', wakePrefix .. head, '1')
+  end
   return 0
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
-for i = 1, #dead do
-  redis.call('ZREM', KEYS[2], dead[i])
-  redis.call('ZREM', KEYS[3], dead[i])
+
+local out = {}
+for i = 1, #KEYS / 3 do
+  out[i] = release(KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[2 * i - 1], ARGV[2 * i])
 end
-local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-if head then
-  redis.call('PUBLISH', ARGV[2] .. head, '1')
-end
-return 0
+return out
