@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisAdapter } from '../adapter.js';
+import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import { fairAcquire, fairExtend, fairInspect, fairRelease, fairWithdraw } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
-import { type AcquireOptions, type ManagerOptions } from '../engine/manager.js';
+import { type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
-import type { Script } from '../engine/script.js';
-import { acquireWithWait, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
+import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions } from '../validate.js';
 
 /** Options of a {@link FairLock}. */
@@ -70,43 +70,29 @@ export class FairLock extends NamedLockManager {
     return (await this.inspect(name)).owner !== undefined;
   }
 
-  protected async acquireLease(name: string, options: AcquireOptions | undefined, scoped: boolean): Promise<Lease> {
-    const resource = checkName(name);
-    const call = this.resolveAcquire(options, scoped);
-    const keys = this.keys(resource);
-    const token = randomUUID();
-    // Each waiter listens on its own channel, so a release wakes exactly the head of the queue.
-    const wakePrefix = `${keys[0]}:wake:`;
-    const queueing = call.block && call.timeout > 0;
-    const backend: LeaseBackend = {
-      extend: async (ttl) => asNumber(await this.call(fairExtend, keys.slice(0, 1), [token, ttl])) === 1,
-      // Batched: locks released in the same tick share one script call (like their acquires).
-      release: () => this.runner.runBatched(fairRelease, keys, [token, wakePrefix], { timeoutMs: this.commandTimeout }, isZero),
-    };
-    let sentAt = 0;
-    const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
-      sentAt = monotonicNow();
-      // Batched: fair locks taken in the same tick (each with its own keys) share one script call.
-      const reply = asArray(
-        await this.runner.runBatched(fairAcquire, keys, [token, call.ttl, this.queueTtl, queueing ? '1' : '0', wakePrefix], {
-          ...limits,
-          onLateReply: (late) => {
-            if (asNumber(asArray(late)[0]) === 1) backend.release().catch(() => undefined);
-          },
-        }),
-      );
-      if (asNumber(reply[0]) === 1) return { ok: true, acquired: asNumber(reply[1]) };
-      return { ok: false, retryAfter: Math.max(1, asNumber(reply[1])) };
-    };
-    const fence = await acquireWithWait(
-      this.waitPlan(resource, call, wakePrefix + token, {
+  protected acquireLease(name: string, options: AcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+    let hold: FairHold;
+    let call: ResolvedAcquire;
+    try {
+      const resource = checkName(name);
+      call = this.resolveAcquire(options, scoped);
+      const queueing = call.block && call.timeout > 0;
+      hold = new FairHold(this.runner, resource, this.keys(resource), randomUUID(), call.ttl, this.queueTtl, queueing, this.commandTimeout, this.kind, call.signal);
+    } catch (err) {
+      // Bad input rejects the returned promise (before any Redis call), like every other failure.
+      return Promise.reject(err);
+    }
+    const resolved = call;
+    // Built only when the first attempt found the lock busy (the free lock stays lean).
+    const plan = () =>
+      this.waitPlan(hold.resource, resolved, hold.channel, {
         // Every attempt renews the waiter's heartbeat: never sleep so long that it lapses.
         maxSleep: Math.max(1, Math.floor(this.queueTtl / 3)),
-        onGiveUp: queueing ? () => this.call(fairWithdraw, keys, [token, wakePrefix]) : undefined,
-      }),
-      attempt,
+        onGiveUp: hold.queueing ? () => hold.withdraw() : undefined,
+      });
+    return acquireOrWait(hold, hold.attempt, plan, (fence) =>
+      this.track({ resource: hold.resource, token: hold.token, fence, ttl: resolved.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: resolved.autoRenew, onLost: resolved.onLost }),
     );
-    return this.track({ resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost });
   }
 
   /** Lock hash, queue and heartbeat keys: one hash tag, so one slot on a cluster. */
@@ -119,5 +105,77 @@ export class FairLock extends NamedLockManager {
   }
 }
 
-/** A batched fair release's entry: 0 = released, -1 = not ours. */
+
+/**
+ * The Redis side of one fair acquire and the hold it yields: attempts (each renews the waiter's
+ * place in the queue), the withdrawal of a waiter that gives up, and the owner-checked extend and
+ * release of the lease. Acquires and releases of many locks in the same tick share one script call.
+ */
+class FairHold implements LeaseBackend, AttemptHead {
+  /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
+  sentAt = 0;
+  /** This waiter's own wake-up channel: a release wakes exactly the head of the queue. */
+  readonly channel: string;
+  private readonly wakePrefix: string;
+  private readonly acquireArgs: ScriptArg[];
+  private firstOptions: RunOptions | undefined;
+
+  constructor(
+    private readonly runner: ScriptRunner,
+    readonly resource: string,
+    /** Lock hash, queue and heartbeat keys. */
+    private readonly keys: string[],
+    readonly token: string,
+    ttl: number,
+    queueTtl: number,
+    /** A blocking caller that joins the queue when the lock is busy. */
+    readonly queueing: boolean,
+    readonly commandTimeout: number,
+    readonly kind: string,
+    /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.wakePrefix = `${keys[0] as string}:wake:`;
+    this.channel = this.wakePrefix + token;
+    this.acquireArgs = [token, ttl, queueTtl, queueing ? '1' : '0', this.wakePrefix];
+  }
+
+  /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
+  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
+    this.sentAt = monotonicNow();
+    const options: RunOptions =
+      limits.signal === undefined && limits.timeoutMs === this.commandTimeout
+        ? (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant })
+        : { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: this.undoLateGrant };
+    return this.runner.runBatched(fairAcquire, this.keys, this.acquireArgs, options, readGrant);
+  };
+
+  extend(ttl: number): Promise<boolean> {
+    return this.runner.run(fairExtend, this.keys.slice(0, 1), [this.token, ttl], { timeoutMs: this.commandTimeout }).then(isOne);
+  }
+
+  release(): Promise<boolean> {
+    return this.runner.runBatched(fairRelease, this.keys, [this.token, this.wakePrefix], { timeoutMs: this.commandTimeout }, isZero);
+  }
+
+  /** Leave the queue (the wait ended without the lock); wakes the next waiter if we were the head of a free lock. */
+  withdraw(): Promise<unknown> {
+    return this.runner.run(fairWithdraw, this.keys, [this.token, this.wakePrefix], { timeoutMs: this.commandTimeout });
+  }
+
+  /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
+  private readonly undoLateGrant = (late: unknown): void => {
+    if (asNumber(asArray(late)[0]) === 1) this.release().catch(() => undefined);
+  };
+}
+
+/** An acquire entry: `{1, fence}` when held, `{0, ms until worth retrying}` when not. */
+function readGrant(reply: unknown): Attempt<number> {
+  const [status, value] = asArray(reply);
+  if (asNumber(status) === 1) return { ok: true, acquired: asNumber(value) };
+  return { ok: false, retryAfter: Math.max(1, asNumber(value)) };
+}
+
+const isOne = (reply: unknown): boolean => asNumber(reply) === 1;
+/** A fair release's entry: 0 = released, -1 = not ours. */
 const isZero = (reply: unknown): boolean => asNumber(reply) === 0;
