@@ -1,8 +1,19 @@
 import { InvalidArgumentError, LockBusyError } from '../errors.js';
 import { checkOptions } from '../validate.js';
-import type { Lease } from './lease.js';
-import { LockManager, type AcquireOptions } from './manager.js';
+import type { Lease, LeaseBackend } from './lease.js';
+import { LockManager, type AcquireOptions, type ResolvedAcquire } from './manager.js';
 import { runScoped } from './scoped.js';
+import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from './wait.js';
+
+/** One acquire of a single-name lock and the hold it yields (a kind's Redis side: `MutexHold`, `FairHold`). */
+export interface NamedHold extends LeaseBackend, AttemptHead {
+  readonly resource: string;
+  readonly token: string;
+  /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
+  readonly sentAt: number;
+  /** One acquire attempt: the fence when granted. */
+  readonly attempt: (limits: AttemptLimits) => Promise<Attempt<number>>;
+}
 
 /**
  * The shared surface of the single-name locks (`Mutex`, `SpinLock`, `ReentrantMutex`,
@@ -42,6 +53,16 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
   async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: O): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
     return runScoped(await this.acquireLease(name, options, true), fn);
+  }
+
+  /**
+   * Acquire `hold` on the lean path: the first attempt alone, the wait `plan` built only once
+   * the lock was found busy, and the grant wrapped in a tracked lease in the same reaction.
+   */
+  protected acquireHold(hold: NamedHold, call: ResolvedAcquire, plan: () => WaitPlan): Promise<Lease> {
+    return acquireOrWait(hold, hold.attempt, plan, (fence) =>
+      this.track({ resource: hold.resource, token: hold.token, fence, ttl: call.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: call.autoRenew, onLost: call.onLost }),
+    );
   }
 
   /** Take the lock: the kind's own protocol. `scoped` holds default to the watchdog being on. */

@@ -1,5 +1,5 @@
 import { LockBusyError, RedisUnavailableError } from '../errors.js';
-import { ReplyTimeoutError } from './script.js';
+import { ReplyTimeoutError, type RunOptions } from './script.js';
 import { monotonicNow } from './lease.js';
 import type { WakeHub, Waiter } from './wake-hub.js';
 import { diagnostics, emit } from './diagnostics.js';
@@ -65,6 +65,16 @@ export interface WaitPlan {
 export interface AttemptLimits {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+}
+
+/**
+ * The script-call options of an attempt within `limits`. The first attempt of an acquire (no
+ * signal, the full command timeout) reuses the hold's one `first` object, so the free-lock case
+ * allocates no options per call; later attempts get their own, with the same late-reply undo.
+ */
+export function attemptRunOptions(limits: AttemptLimits, first: RunOptions): RunOptions {
+  if (limits.signal === undefined && limits.timeoutMs === first.timeoutMs) return first;
+  return { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: first.onLateReply };
 }
 
 /**

@@ -3,12 +3,12 @@ import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import { fairAcquire, fairExtend, fairInspect, fairRelease, fairWithdraw } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
-import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
+import { monotonicNow, type Lease } from '../engine/lease.js';
 import { type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
-import { NamedLockManager } from '../engine/named-lock.js';
+import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
-import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
+import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions } from '../validate.js';
 
 /** Options of a {@link FairLock}. */
@@ -83,15 +83,12 @@ export class FairLock extends NamedLockManager {
       return Promise.reject(err);
     }
     const resolved = call;
-    // Built only when the first attempt found the lock busy (the free lock stays lean).
-    const plan = () =>
+    return this.acquireHold(hold, resolved, () =>
       this.waitPlan(hold.resource, resolved, hold.channel, {
         // Every attempt renews the waiter's heartbeat: never sleep so long that it lapses.
         maxSleep: Math.max(1, Math.floor(this.queueTtl / 3)),
         onGiveUp: hold.queueing ? () => hold.withdraw() : undefined,
-      });
-    return acquireOrWait(hold, hold.attempt, plan, (fence) =>
-      this.track({ resource: hold.resource, token: hold.token, fence, ttl: resolved.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: resolved.autoRenew, onLost: resolved.onLost }),
+      }),
     );
   }
 
@@ -111,7 +108,7 @@ export class FairLock extends NamedLockManager {
  * place in the queue), the withdrawal of a waiter that gives up, and the owner-checked extend and
  * release of the lease. Acquires and releases of many locks in the same tick share one script call.
  */
-class FairHold implements LeaseBackend, AttemptHead {
+class FairHold implements NamedHold {
   /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
   sentAt = 0;
   /** This waiter's own wake-up channel: a release wakes exactly the head of the queue. */
@@ -143,10 +140,7 @@ class FairHold implements LeaseBackend, AttemptHead {
   /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
   readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
     this.sentAt = monotonicNow();
-    const options: RunOptions =
-      limits.signal === undefined && limits.timeoutMs === this.commandTimeout
-        ? (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant })
-        : { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: this.undoLateGrant };
+    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
     return this.runner.runBatched(fairAcquire, this.keys, this.acquireArgs, options, readGrant);
   };
 

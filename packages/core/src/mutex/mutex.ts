@@ -3,11 +3,11 @@ import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
 import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
-import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
+import { monotonicNow, type Lease } from '../engine/lease.js';
 import { resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
-import { NamedLockManager } from '../engine/named-lock.js';
+import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
-import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
+import { attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import { checkName, checkOptions } from '../validate.js';
 
@@ -119,10 +119,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
       return Promise.reject(err);
     }
     const resolved = call;
-    const plan = () => this.waitPlan(hold.resource, resolved, `${hold.key}:wake`, this.waiting);
-    return acquireOrWait(hold, hold.attempt, plan, (fence) =>
-      this.track({ resource: hold.resource, token: hold.token, fence, ttl: resolved.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: resolved.autoRenew, onLost: resolved.onLost }),
-    );
+    return this.acquireHold(hold, resolved, () => this.waitPlan(hold.resource, resolved, `${hold.key}:wake`, this.waiting));
   }
 
   private key(name: string): string {
@@ -134,7 +131,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
  * The Redis side of one mutex acquire and the hold it yields: attempts, and the owner-checked
  * extend and release of the lease. Calls of many holds in the same tick share one script call.
  */
-class MutexHold implements LeaseBackend, AttemptHead {
+class MutexHold implements NamedHold {
   /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
   sentAt = 0;
   /** Fencing token of the grant (0 until granted). */
@@ -160,10 +157,7 @@ class MutexHold implements LeaseBackend, AttemptHead {
     this.sentAt = monotonicNow();
     // After a wait, other waiters may still sleep: whatever we get now must wake them too.
     const flags = this.attempts++ === 0 || !this.flags.includes('w') ? this.flags : `${this.flags}p`;
-    const options: RunOptions =
-      limits.signal === undefined && limits.timeoutMs === this.commandTimeout
-        ? (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant })
-        : { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: this.undoLateGrant };
+    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
     return this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options, this.readGrant);
   };
 
