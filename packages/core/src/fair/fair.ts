@@ -102,7 +102,6 @@ export class FairLock extends NamedLockManager {
   }
 }
 
-
 /**
  * The Redis side of one fair acquire and the hold it yields: attempts (each renews the waiter's
  * place in the queue), the withdrawal of a waiter that gives up, and the owner-checked extend and
