@@ -161,7 +161,7 @@ export abstract class LockManager implements AsyncDisposable {
   }
 
   /**
-   * The wait plan every lock kind hands to `acquireWithWait`: this manager's hub, timeouts and
+   * The wait plan every lock kind hands to `acquireOrWait`: this manager's hub, timeouts and
    * signals plus the call's options; `extra` adds or overrides kind-specific fields.
    */
   protected waitPlan(resource: string, call: ResolvedAcquire, channel: string, extra?: Partial<WaitPlan>): WaitPlan {

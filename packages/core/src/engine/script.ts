@@ -237,8 +237,9 @@ export class ScriptRunner {
     parse?: (reply: unknown) => T,
   ): Promise<T> {
     const single = typeof key === 'string';
-    if (script.batch === undefined || args.length !== script.batch || (single ? 1 : key.length) !== (script.batchKeys ?? 1)) {
-      throw new TypeError(`${script.name} is not a batch script taking ${single ? 1 : key.length} key(s) and ${args.length} arguments per lock`);
+    const keyCount = single ? 1 : key.length;
+    if (script.batch === undefined || args.length !== script.batch || keyCount !== (script.batchKeys ?? 1)) {
+      throw new TypeError(`${script.name} is not a batch script taking ${keyCount} key(s) and ${args.length} arguments per lock`);
     }
     return new Promise<T>((resolve, reject) => {
       const pending = new PendingCall(script, options, this.timers, resolve as (reply: unknown) => void, reject, parse);

@@ -77,28 +77,22 @@ export function attemptRunOptions(limits: AttemptLimits, first: RunOptions): Run
   return { timeoutMs: limits.timeoutMs, signal: limits.signal, onLateReply: first.onLateReply };
 }
 
+/** What the first attempt of an acquire needs (a {@link WaitPlan} has all of it). */
+export type AttemptHead = Pick<WaitPlan, 'resource' | 'kind' | 'detail' | 'commandTimeout' | 'signal' | 'attemptSignal'>;
+
 /**
  * Acquire with waiting, shared by every lock kind. Tries once; if busy and blocking, joins the
  * lock's wake-up channel, tries again (closing the race with a release that happened before the
  * subscription was live), then sleeps until a release message or the blocker's remaining ttl —
  * pub/sub is at-most-once, so the timer is the safety net — and repeats until the deadline.
  *
+ * The free-lock case stays lean: the first attempt runs with only `head`, and the wait plan is
+ * built (by `plan`) only when that attempt found the lock busy. `granted` (e.g. wrapping the
+ * fence in a lease) runs in the same promise reaction as the grant, not one hop later.
+ *
  * The first Redis call is bounded by `commandTimeout` (a frozen Redis fails with
  * {@link ReplyTimeoutError}); once Redis has said the lock is held, every later call is cut at the
  * deadline, so the whole call ends by `max(timeout, first reply)` with "busy".
- */
-export function acquireWithWait<T extends number>(plan: WaitPlan, attempt: (limits: AttemptLimits) => Promise<Attempt<T>>): Promise<T> {
-  return acquireOrWait(plan, attempt, () => plan);
-}
-
-/** What the first attempt of an acquire needs (a {@link WaitPlan} has all of it). */
-export type AttemptHead = Pick<WaitPlan, 'resource' | 'kind' | 'detail' | 'commandTimeout' | 'signal' | 'attemptSignal'>;
-
-/**
- * {@link acquireWithWait} for kinds whose free-lock case must stay lean: the first attempt runs
- * with only `head`, and the wait plan is built (by `plan`) only when that attempt found the
- * lock busy. `granted` (e.g. wrapping the fence in a lease) runs in the same promise reaction
- * as the grant, not one hop later.
  */
 export function acquireOrWait<T extends number, R = T>(
   head: AttemptHead,
@@ -124,7 +118,7 @@ export function acquireOrWait<T extends number, R = T>(
   );
 }
 
-/** The rest of {@link acquireWithWait} once the first attempt found the lock busy. */
+/** The rest of {@link acquireOrWait} once the first attempt found the lock busy. */
 async function waitAfterBusy<T extends number>(
   plan: WaitPlan,
   attempt: (limits: AttemptLimits) => Promise<Attempt<T>>,
