@@ -16,7 +16,7 @@ export {
   type HilokErrorCode,
   type BusyReason,
 } from './errors.js';
-export { Lease, type LeaseBehaviour } from './engine/lease.js';
+export { Lease, leaseDrift, type LeaseBehaviour } from './engine/lease.js';
 export { LockManager, adoptAdapter, type ManagerOptions, type AcquireOptions } from './engine/manager.js';
 export { ScriptRunner, ReplyTimeoutError, MAX_BATCH, type Script, type RunOptions } from './engine/script.js';
 export { Registry, type RegistrySlot } from './engine/registry.js';
@@ -24,7 +24,8 @@ export { WakeHub, WAKE_ALL } from './engine/wake-hub.js';
 export { type SpinOptions, DEFAULT_SPIN, spinDelay } from './engine/wait.js';
 export { hashTag, lockKey, keySlot } from './engine/keys.js';
 export { runScoped } from './engine/scoped.js';
-export { Mutex, SpinLock, parseStoredMutex, soleHoldValue, type MutexOptions, type MutexAcquireOptions, type MutexInfo, type StoredMutex } from './mutex/mutex.js';
+export { Mutex, SpinLock, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';
+export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
 export { createDriverBindings, type Connection, type DriverBindings } from './bindings.js';
 export { MAX_NAME_LENGTH, MAX_DURATION_MS } from './validate.js';
 export * as scripts from './generated/scripts.js';

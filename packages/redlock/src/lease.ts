@@ -60,9 +60,29 @@ export class RedlockLease implements AsyncDisposable {
     return this.controller.signal;
   }
 
-  /** True while not released, not lost, and validity is left. */
+  /**
+   * True while not released, not lost, and validity is left — read from the monotonic clock on
+   * every access, so after a process pause it is `false` at once, even before the signal's timer
+   * has run. Check it (or {@link RedlockLease.throwIfLost}) before every protected side effect.
+   */
   get valid(): boolean {
     return this.state === 'held' && monotonicNow() < this.until;
+  }
+
+  /** Same as {@link RedlockLease.valid}, under the name core's `Lease` uses. */
+  get held(): boolean {
+    return this.valid;
+  }
+
+  /**
+   * Throw unless the lease is valid (see {@link RedlockLease.valid}): the one-line guard before a
+   * side effect. Marks the lease lost (aborting the signal) if its validity ran out.
+   * @throws LockLostError when the lease was lost, its validity ran out, or it was released
+   */
+  throwIfLost(): void {
+    if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
+    if (this.state === 'lost') throw this.lostError as LockLostError;
+    if (!this.valid) throw this.markLost('its validity ran out');
   }
 
   /** Monotonic time (`performance.now()` scale) at which validity runs out. */

@@ -203,25 +203,27 @@ export class Redlock implements AsyncDisposable {
   }
 
   /**
-   * Run `fn(signal)` holding `resource`, extending the lease every `extendInterval` while it
-   * runs. `signal` aborts if the lease is lost. An exception from `fn` propagates unchanged —
+   * Run `fn(signal, lease)` holding `resource`, extending the lease every `extendInterval` while
+   * it runs. `signal` aborts if the lease is lost; `lease` gives the fence and the clock-true
+   * check (`lease.valid` / `lease.throwIfLost()`) to make before each side effect, since the
+   * signal may lag a process pause by one timer tick. An exception from `fn` propagates unchanged —
    * a release failure never masks it (it is kept in the lease's `releaseError`); after a clean
    * exit, a failed release throws `LockReleaseError`, and a lease lost meanwhile throws its
    * `LockLostError` (the body was not protected to the end).
    */
-  async using<T>(resource: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+  async using<T>(resource: string, fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
     return runScoped(await this.lock(resource, options), fn, interval);
   }
 
-  /** {@link Redlock.using} with a read hold on `path`. */
-  async withRead<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+  /** {@link Redlock.using} with a read hold on `path` (`fn` gets the signal and the {@link RedlockHold}). */
+  async withRead<T>(path: string, fn: (signal: AbortSignal, hold: RedlockHold) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
     return runScoped(await this.read(path, options), fn, interval);
   }
 
-  /** {@link Redlock.using} with a write hold on `path`. */
-  async withWrite<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+  /** {@link Redlock.using} with a write hold on `path` (`fn` gets the signal and the {@link RedlockHold}). */
+  async withWrite<T>(path: string, fn: (signal: AbortSignal, hold: RedlockHold) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
     return runScoped(await this.write(path, options), fn, interval);
   }

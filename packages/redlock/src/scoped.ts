@@ -2,7 +2,9 @@ import { LockLostError } from '@hilok/core';
 import type { RedlockLease } from './lease.js';
 
 /**
- * Run `fn(lease.signal)` while extending `lease` every `interval` ms, then release it.
+ * Run `fn(lease.signal, lease)` while extending `lease` every `interval` ms, then release it.
+ * - `fn` gets the lease for its `fence` and for the clock-true check before each side effect
+ *   (`lease.valid` / `lease.throwIfLost()`; the signal may lag a process pause by a timer tick).
  * - An exception from `fn` propagates unchanged; a failing release is only recorded in
  *   `lease.releaseError` (the top complaint about `using()` in node-redlock is the reverse).
  * - After a clean exit a failed release throws `LockReleaseError`, and a lease lost while `fn`
@@ -10,7 +12,7 @@ import type { RedlockLease } from './lease.js';
  * - A failed extension (instances unreachable) is retried sooner, never past the validity;
  *   when validity runs out the lease's own timer aborts the signal.
  */
-export async function runScoped<T>(lease: RedlockLease, fn: (signal: AbortSignal) => T | Promise<T>, interval: number): Promise<T> {
+export async function runScoped<T, L extends RedlockLease>(lease: L, fn: (signal: AbortSignal, lease: L) => T | Promise<T>, interval: number): Promise<T> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
@@ -40,7 +42,7 @@ export async function runScoped<T>(lease: RedlockLease, fn: (signal: AbortSignal
   schedule(interval);
   let result: T;
   try {
-    result = await fn(lease.signal);
+    result = await fn(lease.signal, lease);
   } catch (err) {
     await stop();
     await lease.releaseQuietly();

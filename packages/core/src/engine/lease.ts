@@ -5,6 +5,16 @@ import { diagnostics, emit } from './diagnostics.js';
 /** Monotonic milliseconds; never jumps with the wall clock. */
 export const monotonicNow = (): number => performance.now();
 
+/**
+ * The clock-drift margin taken off every lease's validity: `ttl · 0.01 + 2 ms` (Redlock's
+ * default). It covers timer granularity and a modest rate difference between our clock and
+ * the Redis server's, so that our lease ends — and its signal aborts — before the key can
+ * expire on the server and be granted to someone else.
+ */
+export function leaseDrift(ttl: number): number {
+  return ttl * 0.01 + 2;
+}
+
 /** What a lock kind must provide for its leases: the Redis side of extend and release. */
 export interface LeaseBackend {
   /** Reset the hold's ttl in Redis; resolves `false` when the hold is no longer ours. */
@@ -46,8 +56,17 @@ type LeaseState = 'held' | 'released' | 'lost';
  * A held lock. Usable with `await using` (its dispose never throws: a failed release is
  * recorded in {@link Lease.releaseError} and passed to `onReleaseError`, so it can never mask
  * the exception of the block). Its {@link Lease.signal} aborts with a {@link LockLostError}
- * as soon as the hold is known to be gone — the watchdog found it taken, or its ttl ran out
- * on our monotonic clock without a successful renewal.
+ * as soon as the hold is known to be gone — the watchdog found it taken, or its validity ran
+ * out on our monotonic clock without a successful renewal.
+ *
+ * Validity: `sentAt + ttl − drift`, where `sentAt` is the monotonic time *before* the acquire
+ * (or the last renewal whose reply arrived) was sent and drift is {@link leaseDrift}. The
+ * expiry timer stays armed the whole time the lease is held — also while a renewal is in
+ * flight — so a renewal that never gets its reply cannot postpone the loss signal.
+ *
+ * A timer cannot run while the process is paused (GC, SIGSTOP), so after a pause the signal
+ * may abort one timer tick late; {@link Lease.held} and {@link Lease.throwIfLost} read the
+ * clock every time. Check one of them before every side effect.
  */
 export class Lease implements AsyncDisposable {
   /** The lock's name or path. */
@@ -65,7 +84,12 @@ export class Lease implements AsyncDisposable {
   private ttlMs: number;
   private expires: number;
   private state: LeaseState = 'held';
-  private timer: NodeJS.Timeout | undefined;
+  /** Fires at the validity's end; armed whenever the lease is held and watched. */
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** The watchdog's next renewal (or retry). */
+  private renewTimer: NodeJS.Timeout | undefined;
+  /** True while a watchdog renewal is in flight (for the loss message). */
+  private renewing = false;
   // The AbortController and the expiry timer are created only when someone can observe them
   // (the signal is read, onLost is set, the watchdog runs, or `hilok:lost` has subscribers):
   // an uncontended acquire+release then costs no EventTarget and no timer.
@@ -81,7 +105,7 @@ export class Lease implements AsyncDisposable {
     this.token = init.token;
     this.fence = init.fence;
     this.ttlMs = init.ttl;
-    this.expires = init.sentAt + init.ttl;
+    this.expires = init.sentAt + init.ttl - leaseDrift(init.ttl);
     this.watching = init.autoRenew !== undefined || init.onLost !== undefined || diagnostics.lost.hasSubscribers;
     this.schedule();
   }
@@ -104,7 +128,10 @@ export class Lease implements AsyncDisposable {
     return this.ttlMs;
   }
 
-  /** Monotonic time (`performance.now()`) at which the hold's validity runs out. */
+  /**
+   * Monotonic time (`performance.now()`) at which the hold's validity runs out: the last
+   * acquire's or renewal's send time + ttl − {@link leaseDrift}.
+   */
   get expiresAt(): number {
     return this.expires;
   }
@@ -114,9 +141,29 @@ export class Lease implements AsyncDisposable {
     return this.state === 'held' ? Math.max(0, this.expires - monotonicNow()) : 0;
   }
 
-  /** True while the hold is believed held: not released, not lost, validity left. */
+  /**
+   * True while the hold is believed held: not released, not lost, and validity left — read from
+   * the monotonic clock on every access, so after a process pause it is `false` at once, even
+   * before the signal's timer has run. Check it (or {@link Lease.throwIfLost}) before every
+   * side effect the lock protects.
+   */
   get held(): boolean {
     return this.remaining > 0;
+  }
+
+  /** True once the lease was released (or detached) by this process. */
+  get released(): boolean {
+    return this.state === 'released';
+  }
+
+  /**
+   * Throw unless the hold is clock-true held (see {@link Lease.held}): the one-line guard before
+   * a side effect. Marks the lease lost (aborting the signal) if its validity ran out.
+   * @throws {@link LockLostError} when the lease was lost, its validity ran out, or it was released
+   */
+  throwIfLost(): void {
+    if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
+    if (this.lost) throw this.lostError as LockLostError;
   }
 
   /** True once the hold was found lost (or its ttl ran out on our clock without renewal). */
@@ -135,23 +182,32 @@ export class Lease implements AsyncDisposable {
     if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
     if (this.lost) throw this.lostError as LockLostError;
     const sentAt = monotonicNow();
+    // The expiry timer stays armed while this call is in flight: a reply that never comes
+    // cannot postpone the end of the validity we already have.
     const ours = await this.init.backend.extend(ttl);
     emit(diagnostics.extend, () => ({ ...this.eventBase(), token: this.token, ttl, ok: ours, durationMs: monotonicNow() - sentAt }));
     if (!ours) throw this.markLost('it expired or was taken over before the extension');
-    if (this.state !== 'held') return;
+    if (this.released) return; // released while the call was in flight
+    // A reply after the validity ran out counts for nothing: the lease is lost once the clock says so.
+    if (this.lost) throw this.lostError as LockLostError;
     this.ttlMs = ttl;
-    this.expires = sentAt + ttl;
+    this.expires = sentAt + ttl - leaseDrift(ttl);
     this.schedule();
   }
 
   /**
    * Release the hold. Resolves `true` if this call removed it and `false` if it was already gone
    * (expired, taken over, or released before) — unless `strict`, which throws then.
-   * @throws {@link LockReleaseError} when Redis failed (with the cause), or in strict mode when the hold was not ours
+   * @throws {@link LockReleaseError} when Redis failed (with the cause), or in strict mode when the
+   *   hold was not ours (expired, taken over) or this lease was released before
    */
   async release(options?: { strict?: boolean }): Promise<boolean> {
-    if (this.state === 'released') return false;
-    clearTimeout(this.timer);
+    if (this.state === 'released') {
+      if (options?.strict) throw new LockReleaseError(this.resource, 'it was already released');
+      return false;
+    }
+    // No more renewals; the expiry timer stays armed until the release is confirmed.
+    clearTimeout(this.renewTimer);
     let removed: boolean;
     const sentAt = diagnostics.release.hasSubscribers ? monotonicNow() : 0;
     try {
@@ -192,8 +248,12 @@ export class Lease implements AsyncDisposable {
     await this.releaseQuietly();
   }
 
-  /** Release; report (never throw) a failure or a hold that was no longer ours. Used by scoped helpers. */
+  /**
+   * Release; report (never throw) a failure or a hold that was no longer ours. Used by scoped
+   * helpers. A lease released before is left alone (nothing to report).
+   */
   async releaseQuietly(): Promise<void> {
+    if (this.state === 'released') return;
     try {
       await this.release({ strict: true });
     } catch (err) {
@@ -211,35 +271,51 @@ export class Lease implements AsyncDisposable {
     safeCall(this.init.onReleaseError, error);
   }
 
-  /** (Re)arm the single timer: next renewal if the watchdog is on, else the local expiry (if observed). */
+  /**
+   * (Re)arm the timers: the expiry timer always (if observed), and the next renewal if the
+   * watchdog is on and `renew`.
+   */
   private schedule(renew = this.init.autoRenew !== undefined): void {
-    clearTimeout(this.timer);
-    if (this.state !== 'held' || !this.watching) return;
-    const untilExpiry = this.expires - monotonicNow();
-    if (untilExpiry <= 0) {
-      this.markLost('its ttl elapsed without a successful renewal');
-      return;
+    clearTimeout(this.renewTimer);
+    this.renewTimer = undefined;
+    if (!this.armExpiry()) return;
+    if (renew) this.renewIn(Math.min(this.init.autoRenew as number, this.expires - monotonicNow()));
+  }
+
+  /** Arm the expiry timer for the current validity; false (and marked lost) if it already ran out. */
+  private armExpiry(): boolean {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (this.state !== 'held' || !this.watching) return false;
+    const left = this.expires - monotonicNow();
+    if (left <= 0) {
+      this.markLost(this.renewing ? 'Redis did not confirm a renewal before its validity ran out' : 'its ttl elapsed without a successful renewal');
+      return false;
     }
-    const delay = renew ? Math.min(this.init.autoRenew as number, untilExpiry) : untilExpiry;
-    this.timer = setTimeout(() => (renew ? void this.renew() : this.schedule(false)), delay);
-    this.timer.unref();
+    // A timer may fire a little early (ms rounding): armExpiry then re-arms for the rest.
+    this.expiryTimer = setTimeout(() => this.armExpiry(), left);
+    this.expiryTimer.unref();
+    return true;
+  }
+
+  private renewIn(delay: number): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => void this.renew(), Math.max(0, delay));
+    this.renewTimer.unref();
   }
 
   private async renew(): Promise<void> {
     if (this.state !== 'held') return;
+    this.renewing = true;
     try {
       await this.extend();
-    } catch (err) {
+    } catch {
       if (this.state !== 'held') return; // lost (signalled already) or released meanwhile
-      // Redis failed: retry soon, but never past the expiry, where the lease counts as lost.
-      void err;
-      const retryIn = Math.min(this.init.autoRenew as number, Math.max(50, (this.expires - monotonicNow()) / 4));
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        if (monotonicNow() >= this.expires) this.markLost('Redis could not be reached to renew it before its ttl elapsed');
-        else void this.renew();
-      }, retryIn);
-      this.timer.unref();
+      // Redis failed: retry soon, within the validity left; the expiry timer ends the lease
+      // if no renewal gets through in time.
+      this.renewIn(Math.min(this.init.autoRenew as number, Math.max(50, (this.expires - monotonicNow()) / 4)));
+    } finally {
+      this.renewing = false;
     }
   }
 
@@ -256,7 +332,8 @@ export class Lease implements AsyncDisposable {
   }
 
   private end(state: LeaseState): void {
-    clearTimeout(this.timer);
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.renewTimer);
     const first = this.state === 'held';
     this.state = state;
     if (first) safeCall(this.init.onEnd, this);

@@ -46,11 +46,13 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
 
   /**
    * Run `fn` while holding `name`, with the watchdog renewing the lease; `fn` receives the
-   * lease's signal, which aborts if the lock is lost. An exception from `fn` propagates
-   * unchanged (a release failure is then only reported); after a clean exit a failed release
-   * throws {@link LockReleaseError}.
+   * lease's signal, which aborts if the lock is lost, and the {@link Lease} itself (its `fence`
+   * for the protected resource; check `lease.held` or `lease.throwIfLost()` before each side
+   * effect — the signal may lag a process pause by one timer tick). An exception from `fn`
+   * propagates unchanged (a release failure is then only reported); after a clean exit a failed
+   * release throws {@link LockReleaseError}.
    */
-  async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: O): Promise<T> {
+  async withLock<T>(name: string, fn: (signal: AbortSignal, lease: Lease) => T | Promise<T>, options?: O): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
     return runScoped(await this.acquireLease(name, options, true), fn);
   }

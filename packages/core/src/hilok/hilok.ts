@@ -127,13 +127,19 @@ export class HiLok extends LockManager {
     return this.take('write', path, options, this.refreshInterval);
   }
 
-  /** Run `fn(signal)` under a refreshed read hold on `path`; see {@link runScoped} for the error contract. */
-  async withRead<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+  /**
+   * Run `fn(signal, hold)` under a refreshed read hold on `path`; see {@link runScoped} for the
+   * error contract. Check `hold.held` / `hold.throwIfLost()` before each side effect.
+   */
+  async withRead<T>(path: string, fn: (signal: AbortSignal, hold: Hold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return this.scoped('read', path, fn, options);
   }
 
-  /** Run `fn(signal)` under a refreshed write hold on `path`; see {@link runScoped} for the error contract. */
-  async withWrite<T>(path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+  /**
+   * Run `fn(signal, hold)` under a refreshed write hold on `path`; see {@link runScoped} for the
+   * error contract. Check `hold.held` / `hold.throwIfLost()` before each side effect.
+   */
+  async withWrite<T>(path: string, fn: (signal: AbortSignal, hold: Hold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return this.scoped('write', path, fn, options);
   }
 
@@ -179,9 +185,9 @@ export class HiLok extends LockManager {
     return result;
   }
 
-  private async scoped<T>(mode: HoldMode, path: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+  private async scoped<T>(mode: HoldMode, path: string, fn: (signal: AbortSignal, hold: Hold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
-    return runScoped(await this.take(mode, path, options, this.refreshInterval ?? true), fn);
+    return runScoped<T, Hold>(await this.take(mode, path, options, this.refreshInterval ?? true), fn);
   }
 
   private async detached(mode: HoldMode, path: string, options?: HoldOptions): Promise<string> {

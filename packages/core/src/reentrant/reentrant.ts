@@ -73,7 +73,7 @@ export class ReentrantMutex extends Mutex {
    * async context of `fn`, so acquires nested inside it re-enter. Same exception contract as
    * {@link Mutex.withLock}.
    */
-  override async withLock<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: ReentrantAcquireOptions): Promise<T> {
+  override async withLock<T>(name: string, fn: (signal: AbortSignal, lease: Lease) => T | Promise<T>, options?: ReentrantAcquireOptions): Promise<T> {
     const owner = this.resolveOwner(options);
     return this.context.run(owner, () => super.withLock(name, fn, this.entry(options, owner)));
   }

@@ -52,13 +52,13 @@ export class ReadWriteLock extends HiLok {
     return super.write(flatName(name), options);
   }
 
-  /** Run `fn(signal)` under a renewed read hold on `name` (exception contract of {@link HiLok.withRead}). */
-  override async withRead<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+  /** Run `fn(signal, hold)` under a renewed read hold on `name` (exception contract of {@link HiLok.withRead}). */
+  override async withRead<T>(name: string, fn: (signal: AbortSignal, hold: Hold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return super.withRead(flatName(name), fn, options);
   }
 
-  /** Run `fn(signal)` under a renewed write hold on `name` (exception contract of {@link HiLok.withWrite}). */
-  override async withWrite<T>(name: string, fn: (signal: AbortSignal) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+  /** Run `fn(signal, hold)` under a renewed write hold on `name` (exception contract of {@link HiLok.withWrite}). */
+  override async withWrite<T>(name: string, fn: (signal: AbortSignal, hold: Hold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return super.withWrite(flatName(name), fn, options);
   }
 
