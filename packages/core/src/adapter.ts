@@ -52,6 +52,18 @@ export interface RedisAdapter {
   /** Stop delivering messages of `channel`. */
   unsubscribe(channel: string): Promise<void>;
   /**
+   * Optional: lets calls fail fast, with the driver's reason, instead of waiting out
+   * `commandTimeout` while the driver cannot connect. The adapter calls `listener(error)` with the
+   * driver's error whenever an attempt to (re)connect failed since the connection was last ready
+   * (refused, unknown host, authentication rejected, …) — at once if that is the state when
+   * `listener` is registered — and `listener(undefined)` once the connection is ready again. A
+   * connection that drops is not "down" by itself: only a failed attempt to connect again is.
+   * While down, core sends no script call and fails it with a `RedisUnavailableError` whose
+   * `cause` is that error; calls already sent are given up (a late reply is still handled).
+   * Returns a function that removes `listener`.
+   */
+  watchConnection?(listener: (error: unknown) => void): () => void;
+  /**
    * Release what the adapter owns: always its pub/sub connection; the command connection only
    * if the adapter created it (from a URL). A client passed in by the user stays open.
    */

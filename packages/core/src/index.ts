@@ -16,6 +16,7 @@ export {
   type HilokErrorCode,
   type BusyReason,
 } from './errors.js';
+export { connectionFailure, connectionDown, connectionFailureReason } from './connection.js';
 export { Lease, leaseDrift, type LeaseBehaviour } from './engine/lease.js';
 export { LockManager, adoptAdapter, type ManagerOptions, type AcquireOptions } from './engine/manager.js';
 export { ScriptRunner, ReplyTimeoutError, MAX_BATCH, type Script, type RunOptions } from './engine/script.js';

@@ -28,6 +28,16 @@ export class DeadlineTimer {
     return slot;
   }
 
+  /** Stop watching every entry and return them (their deadlines no longer matter, e.g. Redis is known down). */
+  takeAll(): Deadline[] {
+    const entries: Deadline[] = [];
+    for (const slot of this.pending.slots()) {
+      if (slot.value !== undefined) entries.push(slot.value);
+      this.pending.delete(slot);
+    }
+    return entries;
+  }
+
   /** Stop watching the entry of `slot`. */
   delete(slot: DeadlineSlot): void {
     this.pending.delete(slot);

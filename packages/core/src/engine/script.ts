@@ -1,5 +1,6 @@
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
+import { connectionDown, connectionFailure } from '../connection.js';
 import { DeadlineTimer, type Deadline, type DeadlineSlot } from './deadline.js';
 import { keySlot } from './keys.js';
 
@@ -187,6 +188,11 @@ export class ScriptRunner {
   private readonly oneBatchPerTurn: boolean;
   /** Per script, the slots it was sent to with EVAL (`ANY_SLOT` off a cluster): cached there, until a call fails. */
   private readonly evaluated = new Map<Script, Set<number>>();
+  /**
+   * Set while the adapter reports that its driver cannot connect ({@link RedisAdapter.watchConnection}):
+   * every call fails with it at once instead of waiting for a reply that cannot come.
+   */
+  private down: RedisUnavailableError | undefined;
 
   /** @param adapter - the driver adapter to run scripts on */
   constructor(readonly adapter: RedisAdapter) {
@@ -200,6 +206,22 @@ export class ScriptRunner {
       throw new InvalidArgumentError('adapter.coalescesWrites', `expected a boolean, got ${String(coalesces)}`);
     }
     this.oneBatchPerTurn = coalesces === true;
+    adapter.watchConnection?.((error) => this.connectionChanged(error));
+  }
+
+  /**
+   * The driver reported a failed attempt to connect (`error`), or the connection ready again
+   * (`undefined`). Down: calls waiting for a reply are given up with the driver's reason (their
+   * commands may still run once it connects; a late reply goes to their `onLateReply`, as after a
+   * reply timeout), and new ones fail at once without being sent (see evalWithFallback).
+   */
+  private connectionChanged(error: unknown): void {
+    if (error === undefined) {
+      this.down = undefined;
+      return;
+    }
+    const down = (this.down = connectionDown(error));
+    for (const entry of this.timers.takeAll()) (entry as PendingCall).giveUp(down);
   }
 
   /** Run `script` with `keys` and `args`; resolves with the raw reply. */
@@ -355,6 +377,7 @@ export class ScriptRunner {
     onReply: (reply: unknown) => void,
     onError: (err: RedisUnavailableError) => void,
   ): void {
+    if (this.down !== undefined) return onError(this.down);
     // On a cluster the slot stands for the server: a script goes with EVAL once per slot at most.
     const slot = this.adapter.cluster === false || keys.length === 0 ? ANY_SLOT : keySlot(keys[0] as string);
     const cached = this.cachedSlots(script);
@@ -416,6 +439,9 @@ function isNoScript(err: unknown): boolean {
 
 function wrap(script: Script, err: unknown): RedisUnavailableError {
   if (err instanceof RedisUnavailableError) return err;
+  // A refused connection, an unknown host, a wrong password…: say what to check.
+  const failure = connectionFailure(err);
+  if (failure) return failure;
   const detail = err instanceof Error ? err.message : String(err);
   return new RedisUnavailableError(`Redis failed running ${script.name}: ${detail}`, err);
 }

@@ -1,0 +1,105 @@
+import { RedisUnavailableError } from './errors.js';
+
+/** A driver's error as the fields hilok reads from it (Node system errors, Redis replies, wrappers). */
+interface DriverError {
+  code?: unknown;
+  message?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+  errors?: unknown;
+  lastNodeError?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * The root of a driver's connection error: an ioredis `ClusterAllFailedError` stands for its
+ * `lastNodeError`, an `AggregateError` (Node's happy-eyeballs connect) for its first error.
+ */
+function rootError(err: unknown): DriverError | undefined {
+  let e = err as DriverError | undefined;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    if (e.lastNodeError) e = e.lastNodeError as DriverError;
+    else if (typeof e.code !== 'string' && Array.isArray(e.errors) && e.errors.length > 0) e = e.errors[0] as DriverError;
+    else break;
+  }
+  return e && typeof e === 'object' ? e : undefined;
+}
+
+/**
+ * The short reason of a connection failure for messages: the system error code (`ECONNREFUSED`,
+ * `ENOTFOUND`, …) when there is one, else the driver's message.
+ *
+ * @param err - the driver's error
+ */
+export function connectionFailureReason(err: unknown): string {
+  const e = rootError(err);
+  if (typeof e?.code === 'string' && e.code !== '') return e.code;
+  if (typeof e?.message === 'string' && e.message !== '') return e.message;
+  return String(err);
+}
+
+/** Where the failed connection went, when the error says (`host:port`). */
+function target(e: DriverError): string | undefined {
+  const host = typeof e.address === 'string' ? e.address : typeof e.hostname === 'string' ? e.hostname : undefined;
+  if (!host) return undefined;
+  return typeof e.port === 'number' || typeof e.port === 'string' ? `${host}:${e.port}` : host;
+}
+
+const AUTH_REJECTED = /^(WRONGPASS|ERR invalid (username-)?password)/;
+const AUTH_MISSING = /^NOAUTH/;
+const AUTH_UNEXPECTED = /^ERR (AUTH .* called without any password|Client sent AUTH, but no password is set)/;
+
+/**
+ * Turn a driver's error into an actionable {@link RedisUnavailableError} when it is a connection
+ * or authentication failure — refused, unknown host, unreachable network, connect timeout, TLS,
+ * wrong or missing password — with a message saying what to check and the driver's error as
+ * `cause`. Returns `undefined` for any other error (a script error, a reply timeout, …).
+ *
+ * @param err - the driver's error (as emitted or as a command rejected with it)
+ */
+export function connectionFailure(err: unknown): RedisUnavailableError | undefined {
+  if (err instanceof RedisUnavailableError) return undefined;
+  const e = rootError(err);
+  if (!e) return undefined;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  const at = target(e);
+  const where = at ? ` at ${at}` : '';
+  let text: string | undefined;
+  if (AUTH_REJECTED.test(message)) {
+    text = `Redis rejected the authentication (${message}): check the username and password of your client or URL`;
+  } else if (AUTH_MISSING.test(message)) {
+    text = `Redis requires authentication (${message}): set the password (and username) in your client options or URL`;
+  } else if (AUTH_UNEXPECTED.test(message)) {
+    text = `authentication failed: this Redis has no password set but the client sent one (${message}): remove the password from your client options or URL, or configure it on the server`;
+  } else if (code === 'ECONNREFUSED') {
+    text = `cannot reach Redis${where} (ECONNREFUSED): nothing accepts connections there — is redis-server running, and are the host and port of your client or URL right?`;
+  } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
+    text = `cannot resolve the Redis host${at ? ` "${at}"` : ''} (${code}): check the host name of your client or URL (and DNS)`;
+  } else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EHOSTDOWN' || code === 'ENETDOWN') {
+    text = `cannot reach Redis${where} (${code}): check the host of your client or URL and the network between`;
+  } else if (code === 'ETIMEDOUT') {
+    text = `Redis${where} did not answer in time (ETIMEDOUT): check the host and port of your client or URL, and any firewall in between`;
+  } else if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code.includes('CERT')) {
+    text = `the TLS handshake with Redis${where} failed (${code}): check rediss:// versus redis:// and the TLS options and certificates of your client`;
+  }
+  return text === undefined ? undefined : new RedisUnavailableError(text, err);
+}
+
+/**
+ * The error calls fail with while the driver reports that it cannot connect (see
+ * `RedisAdapter.watchConnection`): {@link connectionFailure} of the driver's error, or a general
+ * "cannot connect" naming the driver's reason.
+ *
+ * @param err - the driver's latest connection error
+ */
+export function connectionDown(err: unknown): RedisUnavailableError {
+  return (
+    connectionFailure(err) ??
+    new RedisUnavailableError(
+      `cannot connect to Redis (${connectionFailureReason(err)}): check the host, port and credentials of your client or URL`,
+      err,
+    )
+  );
+}
