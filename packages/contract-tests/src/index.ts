@@ -9,5 +9,6 @@ export { describeMutexSuite } from './mutex-suite.js';
 export { describeClusterSuite } from './cluster-suite.js';
 export { describeHiLokSuite } from './hilok-suite.js';
 export { describeFamilySuite } from './family-suite.js';
+export { describeLostLockSuite } from './lost-lock-suite.js';
 export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';
 export { describeSentinelSuite } from './sentinel-suite.js';

@@ -1,4 +1,5 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
 import { ioredis5 } from './drivers.js';
 
 describeAdapterContract(ioredis5);
@@ -6,3 +7,4 @@ describeMutexSuite(ioredis5);
 describeHiLokSuite(ioredis5);
 describeFamilySuite(ioredis5);
 describeClusterSuite(ioredis5);
+describeLostLockSuite(ioredis5);

@@ -1,4 +1,5 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
 import { ioredis6 } from './drivers.js';
 
 describeAdapterContract(ioredis6);
@@ -6,3 +7,4 @@ describeMutexSuite(ioredis6);
 describeHiLokSuite(ioredis6);
 describeFamilySuite(ioredis6);
 describeClusterSuite(ioredis6);
+describeLostLockSuite(ioredis6);

@@ -1,4 +1,5 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
 import { ioredis6Resp2 } from './drivers.js';
 
 describeAdapterContract(ioredis6Resp2);
@@ -6,3 +7,4 @@ describeMutexSuite(ioredis6Resp2);
 describeHiLokSuite(ioredis6Resp2);
 describeFamilySuite(ioredis6Resp2);
 describeClusterSuite(ioredis6Resp2);
+describeLostLockSuite(ioredis6Resp2);

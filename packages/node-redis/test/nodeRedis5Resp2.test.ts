@@ -1,4 +1,5 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp2);
@@ -6,3 +7,4 @@ describeMutexSuite(nodeRedis5Resp2);
 describeHiLokSuite(nodeRedis5Resp2);
 describeFamilySuite(nodeRedis5Resp2);
 describeClusterSuite(nodeRedis5Resp2);
+describeLostLockSuite(nodeRedis5Resp2);

@@ -1,4 +1,5 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp3);
@@ -6,3 +7,4 @@ describeMutexSuite(nodeRedis5Resp3);
 describeHiLokSuite(nodeRedis5Resp3);
 describeFamilySuite(nodeRedis5Resp3);
 describeClusterSuite(nodeRedis5Resp3);
+describeLostLockSuite(nodeRedis5Resp3);

@@ -1,4 +1,5 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp2);
@@ -6,3 +7,4 @@ describeMutexSuite(nodeRedis6Resp2);
 describeHiLokSuite(nodeRedis6Resp2);
 describeFamilySuite(nodeRedis6Resp2);
 describeClusterSuite(nodeRedis6Resp2);
+describeLostLockSuite(nodeRedis6Resp2);

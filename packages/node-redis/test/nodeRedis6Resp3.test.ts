@@ -1,4 +1,5 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp3);
@@ -6,3 +7,4 @@ describeMutexSuite(nodeRedis6Resp3);
 describeHiLokSuite(nodeRedis6Resp3);
 describeFamilySuite(nodeRedis6Resp3);
 describeClusterSuite(nodeRedis6Resp3);
+describeLostLockSuite(nodeRedis6Resp3);
