@@ -1,6 +1,6 @@
-import { parseStoredMutex } from '@hilok/core';
+import { mutexKeys, parseStoredMutex } from '@hilok/core';
 import type { Connection } from './connect.js';
-import { decodeTreeItem, fairKeys, globEscape, mutexKey, parseKey, treeKeys, type KeyKind } from './keys.js';
+import { decodeTreeItem, fairKeys, globEscape, parseKey, treeKeys, type KeyKind } from './keys.js';
 
 /** One live hold, as {@link readSnapshot} reports it. */
 export interface HoldView {
@@ -22,7 +22,7 @@ export interface HoldView {
 
 /** One waiter that Redis knows about: a tree / read-write writer's intent, or a fair lock's queue entry. */
 export interface WaiterView {
-  /** Lock kind (`tree`, `rw` or `fair`; mutex waiters wait on pub/sub and leave nothing in Redis). */
+  /** Lock kind (`tree`, `rw`, `fair`, or `mutex`: its hand-off queue). */
   kind: KeyKind;
   /** The lock name or path waited for. */
   path: string;
@@ -30,7 +30,7 @@ export interface WaiterView {
   mode: 'write';
   /** The intent member (tree, rw) or the waiter token (fair). */
   id: string;
-  /** Place in the queue, 1 = next (fair locks only). */
+  /** Place in the queue, 1 = next (fair locks and mutexes). */
   position?: number;
   /** Ms until the waiter's intent / heartbeat lapses unless it renews it (it does while it waits). */
   ttl: number;
@@ -134,14 +134,20 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
 
   await Promise.all([
     ...[...mutexes].map(async (name) => {
-      const key = mutexKey(prefix, name);
+      const [key, queueKey] = mutexKeys(prefix, name);
       try {
         const value = await conn.command(['GET', key]);
         const held = value === null || value === undefined ? null : parseStoredMutex(str(value));
         if (!held) return;
         const ttl = Number(str(await conn.command(['PTTL', key])));
         if (ttl === -2) return;
-        holds.push({ kind: 'mutex', path: name, mode: 'write', id: held.owner, ttl, fence: held.fence, count: held.count });
+        // Count 0: nobody holds it, but waiters are queued for a hand-off.
+        if (held.count > 0) holds.push({ kind: 'mutex', path: name, mode: 'write', id: held.owner, ttl, fence: held.fence, count: held.count });
+        if (!held.waited) return;
+        const queueTtl = Number(str(await conn.command(['PTTL', queueKey])));
+        arr(await conn.command(['ZRANGE', queueKey, '0', '-1'])).forEach((token, i) => {
+          waiting.push({ kind: 'mutex', path: name, mode: 'write', id: str(token), position: i + 1, ttl: Math.max(0, queueTtl) });
+        });
       } catch (err) {
         skipGone(err);
       }

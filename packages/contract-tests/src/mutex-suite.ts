@@ -370,8 +370,9 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       const sent: { keys: number; turn: number }[] = [];
       const recorded: RedisAdapter = {
         ...adapter,
-        evalsha: (sha, keys, args) => (sent.push({ keys: keys.length, turn }), adapter.evalsha(sha, keys, args)),
-        eval: (source, keys, args) => (sent.push({ keys: keys.length, turn }), adapter.eval(source, keys, args)),
+        // Mutex acquire and release take two keys per lock (the lock and its hand-off queue).
+        evalsha: (sha, keys, args) => (sent.push({ keys: keys.length / 2, turn }), adapter.evalsha(sha, keys, args)),
+        eval: (source, keys, args) => (sent.push({ keys: keys.length / 2, turn }), adapter.eval(source, keys, args)),
       };
       const batching = new Mutex(recorded, { ttl: 5_000 });
       const names = Array.from({ length: 64 }, () => fresh());
@@ -402,8 +403,8 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       const runner = new ScriptRunner(adapter);
       const key = `hilok:mutex:{${fresh()}}`;
       const owner = 'order-check';
-      const acquired = runner.runBatched(scripts.mutexAcquire, key, [owner, 5_000, ''], { timeoutMs: 5_000 });
-      const released = runner.runBatched(scripts.mutexRelease, key, [owner, ''], { timeoutMs: 5_000 });
+      const acquired = runner.runBatched(scripts.mutexAcquire, [key, `${key}:q`], [owner, 5_000, ''], { timeoutMs: 5_000 });
+      const released = runner.runBatched(scripts.mutexRelease, [key, `${key}:q`], [owner, ''], { timeoutMs: 5_000 });
       expect(Number(await acquired)).toBeGreaterThan(0);
       expect(Number(await released)).toBe(0);
       expect(await keyCall(adapter, 'EXISTS', key)).toBe(0);
@@ -468,7 +469,7 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       // The exact-value fast path is off for callers that do not know the value (""): a key that
       // holds an empty string must not match it.
       await keyCall(adapter, 'SET', key, '');
-      const reply = await adapter.eval(scripts.mutexRelease.source, [key], ['someone', '']);
+      const reply = await adapter.eval(scripts.mutexRelease.source, [key, `${key}:q`], ['someone', '']);
       expect((reply as unknown[]).map(Number)).toEqual([-1]);
       expect(await keyCall(adapter, 'GET', key)).toBe('');
       await keyCall(adapter, 'DEL', key);

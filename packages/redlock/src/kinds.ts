@@ -1,4 +1,4 @@
-import { lockKey, pathKeys, scripts, soleHoldValue, splitPath, type Script, type ScriptArg } from '@hilok/core';
+import { mutexKeys, pathKeys, readAcquire, scripts, soleHoldValue, splitPath, type Script, type ScriptArg } from '@hilok/core';
 
 /** One script call: the same on every instance (the instances are independent copies). */
 export interface Call {
@@ -36,19 +36,20 @@ export interface LockKind {
   parseRelease(reply: unknown): boolean;
 }
 
-/** An exclusive lock per name, on core's mutex scripts (each call carries this one key). */
+/** An exclusive lock per name, on core's mutex scripts and key layout (`mutexKeys`). */
 export function mutexKind(prefix: string, resource: string, token: string): LockKind {
-  const key = lockKey(prefix, 'mutex', resource);
+  const keys = mutexKeys(prefix, resource);
+  const [key] = keys;
   return {
     resource,
     token,
-    // No flags: not reentrant (a second acquire with the same token only refreshes), and no
-    // wake-up mark, since on a quorum nobody waits on pub/sub (the engine retries instead).
-    acquire: (ttl) => ({ script: scripts.mutexAcquire, keys: [key], args: [token, ttl, ''] }),
+    // No flags: not reentrant (a second acquire with the same token only refreshes), and never
+    // queued for a hand-off, since on a quorum nobody waits on pub/sub (the engine retries instead).
+    acquire: (ttl) => ({ script: scripts.mutexAcquire, keys, args: [token, ttl, ''] }),
     parseAcquire: (reply) => {
-      const r = num(array(reply)[0]);
-      if (r === 0) throw new TypeError(`the key of mutex "${resource}" holds a value that is not a hilok mutex`);
-      return r > 0 ? { ok: true, fence: r } : { ok: false, retryAfter: -1 - r };
+      const r = readAcquire(num(array(reply)[0]));
+      if (!r.ok && 'foreign' in r) throw new TypeError(`the key of mutex "${resource}" holds a value that is not a hilok mutex`);
+      return r;
     },
     extend: (ttl) => ({ script: scripts.mutexExtend, keys: [key], args: [token, ttl] }),
     parseExtend: (reply) => num(array(reply)[0]) === 1,
@@ -56,7 +57,7 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
     // value (the fast path of mutex/release.lua); without it ("") the owner check decides.
     release: (fences) => ({
       script: scripts.mutexRelease,
-      keys: [key],
+      keys,
       args: [token, ''],
       argsFor: fences && ((i) => [token, fences[i] ? soleHoldValue(fences[i] as number, token) : '']),
     }),
@@ -66,7 +67,7 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
 
 /** The mutex inspect call for `isLocked`. */
 export function mutexInspect(prefix: string, resource: string): Call {
-  return { script: scripts.mutexInspect, keys: [lockKey(prefix, 'mutex', resource)], args: [] };
+  return { script: scripts.mutexInspect, keys: mutexKeys(prefix, resource), args: [] };
 }
 
 /**

@@ -1,7 +1,7 @@
-import { HiLok, ReadWriteLock, ScriptRunner, parseStoredMutex, scripts } from '@hilok/core';
+import { HiLok, ReadWriteLock, ScriptRunner, mutexChannel, mutexKeys, parseStoredMutex, scripts } from '@hilok/core';
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
-import { decodeTreeItem, fairKeys, mutexKey, treeChannel, treeKeys, type KeyKind } from '../keys.js';
+import { decodeTreeItem, fairKeys, treeChannel, treeKeys, type KeyKind } from '../keys.js';
 import { parseCommand, parseKinds, type CliIO, type GlobalOptions } from '../options.js';
 import { confirm } from '../prompt.js';
 import { formatTtl } from '../render.js';
@@ -121,12 +121,12 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
   }
   // Mutex flavours: core's release script (owner-checked); once per reentrant entry.
   if (kinds.has('mutex')) {
-    const key = mutexKey(g.prefix, name);
-    const value = str(await conn.command(['GET', key]));
+    const keys = mutexKeys(g.prefix, name);
+    const value = str(await conn.command(['GET', keys[0]]));
     const held = value === null ? null : parseStoredMutex(value);
-    if (held?.owner === id) {
+    if (held?.owner === id && held.count > 0) {
       let left = held.count;
-      for (let i = 0; i <= held.count && left > 0; i++) left = Number((await run(scripts.mutexRelease, [key], [id, '']) as unknown[])[0]);
+      for (let i = 0; i <= held.count && left > 0; i++) left = Number((await run(scripts.mutexRelease, keys, [id, '']) as unknown[])[0]);
       if (left === 0) outcome.released.push({ kind: 'mutex', path: name, id, mode: 'write' });
     }
   }
@@ -155,9 +155,10 @@ async function forceRelease(conn: Connection, io: CliIO, g: GlobalOptions, name:
   };
 
   if (kinds.has('mutex')) {
-    const key = mutexKey(g.prefix, name);
-    const keys = await existing([key]);
-    if (keys.length) plan.push({ describe: `mutex "${name}"`, keys, wake: [`${key}:wake`], holds: holdsOf('mutex') });
+    const lockKeys = mutexKeys(g.prefix, name);
+    const keys = await existing(lockKeys);
+    // Queued waiters are woken (any payload but a hand-off wakes one per process) and retry.
+    if (keys.length) plan.push({ describe: `mutex "${name}"`, keys, wake: [mutexChannel(lockKeys[0])], holds: holdsOf('mutex') });
   }
   if (kinds.has('fair')) {
     const keys = await existing(fairKeys(g.prefix, name));

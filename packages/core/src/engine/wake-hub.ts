@@ -4,6 +4,9 @@ import { RedisUnavailableError } from '../errors.js';
 /** Payload a releasing script publishes when every waiter may now proceed (e.g. readers). */
 export const WAKE_ALL = 'all';
 
+/** Prefix of a payload addressed to one waiter: `to:<token>` wakes only the waiter joined with that token. */
+const ADDRESSED = 'to:';
+
 interface Channel {
   readonly name: string;
   readonly waiters: Waiter[];
@@ -18,10 +21,11 @@ interface Channel {
  *
  * One subscription per channel per process, however many local waiters share it; the
  * subscription lingers briefly after the last waiter leaves so a busy lock does not churn
- * SUBSCRIBE/UNSUBSCRIBE. A message wakes one local waiter (the oldest without a pending wake)
- * unless its payload is {@link WAKE_ALL}: only one waiter can take a mutex anyway, and the rest
- * stay asleep instead of stampeding Redis. Pub/sub is at-most-once, so every wait also has a
- * fallback timer chosen by the caller.
+ * SUBSCRIBE/UNSUBSCRIBE. A message `to:<token>` wakes only the waiter that joined with that token
+ * (the mutex's hand-off: in every other process the message wakes nobody, so a release costs one
+ * retry however many processes wait); {@link WAKE_ALL} wakes every local waiter; any other
+ * payload wakes one local waiter (the oldest without a pending wake). Pub/sub is at-most-once, so
+ * every wait also has a fallback timer chosen by the caller.
  */
 export class WakeHub {
   private readonly channels = new Map<string, Channel>();
@@ -36,8 +40,11 @@ export class WakeHub {
     private readonly lingerMs = 250,
   ) {}
 
-  /** Join the waiters of `channel`; resolves once the subscription is live, so no later release is missed. */
-  async join(channel: string): Promise<Waiter> {
+  /**
+   * Join the waiters of `channel` (as `token`, if releases address their waiters by token);
+   * resolves once the subscription is live, so no later release is missed.
+   */
+  async join(channel: string, token?: string): Promise<Waiter> {
     if (this.closed) throw new RedisUnavailableError('wake-up hub is closed');
     let state = this.channels.get(channel);
     if (!state) {
@@ -46,7 +53,7 @@ export class WakeHub {
     }
     clearTimeout(state.lingerTimer);
     state.lingerTimer = undefined;
-    const waiter = new Waiter(() => this.leave(state, waiter));
+    const waiter = new Waiter(() => this.leave(state, waiter), token);
     state.waiters.push(waiter);
     if (!state.subscribed) {
       state.subscribed = true;
@@ -92,6 +99,11 @@ export class WakeHub {
       for (const waiter of state.waiters) waiter.wake();
       return;
     }
+    if (message.startsWith(ADDRESSED)) {
+      const token = message.slice(ADDRESSED.length);
+      for (const waiter of state.waiters) if (waiter.token === token) waiter.wake();
+      return;
+    }
     const next = state.waiters.find((w) => !w.pending);
     next?.wake();
   }
@@ -100,8 +112,9 @@ export class WakeHub {
     const index = state.waiters.indexOf(waiter);
     if (index === -1) return;
     state.waiters.splice(index, 1);
-    // A wake this waiter received but will never act on belongs to the next one in line.
-    if (waiter.pending) state.waiters.find((w) => !w.pending)?.wake();
+    // A wake this waiter received but will never act on belongs to the next one in line (an
+    // addressed one does not: the lock's own withdraw passes a hand-off on).
+    if (waiter.pending && waiter.token === undefined) state.waiters.find((w) => !w.pending)?.wake();
     if (state.waiters.length > 0 || this.closed) return;
     state.lingerTimer = setTimeout(() => {
       if (state.waiters.length > 0 || !state.subscribed) return;
@@ -125,8 +138,14 @@ export class Waiter {
   pending = false;
   private resume: (() => void) | undefined;
 
-  /** @param onLeave - removes this waiter from its channel */
-  constructor(private readonly onLeave: () => void) {}
+  /**
+   * @param onLeave - removes this waiter from its channel
+   * @param token - the token hand-off messages address this waiter by, if any
+   */
+  constructor(
+    private readonly onLeave: () => void,
+    readonly token?: string,
+  ) {}
 
   /** Wake this waiter now, or at its next {@link sleep} if it is busy retrying. */
   wake(): void {

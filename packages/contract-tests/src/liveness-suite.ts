@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Mutex, ReentrantMutex, SpinLock, diagnostics, mutexKeys, scripts, type RedisAdapter } from '@hilok/core';
+import { startRedis, type RedisServer } from '@hilok/testing';
+import { Connections, delay, keyCall, redisCall, type DriverCase } from './driver.js';
+
+/** What a contention run measured: the worst case, not an average. */
+interface ContentionResult {
+  /** Sections completed per task. */
+  sections: number[];
+  /** The longest single acquire (ms). */
+  longestWait: number;
+  /** Acquires that failed (timeout or error). */
+  failures: number;
+  /** Most holders seen at once (must be 1). */
+  maxConcurrent: number;
+}
+
+/**
+ * `tasks` tasks over `locks` lock objects hammer one name for `ms`: acquire (default options
+ * but a timeout that catches a hang), hold `holdMs`, release, think `thinkMs`.
+ */
+async function contend(locks: { acquire(name: string, o?: { timeout?: number }): Promise<{ release(): Promise<unknown> }> }[], name: string, tasks: number, ms: number, holdMs = 1, thinkMs = 0): Promise<ContentionResult> {
+  const sections = new Array<number>(tasks).fill(0);
+  let longestWait = 0;
+  let failures = 0;
+  let inside = 0;
+  let maxConcurrent = 0;
+  const end = performance.now() + ms;
+  await Promise.all(
+    sections.map(async (_, task) => {
+      const lock = locks[task % locks.length] as (typeof locks)[number];
+      while (performance.now() < end) {
+        const asked = performance.now();
+        let lease: { release(): Promise<unknown> };
+        try {
+          lease = await lock.acquire(name, { timeout: 20_000 });
+        } catch {
+          failures++;
+          continue;
+        }
+        longestWait = Math.max(longestWait, performance.now() - asked);
+        maxConcurrent = Math.max(maxConcurrent, ++inside);
+        await delay(holdMs);
+        inside--;
+        await lease.release();
+        sections[task]++;
+        if (thinkMs > 0) await delay(thinkMs);
+      }
+    }),
+  );
+  return { sections, longestWait, failures, maxConcurrent };
+}
+
+/** Total script calls the server ran (EVAL + EVALSHA), from INFO commandstats. */
+async function scriptCalls(adapter: RedisAdapter): Promise<number> {
+  const info = String(await redisCall(adapter, 'INFO', 'commandstats'));
+  let calls = 0;
+  for (const m of info.matchAll(/^cmdstat_(eval|evalsha):calls=(\d+)/gm)) calls += Number(m[2]);
+  return calls;
+}
+
+/**
+ * Liveness of the default locks and the herd-free hand-off (issue 17 §1, issue 22), through one
+ * driver case against a real redis-server. Bounds catch starvation and herds, not speed: the
+ * machine is shared.
+ */
+export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
+  describe(`liveness: ${driver.name}`, () => {
+    let server: RedisServer;
+    let conns: Connections<C>;
+    let adapter: RedisAdapter;
+    let n = 0;
+    const fresh = () => `live-${++n}`;
+
+    beforeAll(async () => {
+      server = await startRedis();
+      conns = new Connections(driver);
+      adapter = await conns.open(server.url);
+    });
+    afterAll(async () => {
+      await conns?.closeAll();
+      await server?.stop();
+    });
+
+    const kinds = [
+      ['Mutex', (a: RedisAdapter) => new Mutex(a)],
+      ['SpinLock', (a: RedisAdapter) => new SpinLock(a)],
+      ['ReentrantMutex', (a: RedisAdapter) => new ReentrantMutex(a)],
+    ] as const;
+    for (const [kind, make] of kinds) {
+      it(`${kind}, default options: 16 tasks over 2 lock objects on one name, hold 1 ms, think 0 — nobody starves`, async () => {
+        const locks = [make(adapter), make(await conns.open(server.url))];
+        const r = await contend(locks, fresh(), 16, 1_200);
+        await Promise.all(locks.map((l) => l.close()));
+        // Before the hand-off queue, the releasing task re-took the lock ~99 % of the time: one
+        // task ran hundreds of sections while another ran 0–3 and waited the whole window.
+        expect(r.maxConcurrent).toBe(1);
+        expect(r.failures).toBe(0);
+        expect(Math.min(...r.sections)).toBeGreaterThan(0);
+        expect(Math.max(...r.sections) / Math.min(...r.sections)).toBeLessThanOrEqual(3);
+        expect(r.longestWait).toBeLessThan(1_000);
+      });
+    }
+
+    it('herd-free: 8 connections each waiting on one hot name cost Redis a bounded number of scripts per section', async () => {
+      // Each connection is a process's worth of client (its own adapter and wake-up hub). Before
+      // the hand-off queue, a release woke one waiter in every process: ~P scripts per section.
+      const locks = await Promise.all(Array.from({ length: 8 }, async () => new Mutex(await conns.open(server.url))));
+      const name = fresh();
+      const before = await scriptCalls(adapter);
+      const r = await contend(locks, name, 8, 1_200, 1, 2);
+      const calls = (await scriptCalls(adapter)) - before;
+      await Promise.all(locks.map((l) => l.close()));
+      const total = r.sections.reduce((a, b) => a + b, 0);
+      expect(r.maxConcurrent).toBe(1);
+      expect(total).toBeGreaterThan(20);
+      // Per section: its acquire, its release, and a failed attempt that queued the next waiter;
+      // the bound leaves room for the 1 s re-attempts of queued waiters and the subscription race.
+      expect(calls / total).toBeLessThan(4);
+      expect(Math.min(...r.sections)).toBeGreaterThan(0);
+    });
+
+    it('a queued waiter that never comes back (crashed) delays the next one by about one reservation, then loses its place', async () => {
+      const mutex = new Mutex(adapter, { ttl: 30_000 });
+      const name = fresh();
+      const [key, queue] = mutexKeys('hilok:', name);
+      const holder = await mutex.acquire(name);
+      // A waiter of a crashed process: it queued (flag "w") and will never retry or withdraw.
+      const reply = (await adapter.eval(scripts.mutexAcquire.source, [key, queue], ['crashed-waiter', 30_000, 'w'])) as unknown[];
+      expect(Number(reply[0])).toBeLessThan(0);
+      const waiting = mutex.acquire(name, { timeout: 10_000 });
+      await delay(50); // the crashed waiter has starved: the release reserves the lock for it
+      const released = performance.now();
+      await holder.release();
+      const next = await waiting;
+      // The live waiter's next attempt (at most 1 s later) finds the reservation lapsed.
+      expect(performance.now() - released).toBeLessThan(5_000);
+      expect((await mutex.inspect(name))?.waiters).toEqual([]);
+      await next.release();
+      expect(await keyCall(adapter, 'EXISTS', key)).toBe(0);
+      expect(await keyCall(adapter, 'EXISTS', queue)).toBe(0);
+      await mutex.close();
+    });
+
+    it('a waiter that gives up passes its reservation on: the next waiter is woken by the hand-off, not its timer', async () => {
+      const mutex = new Mutex(adapter, { ttl: 30_000 });
+      const other = new Mutex(await conns.open(server.url), { ttl: 30_000 });
+      const name = fresh();
+      const [key, queue] = mutexKeys('hilok:', name);
+      const holder = await mutex.acquire(name);
+      // The first in line, queued by hand so the test controls when it gives up.
+      await adapter.eval(scripts.mutexAcquire.source, [key, queue], ['first-in-line', 30_000, 'w']);
+      const handoffs: unknown[] = [];
+      const onHandoff = (event: unknown) => handoffs.push(event);
+      diagnostics.handoff.subscribe(onHandoff);
+      try {
+        const second = other.acquire(name, { timeout: 10_000 });
+        await delay(50);
+        expect((await mutex.inspect(name))?.waiters).toEqual(['first-in-line', expect.any(String)]);
+        await holder.release(); // reserved for the first in line, which has waited > 5 ms
+        expect(String(await keyCall(adapter, 'GET', key))).toMatch(/^\d+:0:1:first-in-line$/);
+        expect(await adapter.eval(scripts.mutexWithdraw.source, [key, queue], ['first-in-line'])).toBe(1);
+        const lease = await second;
+        expect(handoffs.length).toBeGreaterThan(0); // woken by a message, not the 1 s re-attempt
+        await lease.release();
+      } finally {
+        diagnostics.handoff.unsubscribe(onHandoff);
+      }
+      expect(await keyCall(adapter, 'EXISTS', key)).toBe(0);
+      expect(await keyCall(adapter, 'EXISTS', queue)).toBe(0);
+      await Promise.all([mutex.close(), other.close()]);
+    });
+
+    it('a waiter that times out leaves the queue: no key is left', async () => {
+      const mutex = new Mutex(adapter, { ttl: 30_000 });
+      const name = fresh();
+      const [key, queue] = mutexKeys('hilok:', name);
+      const holder = await mutex.acquire(name);
+      await expect(mutex.acquire(name, { timeout: 100 })).rejects.toMatchObject({ code: 'LOCK_BUSY' });
+      expect(await keyCall(adapter, 'EXISTS', queue)).toBe(0);
+      await holder.release();
+      expect(await keyCall(adapter, 'EXISTS', key)).toBe(0);
+      await mutex.close();
+    });
+
+    it('a release wakes only the head of the queue, in whichever process it waits', async () => {
+      const a = new Mutex(adapter, { ttl: 30_000 });
+      const others = await Promise.all([1, 2, 3].map(async () => new Mutex(await conns.open(server.url), { ttl: 30_000 })));
+      const name = fresh();
+      const holder = await a.acquire(name);
+      const order: number[] = [];
+      const waits = others.map(async (m, i) => {
+        await delay(20 * i); // arrival order 0, 1, 2
+        const lease = await m.acquire(name, { timeout: 15_000 });
+        order.push(i);
+        await delay(10);
+        await lease.release();
+      });
+      await delay(100);
+      await holder.release();
+      await Promise.all(waits);
+      // Every waiter has starved (> 5 ms) when its turn comes: strict arrival order.
+      expect(order).toEqual([0, 1, 2]);
+      await Promise.all([a, ...others].map((m) => m.close()));
+    });
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The mutex's Redis protocol in one place: its keys, the flags and arguments of its scripts, the
+ * stored value's layout and the replies. `Mutex`, Redlock's per-instance mutex and the CLI all
+ * build their calls from here (the scripts themselves are `scripts/mutex/*.lua`).
+ */
+import { lockKey } from '../engine/keys.js';
+
+/**
+ * The keys of the mutex `name`: the lock itself (a string, `fence:count:waited:owner`) and its
+ * hand-off queue (a zset of waiting tokens, present only while someone waits). Both carry the
+ * name as hash tag, so they share a Redis Cluster slot.
+ */
+export function mutexKeys(prefix: string, name: string): [lock: string, queue: string] {
+  const lock = lockKey(prefix, 'mutex', name);
+  return [lock, `${lock}:q`];
+}
+
+/** The pub/sub channel a release publishes hand-offs on (`<lock key>:wake`). */
+export function mutexChannel(lock: string): string {
+  return `${lock}:wake`;
+}
+
+/**
+ * The payload of a hand-off message for the waiter holding `token`: only that waiter wakes, in
+ * whichever process it sleeps (`mutex/release.lua` publishes it).
+ */
+export function handoffMessage(token: string): string {
+  return `to:${token}`;
+}
+
+/** How an acquire attempt waits if busy: the `flags` argument of `mutex/acquire.lua`. */
+export function acquireFlags(reentrant: boolean, waits: 'pubsub' | 'spin' | false): string {
+  return (reentrant ? 'r' : '') + (waits === 'pubsub' ? 'w' : waits === 'spin' ? 's' : '');
+}
+
+/** The flags of a retry after a wait: a waiting caller may be queued already (flag "q"). */
+export function retryFlags(flags: string): string {
+  return flags.includes('w') || flags.includes('s') ? `${flags}q` : flags;
+}
+
+/** A mutex as stored in Redis (the string layout of `mutex/acquire.lua`). */
+export interface StoredMutex {
+  owner: string;
+  fence: number;
+  /** Hold count (above 1 only for reentrant holds); 0 when not held but waiters are queued. */
+  count: number;
+  /** True once the hand-off queue may hold waiters (the release then hands off). */
+  waited: boolean;
+}
+
+/**
+ * Parse a mutex key's value (`fence:count:waited:owner`); `null` for anything else. A count of 0
+ * is no hold: the lock is free or reserved for a queued waiter (see `includes/mutex-handoff.lua`).
+ * For tools that read keys directly (the CLI); lock code goes through the scripts.
+ */
+export function parseStoredMutex(value: string): StoredMutex | null {
+  const m = /^(\d+):(\d+):([01]):([\s\S]*)$/.exec(value);
+  if (!m) return null;
+  return { fence: Number(m[1]), count: Number(m[2]), waited: m[3] === '1', owner: m[4] as string };
+}
+
+/**
+ * The value a mutex key holds for a single hold of `owner` granted with `fence` while nobody
+ * waited (count 1, waited 0): what a release sends so `mutex/release.lua` frees it with one
+ * comparison.
+ */
+export function soleHoldValue(fence: number, owner: string): string {
+  return `${fence}:1:0:${owner}`;
+}
+
+/** An acquire reply entry: the fence (> 0), busy with ms until a retry is worth it (< 0), or 0 for a foreign value. */
+export type AcquireReply = { ok: true; fence: number } | { ok: false; retryAfter: number } | { ok: false; foreign: true };
+
+/** Read one entry of `mutex/acquire.lua`'s reply (already a number). */
+export function readAcquire(r: number): AcquireReply {
+  if (r > 0) return { ok: true, fence: r };
+  if (r === 0) return { ok: false, foreign: true };
+  return { ok: false, retryAfter: -1 - r };
+}
