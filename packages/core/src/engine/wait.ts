@@ -53,6 +53,11 @@ export interface WaitPlan {
   channel: string;
   /** Longest single sleep in ms (e.g. to refresh a waiting writer's intent); default unlimited. */
   maxSleep?: number;
+  /**
+   * The waiter's token, for locks whose release hands off to one named waiter (the mutex): only
+   * a message naming it wakes this waiter (see {@link WakeHub}). Without it, any wake-up may.
+   */
+  token?: string;
   /** Called (awaited, errors ignored) when the wait ends without the lock after a failed attempt. */
   onGiveUp?: () => Promise<unknown>;
   /** Lock kind for diagnostics events (the manager's class name). */
@@ -167,8 +172,13 @@ async function waitAfterBusy<T extends number>(
           // a release between our last attempt and the subscription would otherwise be missed.
           waiter?.leave();
           waiter = undefined;
-          waiter = await joinWithin(plan.hub, wanted, plan.commandTimeout);
+          abandonJoin(joining);
+          joining = plan.hub.join(wanted, plan.token);
           channel = wanted;
+          // Bounded like a sleep — by the blocker's ttl and the time left — not by commandTimeout.
+          const nap = Math.min(Math.max(JOIN_WAIT_MIN, result.retryAfter + 1), plan.maxSleep ?? Infinity);
+          waiter = await confirmedWithin(joining, Math.min(plan.commandTimeout, deadline - monotonicNow(), nap), plan.signal);
+          if (waiter) joining = undefined;
           result = await tryOnce();
           if (result.ok) break;
           continue;
