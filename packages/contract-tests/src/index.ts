@@ -8,6 +8,7 @@ export { describeAdapterContract, waitUntil } from './adapter-contract.js';
 export { describeMutexSuite } from './mutex-suite.js';
 export { describeClusterSuite } from './cluster-suite.js';
 export { describeHiLokSuite } from './hilok-suite.js';
+export { describeDeadlineSuite } from './deadline-suite.js';
 export { describeFamilySuite } from './family-suite.js';
 export { describeLostLockSuite } from './lost-lock-suite.js';
 export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';

@@ -22,7 +22,7 @@ export { LockManager, adoptAdapter, type ManagerOptions, type AcquireOptions } f
 export { ScriptRunner, ReplyTimeoutError, MAX_BATCH, type Script, type RunOptions } from './engine/script.js';
 export { Registry, type RegistrySlot } from './engine/registry.js';
 export { WakeHub, WAKE_ALL } from './engine/wake-hub.js';
-export { type SpinOptions, DEFAULT_SPIN, spinDelay } from './engine/wait.js';
+export { type SpinOptions, DEFAULT_SPIN, spinDelay, DEADLINE_SLACK, ONE_SHOT_TIMEOUT } from './engine/wait.js';
 export { hashTag, lockKey, keySlot } from './engine/keys.js';
 export { runScoped } from './engine/scoped.js';
 export { Mutex, SpinLock, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';

@@ -1,5 +1,6 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { ioredis5 } from './drivers.js';
 
 describeAdapterContract(ioredis5);
@@ -8,3 +9,4 @@ describeHiLokSuite(ioredis5);
 describeFamilySuite(ioredis5);
 describeClusterSuite(ioredis5);
 describeLostLockSuite(ioredis5);
+describeDeadlineSuite(ioredis5);

@@ -1,5 +1,6 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { ioredis6 } from './drivers.js';
 
 describeAdapterContract(ioredis6);
@@ -8,3 +9,4 @@ describeHiLokSuite(ioredis6);
 describeFamilySuite(ioredis6);
 describeClusterSuite(ioredis6);
 describeLostLockSuite(ioredis6);
+describeDeadlineSuite(ioredis6);

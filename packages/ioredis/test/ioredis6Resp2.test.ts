@@ -1,5 +1,6 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { ioredis6Resp2 } from './drivers.js';
 
 describeAdapterContract(ioredis6Resp2);
@@ -8,3 +9,4 @@ describeHiLokSuite(ioredis6Resp2);
 describeFamilySuite(ioredis6Resp2);
 describeClusterSuite(ioredis6Resp2);
 describeLostLockSuite(ioredis6Resp2);
+describeDeadlineSuite(ioredis6Resp2);

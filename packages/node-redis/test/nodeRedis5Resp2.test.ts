@@ -1,5 +1,6 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp2);
@@ -8,3 +9,4 @@ describeHiLokSuite(nodeRedis5Resp2);
 describeFamilySuite(nodeRedis5Resp2);
 describeClusterSuite(nodeRedis5Resp2);
 describeLostLockSuite(nodeRedis5Resp2);
+describeDeadlineSuite(nodeRedis5Resp2);

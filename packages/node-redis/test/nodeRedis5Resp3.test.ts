@@ -1,5 +1,6 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp3);
@@ -8,3 +9,4 @@ describeHiLokSuite(nodeRedis5Resp3);
 describeFamilySuite(nodeRedis5Resp3);
 describeClusterSuite(nodeRedis5Resp3);
 describeLostLockSuite(nodeRedis5Resp3);
+describeDeadlineSuite(nodeRedis5Resp3);

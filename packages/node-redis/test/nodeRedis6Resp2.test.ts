@@ -1,5 +1,6 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp2);
@@ -8,3 +9,4 @@ describeHiLokSuite(nodeRedis6Resp2);
 describeFamilySuite(nodeRedis6Resp2);
 describeClusterSuite(nodeRedis6Resp2);
 describeLostLockSuite(nodeRedis6Resp2);
+describeDeadlineSuite(nodeRedis6Resp2);

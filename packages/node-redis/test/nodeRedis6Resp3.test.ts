@@ -1,5 +1,6 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp3);
@@ -8,3 +9,4 @@ describeHiLokSuite(nodeRedis6Resp3);
 describeFamilySuite(nodeRedis6Resp3);
 describeClusterSuite(nodeRedis6Resp3);
 describeLostLockSuite(nodeRedis6Resp3);
+describeDeadlineSuite(nodeRedis6Resp3);

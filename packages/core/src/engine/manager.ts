@@ -14,7 +14,10 @@ export interface ManagerOptions {
   prefix?: string;
   /** Default lease ttl in ms (default 30 000). */
   ttl?: number;
-  /** Upper bound in ms of any single Redis call (default 5 000): a frozen Redis can't stall a caller longer. */
+  /**
+   * Upper bound in ms of any single Redis call (default 5 000): a frozen Redis can't stall a
+   * caller longer. An acquire's calls are bounded by its own deadline too, whichever is first.
+   */
   commandTimeout?: number;
   /**
    * Watchdog default for `acquire`: `true` renews every ttl/3 while held, a number sets the
@@ -32,9 +35,16 @@ export interface ManagerOptions {
 export interface AcquireOptions {
   /** Lease ttl in ms (default: the manager's). */
   ttl?: number;
-  /** `false`: try once and fail with `LockBusyError` if held (default `true`). */
+  /**
+   * `false`: try once and fail with `LockBusyError` if held (default `true`); never waits for a
+   * held lock, and waits for Redis's answer at most `timeout` (default 1 000 ms).
+   */
   block?: boolean;
-  /** Overall wait in ms (default `Infinity`); one deadline for the whole call. */
+  /**
+   * Overall wait in ms (default `Infinity`); one deadline for the whole call. The call ends by
+   * `timeout` + 100 ms (an attempt in flight at the deadline gets that long for its reply):
+   * `LockBusyError` if Redis answered "held", a `RedisUnavailableError` if it did not answer.
+   */
   timeout?: number;
   /**
    * Alias of `timeout`, under redis-kit's / redis-py's name (`blocking_timeout`), so code ported

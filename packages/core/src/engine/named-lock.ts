@@ -23,8 +23,10 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
   /**
    * Acquire the lock on `name`, waiting (by default without limit) while it is not available.
    * @returns the held {@link Lease}
-   * @throws {@link LockBusyError} when `block: false` and held, or when `timeout` passed
-   * @throws {@link RedisUnavailableError} when Redis failed or did not answer
+   * @throws {@link LockBusyError} when `block: false` and held, or when `timeout` passed (only
+   *   ever when Redis answered "held")
+   * @throws {@link RedisUnavailableError} when Redis failed or did not answer by the deadline
+   *   (`timeout` + 100 ms; for `block: false`, 1 s unless a `timeout` is given)
    * @throws {@link InvalidArgumentError} for bad input, before any Redis call
    */
   acquire(name: string, options?: O): Promise<Lease> {
@@ -32,10 +34,12 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
   }
 
   /**
-   * Try once: the lease if the lock was available, `null` if it is busy. Redis failures still
-   * throw {@link RedisUnavailableError}, so busy and broken stay apart.
+   * Try once: the lease if the lock was available, `null` if it is busy. Never waits for a held
+   * lock; waits for Redis's answer at most `timeout` ms (default 1 000, `ONE_SHOT_TIMEOUT`, and
+   * never longer than `commandTimeout`). Redis failures and no answer in time still throw
+   * {@link RedisUnavailableError} (`ReplyTimeoutError`), so busy and broken stay apart.
    */
-  async tryAcquire(name: string, options?: Omit<O, 'block' | 'timeout' | 'blockingTimeout'>): Promise<Lease | null> {
+  async tryAcquire(name: string, options?: Omit<O, 'block' | 'blockingTimeout'>): Promise<Lease | null> {
     try {
       return await this.acquire(name, { ...checkOptions<O>(options), block: false } as O);
     } catch (err) {
@@ -62,7 +66,7 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
    * the lock was found busy, and the grant wrapped in a tracked lease in the same reaction.
    */
   protected acquireHold(hold: NamedHold, call: ResolvedAcquire, plan: () => WaitPlan): Promise<Lease> {
-    return acquireOrWait(hold, hold.attempt, plan, (fence) =>
+    return acquireOrWait(hold, call, hold.attempt, plan, (fence) =>
       this.track({ resource: hold.resource, token: hold.token, fence, ttl: call.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: call.autoRenew, onLost: call.onLost }),
     );
   }

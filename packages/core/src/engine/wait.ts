@@ -53,11 +53,6 @@ export interface WaitPlan {
   channel: string;
   /** Longest single sleep in ms (e.g. to refresh a waiting writer's intent); default unlimited. */
   maxSleep?: number;
-  /**
-   * The waiter's token, for locks whose release hands off to one named waiter (the mutex): only
-   * a message naming it wakes this waiter (see {@link WakeHub}). Without it, any wake-up may.
-   */
-  token?: string;
   /** Called (awaited, errors ignored) when the wait ends without the lock after a failed attempt. */
   onGiveUp?: () => Promise<unknown>;
   /** Lock kind for diagnostics events (the manager's class name). */
@@ -85,6 +80,34 @@ export function attemptRunOptions(limits: AttemptLimits, first: RunOptions): Run
 /** What the first attempt of an acquire needs (a {@link WaitPlan} has all of it). */
 export type AttemptHead = Pick<WaitPlan, 'resource' | 'kind' | 'detail' | 'commandTimeout' | 'signal' | 'attemptSignal'>;
 
+/** The call's deadline: whether it waits for a held lock, and for how long (a resolved acquire has both). */
+export type AttemptWithin = Pick<WaitPlan, 'block' | 'timeout'>;
+
+/**
+ * How long past its deadline an acquire may still wait for the reply of an attempt it sent
+ * before the deadline (ms): a healthy Redis answers well within it, so an attempt sent just
+ * before the deadline still tells "held" (busy) from "granted", while a frozen one costs at most
+ * this much beyond `timeout`.
+ */
+export const DEADLINE_SLACK = 100;
+
+/**
+ * How long a one-shot acquire (`tryAcquire`, `block: false`, `timeout: 0`) waits for Redis to
+ * answer when no finite `timeout` is given (ms): it never waits for a held lock, and a caller
+ * that asked "can I have it now?" gets an answer now, not after `commandTimeout`.
+ */
+export const ONE_SHOT_TIMEOUT = 1_000;
+
+/**
+ * The reply deadline of an acquire's first attempt: `min(commandTimeout, timeout + DEADLINE_SLACK)`
+ * for a blocking call; for a one-shot call its finite `timeout` (when given) or
+ * {@link ONE_SHOT_TIMEOUT}, also at most `commandTimeout`.
+ */
+export function firstAttemptTimeout(commandTimeout: number, within: AttemptWithin): number {
+  if (within.block && within.timeout > 0) return Math.min(commandTimeout, within.timeout + DEADLINE_SLACK);
+  return Math.min(commandTimeout, within.timeout > 0 && Number.isFinite(within.timeout) ? within.timeout : ONE_SHOT_TIMEOUT);
+}
+
 /**
  * Acquire with waiting, shared by every lock kind. Tries once; if busy and blocking, joins the
  * lock's wake-up channel, tries again (closing the race with a release that happened before the
@@ -95,12 +118,17 @@ export type AttemptHead = Pick<WaitPlan, 'resource' | 'kind' | 'detail' | 'comma
  * built (by `plan`) only when that attempt found the lock busy. `granted` (e.g. wrapping the
  * fence in a lease) runs in the same promise reaction as the grant, not one hop later.
  *
- * The first Redis call is bounded by `commandTimeout` (a frozen Redis fails with
- * {@link ReplyTimeoutError}); once Redis has said the lock is held, every later call is cut at the
- * deadline, so the whole call ends by `max(timeout, first reply)` with "busy".
+ * One deadline for the whole call: `within.timeout` (or the signal). Every Redis call is bounded
+ * by the time left plus {@link DEADLINE_SLACK} (and by `commandTimeout`), so the call ends by
+ * `timeout + DEADLINE_SLACK` at the latest. Busy and broken are told by the error, not by waiting
+ * longer: no reply in time is a {@link ReplyTimeoutError} (a `RedisUnavailableError`), never
+ * busy; `LockBusyError` only when Redis answered "held". A one-shot call (`block: false` or
+ * `timeout: 0`) waits for its one reply at most its finite `timeout` if one was given, else
+ * {@link ONE_SHOT_TIMEOUT} (see {@link firstAttemptTimeout}).
  */
 export function acquireOrWait<T extends number, R = T>(
   head: AttemptHead,
+  within: AttemptWithin,
   attempt: (limits: AttemptLimits) => Promise<Attempt<T>>,
   plan: () => WaitPlan,
   granted?: (fence: T) => R,
@@ -109,8 +137,7 @@ export function acquireOrWait<T extends number, R = T>(
   if (head.signal?.aborted) return Promise.reject(head.signal.reason);
   const started = monotonicNow();
   const finish = granted ?? ((fence: T) => fence as unknown as R);
-  // Until Redis has answered once we cannot tell "busy" from "broken": the full commandTimeout.
-  return attempt({ timeoutMs: head.commandTimeout, signal: attemptSignalOf(head) }).then(
+  return attempt({ timeoutMs: firstAttemptTimeout(head.commandTimeout, within), signal: attemptSignalOf(head) }).then(
     (first) => {
       if (!first.ok) return waitAfterBusy(plan(), attempt, first, started).then(finish);
       if (diagnostics.acquire.hasSubscribers) reportGrant(head, first.acquired, started, 1, undefined);
@@ -147,22 +174,20 @@ async function waitAfterBusy<T extends number>(
     const deadline = started + plan.timeout;
     const retryAfter = first.retryAfter;
     emit(diagnostics.wait, () => ({ ...eventBase(plan), retryAfter }));
-    // Redis has answered, so from now on every call is cut at the deadline, and running into
-    // it means "busy".
-    const tryOnce = async (): Promise<Attempt<T>> => {
-      const untilDeadline = Math.max(1, deadline - monotonicNow());
-      const cutAtDeadline = untilDeadline < plan.commandTimeout;
-      try {
-        attempts++;
-        return await attempt({ timeoutMs: cutAtDeadline ? untilDeadline : plan.commandTimeout, signal: attemptSignalOf(plan) });
-      } catch (err) {
-        if (cutAtDeadline && err instanceof ReplyTimeoutError) throw new LockBusyError(plan.resource, 'timeout');
-        throw err;
-      }
+    // Every later call is bounded by the time left plus DEADLINE_SLACK: its reply still decides
+    // (granted, or busy once the deadline has passed), and no reply is a ReplyTimeoutError —
+    // Redis broken, not the lock busy.
+    const tryOnce = (): Promise<Attempt<T>> => {
+      attempts++;
+      const timeoutMs = Math.min(plan.commandTimeout, Math.max(0, deadline - monotonicNow()) + DEADLINE_SLACK);
+      return attempt({ timeoutMs, signal: attemptSignalOf(plan) });
     };
 
     let result: Attempt<T> = first;
     let waiter: Waiter | undefined;
+    // A subscription not confirmed yet (a slow or silent pub/sub link): the wait goes on by
+    // polling, and each poll's pause is spent waiting for this confirmation.
+    let joining: Promise<Waiter> | undefined;
     let channel: string | undefined;
     try {
       for (let round = 0; !result.ok; round++) {
@@ -173,7 +198,7 @@ async function waitAfterBusy<T extends number>(
           waiter?.leave();
           waiter = undefined;
           abandonJoin(joining);
-          joining = plan.hub.join(wanted, plan.token);
+          joining = plan.hub.join(wanted);
           channel = wanted;
           // Bounded like a sleep — by the blocker's ttl and the time left — not by commandTimeout.
           const nap = Math.min(Math.max(JOIN_WAIT_MIN, result.retryAfter + 1), plan.maxSleep ?? Infinity);
@@ -188,15 +213,26 @@ async function waitAfterBusy<T extends number>(
         const fallback = result.retryAfter > 0 ? result.retryAfter + 1 : 1;
         const nap = Math.min(fallback, left, plan.maxSleep ?? Infinity);
         if (waiter) wokenAt = (await waiter.sleep(nap, plan.signal)) ? monotonicNow() : undefined;
-        else await sleep(Math.min(spinDelay(plan.spin, round), nap), plan.signal);
+        else if (joining) {
+          // Still unconfirmed: poll with the spin backoff, waiting for the confirmation meanwhile.
+          waiter = await confirmedWithin(joining, Math.min(spinDelay(plan.spin, round), nap), plan.signal);
+          if (waiter) joining = undefined;
+        } else await sleep(Math.min(spinDelay(plan.spin, round), nap), plan.signal);
         result = await tryOnce();
       }
       return result.acquired;
     } catch (err) {
-      await plan.onGiveUp?.().catch(() => undefined);
+      // The clean-up (e.g. leaving a queue) is awaited at most DEADLINE_SLACK (and not past the
+      // deadline's slack), then runs on in the background: a frozen Redis must not hold the call.
+      const { onGiveUp } = plan;
+      if (onGiveUp) {
+        const ms = Math.min(DEADLINE_SLACK, Math.max(0, deadline + DEADLINE_SLACK - monotonicNow()));
+        await settledWithin(Promise.resolve().then(onGiveUp), ms);
+      }
       throw err;
     } finally {
       waiter?.leave();
+      abandonJoin(joining);
     }
   }
 }
@@ -221,22 +257,63 @@ function reportFailure(plan: AttemptHead, error: unknown, started: number): void
   emit(diagnostics.acquireFailed, () => ({ ...eventBase(plan), error, durationMs: monotonicNow() - started }));
 }
 
-/** Join a wake-up channel, failing with {@link RedisUnavailableError} if the subscription takes longer than `ms`. */
-async function joinWithin(hub: WakeHub, channel: string, ms: number): Promise<Waiter> {
-  const joining = hub.join(channel);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisUnavailableError(`no confirmation of SUBSCRIBE ${channel} within ${ms} ms`)), ms);
+/**
+ * Least wait for a SUBSCRIBE confirmation before the first poll (ms): a healthy link confirms
+ * in one round trip, so only a slow or silent one falls back to polling.
+ */
+const JOIN_WAIT_MIN = 50;
+
+/**
+ * The waiter once `joining` confirmed its subscription, or `undefined` if that takes longer than
+ * `ms` (the join stays pending; wait on it again later). A failed subscription rejects (a
+ * {@link RedisUnavailableError}); so does `signal`, with its reason.
+ */
+function confirmedWithin(joining: Promise<Waiter>, ms: number, signal?: AbortSignal): Promise<Waiter | undefined> {
+  return new Promise<Waiter | undefined>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve(undefined);
+    }, Math.max(1, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    joining.then(
+      (waiter) => {
+        done();
+        resolve(waiter);
+      },
+      (err: unknown) => {
+        done();
+        reject(err);
+      },
+    );
   });
-  try {
-    return await Promise.race([joining, timedOut]);
-  } catch (err) {
-    // A subscription that completes after we gave up must not keep a phantom waiter around.
-    joining.then((w) => w.leave(), () => undefined);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+}
+
+/** Resolves once `task` settled (its outcome ignored) or after `ms`, whichever is first. */
+function settledWithin(task: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    task.then(
+      () => (clearTimeout(timer), resolve()),
+      () => (clearTimeout(timer), resolve()),
+    );
+  });
+}
+
+/** Give up a join that never confirmed: a subscription that completes later must not keep a phantom waiter around. */
+function abandonJoin(joining: Promise<Waiter> | undefined): void {
+  joining?.then(
+    (w) => w.leave(),
+    () => undefined,
+  );
 }
 
 /** Delay before spin retry number `round` (0-based): exponential, capped, with "equal jitter" (half fixed, half random). */

@@ -232,7 +232,7 @@ export class HiLok extends LockManager {
     const detail = { mode };
     // The wait plan (channels, intent refresh, withdraw) is built only once the path was busy.
     const head: AttemptHead = { resource: path, kind: this.kind, detail, commandTimeout: this.commandTimeout, signal: call.signal };
-    const fence = await acquireOrWait(head, attempt, () =>
+    const fence = await acquireOrWait(head, call, attempt, () =>
       this.waitPlan(path, call, keys.channel(keys.segments.length), {
         detail,
         // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
