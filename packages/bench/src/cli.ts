@@ -14,10 +14,11 @@ import { ALL_CONTENDERS } from './contenders/index.js';
 import { machineInfo } from './machine.js';
 import { renderMarkdown, type RunResults } from './report.js';
 import type { ResultLine, ScenarioContext } from './scenario.js';
-import { contended } from './scenarios/contended.js';
+import { CONTENDED_DEFAULTS, contended } from './scenarios/contended.js';
 import { hierarchy } from './scenarios/hierarchy.js';
 import { memory } from './scenarios/memory.js';
 import { parallelKeys } from './scenarios/parallel-keys.js';
+import { PROCESSES_DEFAULTS, processes } from './scenarios/processes.js';
 import { quorum } from './scenarios/quorum.js';
 import { uncontended } from './scenarios/uncontended.js';
 
@@ -32,9 +33,13 @@ const argValue = (name: string) => {
 const rounds = Number(argValue('--rounds') ?? (quick ? 2 : 5));
 const only = argValue('--only')?.split(',');
 const writeDocs = args.includes('--docs') || (!quick && !args.includes('--no-docs'));
+// Full mode fits ~7 minutes on 2 cores: every contended shape runs at most 3 rounds (its rounds
+// are not paired slices), and the process scenario at most 3 rounds per P and kind.
 const durations = quick
   ? { uncontended: 300, parallelKeys: 300, contended: 800, hierarchy: 200, redlock: 300, memoryLocks: 200 }
-  : { uncontended: 800, parallelKeys: 800, contended: 2500, hierarchy: 800, redlock: 800, memoryLocks: 1000 };
+  : { uncontended: 600, parallelKeys: 600, contended: 2000, hierarchy: 600, redlock: 600, memoryLocks: 1000 };
+const contendedRounds = Math.min(rounds, 3);
+const processCounts = quick ? [2, 8] : PROCESSES_DEFAULTS.counts;
 
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -54,13 +59,13 @@ log(`hilok bench: ${command} → ${path.relative(root, rawFile)}`);
 const results: Partial<RunResults> = {};
 let machine: RunResults['machine'] | undefined;
 /** Runs one scenario on its own throwaway redis-server. */
-async function scenario<T>(name: string, durationMs: number, fn: (ctx: ScenarioContext) => Promise<T>): Promise<T | undefined> {
+async function scenario<T>(name: string, durationMs: number, fn: (ctx: ScenarioContext) => Promise<T>, scenarioRounds = rounds): Promise<T | undefined> {
   if (!wanted(name)) return undefined;
   log(`▶ ${name}`);
   const server = await startRedis();
   try {
     machine ??= await machineInfo(server);
-    return await fn({ server, contenders: ALL_CONTENDERS, rounds, durationMs, record, log });
+    return await fn({ server, contenders: ALL_CONTENDERS, rounds: scenarioRounds, durationMs, record, log });
   } finally {
     await server.stop();
   }
@@ -68,20 +73,29 @@ async function scenario<T>(name: string, durationMs: number, fn: (ctx: ScenarioC
 
 results.uncontended = await scenario('uncontended', durations.uncontended, uncontended);
 results.parallelKeys = await scenario('parallel-keys', durations.parallelKeys, (ctx) => parallelKeys(ctx));
-results.contended = await scenario('contended', durations.contended, (ctx) => contended(ctx));
+// Issue 17's two shapes, think 0 ms and think 2 ms, same run and server.
+results.contended = await scenario('contended', durations.contended, async (ctx) => [await contended(ctx, { ...CONTENDED_DEFAULTS, thinkMs: 0 }), await contended(ctx, CONTENDED_DEFAULTS)], contendedRounds);
+results.processes = await scenario('processes', 0, (ctx) => processes(ctx, { ...PROCESSES_DEFAULTS, counts: processCounts }));
 results.hierarchy = await scenario('hierarchy', durations.hierarchy, (ctx) => hierarchy(ctx));
 results.quorum = await scenario('redlock', durations.redlock, (ctx) => quorum(ctx));
 results.memory = await scenario('memory', 0, (ctx) => memory(ctx, durations.memoryLocks));
 
-const all = [results.uncontended, results.parallelKeys, results.contended, results.hierarchy, results.quorum, results.memory].filter((r) => r !== undefined);
+const all = [results.uncontended, results.parallelKeys, ...(results.contended ?? []), results.processes, results.hierarchy, results.quorum, results.memory].filter((r) => r !== undefined);
 const docsDir = path.join(root, 'docs');
 const mdFile = writeDocs ? path.join(docsDir, 'benchmarks.md') : path.join(resultsDir, 'quick.md');
 const chartDir = writeDocs ? path.join(docsDir, 'benchmarks') : resultsDir;
 mkdirSync(chartDir, { recursive: true });
 const charts: string[] = [];
-if (results.contended) {
-  const rows = results.contended.rows;
-  const note = `${command} · ${machine?.cpuCount ?? '?'} cpus · medians of ${rounds} rounds · 16 tasks, 1 key, 2 connections, 1 ms hold, 2 ms think`;
+const thinkTwo = results.contended?.find((c) => c.spec.thinkMs === 2);
+const thinkZero = results.contended?.find((c) => c.spec.thinkMs === 0);
+if (thinkZero) {
+  const note = `${command} · ${machine?.cpuCount ?? '?'} cpus · worst of ${contendedRounds} rounds · 16 tasks, 1 key, 2 connections, 1 ms hold, 0 ms think`;
+  writeFileSync(path.join(chartDir, 'longest-wait.svg'), barChart('Longest single wait under contention (think 0 ms), lower is better', 'ms', thinkZero.rows.map((r) => ({ label: r.contender, value: r.longestWaitMs, accent: r.contender.startsWith('hilok') })), note));
+  charts.push(path.join(path.relative(path.dirname(mdFile), chartDir), 'longest-wait.svg'));
+}
+if (thinkTwo) {
+  const rows = thinkTwo.rows;
+  const note = `${command} · ${machine?.cpuCount ?? '?'} cpus · medians of ${contendedRounds} rounds · 16 tasks, 1 key, 2 connections, 1 ms hold, 2 ms think`;
   writeFileSync(path.join(chartDir, 'handoff-p50.svg'), barChart('Hand-off latency p50 (release → next waiter holding), lower is better', 'ms', rows.map((r) => ({ label: r.contender, value: r.handoffP50Ms, accent: r.contender.startsWith('hilok') })), note));
   writeFileSync(path.join(chartDir, 'contended-throughput.svg'), barChart('Contended throughput, higher is better', 'sections/s', rows.map((r) => ({ label: r.contender, value: r.sectionsPerSec, accent: r.contender.startsWith('hilok') })), note));
   const rel = path.relative(path.dirname(mdFile), chartDir);
@@ -92,7 +106,7 @@ const run: RunResults = {
   command,
   mode: quick ? 'quick' : 'full',
   rounds,
-  durations: { uncontended: durations.uncontended, 'parallel keys': durations.parallelKeys, contended: durations.contended, 'hierarchy': durations.hierarchy, redlock: durations.redlock },
+  durations: { uncontended: durations.uncontended, 'parallel keys': durations.parallelKeys, [`contended (${contendedRounds} rounds)`]: durations.contended, 'hierarchy': durations.hierarchy, redlock: durations.redlock },
   startedAt: startedAt.toISOString(),
   elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
   machine: machine as RunResults['machine'],

@@ -47,6 +47,6 @@ export async function machineInfo(server: RedisServer): Promise<MachineInfo> {
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     redis: info.redis_version ?? 'unknown',
-    packages: Object.fromEntries(['ioredis', 'redis', 'redlock', '@sesamecare-oss/redlock', 'redis-semaphore', '@hilok/ioredis', '@hilok/node-redis', '@hilok/redlock'].map((n) => [n, versionOf(n)])),
+    packages: Object.fromEntries(['ioredis', 'redis', 'redlock', '@sesamecare-oss/redlock', 'redis-semaphore', 'redlock-universal', '@hilok/ioredis', '@hilok/node-redis', '@hilok/redlock'].map((n) => [n, versionOf(n)])),
   };
 }

@@ -7,12 +7,14 @@ import { barChart } from '../src/chart.js';
 import { renderMarkdown } from '../src/report.js';
 import type { ScenarioContext } from '../src/scenario.js';
 import { contended } from '../src/scenarios/contended.js';
+import { countOverlaps, processes, PROCESSES_DEFAULTS } from '../src/scenarios/processes.js';
 import { hierarchy } from '../src/scenarios/hierarchy.js';
 import { memory } from '../src/scenarios/memory.js';
 import { parallelKeys } from '../src/scenarios/parallel-keys.js';
 import { quorum } from '../src/scenarios/quorum.js';
 import { QUORUM_CONTENDERS } from '../src/contenders/quorum.js';
 import { uncontended } from '../src/scenarios/uncontended.js';
+import { runsIn } from '../src/contenders/types.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -28,7 +30,8 @@ const finite = (n: number) => expect(Number.isFinite(n), `${n} is finite`).toBe(
 describe('bench smoke (structure only, never speed)', () => {
   it('uncontended and parallel keys: every contender, finite ratios, no keys left', async () => {
     for (const result of [await uncontended(ctx(60)), await parallelKeys(ctx(60), 8)]) {
-      expect(result.rows.map((r) => r.contender).sort()).toEqual(ALL_CONTENDERS.map((c) => c.name).sort());
+      expect(result.rows.map((r) => r.contender).sort()).toEqual(ALL_CONTENDERS.filter((c) => runsIn(c, result.scenario)).map((c) => c.name).sort());
+      expect(result.rows.map((r) => r.contender)).toContain('redlock-universal (ioredis)');
       for (const row of result.rows) {
         finite(row.opsPerSec);
         finite(row.ratioToRaw);
@@ -37,16 +40,39 @@ describe('bench smoke (structure only, never speed)', () => {
     }
   });
 
-  it('contended: every waiting contender, mutual exclusion held, finite latencies', async () => {
-    const result = await contended(ctx(150), { tasks: 4, connections: 2, holdMs: 1, thinkMs: 1 });
-    expect(result.rows.map((r) => r.contender).sort()).toEqual(ALL_CONTENDERS.filter((c) => !c.raw && !c.probe).map((c) => c.name).sort());
-    expect(result.overlaps).toBe(0);
-    for (const row of result.rows) {
-      finite(row.sectionsPerSec);
-      finite(row.waitP99Ms);
-      finite(row.handoffP50Ms);
+  it('contended, think 0 and 1 ms: every waiting contender and lock kind, worst-case figures, mutual exclusion held', async () => {
+    for (const thinkMs of [0, 1]) {
+      const result = await contended(ctx(120), { tasks: 4, connections: 2, holdMs: 1, thinkMs, timeoutMs: 5_000 });
+      expect(result.rows.map((r) => r.contender).sort()).toEqual(ALL_CONTENDERS.filter((c) => !c.raw && !c.probe && runsIn(c, 'contended')).map((c) => c.name).sort());
+      expect(result.rows.map((r) => r.contender)).toEqual(expect.arrayContaining(['redlock-universal (ioredis)', 'hilok SpinLock (ioredis)', 'hilok HiLok write (ioredis)']));
+      expect(result.overlaps).toBe(0);
+      for (const row of result.rows) {
+        finite(row.sectionsPerSec);
+        finite(row.waitP99Ms);
+        finite(row.longestWaitMs);
+        expect(row.longestWaitMs).toBeGreaterThanOrEqual(row.waitP99Ms);
+        expect(row.perTaskMax).toBeGreaterThanOrEqual(row.perTaskMin);
+        expect(Number.isInteger(row.timeouts)).toBe(true);
+      }
+      expect(result.keysLeft).toBe(0);
     }
+  });
+
+  it('processes on one name: child processes, scripts per section from INFO commandstats, no overlap', async () => {
+    const result = await processes(ctx(0), { ...PROCESSES_DEFAULTS, counts: [2], totalSections: 12, minPerProcess: 2 });
+    expect(result.rows.map((r) => r.kind).sort()).toEqual([...PROCESSES_DEFAULTS.kinds].sort());
+    for (const row of result.rows) {
+      expect(row.sections).toBe(12);
+      finite(row.sectionsPerSec);
+      finite(row.longestWaitMs);
+      expect(row.commandsPerSection).toBeGreaterThan(0);
+    }
+    // hilok's kinds run scripts; every section needs at least its acquire.
+    for (const row of result.rows.filter((r) => r.kind !== 'semaphore')) expect(row.scriptsPerSection).toBeGreaterThanOrEqual(1);
+    expect(result.overlaps).toBe(0);
     expect(result.keysLeft).toBe(0);
+    expect(countOverlaps([[0, 10, 20, 30], [10, 20]])).toBe(0);
+    expect(countOverlaps([[0, 10], [9, 20]])).toBe(1);
   });
 
   it('redlock on 3 instances: every quorum contender at 1 and N tasks (the probe at 1), finite ratios, no keys left', async () => {
@@ -66,6 +92,8 @@ describe('bench smoke (structure only, never speed)', () => {
     expect(h.overlaps).toBe(0);
     for (const row of h.rows) {
       finite(row.ratio16to1);
+      finite(row.ratioToMutex[1] as number);
+      finite(row.ratioToMutex[8] as number);
       finite(row.mixedSectionsPerSec);
     }
     expect(h.keysLeft).toBe(0);
@@ -78,6 +106,8 @@ describe('bench smoke (structure only, never speed)', () => {
   it('renders the Markdown report from every scenario', async () => {
     const results = {
       uncontended: await uncontended(ctx(40)),
+      contended: [await contended(ctx(60), { tasks: 4, connections: 2, holdMs: 1, thinkMs: 0, timeoutMs: 5_000 })],
+      processes: await processes(ctx(0), { ...PROCESSES_DEFAULTS, counts: [2], kinds: ['mutex', 'semaphore'], totalSections: 6, minPerProcess: 2 }),
       quorum: await quorum(ctx(40), 2),
       memory: await memory(ctx(0), 3),
     };
@@ -95,7 +125,9 @@ describe('bench smoke (structure only, never speed)', () => {
       charts: [],
       rawFile: 'results.jsonl',
     });
-    for (const heading of ['# Benchmarks', '## Uncontended', '## Redlock on 3 independent instances', '## Memory per held lock', '## Reading']) expect(md).toContain(heading);
+    for (const heading of ['# Benchmarks', '## Targets', '## Uncontended', '## Contended', '## One hot name shared by many processes', '## Redlock on 3 independent instances', '## Memory per held lock', '## Reading']) expect(md).toContain(heading);
+    expect(md).toMatch(/\| Contended, think 0 ms \| hilok \(ioredis\): longest wait ≤ 250 ms \| [\d.,]+ ms \| (met|\*\*missed\*\*) \|/);
+    expect(md).toContain('redlock-universal');
   });
 
   it('draws an SVG bar chart', () => {

@@ -1,17 +1,39 @@
-import { FairLock as IoFairLock, Mutex as IoMutex, type Lease } from '@hilok/ioredis';
+import {
+  FairLock as IoFairLock,
+  HiLok as IoHiLok,
+  Mutex as IoMutex,
+  ReadWriteLock as IoReadWriteLock,
+  ReentrantMutex as IoReentrantMutex,
+  SpinLock as IoSpinLock,
+} from '@hilok/ioredis';
 import { Mutex as NrMutex } from '@hilok/node-redis';
 import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
-import type { ContenderFactory, Driver, Release } from './types.js';
+import type { ContenderFactory, ContenderScenario, Driver, Release } from './types.js';
 
-/** The part of a hilok lock manager a contender drives. */
+/** What a contender needs of a hilok lock: take `key` exclusively (optionally bounded by `timeout` ms), and close. */
 interface HilokLock {
-  acquire(key: string): Promise<Lease>;
+  take(key: string, timeout: number | undefined): Promise<{ release(): Promise<unknown> }>;
   close(): Promise<void>;
 }
 
+/** A lock manager with `acquire(name, { timeout })` (Mutex, SpinLock, ReentrantMutex, FairLock). */
+interface Acquirer {
+  acquire(name: string, options?: { timeout?: number }): Promise<{ release(): Promise<unknown> }>;
+  close(): Promise<void>;
+}
+
+/** A lock manager with `write(path, { timeout })` (HiLok, ReadWriteLock). */
+interface Writer {
+  write(path: string, options?: { timeout?: number }): Promise<{ release(): Promise<unknown> }>;
+  close(): Promise<void>;
+}
+
+const byAcquire = (lock: Acquirer): HilokLock => ({ take: (key, timeout) => lock.acquire(key, timeout === undefined ? undefined : { timeout }), close: () => lock.close() });
+const byWrite = (lock: Writer): HilokLock => ({ take: (key, timeout) => lock.write(key, timeout === undefined ? undefined : { timeout }), close: () => lock.close() });
+
 /**
- * A hilok contender: `lock` (a Mutex or FairLock with its defaults apart from the ttl) on a
- * client of `driver` with the same connection settings as every other contender of that driver.
+ * A hilok contender: `lockName` with its defaults apart from the ttl, on a client of `driver`
+ * with the same connection settings as every other contender of that driver.
  */
 function hilokContender<C>(
   name: string,
@@ -20,26 +42,29 @@ function hilokContender<C>(
   wait: string,
   client: { open(url: string): Promise<C>; close(client: C): Promise<void>; options: unknown },
   makeLock: (client: C, ttl: number) => HilokLock,
+  scenarios?: readonly ContenderScenario[],
 ): ContenderFactory {
   return {
     name,
     driver,
     raw: false,
+    ...(scenarios ? { scenarios } : {}),
     async create(url, mode) {
       const connection = await client.open(url);
       const lock = makeLock(connection, mode.ttl);
+      const timeout = mode.waiting ? mode.timeoutMs : undefined;
       return {
         settings: {
           lock: lockName,
           ttl: mode.ttl,
-          acquire: 'lock.acquire(key) — blocking, no timeout (default)',
+          acquire: `${lockName.includes('write') ? 'write(key' : 'acquire(key'}${timeout === undefined ? ')' : `, { timeout: ${timeout} })`} — blocking; every other option its default`,
           wait,
           autoRenew: false,
           scenarioWaits: mode.waiting,
           connection: client.options,
         },
         async acquire(key): Promise<Release> {
-          const lease = await lock.acquire(key);
+          const lease = await lock.take(key, timeout);
           return async () => {
             await lease.release();
           };
@@ -55,20 +80,36 @@ function hilokContender<C>(
 
 const ioredisClient = { open: openIoredis, close: closeIoredis, options: IOREDIS_OPTIONS };
 const nodeRedisClient = { open: openNodeRedis, close: closeNodeRedis, options: NODE_REDIS_OPTIONS };
-const MUTEX_WAIT = 'pubsub (default): one local waiter woken per release, fallback at the holder ttl';
+const MUTEX_WAIT = 'pubsub (default)';
 
 /** hilok's `Mutex` through `@hilok/ioredis` on your ioredis client (its subscriber is a duplicate, opened on the first wait). */
-export const hilokIoredis = hilokContender('hilok (ioredis)', 'ioredis', 'Mutex', MUTEX_WAIT, ioredisClient, (c, ttl) => new IoMutex(c, { ttl }));
+export const hilokIoredis = hilokContender('hilok (ioredis)', 'ioredis', 'Mutex', MUTEX_WAIT, ioredisClient, (c, ttl) => byAcquire(new IoMutex(c, { ttl })));
 
 /** hilok's `Mutex` through `@hilok/node-redis` on your node-redis client. */
-export const hilokNodeRedis = hilokContender('hilok (node-redis)', 'node-redis', 'Mutex', MUTEX_WAIT, nodeRedisClient, (c, ttl) => new NrMutex(c, { ttl }));
+export const hilokNodeRedis = hilokContender('hilok (node-redis)', 'node-redis', 'Mutex', MUTEX_WAIT, nodeRedisClient, (c, ttl) => byAcquire(new NrMutex(c, { ttl })));
 
 /** hilok's `FairLock` (FIFO queue, only the head woken) through `@hilok/ioredis`: the "fair mode". */
 export const hilokFairIoredis = hilokContender(
   'hilok fair (ioredis)',
   'ioredis',
   'FairLock',
-  'FIFO queue in Redis; the release wakes only the head on its own channel; queueTtl 3 s (default)',
+  'FIFO queue in Redis; the release wakes only the head on its own channel (defaults)',
   ioredisClient,
-  (c, ttl) => new IoFairLock(c, { ttl }),
+  (c, ttl) => byAcquire(new IoFairLock(c, { ttl })),
 );
+
+/** hilok's `SpinLock` (polls instead of subscribing) through `@hilok/ioredis`. Uncontended and contended only. */
+export const hilokSpinIoredis = hilokContender('hilok SpinLock (ioredis)', 'ioredis', 'SpinLock', 'spin: polling with exponential backoff and jitter (SpinLock defaults)', ioredisClient, (c, ttl) => byAcquire(new IoSpinLock(c, { ttl })), ['uncontended', 'contended']);
+
+/** hilok's `ReentrantMutex` through `@hilok/ioredis`. Uncontended and contended only. */
+export const hilokReentrantIoredis = hilokContender('hilok ReentrantMutex (ioredis)', 'ioredis', 'ReentrantMutex', MUTEX_WAIT, ioredisClient, (c, ttl) => byAcquire(new IoReentrantMutex(c, { ttl })), ['uncontended', 'contended']);
+
+/** hilok's `ReadWriteLock`, write holds only, through `@hilok/ioredis`. Contended only. */
+export const hilokRwWriteIoredis = hilokContender('hilok ReadWriteLock write (ioredis)', 'ioredis', 'ReadWriteLock (write)', MUTEX_WAIT, ioredisClient, (c, ttl) => byWrite(new IoReadWriteLock(c, { ttl })), ['contended']);
+
+/**
+ * hilok's `HiLok`, write holds on a one-segment path (the key), through `@hilok/ioredis`:
+ * 64 tasks on their own trees (parallel keys) and one contended path. Its depth scaling is the
+ * hierarchy scenario's.
+ */
+export const hilokTreeIoredis = hilokContender('hilok HiLok write (ioredis)', 'ioredis', 'HiLok (write, one path)', MUTEX_WAIT, ioredisClient, (c, ttl) => byWrite(new IoHiLok(c, { ttl })), ['parallel-keys', 'contended']);

@@ -1,15 +1,51 @@
-import { hilokFairIoredis, hilokIoredis, hilokNodeRedis } from './hilok.js';
+import { hilokFairIoredis, hilokIoredis, hilokNodeRedis, hilokReentrantIoredis, hilokRwWriteIoredis, hilokSpinIoredis, hilokTreeIoredis } from './hilok.js';
 import { hilokScriptsIoredis, rawIoredis, rawNodeRedis } from './raw.js';
 import { redisSemaphore } from './redis-semaphore.js';
+import { redlockUniversalIoredis, redlockUniversalNodeRedis } from './redlock-universal.js';
 import { redlockV5 } from './redlock-v5.js';
 import { sesameRedlock } from './sesame-redlock.js';
 import type { ContenderFactory, Driver } from './types.js';
 
 export * from './types.js';
-export { hilokFairIoredis, hilokIoredis, hilokNodeRedis, hilokScriptsIoredis, rawIoredis, rawNodeRedis, redisSemaphore, redlockV5, sesameRedlock };
+export {
+  hilokFairIoredis,
+  hilokIoredis,
+  hilokNodeRedis,
+  hilokReentrantIoredis,
+  hilokRwWriteIoredis,
+  hilokScriptsIoredis,
+  hilokSpinIoredis,
+  hilokTreeIoredis,
+  rawIoredis,
+  rawNodeRedis,
+  redisSemaphore,
+  redlockUniversalIoredis,
+  redlockUniversalNodeRedis,
+  redlockV5,
+  sesameRedlock,
+};
 
-/** Every contender, raw limits first (and the probe of hilok's scripts, for the throughput scenarios). */
-export const ALL_CONTENDERS: readonly ContenderFactory[] = [rawIoredis, rawNodeRedis, hilokIoredis, hilokNodeRedis, hilokFairIoredis, hilokScriptsIoredis, redlockV5, sesameRedlock, redisSemaphore];
+/**
+ * Every contender, raw limits first (and the probe of hilok's scripts, for the throughput
+ * scenarios); some run in a few scenarios only ({@link ContenderFactory.scenarios}).
+ */
+export const ALL_CONTENDERS: readonly ContenderFactory[] = [
+  rawIoredis,
+  rawNodeRedis,
+  hilokIoredis,
+  hilokNodeRedis,
+  hilokSpinIoredis,
+  hilokReentrantIoredis,
+  hilokRwWriteIoredis,
+  hilokTreeIoredis,
+  hilokFairIoredis,
+  hilokScriptsIoredis,
+  redlockV5,
+  sesameRedlock,
+  redisSemaphore,
+  redlockUniversalIoredis,
+  redlockUniversalNodeRedis,
+];
 
 /** The raw limit of `driver`. */
 export function rawOf(driver: Driver): ContenderFactory {
@@ -18,5 +54,5 @@ export function rawOf(driver: Driver): ContenderFactory {
 
 /** Whether `c` is one of hilok's contenders. */
 export function isHilok(c: ContenderFactory): boolean {
-  return c === hilokIoredis || c === hilokNodeRedis || c === hilokFairIoredis;
+  return c.name.startsWith('hilok') && !c.raw && !c.probe;
 }

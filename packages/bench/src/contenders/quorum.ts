@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createIoredisAdapter } from '@hilok/ioredis';
-import { scripts, soleHoldValue } from '@hilok/core';
+import { mutexKeys, scripts, soleHoldValue } from '@hilok/core';
 import { Redlock } from '@hilok/redlock';
 import { IOREDIS_OPTIONS, closeIoredis, openIoredis } from '../connections.js';
 import { COMPARE_AND_DELETE, RawBusyError } from './raw.js';
 import { openRedlockApi } from './redlock-api.js';
 import { REDLOCK_V5_PACKAGE, makeRedlockV5 } from './redlock-v5.js';
+import { redlockUniversalQuorum } from './redlock-universal.js';
 import { SESAME_PACKAGE, makeSesameRedlock } from './sesame-redlock.js';
 import type { Contender, ContenderMode, Release } from './types.js';
 
@@ -131,23 +132,23 @@ export const hilokScriptsQuorum: QuorumContenderFactory = {
       settings: {
         acquire: 'EVALSHA mutex/acquire.lua on every instance in parallel; held once a majority granted',
         release: 'EVALSHA mutex/release.lua (owner + the exact stored value) on every instance in parallel; done once a majority answered',
-        key: 'hilok:mutex:{key}',
+        keys: 'hilok:mutex:{key} and its queue hilok:mutex:{key}:q',
         instances: urls.length,
         ttl: mode.ttl,
         connection: IOREDIS_OPTIONS,
       },
       ...parallelPattern(
         clients,
-        (c, i, name, token) => c.evalsha(acquireShas[i] as string, 1, probeKey(name), token, mode.ttl, '').then((reply: unknown) => Number((reply as unknown[])[0])),
+        (c, i, name, token) => c.evalsha(acquireShas[i] as string, 2, ...probeKeys(name), token, mode.ttl, '').then((reply: unknown) => Number((reply as unknown[])[0])),
         (fence) => fence > 0,
-        (c, i, name, token, fence) => c.evalsha(releaseShas[i] as string, 1, probeKey(name), token, fence && fence > 0 ? soleHoldValue(fence, token) : ''),
+        (c, i, name, token, fence) => c.evalsha(releaseShas[i] as string, 2, ...probeKeys(name), token, fence && fence > 0 ? soleHoldValue(fence, token) : ''),
       ),
     };
   },
 };
 
-/** hilok's key of the mutex `name` (the default prefix). */
-const probeKey = (name: string): string => `hilok:mutex:{${name}}`;
+/** hilok's keys of the mutex `name` (the default prefix): the lock and its hand-off queue. */
+const probeKeys = (name: string): [string, string] => mutexKeys('hilok:', name);
 
 /** `@hilok/redlock` over one `@hilok/ioredis` adapter per instance, its defaults apart from the ttl. */
 export const hilokRedlock: QuorumContenderFactory = {
@@ -190,4 +191,4 @@ export const sesameRedlockQuorum: QuorumContenderFactory = {
 };
 
 /** Every contender of the Redlock scenario, the raw parallel limit first. */
-export const QUORUM_CONTENDERS: readonly QuorumContenderFactory[] = [rawParallel, hilokRedlock, hilokScriptsQuorum, redlockV5Quorum, sesameRedlockQuorum];
+export const QUORUM_CONTENDERS: readonly QuorumContenderFactory[] = [rawParallel, hilokRedlock, hilokScriptsQuorum, redlockV5Quorum, sesameRedlockQuorum, redlockUniversalQuorum];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { scripts, soleHoldValue } from '@hilok/core';
+import { mutexKeys, scripts, soleHoldValue } from '@hilok/core';
 import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
 import type { ContenderFactory, Release } from './types.js';
 
@@ -77,14 +77,14 @@ export const hilokScriptsIoredis: ContenderFactory = {
     const acquireSha = await load(scripts.mutexAcquire.source);
     const releaseSha = await load(scripts.mutexRelease.source);
     return {
-      settings: { acquire: 'EVALSHA mutex/acquire.lua (no flags)', release: 'EVALSHA mutex/release.lua (owner + expected value)', token: 'randomUUID()', key: 'hilok:mutex:{key}', ttl: mode.ttl, waits: false, connection: IOREDIS_OPTIONS },
+      settings: { acquire: 'EVALSHA mutex/acquire.lua (no flags)', release: 'EVALSHA mutex/release.lua (owner + expected value)', token: 'randomUUID()', keys: 'hilok:mutex:{key} and its queue hilok:mutex:{key}:q', ttl: mode.ttl, waits: false, connection: IOREDIS_OPTIONS },
       async acquire(name): Promise<Release> {
-        const key = `hilok:mutex:{${name}}`;
+        const [key, queue] = mutexKeys('hilok:', name);
         const token = randomUUID();
-        const [fence] = (await client.evalsha(acquireSha, 1, key, token, mode.ttl, '')) as number[];
+        const [fence] = (await client.evalsha(acquireSha, 2, key, queue, token, mode.ttl, '')) as number[];
         if (!(Number(fence) > 0)) throw new RawBusyError(key);
         return async () => {
-          await client.evalsha(releaseSha, 1, key, token, soleHoldValue(Number(fence), token));
+          await client.evalsha(releaseSha, 2, key, queue, token, soleHoldValue(Number(fence), token));
         };
       },
       close: () => closeIoredis(client),

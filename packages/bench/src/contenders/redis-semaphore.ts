@@ -6,7 +6,8 @@ import { PEER_RETRY_DELAY_MS, type ContenderFactory, type Release } from './type
  * `redis-semaphore`'s `Mutex` on one ioredis client (one `Mutex` object per acquire, as its API
  * binds a key and an identifier to the object). Defaults (acquireTimeout 10 s, retryInterval
  * 10 ms, refreshInterval 0.8 × lockTimeout) with `lockTimeout` = the common ttl; when the
- * scenario waits, acquireTimeout is raised to 1 h (effectively unlimited).
+ * scenario waits, acquireTimeout is the scenario's acquire timeout, or 1 h (effectively
+ * unlimited) when it has none.
  */
 export const redisSemaphore: ContenderFactory = {
   name: 'redis-semaphore',
@@ -15,7 +16,7 @@ export const redisSemaphore: ContenderFactory = {
   async create(url, mode) {
     const client = await openIoredis(url);
     const options = mode.waiting
-      ? { lockTimeout: mode.ttl, acquireTimeout: 3_600_000, retryInterval: PEER_RETRY_DELAY_MS }
+      ? { lockTimeout: mode.ttl, acquireTimeout: mode.timeoutMs ?? 3_600_000, retryInterval: PEER_RETRY_DELAY_MS }
       : { lockTimeout: mode.ttl };
     return {
       settings: {

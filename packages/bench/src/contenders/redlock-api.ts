@@ -1,5 +1,5 @@
 import { IOREDIS_OPTIONS, closeIoredis, openIoredis } from '../connections.js';
-import { PEER_RETRY_DELAY_MS, PEER_RETRY_JITTER_MS, type Contender, type ContenderFactory, type ContenderMode, type Release } from './types.js';
+import { PEER_RETRY_DELAY_MS, PEER_RETRY_JITTER_MS, retriesFor, type Contender, type ContenderFactory, type ContenderMode, type Release } from './types.js';
 
 /** The redlock v5 API shared by `redlock@5` and its fork `@sesamecare-oss/redlock`. */
 export interface RedlockV5Api {
@@ -11,8 +11,8 @@ export interface RedlockV5Api {
 /**
  * A contender for a library with the redlock v5 API, on one ioredis client — single instance,
  * so a quorum of 1. Documented defaults (retryCount 10, retryDelay 200, retryJitter 100,
- * driftFactor 0.01) unless the scenario waits: then retryCount -1 (unlimited) and a
- * {@link PEER_RETRY_DELAY_MS} delay.
+ * driftFactor 0.01) unless the scenario waits: then a {@link PEER_RETRY_DELAY_MS} delay and
+ * retryCount -1 (unlimited), or enough retries to cover the scenario's acquire timeout.
  */
 export function redlockApiContender(name: string, pkg: string, make: (clients: never[], settings: object) => RedlockV5Api): ContenderFactory {
   return {
@@ -26,7 +26,7 @@ export function redlockApiContender(name: string, pkg: string, make: (clients: n
 /** One instance of a redlock-v5-API library over one ioredis client per url (a quorum of all of them). */
 export async function openRedlockApi(urls: readonly string[], mode: ContenderMode, pkg: string, make: (clients: never[], settings: object) => RedlockV5Api): Promise<Contender> {
   const clients = await Promise.all(urls.map(openIoredis));
-  const settings = mode.waiting ? { retryCount: -1, retryDelay: PEER_RETRY_DELAY_MS, retryJitter: PEER_RETRY_JITTER_MS } : {};
+  const settings = mode.waiting ? { retryCount: retriesFor(mode), retryDelay: PEER_RETRY_DELAY_MS, retryJitter: PEER_RETRY_JITTER_MS } : {};
   // The libraries' types name ioredis 4's client; the API they call is the same on ioredis 5.
   const redlock = make(clients as never[], settings);
   redlock.on('error', () => undefined);

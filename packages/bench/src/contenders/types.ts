@@ -11,7 +11,16 @@ export interface ContenderMode {
   waiting: boolean;
   /** Lease ttl in ms, the same for every contender. */
   ttl: number;
+  /**
+   * When waiting: give up an acquire after this many ms (it rejects; the scenario counts an
+   * acquire timeout and tries again). Polling peers that only take a retry count get
+   * `ceil(timeoutMs / retry delay)` retries. Absent: wait without limit.
+   */
+  timeoutMs?: number;
 }
+
+/** The scenarios of `ALL_CONTENDERS` a contender can be limited to ({@link ContenderFactory.scenarios}). */
+export type ContenderScenario = 'uncontended' | 'parallel-keys' | 'contended';
 
 /** Releases a lock taken by {@link Contender.acquire}. */
 export type Release = () => Promise<void>;
@@ -39,6 +48,11 @@ export interface ContenderFactory {
    * scripts) and its client side (the library). Runs in the throughput scenarios only.
    */
   readonly probe?: boolean;
+  /**
+   * The scenarios this contender runs in (absent: all of them). hilok's other lock kinds run
+   * where their targets are judged, to keep a full run within its time budget.
+   */
+  readonly scenarios?: readonly ContenderScenario[];
   /** Open one instance on its own connection to `url`. */
   create(url: string, mode: ContenderMode): Promise<Contender>;
 }
@@ -51,3 +65,13 @@ export interface ContenderFactory {
 export const PEER_RETRY_DELAY_MS = 10;
 /** Jitter (± ms) of the Redlocks' retry delay when waiting. */
 export const PEER_RETRY_JITTER_MS = 5;
+
+/** Whether `f` runs in `scenario` ({@link ContenderFactory.scenarios}). */
+export function runsIn(f: ContenderFactory, scenario: string): boolean {
+  return !f.scenarios || (f.scenarios as readonly string[]).includes(scenario);
+}
+
+/** Retries a polling peer gets for a wait bounded by `timeoutMs` ({@link ContenderMode.timeoutMs}); -1 = unlimited. */
+export function retriesFor(mode: ContenderMode, delayMs = PEER_RETRY_DELAY_MS): number {
+  return mode.timeoutMs === undefined ? -1 : Math.max(1, Math.ceil(mode.timeoutMs / delayMs));
+}

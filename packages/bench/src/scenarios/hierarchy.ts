@@ -1,5 +1,5 @@
-import { HiLok as IoHiLok } from '@hilok/ioredis';
-import { HiLok as NrHiLok } from '@hilok/node-redis';
+import { HiLok as IoHiLok, Mutex as IoMutex } from '@hilok/ioredis';
+import { HiLok as NrHiLok, Mutex as NrMutex } from '@hilok/node-redis';
 import { closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
 import type { Driver } from '../contenders/types.js';
 import { reportOverlap, type Integrity, type ScenarioContext } from '../scenario.js';
@@ -7,20 +7,29 @@ import { pairedRounds } from '../paired.js';
 import { cpuSnapshot, cpuUsed, median, quantile, round, sleep } from '../stats.js';
 
 /** The depths {@link hierarchy} measures. */
-export const DEPTHS = [1, 4, 8, 16] as const;
+export const DEPTHS = [1, 8, 16] as const;
+
+/** Targets of issue 17 §3: HiLok write at depth 1 and 8, uncontended, as a share of the Mutex on the same driver. */
+export const DEPTH_TARGETS: Readonly<Record<number, number>> = { 1: 0.85, 8: 0.8 };
 
 type AnyHiLok = InstanceType<typeof IoHiLok>;
+type AnyMutex = InstanceType<typeof IoMutex>;
 
 /** One driver's hierarchical results. */
 export interface HierarchyRow {
   driver: Driver;
   /** Median write acquire+release pairs/s per depth (uncontended, one task). */
   opsPerSecByDepth: Record<number, number>;
-  /** Median over rounds of ops(depth 16) / ops(depth 1), interleaved in slices ({@link pairedRounds}). */
+  /** Median Mutex acquire+release pairs/s on the same driver (the baseline every depth is paired with). */
+  mutexOpsPerSec: number;
+  /** Per depth, median over rounds of ops(HiLok write at that depth) / ops(Mutex), interleaved in slices ({@link pairedRounds}). */
+  ratioToMutex: Record<number, number>;
+  /** Median over rounds of ratio(depth 16) / ratio(depth 1) (both paired with the Mutex). */
   ratio16to1: number;
-  /** Mixed readers+writers over a tree: critical sections/s, wait p99 (ms), overlaps seen. */
+  /** Mixed readers+writers over a tree: critical sections/s, wait p99 and longest wait (ms), overlaps seen. */
   mixedSectionsPerSec: number;
   mixedWaitP99Ms: number;
+  mixedLongestWaitMs: number;
   mixedReadShare: number;
   overlaps: number;
 }
@@ -32,18 +41,21 @@ export interface HierarchyResult extends Integrity {
   settings: Record<string, unknown>;
 }
 
-async function openHiLok(driver: Driver, url: string): Promise<{ hilok: AnyHiLok; close(): Promise<void> }> {
+async function openHiLok(driver: Driver, url: string): Promise<{ hilok: AnyHiLok; mutex: AnyMutex; close(): Promise<void> }> {
   if (driver === 'ioredis') {
     const client = await openIoredis(url);
     const hilok = new IoHiLok(client, { ttl: 30_000 });
-    return { hilok, close: async () => { await hilok.close(); await closeIoredis(client); } };
+    const mutex = new IoMutex(client, { ttl: 30_000 });
+    return { hilok, mutex, close: async () => { await hilok.close(); await mutex.close(); await closeIoredis(client); } };
   }
   const client = await openNodeRedis(url);
   const hilok = new NrHiLok(client, { ttl: 30_000 }) as unknown as AnyHiLok;
-  return { hilok, close: async () => { await hilok.close(); await closeNodeRedis(client); } };
+  const mutex = new NrMutex(client, { ttl: 30_000 }) as unknown as AnyMutex;
+  return { hilok, mutex, close: async () => { await hilok.close(); await mutex.close(); await closeNodeRedis(client); } };
 }
 
 function pathAt(depth: number, salt: string): string {
+  if (depth === 0) return `m${salt}`; // the Mutex baseline's name
   return Array.from({ length: depth }, (_, i) => (i === 0 ? `h${salt}` : `n${i}`)).join('/');
 }
 
@@ -63,8 +75,9 @@ function conflicts(a: { path: string; write: boolean }, b: { path: string; write
 }
 
 /**
- * HiLok throughput by depth (a write acquire+release loop at depth 1, 4, 8, 16 on each driver,
- * each depth interleaved with depth 1 in short slices) and a mixed readers+writers run over a 3-level tree: 16 tasks on 2
+ * HiLok throughput by depth (a write acquire+release loop at depth 1, 8, 16 on each driver,
+ * each depth interleaved in short slices with a Mutex acquire+release loop on the same client)
+ * and a mixed readers+writers run over a 3-level tree: 16 tasks on 2
  * connections, 80 % reads, paths weighted towards the leaves, 1 ms hold, 1 ms think, every
  * section checked against every live one for a read/write or write/write conflict on the same
  * path or an ancestor.
@@ -76,50 +89,56 @@ export async function hierarchy(ctx: ScenarioContext, drivers: readonly Driver[]
   const depthRatios = new Map<string, number[]>();
   const opened = await Promise.all(drivers.map((d) => openHiLok(d, ctx.server.url)));
   try {
-    const combos = drivers.flatMap((d, di) => DEPTHS.map((depth) => ({ d, di, depth })));
-    for (const c of combos) await loop(opened[c.di]!.hilok, pathAt(c.depth, 'w'), Math.min(100, ctx.durationMs / 4));
-    // Each depth interleaved with depth 1 of its driver (pairedRounds): the depth ratio compares
+    // depth 0 stands for the Mutex on the same client, the baseline of every depth.
+    const combos = drivers.flatMap((d, di) => [0, ...DEPTHS].map((depth) => ({ d, di, depth })));
+    for (const c of combos) await loop(opened[c.di]!, c.depth, pathAt(c.depth, 'w'), Math.min(100, ctx.durationMs / 4));
+    // Each depth interleaved with the Mutex of its driver (pairedRounds): the ratio compares
     // slices taken under the same machine conditions.
-    const depthOne = (c: (typeof combos)[number]) => combos.find((o) => o.di === c.di && o.depth === 1) ?? c;
+    const mutexOf = (c: (typeof combos)[number]) => combos.find((o) => o.di === c.di && o.depth === 0) ?? c;
     const measure = async (c: (typeof combos)[number], r: number, durationMs: number): Promise<number> => {
       const before = await cpuSnapshot(ctx.server);
       const started = performance.now();
-      const ops = await loop(opened[c.di]!.hilok, pathAt(c.depth, String(r)), durationMs);
+      const ops = await loop(opened[c.di]!, c.depth, pathAt(c.depth, String(r)), durationMs);
       const opsPerSec = (ops / (performance.now() - started)) * 1000;
       const k = `${c.d}:${c.depth}`;
       byDepth.set(k, [...(byDepth.get(k) ?? []), opsPerSec]);
-      ctx.record({ type: 'sample', scenario: 'hierarchy-depth', driver: c.d, depth: c.depth, round: r, ops, opsPerSec: round(opsPerSec, 1), cpu: cpuUsed(before, await cpuSnapshot(ctx.server)) });
+      ctx.record({ type: 'sample', scenario: 'hierarchy-depth', driver: c.d, depth: c.depth === 0 ? 'mutex' : c.depth, round: r, ops, opsPerSec: round(opsPerSec, 1), cpu: cpuUsed(before, await cpuSnapshot(ctx.server)) });
       return opsPerSec;
     };
-    const ratios = await pairedRounds({ rounds: ctx.rounds, durationMs: ctx.durationMs }, combos, depthOne, measure, (r) => ctx.log(`  hierarchy depth: round ${r + 1}/${ctx.rounds} done`));
+    const ratios = await pairedRounds({ rounds: ctx.rounds, durationMs: ctx.durationMs }, combos, mutexOf, measure, (r) => ctx.log(`  hierarchy depth: round ${r + 1}/${ctx.rounds} done`));
     for (const c of combos) depthRatios.set(`${c.d}:${c.depth}`, ratios.get(c) ?? []);
   } finally {
     for (const o of opened) await o.close().catch(() => undefined);
   }
   for (const d of drivers) {
     const conns = [await openHiLok(d, ctx.server.url), await openHiLok(d, ctx.server.url)];
-    const mixed: { sps: number[]; p99: number[]; reads: number[]; overlaps: number } = { sps: [], p99: [], reads: [], overlaps: 0 };
+    const mixed: { sps: number[]; p99: number[]; longest: number[]; reads: number[]; overlaps: number } = { sps: [], p99: [], longest: [], reads: [], overlaps: 0 };
     try {
       for (let r = 0; r < ctx.rounds; r++) {
         const m = await mixedRun(conns.map((c) => c.hilok), ctx.durationMs);
         mixed.sps.push(m.sectionsPerSec);
         mixed.p99.push(quantile(m.waits, 0.99));
+        mixed.longest.push(Math.max(0, ...m.waits));
         mixed.reads.push(m.readShare);
         mixed.overlaps += m.overlaps;
         reportOverlap(ctx, 'hierarchy-mixed', `hilok (${d})`, m.overlaps);
-        ctx.record({ type: 'sample', scenario: 'hierarchy-mixed', driver: d, round: r, sections: m.waits.length, sectionsPerSec: round(m.sectionsPerSec, 1), waitP99Ms: round(quantile(m.waits, 0.99)), readShare: round(m.readShare), overlaps: m.overlaps });
+        ctx.record({ type: 'sample', scenario: 'hierarchy-mixed', driver: d, round: r, sections: m.waits.length, sectionsPerSec: round(m.sectionsPerSec, 1), waitP99Ms: round(quantile(m.waits, 0.99)), longestWaitMs: round(Math.max(0, ...m.waits)), readShare: round(m.readShare), overlaps: m.overlaps });
       }
     } finally {
       for (const c of conns) await c.close().catch(() => undefined);
     }
     const ops = (depth: number) => byDepth.get(`${d}:${depth}`) ?? [];
+    const toMutex = (depth: number) => depthRatios.get(`${d}:${depth}`) ?? [];
     overlapsTotal += mixed.overlaps;
     rows.push({
       driver: d,
       opsPerSecByDepth: Object.fromEntries(DEPTHS.map((depth) => [depth, round(median(ops(depth)), 0)])),
-      ratio16to1: round(median(depthRatios.get(`${d}:16`) ?? []), 3),
+      mutexOpsPerSec: round(median(ops(0)), 0),
+      ratioToMutex: Object.fromEntries(DEPTHS.map((depth) => [depth, round(median(toMutex(depth)), 3)])),
+      ratio16to1: round(median(toMutex(16).map((x, i) => x / (toMutex(1)[i] ?? Number.NaN))), 3),
       mixedSectionsPerSec: round(median(mixed.sps), 0),
       mixedWaitP99Ms: round(median(mixed.p99)),
+      mixedLongestWaitMs: round(Math.max(0, ...mixed.longest)),
       mixedReadShare: round(median(mixed.reads)),
       overlaps: mixed.overlaps,
     });
@@ -128,17 +147,18 @@ export async function hierarchy(ctx: ScenarioContext, drivers: readonly Driver[]
   const keysLeft = await ctx.server.dbsize();
   const result: HierarchyResult = {
     scenario: 'hierarchy', rows, overlaps: overlapsTotal, keysLeft,
-    settings: { lock: 'HiLok', ttl: 30_000, depthLoop: 'write(path) + release, 1 task, 1 connection', mixed: '16 tasks / 2 connections, 80 % read, leaves 16/21 · categories 4/21 · root 1/21, hold 1 ms, think 1 ms, wait: pubsub (default)' },
+    settings: { lock: 'HiLok', ttl: 30_000, depthLoop: 'write(path) + release, 1 task, 1 connection; baseline: Mutex acquire(name) + release on the same client',  mixed: '16 tasks / 2 connections, 80 % read, leaves 16/21 · categories 4/21 · root 1/21, hold 1 ms, think 1 ms, wait: pubsub (default)' },
   };
   ctx.record({ type: 'summary', ...result });
   return result;
 }
 
-async function loop(hilok: AnyHiLok, path: string, durationMs: number): Promise<number> {
+/** A write loop on `path` (depth ≥ 1), or a Mutex loop on the same name (depth 0), for `durationMs`; resolves the pairs done. */
+async function loop(locks: { hilok: AnyHiLok; mutex: AnyMutex }, depth: number, path: string, durationMs: number): Promise<number> {
   const deadline = performance.now() + durationMs;
   let ops = 0;
   while (performance.now() < deadline) {
-    const hold = await hilok.write(path);
+    const hold = depth === 0 ? await locks.mutex.acquire(path) : await locks.hilok.write(path);
     await hold.release();
     ops++;
   }

@@ -1,4 +1,4 @@
-import { rawOf, type Contender, type ContenderFactory } from '../contenders/index.js';
+import { rawOf, runsIn, type Contender, type ContenderFactory } from '../contenders/index.js';
 import type { Integrity, ScenarioContext } from '../scenario.js';
 import { pairedRounds } from '../paired.js';
 import { cpuSnapshot, cpuUsed, median, round, type CpuUsed } from '../stats.js';
@@ -39,7 +39,7 @@ export interface ThroughputSpec {
  * of both drivers always run too.
  */
 export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec): Promise<ThroughputResult> {
-  const factories = withRaw(ctx.contenders);
+  const factories = withRaw(ctx.contenders.filter((f) => runsIn(f, spec.scenario)));
   const instances = new Map<ContenderFactory, Contender>();
   const samples = new Map<ContenderFactory, { ops: number; cpu: CpuUsed }[]>();
   const mode = { waiting: false, ttl: 30_000 };
