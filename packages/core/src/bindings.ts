@@ -46,7 +46,14 @@ export function createDriverBindings<C>(toAdapter: (connection: C | string) => R
   const bind = <O, I>(Base: new (adapter: RedisAdapter, options?: O) => I): new (connection: Connection<C>, options?: O) => I => {
     const Bound = class extends (Base as unknown as new (adapter: RedisAdapter, options?: O) => object) {
       constructor(connection: Connection<C>, options?: O) {
-        super(resolve(connection), options);
+        const adapter = resolve(connection);
+        try {
+          super(adapter, options);
+        } catch (err) {
+          // Bad options: close what was opened for this manager (a URL's client, a duplicate).
+          if (adapter !== connection) adapter.close().catch(() => undefined);
+          throw err;
+        }
       }
     };
     Object.defineProperty(Bound, 'name', { value: Base.name });

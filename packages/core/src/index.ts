@@ -28,7 +28,7 @@ export { runScoped } from './engine/scoped.js';
 export { Mutex, SpinLock, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';
 export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
 export { createDriverBindings, type Connection, type DriverBindings } from './bindings.js';
-export { MAX_NAME_LENGTH, MAX_DURATION_MS } from './validate.js';
+export { MAX_NAME_LENGTH, MAX_DURATION_MS, checkOptions, type OptionKeys, type AllowedKeys } from './validate.js';
 export * as scripts from './generated/scripts.js';
 export { HiLok, Hold, type HiLokOptions, type HoldOptions, type HoldMode, type HoldInfo, type TreeStatus } from './hilok/hilok.js';
 export { MAX_DEPTH } from './hilok/paths.js';

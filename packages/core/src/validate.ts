@@ -89,13 +89,78 @@ export function checkCallback<F extends (...args: never[]) => unknown>(value: un
   return value as F;
 }
 
-/** Options must be an object (or undefined); anything else is a caller bug. */
-export function checkOptions<T extends object>(value: unknown, argument = 'options'): Partial<T> {
+/**
+ * Every key of an options type `T`, as an object `{ key: true, … }`. Declare each list next to
+ * its interface with `satisfies OptionKeys<T>`: TypeScript then fails when a key is added to the
+ * interface but not to the list (or the other way round), so the runtime check cannot drift.
+ */
+export type OptionKeys<T> = { readonly [K in keyof T]-?: true };
+
+/** A list of allowed option keys (an {@link OptionKeys} object of any options type). */
+export type AllowedKeys = Readonly<Record<string, true>>;
+
+/**
+ * Options must be an object (or undefined); anything else is a caller bug. With `allowed`, every
+ * key of the object must be in it: an unknown key (`{ tiemout: 5 }`, `{ tttl: 100 }`) would
+ * otherwise be ignored in silence, so it is an {@link InvalidArgumentError} naming the key (and
+ * the closest known one). `null` checks the shape only — for callers whose options are checked
+ * against their list further down the same call. Costs nothing without options and one `for…in`
+ * with them.
+ */
+export function checkOptions<T extends object>(value: unknown, allowed: AllowedKeys | null, argument = 'options'): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(argument, `expected an options object, got ${describe(value)}`);
   }
+  if (allowed !== null) {
+    for (const key in value) if (allowed[key] !== true) throw unknownOption(key, allowed, argument);
+  }
   return value as Partial<T>;
+}
+
+/** The error for an unknown option key: names it (prefixed for nested options, e.g. `spin.x`) and suggests the closest known key. */
+function unknownOption(key: string, allowed: AllowedKeys, argument: string): InvalidArgumentError {
+  const known = Object.keys(allowed);
+  const guess = closestKey(key, known);
+  const name = argument === 'options' ? key : `${argument}.${key}`;
+  const hint = guess === undefined ? `known options: ${known.join(', ')}` : `did you mean ${guess}?`;
+  return new InvalidArgumentError(name, `unknown option (${hint})`);
+}
+
+/**
+ * The known key `key` was most likely meant to be: same letters ignoring case, `_` and `-`
+ * (`blocking_timeout` → `blockingTimeout`), a prefix of it (`refresh` → `refreshInterval`), or
+ * at most one edit per three characters away (`tiemout` → `timeout`, `tttl` → `ttl`).
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  const k = norm(key);
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const c = norm(candidate);
+    const d = c === k ? 0 : k.length >= 4 && c.startsWith(k) ? 1 : editDistance(k, c);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(k.length / 3)) ? best : undefined;
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment); short strings only. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return Infinity;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    const row = d[i] as number[];
+    const prev = d[i - 1] as number[];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = v;
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
 }
 
 /** Short description of a value for error messages, never dumping large objects. */

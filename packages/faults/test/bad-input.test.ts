@@ -55,6 +55,16 @@ async function stillWorks(): Promise<void> {
   expect(await l.release()).toBe(true);
 }
 
+/** `err` is the InvalidArgumentError of an unknown option `key`, suggesting `suggestion` when given. */
+function expectUnknownKey(err: unknown, key: string, suggestion: string | undefined): void {
+  expect(err).toBeInstanceOf(InvalidArgumentError);
+  const e = err as InvalidArgumentError;
+  expect(e.argument).toBe(key);
+  expect(e.message).toContain(`${key}: unknown option`);
+  if (suggestion) expect(e.message).toContain(`did you mean ${suggestion}?`);
+  else expect(e.message).toContain('known options:');
+}
+
 const long = 'x'.repeat(1025);
 const deep = Array.from({ length: 65 }, (_, i) => `s${i}`).join('/');
 
@@ -163,6 +173,68 @@ const syncCases: [string, () => unknown][] = [
   ['Redlock prefix with a hash tag', () => new Redlock([createIoredisAdapter(redis)], { prefix: '{rl}' })],
 ];
 
+// [label, the unknown key as `InvalidArgumentError.argument` names it, the key suggested, thunk]:
+// an unknown option key is a typo the lock would otherwise ignore in silence (`tiemout` waited
+// forever, `tttl` gave the default ttl). Every constructor and every call of every kind.
+const fn = () => 1;
+const unknownKeyAsync: [string, string, string | undefined, () => Promise<unknown>][] = [
+  ['Mutex.acquire { tiemout }', 'tiemout', 'timeout', () => mutex.acquire('unk', any({ tiemout: 5 }))],
+  ['Mutex.acquire { tttl }', 'tttl', 'ttl', () => mutex.acquire('unk', any({ tttl: 100 }))],
+  ['Mutex.acquire { blocking_timeout }', 'blocking_timeout', 'blockingTimeout', () => mutex.acquire('unk', any({ blocking_timeout: 5 }))],
+  ['Mutex.tryAcquire { TTL }', 'TTL', 'ttl', () => mutex.tryAcquire('unk', any({ TTL: 100 }))],
+  ['Mutex.withLock { autorenew }', 'autorenew', 'autoRenew', () => mutex.withLock('unk', fn, any({ autorenew: true }))],
+  ['Mutex.acquire { owner } (a ReentrantMutex option)', 'owner', undefined, () => mutex.acquire('unk', any({ owner: 'me' }))],
+  ['SpinLock.acquire { signl }', 'signl', 'signal', () => spin.acquire('unk', any({ signl: undefined }))],
+  ['SpinLock.tryAcquire { onlost }', 'onlost', 'onLost', () => spin.tryAcquire('unk', any({ onlost: fn }))],
+  ['SpinLock.withLock { reentrnt }', 'reentrnt', 'reentrant', () => spin.withLock('unk', fn, any({ reentrnt: true }))],
+  ['ReentrantMutex.acquire { ownr }', 'ownr', 'owner', () => reentrant.acquire('unk', any({ ownr: 'me' }))],
+  ['ReentrantMutex.tryAcquire { tiemout }', 'tiemout', 'timeout', () => reentrant.tryAcquire('unk', any({ tiemout: 5 }))],
+  ['ReentrantMutex.withLock { blok }', 'blok', 'block', () => reentrant.withLock('unk', fn, any({ blok: false }))],
+  ['FairLock.acquire { tiemout }', 'tiemout', 'timeout', () => fair.acquire('unk', any({ tiemout: 5 }))],
+  ['FairLock.acquire { id } (a Mutex option)', 'id', undefined, () => fair.acquire('unk', any({ id: 'me' }))],
+  ['FairLock.tryAcquire { tttl }', 'tttl', 'ttl', () => fair.tryAcquire('unk', any({ tttl: 100 }))],
+  ['FairLock.withLock { autoRenewal }', 'autoRenewal', 'autoRenew', () => fair.withLock('unk', fn, any({ autoRenewal: true }))],
+  ['HiLok.read { tiemout }', 'tiemout', 'timeout', () => hilok.read('unk/a', any({ tiemout: 5 }))],
+  ['HiLok.write { tttl }', 'tttl', 'ttl', () => hilok.write('unk/a', any({ tttl: 100 }))],
+  ['HiLok.withRead { Id }', 'Id', 'id', () => hilok.withRead('unk/a', fn, any({ Id: 'x' }))],
+  ['HiLok.withWrite { blockingTimout }', 'blockingTimout', 'blockingTimeout', () => hilok.withWrite('unk/a', fn, any({ blockingTimout: 5 }))],
+  ['HiLok.acquireRead { onLots }', 'onLots', 'onLost', () => hilok.acquireRead('unk/a', any({ onLots: fn }))],
+  ['HiLok.acquireWrite { refreshInterval } (a constructor option)', 'refreshInterval', undefined, () => hilok.acquireWrite('unk/a', any({ refreshInterval: 100 }))],
+  ['ReadWriteLock.read { tiemout }', 'tiemout', 'timeout', () => rw.read('unk', any({ tiemout: 5 }))],
+  ['ReadWriteLock.write { tttl }', 'tttl', 'ttl', () => rw.write('unk', any({ tttl: 100 }))],
+  ['ReadWriteLock.withRead { blok }', 'blok', 'block', () => rw.withRead('unk', fn, any({ blok: false }))],
+  ['ReadWriteLock.withWrite { sigal }', 'sigal', 'signal', () => rw.withWrite('unk', fn, any({ sigal: undefined }))],
+  ['ReadWriteLock.acquireRead { ids }', 'ids', 'id', () => rw.acquireRead('unk', any({ ids: 'x' }))],
+  ['ReadWriteLock.acquireWrite { timeOut }', 'timeOut', 'timeout', () => rw.acquireWrite('unk', any({ timeOut: 5 }))],
+  ['Redlock.lock { tttl }', 'tttl', 'ttl', () => redlock.lock('unk', any({ tttl: 100 }))],
+  ['Redlock.lock { timeout } (not a Redlock option)', 'timeout', undefined, () => redlock.lock('unk', any({ timeout: 100 }))],
+  ['Redlock.read { retrycount }', 'retrycount', 'retryCount', () => redlock.read('unk/a', any({ retrycount: 0 }))],
+  ['Redlock.write { retryDelay }', 'retryDelay', 'retryDelayMin', () => redlock.write('unk/a', any({ retryDelay: 5 }))],
+  ['Redlock.using { extendIntreval }', 'extendIntreval', 'extendInterval', () => redlock.using('unk', fn, any({ extendIntreval: 100 }))],
+  ['Redlock.withRead { sgnal }', 'sgnal', 'signal', () => redlock.withRead('unk/a', fn, any({ sgnal: undefined }))],
+  ['Redlock.withWrite { tll }', 'tll', 'ttl', () => redlock.withWrite('unk/a', fn, any({ tll: 1_000 }))],
+];
+
+const unknownKeySync: [string, string, string | undefined, () => unknown][] = [
+  ['new Mutex { tttl }', 'tttl', 'ttl', () => new Mutex(redis, any({ prefix: 'unk:', tttl: 100 }))],
+  ['new Mutex { wiat }', 'wiat', 'wait', () => new Mutex(redis, any({ prefix: 'unk:', wiat: 'spin' }))],
+  ['new SpinLock { spin: { initalDelay } }', 'spin.initalDelay', 'initialDelay', () => new SpinLock(redis, any({ prefix: 'unk:', spin: { initalDelay: 5 } }))],
+  ['new SpinLock { commandTimout }', 'commandTimout', 'commandTimeout', () => new SpinLock(redis, any({ prefix: 'unk:', commandTimout: 100 }))],
+  ['new ReentrantMutex { prefx }', 'prefx', 'prefix', () => new ReentrantMutex(redis, any({ prefx: 'unk:' }))],
+  ['new FairLock { queueTTL }', 'queueTTL', 'queueTtl', () => new FairLock(redis, any({ prefix: 'unk:', queueTTL: 100 }))],
+  ['new FairLock { timeout } (a per-call option)', 'timeout', undefined, () => new FairLock(redis, any({ prefix: 'unk:', timeout: 100 }))],
+  ['new HiLok { refresh }', 'refresh', 'refreshInterval', () => new HiLok(redis, any({ prefix: 'unk:', refresh: 100 }))],
+  ['new HiLok { seperator }', 'seperator', 'separator', () => new HiLok(redis, any({ prefix: 'unk:', seperator: ':' }))],
+  ['new ReadWriteLock { intent_ttl }', 'intent_ttl', 'intentTtl', () => new ReadWriteLock(redis, any({ prefix: 'unk:', intent_ttl: 100 }))],
+  ['new ReadWriteLock { onReleaseErr }', 'onReleaseErr', 'onReleaseError', () => new ReadWriteLock(redis, any({ prefix: 'unk:', onReleaseErr: fn }))],
+  ['core new Mutex { ttll }', 'ttll', 'ttl', () => new CoreMutex(createIoredisAdapter(redis), any({ prefix: 'unk:', ttll: 100 }))],
+  ['core new HiLok { intentTTL }', 'intentTTL', 'intentTtl', () => new CoreHiLok(createIoredisAdapter(redis), any({ prefix: 'unk:', intentTTL: 100 }))],
+  ['new Redlock { retry_count }', 'retry_count', 'retryCount', () => new Redlock([createIoredisAdapter(redis)], any({ prefix: 'unk:', retry_count: 1 }))],
+  ['new Redlock { drift }', 'drift', 'driftFactor', () => new Redlock([createIoredisAdapter(redis)], any({ prefix: 'unk:', drift: 0.1 }))],
+  ['Redlock.fromUrls { instanceTimout }', 'instanceTimout', 'instanceTimeout', () => Redlock.fromUrls([ctx.server.url], any({ connect: createIoredisAdapter, instanceTimout: 100 }))],
+  ['createIoredisAdapter { ownClient }', 'ownClient', 'ownsClient', () => createIoredisAdapter(redis, any({ ownClient: true }))],
+];
+
 describe('bad input → InvalidArgumentError, and the locks still work', () => {
   it.each(asyncCases)('%s', async (_label, thunk) => {
     // Promise.resolve().then(thunk): a synchronous throw counts here too (the type is what this
@@ -192,6 +264,38 @@ describe('bad input → InvalidArgumentError, and the locks still work', () => {
   it.each(syncCases)('%s', async (_label, thunk) => {
     expect(thunk).toThrow(InvalidArgumentError);
     await stillWorks();
+  });
+  it.each(unknownKeyAsync)('unknown option key: %s', async (_label, key, suggestion, thunk) => {
+    const err = await Promise.resolve()
+      .then(thunk)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expectUnknownKey(err, key, suggestion);
+    expect(await ctx.server.keys('*unk*')).toEqual([]);
+    await stillWorks();
+  });
+  it.each(unknownKeySync)('unknown option key: %s', async (_label, key, suggestion, thunk) => {
+    let err: unknown;
+    try {
+      thunk();
+    } catch (e) {
+      err = e;
+    }
+    expectUnknownKey(err, key, suggestion);
+    expect(await ctx.server.keys('*unk*')).toEqual([]);
+    await stillWorks();
+  });
+  it('an unknown key in a constructor given a URL closes the connection it opened', async () => {
+    const clients = async () => String(await redis.client('LIST')).trim().split('\n').length;
+    const before = await clients();
+    expect(() => new Mutex(ctx.server.url, any({ tttl: 100 }))).toThrow(InvalidArgumentError);
+    expect(() => new HiLok(ctx.server.url, any({ separtor: ':' }))).toThrow(InvalidArgumentError);
+    // The connection attempt was under way; its close ends it (give the server a moment to see it).
+    const until = Date.now() + 2_000;
+    while ((await clients()) > before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(await clients()).toBe(before);
   });
   it('Redlock extend with a bad ttl throws InvalidArgumentError and the lease stays valid', async () => {
     const lease = await redlock.lock('rl-ext');

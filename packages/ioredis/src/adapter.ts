@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { closeGracefully, type RedisAdapter, type ScriptArg } from '@hilok/core';
+import { checkOptions, closeGracefully, type OptionKeys, type RedisAdapter, type ScriptArg } from '@hilok/core';
 
 /** Most locks per batched script call on ioredis (see {@link RedisAdapter.maxBatch}). */
 const IOREDIS_MAX_BATCH = 16;
@@ -30,6 +30,9 @@ export interface IoredisAdapterOptions {
   ownsClient?: boolean;
 }
 
+/** The keys of {@link IoredisAdapterOptions}: an unknown key is an `InvalidArgumentError`. */
+const IOREDIS_ADAPTER_OPTION_KEYS = { ownsClient: true } as const satisfies OptionKeys<IoredisAdapterOptions>;
+
 /**
  * A {@link RedisAdapter} over an ioredis client (v5 or v6; `Redis`, `Cluster`, or a
  * Sentinel-managed `Redis`) or a `redis://` URL. Wake-ups use a duplicate of the client,
@@ -38,7 +41,7 @@ export interface IoredisAdapterOptions {
  * @param connection - your ioredis client, or a URL for a client the adapter creates and owns
  */
 export function createIoredisAdapter(connection: IoredisClient | string, options: IoredisAdapterOptions = {}): RedisAdapter {
-  const ownsClient = options.ownsClient ?? typeof connection === 'string';
+  const ownsClient = checkOptions<IoredisAdapterOptions>(options, IOREDIS_ADAPTER_OPTION_KEYS).ownsClient ?? typeof connection === 'string';
   const client: IoredisClient = typeof connection === 'string' ? quiet(new Redis(connection) as unknown as IoredisClient) : connection;
   const listeners = new Map<string, (message: string) => void>();
   let subscriber: IoredisClient | undefined;

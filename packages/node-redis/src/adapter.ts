@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { closeGracefully, type RedisAdapter, type ScriptArg } from '@hilok/core';
+import { checkOptions, closeGracefully, type OptionKeys, type RedisAdapter, type ScriptArg } from '@hilok/core';
 
 /** Most locks per batched script call on node-redis (see `RedisAdapter.maxBatch`). */
 const NODE_REDIS_MAX_BATCH = 32;
@@ -29,6 +29,9 @@ export interface NodeRedisAdapterOptions {
   ownsClient?: boolean;
 }
 
+/** The keys of {@link NodeRedisAdapterOptions}: an unknown key is an `InvalidArgumentError`. */
+const NODE_REDIS_ADAPTER_OPTION_KEYS = { ownsClient: true } as const satisfies OptionKeys<NodeRedisAdapterOptions>;
+
 /**
  * A {@link RedisAdapter} over a node-redis client (redis 5 or 6; `createClient`, `createCluster`
  * or `createSentinel`; RESP2 or RESP3) or a `redis://` URL. A client you pass must be connected
@@ -39,7 +42,7 @@ export interface NodeRedisAdapterOptions {
  * @param connection - your node-redis client, or a URL for a client the adapter creates and owns
  */
 export function createNodeRedisAdapter(connection: NodeRedisClient | string, options: NodeRedisAdapterOptions = {}): RedisAdapter {
-  const ownsClient = options.ownsClient ?? typeof connection === 'string';
+  const ownsClient = checkOptions<NodeRedisAdapterOptions>(options, NODE_REDIS_ADAPTER_OPTION_KEYS).ownsClient ?? typeof connection === 'string';
   const client: NodeRedisClient =
     typeof connection === 'string' ? quiet(createClient({ url: connection }) as unknown as NodeRedisClient) : connection;
   // A client created here is connected on first use; a user's client is theirs to connect.

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MAX_DURATION_MS, MAX_NAME_LENGTH, isRedisAdapter, type RedisAdapter } from '@hilok/core';
+import { InvalidArgumentError, MAX_DURATION_MS, MAX_NAME_LENGTH, checkOptions, isRedisAdapter, type AllowedKeys, type OptionKeys, type RedisAdapter } from '@hilok/core';
 
 /** Options of a `Redlock`. Every duration is in milliseconds. */
 export interface RedlockOptions {
@@ -34,6 +34,19 @@ export interface RedlockOptions {
   closeAdapters?: boolean;
 }
 
+/** The keys of {@link RedlockOptions}: unknown keys are an `InvalidArgumentError`. */
+export const REDLOCK_OPTION_KEYS = {
+  ttl: true,
+  retryCount: true,
+  retryDelayMin: true,
+  retryDelayMax: true,
+  driftFactor: true,
+  instanceTimeout: true,
+  prefix: true,
+  separator: true,
+  closeAdapters: true,
+} as const satisfies OptionKeys<RedlockOptions>;
+
 /** Options after validation, with defaults applied. */
 export interface ResolvedOptions {
   ttl: number;
@@ -65,7 +78,7 @@ export function checkAdapters(adapters: unknown): RedisAdapter[] {
 
 /** Validate constructor options and apply defaults. Throws `InvalidArgumentError`, never touches Redis. */
 export function resolveOptions(options: unknown, closeAdaptersDefault: boolean): ResolvedOptions {
-  const o = checkObject<RedlockOptions>(options, 'options');
+  const o = checkObject<RedlockOptions>(options, 'options', REDLOCK_OPTION_KEYS);
   const ttl = o.ttl === undefined ? 10_000 : checkDuration(o.ttl, 'ttl');
   const retryCount = o.retryCount === undefined ? 3 : checkInteger(o.retryCount, 'retryCount', 0, MAX_RETRY_COUNT);
   const retryDelayMin = o.retryDelayMin === undefined ? 100 : checkInteger(o.retryDelayMin, 'retryDelayMin', 0, MAX_DURATION_MS);
@@ -128,11 +141,12 @@ export function checkInteger(value: unknown, argument: string, min: number, max:
   return value;
 }
 
-/** An options object, or `{}` for undefined. */
-export function checkObject<T extends object>(value: unknown, argument: string): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError(argument, 'expected an options object');
-  return value as Partial<T>;
+/**
+ * An options object, or `{}` for undefined; with `allowed`, an unknown key is an
+ * `InvalidArgumentError` naming it (core's `checkOptions`).
+ */
+export function checkObject<T extends object>(value: unknown, argument: string, allowed: AllowedKeys | null = null): Partial<T> {
+  return checkOptions<T>(value, allowed, argument);
 }
 
 /** An AbortSignal or undefined. */

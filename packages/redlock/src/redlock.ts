@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError, Registry, type RedisAdapter, type RegistrySlot } from '@hilok/core';
+import { ClosedError, InvalidArgumentError, Registry, type OptionKeys, type RedisAdapter, type RegistrySlot } from '@hilok/core';
 import { QuorumError } from './errors.js';
 import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
 import { hilokKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
@@ -33,11 +33,17 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
+/** The keys of {@link LockOptions}: unknown keys are an `InvalidArgumentError`. */
+const LOCK_OPTION_KEYS = { ttl: true, retryCount: true, retryDelayMin: true, retryDelayMax: true, signal: true } as const satisfies OptionKeys<LockOptions>;
+
 /** Options of the scoped helpers {@link Redlock.using}, {@link Redlock.withRead}, {@link Redlock.withWrite}. */
 export interface UsingOptions extends LockOptions {
   /** Extend the lease every this many ms while the body runs (default ttl/3; must be < ttl). */
   extendInterval?: number;
 }
+
+/** The keys of {@link UsingOptions}: unknown keys are an `InvalidArgumentError`. */
+const USING_OPTION_KEYS = { ...LOCK_OPTION_KEYS, extendInterval: true } as const satisfies OptionKeys<UsingOptions>;
 
 /** Options of {@link Redlock.fromUrls}. */
 export interface FromUrlsOptions extends RedlockOptions {
@@ -213,19 +219,19 @@ export class Redlock implements AsyncDisposable {
    */
   async using<T>(resource: string, fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
-    return runScoped(await this.lock(resource, options), fn, interval);
+    return runScoped(await this.lock(resource, lockOptions(options)), fn, interval);
   }
 
   /** {@link Redlock.using} with a read hold on `path` (`fn` gets the signal and the {@link RedlockHold}). */
   async withRead<T>(path: string, fn: (signal: AbortSignal, hold: RedlockHold) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
-    return runScoped(await this.read(path, options), fn, interval);
+    return runScoped(await this.read(path, lockOptions(options)), fn, interval);
   }
 
   /** {@link Redlock.using} with a write hold on `path` (`fn` gets the signal and the {@link RedlockHold}). */
   async withWrite<T>(path: string, fn: (signal: AbortSignal, hold: RedlockHold) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
-    return runScoped(await this.write(path, options), fn, interval);
+    return runScoped(await this.write(path, lockOptions(options)), fn, interval);
   }
 
   /**
@@ -283,7 +289,7 @@ export class Redlock implements AsyncDisposable {
 
   private resolveCall(options: unknown): ResolvedCall {
     this.assertOpen();
-    const o = checkObject<LockOptions>(options, 'options');
+    const o = checkObject<LockOptions>(options, 'options', LOCK_OPTION_KEYS);
     const ttl = o.ttl === undefined ? this.options.ttl : checkDuration(o.ttl, 'ttl');
     checkTtlAgainst(ttl, this.options.instanceTimeout, this.options.driftFactor);
     const retryCount = o.retryCount === undefined ? this.options.retryCount : checkInteger(o.retryCount, 'retryCount', 0, MAX_RETRY_COUNT);
@@ -296,7 +302,7 @@ export class Redlock implements AsyncDisposable {
 
   private checkScoped(fn: unknown, options: UsingOptions | undefined): number {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
-    const o = checkObject<UsingOptions>(options, 'options');
+    const o = checkObject<UsingOptions>(options, 'options', USING_OPTION_KEYS);
     const ttl = o.ttl === undefined ? this.options.ttl : checkDuration(o.ttl, 'ttl');
     if (o.extendInterval === undefined) return Math.max(1, Math.floor(ttl / 3));
     const interval = checkDuration(o.extendInterval, 'extendInterval');
@@ -307,6 +313,13 @@ export class Redlock implements AsyncDisposable {
   private assertOpen(): void {
     if (this.closing.signal.aborted) throw new ClosedError();
   }
+}
+
+/** The acquire options of a scoped call (checked by `checkScoped`): without `extendInterval`, which the acquire does not take. */
+function lockOptions(options: UsingOptions | undefined): LockOptions | undefined {
+  if (options === undefined || !('extendInterval' in options)) return options;
+  const { extendInterval: _, ...rest } = options;
+  return rest;
 }
 
 interface ResolvedCall extends RetryPolicy {

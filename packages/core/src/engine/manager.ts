@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { RedisAdapter } from '../adapter.js';
 import { ClosedError, InvalidArgumentError, type LockLostError, type LockReleaseError } from '../errors.js';
-import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, checkName } from '../validate.js';
+import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, checkName, type AllowedKeys, type OptionKeys } from '../validate.js';
 import { Lease, type LeaseInit } from './lease.js';
 import { Registry, type RegistrySlot } from './registry.js';
 import { ScriptRunner } from './script.js';
@@ -31,6 +31,16 @@ export interface ManagerOptions {
   onReleaseError?: (error: LockReleaseError) => void;
 }
 
+/** The keys of {@link ManagerOptions}; each kind's own options list extends it. */
+export const MANAGER_OPTION_KEYS = {
+  prefix: true,
+  ttl: true,
+  commandTimeout: true,
+  autoRenew: true,
+  onLost: true,
+  onReleaseError: true,
+} as const satisfies OptionKeys<ManagerOptions>;
+
 /** Per-call options of every acquire. */
 export interface AcquireOptions {
   /** Lease ttl in ms (default: the manager's). */
@@ -58,6 +68,17 @@ export interface AcquireOptions {
   /** Called if this lease is found lost. */
   onLost?: (error: LockLostError) => void;
 }
+
+/** The keys of {@link AcquireOptions}; each kind's per-call options list extends it. */
+export const ACQUIRE_OPTION_KEYS = {
+  ttl: true,
+  block: true,
+  timeout: true,
+  blockingTimeout: true,
+  signal: true,
+  autoRenew: true,
+  onLost: true,
+} as const satisfies OptionKeys<AcquireOptions>;
 
 /** Acquire options after validation, with defaults applied. */
 export interface ResolvedAcquire {
@@ -112,7 +133,8 @@ export abstract class LockManager implements AsyncDisposable {
 
   /** @param adapter - a driver adapter; @param options - see {@link ManagerOptions} */
   constructor(adapter: RedisAdapter, options?: ManagerOptions) {
-    const o = checkOptions<ManagerOptions>(options);
+    // The shape only: each kind checks the keys against its own list (a superset of these).
+    const o = checkOptions<ManagerOptions>(options, null);
     if (typeof adapter !== 'object' || adapter === null || typeof adapter.evalsha !== 'function') {
       throw new InvalidArgumentError('adapter', 'expected a RedisAdapter (use @hilok/ioredis or @hilok/node-redis)');
     }
@@ -147,16 +169,18 @@ export abstract class LockManager implements AsyncDisposable {
   /**
    * Validate per-call acquire options against the manager's defaults. Throws
    * {@link InvalidArgumentError} (or {@link ClosedError}) before any Redis call.
+   * @param keys - the kind's per-call option keys (e.g. {@link ACQUIRE_OPTION_KEYS} plus its
+   *   own), or `null` when the caller already checked them
    */
-  protected resolveAcquire(options: unknown, scoped = false): ResolvedAcquire {
+  protected resolveAcquire(options: unknown, scoped: boolean, keys: (AllowedKeys & OptionKeys<AcquireOptions>) | null): ResolvedAcquire {
     this.assertOpen();
     // No options: the manager's defaults, resolved once (a frozen object nobody mutates).
-    if (options === undefined) return (this.resolvedDefaults[scoped ? 1 : 0] ??= Object.freeze(this.resolveOptions({}, scoped)));
-    return this.resolveOptions(options, scoped);
+    if (options === undefined) return (this.resolvedDefaults[scoped ? 1 : 0] ??= Object.freeze(this.resolveOptions({}, scoped, null)));
+    return this.resolveOptions(options, scoped, keys);
   }
 
-  private resolveOptions(options: unknown, scoped: boolean): ResolvedAcquire {
-    const o = checkOptions<AcquireOptions>(options);
+  private resolveOptions(options: unknown, scoped: boolean, keys: AllowedKeys | null): ResolvedAcquire {
+    const o = checkOptions<AcquireOptions>(options, keys);
     const ttl = o.ttl === undefined ? this.ttl : checkDuration(o.ttl, 'ttl');
     const renew = o.autoRenew ?? (scoped ? true : this.defaults.autoRenew);
     const timeout = resolveWaitTimeout(o.timeout, o.blockingTimeout);
@@ -278,9 +302,12 @@ export function resolveWaitTimeout(timeout: unknown, blockingTimeout: unknown): 
   return t ?? b ?? Infinity;
 }
 
+/** The keys of {@link SpinOptions}. */
+const SPIN_OPTION_KEYS = { initialDelay: true, maxDelay: true, factor: true } as const satisfies OptionKeys<SpinOptions>;
+
 /** Spin options merged over the defaults and validated. */
 export function resolveSpin(value: unknown): SpinOptions {
-  const o = checkOptions<SpinOptions>(value, 'spin');
+  const o = checkOptions<SpinOptions>(value, SPIN_OPTION_KEYS, 'spin');
   const spin = { ...DEFAULT_SPIN, ...o };
   checkDuration(spin.initialDelay, 'spin.initialDelay');
   checkDuration(spin.maxDelay, 'spin.maxDelay');

@@ -41,7 +41,8 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
    */
   async tryAcquire(name: string, options?: Omit<O, 'block' | 'blockingTimeout'>): Promise<Lease | null> {
     try {
-      return await this.acquire(name, { ...checkOptions<O>(options), block: false } as O);
+      // The keys are checked by acquire, against the kind's own list.
+      return await this.acquire(name, { ...checkOptions<O>(options, null), block: false } as O);
     } catch (err) {
       if (err instanceof LockBusyError) return null;
       throw err;

@@ -4,12 +4,12 @@ import { InvalidArgumentError } from '../errors.js';
 import { fairAcquire, fairExtend, fairInspect, fairRelease, fairWithdraw } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease } from '../engine/lease.js';
-import { type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
+import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
-import { checkDuration, checkName, checkOptions } from '../validate.js';
+import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
 
 /** Options of a {@link FairLock}. */
 export interface FairLockOptions extends ManagerOptions {
@@ -20,6 +20,9 @@ export interface FairLockOptions extends ManagerOptions {
    */
   queueTtl?: number;
 }
+
+/** The keys of {@link FairLockOptions}: unknown keys are an `InvalidArgumentError`. */
+export const FAIR_LOCK_OPTION_KEYS = { ...MANAGER_OPTION_KEYS, queueTtl: true } as const satisfies OptionKeys<FairLockOptions>;
 
 /** What {@link FairLock.inspect} reports. */
 export interface FairLockInfo {
@@ -52,7 +55,7 @@ export class FairLock extends NamedLockManager {
   /** @param adapter - a driver adapter; @param options - see {@link FairLockOptions} */
   constructor(adapter: RedisAdapter, options?: FairLockOptions) {
     super(adapter, options);
-    this.queueTtl = checkDuration(checkOptions<FairLockOptions>(options).queueTtl ?? 3_000, 'queueTtl');
+    this.queueTtl = checkDuration(checkOptions<FairLockOptions>(options, FAIR_LOCK_OPTION_KEYS).queueTtl ?? 3_000, 'queueTtl');
     if (this.queueTtl < 3) throw new InvalidArgumentError('queueTtl', 'must be at least 3 ms');
   }
 
@@ -75,7 +78,7 @@ export class FairLock extends NamedLockManager {
     let call: ResolvedAcquire;
     try {
       const resource = checkName(name);
-      call = this.resolveAcquire(options, scoped);
+      call = this.resolveAcquire(options, scoped, ACQUIRE_OPTION_KEYS);
       const queueing = call.block && call.timeout > 0;
       hold = new FairHold(this.runner, resource, this.keys(resource), randomUUID(), call.ttl, this.queueTtl, queueing, this.commandTimeout, this.kind, call.signal);
     } catch (err) {

@@ -3,12 +3,12 @@ import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import { hilokAcquire, hilokExtend, hilokRelease, hilokStatus, hilokWithdraw } from '../generated/scripts.js';
 import { Lease, monotonicNow, type LeaseBackend, type LeaseInit } from '../engine/lease.js';
-import { LockManager, resolveRenewInterval, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
+import { ACQUIRE_OPTION_KEYS, LockManager, MANAGER_OPTION_KEYS, resolveRenewInterval, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { runScoped } from '../engine/scoped.js';
 import type { Script } from '../engine/script.js';
 import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
-import { checkDuration, checkName, checkOptions } from '../validate.js';
+import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
 
 /** A hold's mode. */
@@ -31,6 +31,9 @@ export interface HiLokOptions extends ManagerOptions {
   intentTtl?: number;
 }
 
+/** The keys of {@link HiLokOptions}: unknown keys are an `InvalidArgumentError`. */
+export const HILOK_OPTION_KEYS = { ...MANAGER_OPTION_KEYS, separator: true, refreshInterval: true, intentTtl: true } as const satisfies OptionKeys<HiLokOptions>;
+
 /** Per-call options of {@link HiLok.read} / {@link HiLok.write}. */
 export interface HoldOptions extends AcquireOptions {
   /**
@@ -39,6 +42,9 @@ export interface HoldOptions extends AcquireOptions {
    */
   id?: string;
 }
+
+/** The keys of {@link HoldOptions}: unknown keys are an `InvalidArgumentError`. */
+export const HOLD_OPTION_KEYS = { ...ACQUIRE_OPTION_KEYS, id: true } as const satisfies OptionKeys<HoldOptions>;
 
 /** One live hold, as reported by {@link HiLok.status}. */
 export interface HoldInfo {
@@ -100,7 +106,7 @@ export class HiLok extends LockManager {
   /** @param adapter - a driver adapter; @param options - see {@link HiLokOptions} */
   constructor(adapter: RedisAdapter, options?: HiLokOptions) {
     super(adapter, options);
-    const o = checkOptions<HiLokOptions>(options);
+    const o = checkOptions<HiLokOptions>(options, HILOK_OPTION_KEYS);
     if (o.separator !== undefined && (typeof o.separator !== 'string' || o.separator.length === 0)) {
       throw new InvalidArgumentError('separator', 'expected a non-empty string');
     }
@@ -191,7 +197,8 @@ export class HiLok extends LockManager {
   }
 
   private async detached(mode: HoldMode, path: string, options?: HoldOptions): Promise<string> {
-    const hold = await this.take(mode, path, { ...checkOptions<HoldOptions>(options), autoRenew: false }, undefined);
+    // take() checks the keys.
+    const hold = await this.take(mode, path, { ...checkOptions<HoldOptions>(options, null), autoRenew: false }, undefined);
     // The hold lives on in Redis until its ttl or an explicit release; stop tracking it locally.
     hold.detach();
     return hold.id;
@@ -199,8 +206,8 @@ export class HiLok extends LockManager {
 
   private async take(mode: HoldMode, path: string, options: HoldOptions | undefined, refresh: number | boolean | undefined): Promise<Hold> {
     const keys = this.keys(path);
-    const o = checkOptions<HoldOptions>(options);
-    const call: ResolvedAcquire = this.resolveAcquire(o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o);
+    const o = checkOptions<HoldOptions>(options, HOLD_OPTION_KEYS);
+    const call: ResolvedAcquire = this.resolveAcquire(o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o, false, null);
     const id = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
     const writer = mode === 'write';
     const blocking = call.block && call.timeout > 0;

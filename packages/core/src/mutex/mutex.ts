@@ -4,12 +4,12 @@ import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
 import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease } from '../generated/scripts.js';
 import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease } from '../engine/lease.js';
-import { resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
+import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
-import { checkName, checkOptions } from '../validate.js';
+import { checkName, checkOptions, type OptionKeys } from '../validate.js';
 
 /** Options of a {@link Mutex}. */
 export interface MutexOptions extends ManagerOptions {
@@ -22,6 +22,9 @@ export interface MutexOptions extends ManagerOptions {
   /** Backoff of the spin strategy (defaults: 5 ms initial, ×2, 200 ms max). */
   spin?: Partial<SpinOptions>;
 }
+
+/** The keys of {@link MutexOptions}: unknown keys are an `InvalidArgumentError`. */
+export const MUTEX_OPTION_KEYS = { ...MANAGER_OPTION_KEYS, wait: true, spin: true } as const satisfies OptionKeys<MutexOptions>;
 
 /** Per-call options of {@link Mutex.acquire}. */
 export interface MutexAcquireOptions extends AcquireOptions {
@@ -37,6 +40,9 @@ export interface MutexAcquireOptions extends AcquireOptions {
    */
   reentrant?: boolean;
 }
+
+/** The keys of {@link MutexAcquireOptions}: unknown keys are an `InvalidArgumentError`. */
+export const MUTEX_ACQUIRE_OPTION_KEYS = { ...ACQUIRE_OPTION_KEYS, id: true, reentrant: true } as const satisfies OptionKeys<MutexAcquireOptions>;
 
 /** What {@link Mutex.inspect} reports about a held mutex. */
 export interface MutexInfo {
@@ -72,7 +78,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
   /** @param adapter - a driver adapter; @param options - see {@link MutexOptions} */
   constructor(adapter: RedisAdapter, options?: MutexOptions) {
     super(adapter, options);
-    const o = checkOptions<MutexOptions>(options);
+    const o = checkOptions<MutexOptions>(options, MUTEX_OPTION_KEYS);
     if (o.wait !== undefined && o.wait !== 'pubsub' && o.wait !== 'spin') {
       throw new InvalidArgumentError('wait', `expected "pubsub" or "spin", got ${String(o.wait)}`);
     }
@@ -104,8 +110,9 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     let call: ResolvedAcquire;
     try {
       const resource = checkName(name);
-      call = this.resolveAcquire(options, scoped);
-      const o = options === undefined ? NO_OPTIONS : checkOptions<MutexAcquireOptions>(options);
+      call = this.resolveAcquire(options, scoped, MUTEX_ACQUIRE_OPTION_KEYS);
+      // resolveAcquire checked the shape and keys.
+      const o = options === undefined ? NO_OPTIONS : options;
       const token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
       const reentrant = o.reentrant ?? false;
       if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Lease } from '../engine/lease.js';
-import { checkName, checkOptions } from '../validate.js';
+import { checkName, checkOptions, type OptionKeys } from '../validate.js';
+import { ACQUIRE_OPTION_KEYS } from '../engine/manager.js';
 import { Mutex, type MutexAcquireOptions, type MutexOptions } from '../mutex/mutex.js';
 
 /** Per-call options of {@link ReentrantMutex}: a mutex acquire whose owner is explicit, never a thread. */
@@ -15,6 +16,9 @@ export interface ReentrantAcquireOptions extends Omit<MutexAcquireOptions, 'id' 
    */
   owner?: string;
 }
+
+/** The keys of {@link ReentrantAcquireOptions}: unknown keys are an `InvalidArgumentError`. */
+export const REENTRANT_ACQUIRE_OPTION_KEYS = { ...ACQUIRE_OPTION_KEYS, owner: true } as const satisfies OptionKeys<ReentrantAcquireOptions>;
 
 /**
  * A reentrant mutex whose owner is an explicit *owner id*, not a thread (Node has none to tie
@@ -85,15 +89,17 @@ export class ReentrantMutex extends Mutex {
   }
 
   private resolveOwner(options: ReentrantAcquireOptions | undefined): string {
-    const o = checkOptions<ReentrantAcquireOptions & { id?: unknown; reentrant?: unknown }>(options);
-    if (o.id !== undefined) throw new InvalidArgumentError('id', 'a ReentrantMutex takes `owner`, not `id`');
-    if (o.reentrant !== undefined) throw new InvalidArgumentError('reentrant', 'a ReentrantMutex is always reentrant');
+    const raw = checkOptions<ReentrantAcquireOptions & { id?: unknown; reentrant?: unknown }>(options, null);
+    // A mutex's `id` / `reentrant` get a message of their own, before the unknown-key check.
+    if (raw.id !== undefined) throw new InvalidArgumentError('id', 'a ReentrantMutex takes `owner`, not `id`');
+    if (raw.reentrant !== undefined) throw new InvalidArgumentError('reentrant', 'a ReentrantMutex is always reentrant');
+    const o = checkOptions<ReentrantAcquireOptions>(options, REENTRANT_ACQUIRE_OPTION_KEYS);
     if (o.owner !== undefined) return checkName(o.owner, 'owner');
     return this.context.getStore() ?? randomUUID();
   }
 
   private entry(options: ReentrantAcquireOptions | undefined, owner: string): MutexAcquireOptions {
-    const { owner: _owner, ...rest } = checkOptions<ReentrantAcquireOptions>(options);
+    const { owner: _owner, ...rest } = checkOptions<ReentrantAcquireOptions>(options, null);
     return { ...rest, id: owner, reentrant: true };
   }
 }

@@ -1,6 +1,6 @@
 import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
-import { HiLok, type Hold, type HiLokOptions, type HoldOptions, type TreeStatus } from '../hilok/hilok.js';
+import { HiLok, HILOK_OPTION_KEYS, type Hold, type HiLokOptions, type HoldOptions, type TreeStatus } from '../hilok/hilok.js';
 import { checkName, checkOptions } from '../validate.js';
 
 /**
@@ -33,7 +33,8 @@ export type ReadWriteLockOptions = Omit<HiLokOptions, 'separator'>;
 export class ReadWriteLock extends HiLok {
   /** @param adapter - a driver adapter; @param options - see {@link ReadWriteLockOptions} */
   constructor(adapter: RedisAdapter, options?: ReadWriteLockOptions) {
-    const o = checkOptions<HiLokOptions>(options);
+    // HiLok's keys: a separator passes the key check, to be refused with a message of its own.
+    const o = checkOptions<HiLokOptions>(options, HILOK_OPTION_KEYS);
     if (o.separator !== undefined) throw new InvalidArgumentError('separator', 'a ReadWriteLock has flat names; use HiLok for paths');
     super(adapter, { ...o, separator: FLAT_SEPARATOR });
   }
