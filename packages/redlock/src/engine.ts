@@ -42,39 +42,87 @@ export class QuorumEngine {
   /**
    * Acquire on a majority, retrying per `retry`. Each attempt uses a fresh token, so a late
    * "granted" from an earlier attempt can be undone without touching a later attempt's hold.
-   * @throws LockBusyError when the instances answered but someone else holds the lock
+   * `signal` ends the pauses between attempts; `attemptSignal` (the caller's own signal: its
+   * deadline) also stops waiting for an attempt in flight — a grant it brings later is released.
+   * @throws LockBusyError when a majority answered, someone else holds the lock, and a grant on a majority is out of reach
    * @throws QuorumError when too few instances answered (or validity ran out)
    */
-  acquire(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, signal?: AbortSignal): Promise<Acquired> {
+  acquire(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, signal?: AbortSignal, attemptSignal?: AbortSignal): Promise<Acquired> {
     // The first attempt as a plain promise chain (the common, successful case); retries loop.
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.attempt(makeKind(randomUUID()), ttl).then((result) => (result instanceof Error ? this.retry(makeKind, ttl, retry, result, signal) : result));
+    return this.abortable(this.attempt(makeKind(randomUUID()), ttl), attemptSignal).then((result) =>
+      result instanceof Error ? this.retry(makeKind, ttl, retry, result, signal, attemptSignal) : result,
+    );
   }
 
   /** Attempts after the first failed with `failed`, each after a random pause. */
-  private async retry(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, failed: Error, signal?: AbortSignal): Promise<Acquired> {
+  private async retry(
+    makeKind: (token: string) => LockKind,
+    ttl: number,
+    retry: RetryPolicy,
+    failed: Error,
+    signal?: AbortSignal,
+    attemptSignal?: AbortSignal,
+  ): Promise<Acquired> {
     let result: Acquired | Error = failed;
     for (let attempt = 1; attempt <= retry.retryCount; attempt++) {
       const pause = retry.retryDelayMin + Math.random() * (retry.retryDelayMax - retry.retryDelayMin);
       await sleep(pause, signal);
       signal?.throwIfAborted();
-      result = await this.attempt(makeKind(randomUUID()), ttl);
+      result = await this.abortable(this.attempt(makeKind(randomUUID()), ttl), attemptSignal);
       if (!(result instanceof Error)) return result;
     }
     throw result;
+  }
+
+  /**
+   * `attempt`, or the signal's reason as soon as `signal` aborts: the caller's deadline does not
+   * wait for the instances. A hold the abandoned attempt still wins is released.
+   */
+  private abortable(attempt: Promise<Acquired | Error>, signal: AbortSignal | undefined): Promise<Acquired | Error> {
+    if (!signal) return attempt;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(signal.reason);
+        attempt.then(
+          (result) => {
+            if (!(result instanceof Error)) this.release(result.kind, result.fences).catch(() => undefined);
+          },
+          () => undefined,
+        );
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      attempt.then(
+        (result) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(result);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** One attempt: the acquired hold, or the error to report if no attempt succeeds. */
   private attempt(kind: LockKind, ttl: number): Promise<Acquired | Error> {
     const { instances } = this;
     const start = monotonicNow();
-    // Decided as soon as a majority granted, or once so many refused or failed that a majority
-    // is out of reach: a stalled instance then costs nothing (its answer is not needed).
+    // Decided as soon as the answers so far settle it, so a stalled instance whose answer is not
+    // needed costs nothing: a majority granted; so many failed that a majority cannot answer (a
+    // QuorumError); or a majority answered and, with "held" among them, a grant on a majority is
+    // out of reach (busy). Otherwise the rest is awaited (each within the instance timeout):
+    // "held" from a minority while the others are unreachable is an outage, not busy.
     const decided = (answers: readonly (Answer<Grant> | undefined)[]): boolean => {
       let granted = 0;
-      let refused = 0;
-      for (const a of answers) if (a) a.ok && a.value.ok ? granted++ : refused++;
-      return granted >= instances.quorum || instances.size - refused < instances.quorum;
+      let held = 0;
+      let failed = 0;
+      for (const a of answers) if (a) a.ok ? (a.value.ok ? granted++ : held++) : failed++;
+      const { quorum, size } = instances;
+      const pending = size - granted - held - failed;
+      return granted >= quorum || size - failed < quorum || (granted + held >= quorum && granted + pending < quorum);
     };
     const undoLate = (index: number, late: unknown): void => {
       // The instance granted after we stopped waiting: that grant belongs to no lease, undo it.
@@ -115,11 +163,14 @@ export class QuorumEngine {
     await Promise.all(answers.map((a, index) => (a?.ok ? instances.one(index, undo) : void instances.one(index, undo))));
     const failures = instances.failures(answers);
     const busy = answers.flatMap((a) => (a?.ok && !a.value.ok ? [a.value.retryAfter] : []));
-    if (instances.size - failures.length < instances.quorum) {
+    // Busy only when a majority answered: "held" from a minority says nothing while the rest
+    // did not answer (retrying would not help until the instances are back).
+    const answered = answers.filter((a) => a?.ok).length;
+    if (answered < instances.quorum) {
       return new QuorumError(kind.resource, 'acquire', granted, instances.quorum, failures, 'too many instances are unreachable');
     }
-    // Enough instances answered, and some of them said "held": that is contention, not an outage.
-    if (busy.length > 0) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)));
+    // A majority answered, and some of them said "held": that is contention, not an outage.
+    if (busy.length > 0 && granted < instances.quorum) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)));
     return new QuorumError(
       kind.resource,
       'acquire',

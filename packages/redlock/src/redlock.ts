@@ -270,7 +270,8 @@ export class Redlock implements AsyncDisposable {
   /** Acquire on the quorum and wrap the hold with `wrap` — tracked for close() — in the same reaction. */
   private acquire<L extends RedlockLease>(makeKind: (token: string) => LockKind, call: ResolvedCall, wrap: (acquired: Acquired, onEnd: OnEnd) => L): Promise<L> {
     const signal = call.signal ? AbortSignal.any([call.signal, this.closing.signal]) : this.closing.signal;
-    return this.engine.acquire(makeKind, call.ttl, call, signal).then((acquired) => {
+    // The caller's signal is its deadline: it also stops waiting for an attempt in flight.
+    return this.engine.acquire(makeKind, call.ttl, call, signal, call.signal ? signal : undefined).then((acquired) => {
       if (this.closing.signal.aborted) {
         // Closed while the winning attempt was in flight: nobody will ever use this hold.
         return this.engine.release(acquired.kind).then(
