@@ -82,6 +82,14 @@ export function countingAdapter(inner: RedisAdapter): RedisAdapter & { calls: nu
   return counted;
 }
 
+/** Wraps an adapter and counts its SUBSCRIBE calls (wake-up subscriptions). */
+export function countingSubscribes(inner: RedisAdapter): RedisAdapter & { subscribes: number } {
+  const counted: RedisAdapter & { subscribes: number } = Object.create(inner);
+  counted.subscribes = 0;
+  counted.subscribe = (channel, onMessage) => (counted.subscribes++, inner.subscribe(channel, onMessage));
+  return counted;
+}
+
 /** Run a Redis command through an adapter (via EVAL), for test set-up and inspection. */
 export async function redisCall(adapter: RedisAdapter, ...command: (string | number)[]): Promise<unknown> {
   return adapter.eval('return redis.call(unpack(ARGV))', [], command);

@@ -421,7 +421,9 @@ export function describeFamilySuite<C>(driver: DriverCase<C>): void {
         // A long queueTtl means the waiters' own heartbeat timers stay quiet during the test.
         const name = fresh('fair');
         const holderSide = new FairLock(adapter, { queueTtl: 60_000 });
-        const counted = Array.from({ length: 4 }, () => countingAdapter(adapter));
+        // One connection per waiter, as four processes would have: they all listen on the lock's one
+        // channel, and the release's message names the head, so only the head's process stirs.
+        const counted = await Promise.all(Array.from({ length: 4 }, async () => countingAdapter(await conns.open(server.url))));
         const waiters = counted.map((c) => new FairLock(c, { queueTtl: 60_000 }));
         const holder = await holderSide.acquire(name);
         const pending: Promise<Lease>[] = [];

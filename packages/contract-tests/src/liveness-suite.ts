@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Mutex, ReentrantMutex, SpinLock, diagnostics, mutexKeys, scripts, type RedisAdapter } from '@hilok/core';
+import { FairLock, Mutex, ReentrantMutex, SpinLock, diagnostics, mutexKeys, scripts, type RedisAdapter } from '@hilok/core';
 import { startRedis, type RedisServer } from '@hilok/testing';
-import { Connections, delay, keyCall, redisCall, type DriverCase } from './driver.js';
+import { Connections, countingSubscribes, delay, keyCall, redisCall, type DriverCase } from './driver.js';
 
 /** What a contention run measured: the worst case, not an average. */
 interface ContentionResult {
@@ -119,6 +119,20 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
       expect(calls / total).toBeLessThan(4);
       expect(Math.min(...r.sections)).toBeGreaterThan(0);
     });
+
+    for (const [kind, make] of [['Mutex', (a: RedisAdapter) => new Mutex(a)], ['FairLock', (a: RedisAdapter) => new FairLock(a)]] as const) {
+      it(`${kind}: a contended lock keeps its subscription across waits (no SUBSCRIBE per wait)`, async () => {
+        const adapters = [countingSubscribes(adapter), countingSubscribes(await conns.open(server.url))];
+        const locks = adapters.map((a) => make(a));
+        const r = await contend(locks, fresh(), 8, 600, 1, 1);
+        await Promise.all(locks.map((l) => l.close()));
+        const total = r.sections.reduce((a, b) => a + b, 0);
+        const subscribes = adapters.reduce((n, a) => n + a.subscribes, 0);
+        expect(total).toBeGreaterThan(20);
+        // One subscription per lock object (a few more if one lapsed between bursts), never one per wait.
+        expect(subscribes).toBeLessThanOrEqual(4);
+      });
+    }
 
     it('a queued waiter that never comes back (crashed) delays the next one by about one reservation, then loses its place', async () => {
       const mutex = new Mutex(adapter, { ttl: 30_000 });

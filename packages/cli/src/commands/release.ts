@@ -132,7 +132,7 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
   }
   if (kinds.has('fair')) {
     const keys = fairKeys(g.prefix, name);
-    if (str(await conn.command(['HGET', keys[0], 'o'])) === id && Number((await run(scripts.fairRelease, keys, [id, `${keys[0]}:wake:`]) as unknown[])[0]) === 0) {
+    if (str(await conn.command(['HGET', keys[0], 'o'])) === id && Number((await run(scripts.fairRelease, keys, [id, `${keys[0]}:wake`]) as unknown[])[0]) === 0) {
       outcome.released.push({ kind: 'fair', path: name, id, mode: 'write' });
     }
   }

@@ -33,11 +33,13 @@ export class WakeHub {
 
   /**
    * @param adapter - where to subscribe
-   * @param lingerMs - how long an unused subscription is kept before UNSUBSCRIBE
+   * @param lingerMs - how long an unused subscription is kept before UNSUBSCRIBE (default 2 s: a
+   *   lock waited for again within that keeps its subscription, so a contended lock costs no
+   *   SUBSCRIBE per wait; the timer is unref'd and never keeps the process alive)
    */
   constructor(
     private readonly adapter: RedisAdapter,
-    private readonly lingerMs = 250,
+    private readonly lingerMs = 2_000,
   ) {}
 
   /**

@@ -88,6 +88,7 @@ export class FairLock extends NamedLockManager {
     const resolved = call;
     return this.acquireHold(hold, resolved, () =>
       this.waitPlan(hold.resource, resolved, hold.channel, {
+        token: hold.token,
         // Every attempt renews the waiter's heartbeat: never sleep so long that it lapses.
         maxSleep: Math.max(1, Math.floor(this.queueTtl / 3)),
         onGiveUp: hold.queueing ? () => hold.withdraw() : undefined,
@@ -113,9 +114,11 @@ export class FairLock extends NamedLockManager {
 class FairHold implements NamedHold {
   /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
   sentAt = 0;
-  /** This waiter's own wake-up channel: a release wakes exactly the head of the queue. */
+  /**
+   * The lock's wake-up channel. A release addresses its message to the head of the queue
+   * (`to:<token>`), so one subscription per lock and process serves every wait — no SUBSCRIBE per wait.
+   */
   readonly channel: string;
-  private readonly wakePrefix: string;
   private readonly acquireArgs: ScriptArg[];
   private firstOptions: RunOptions | undefined;
 
@@ -134,9 +137,8 @@ class FairHold implements NamedHold {
     /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
     readonly signal: AbortSignal | undefined,
   ) {
-    this.wakePrefix = `${keys[0] as string}:wake:`;
-    this.channel = this.wakePrefix + token;
-    this.acquireArgs = [token, ttl, queueTtl, queueing ? '1' : '0', this.wakePrefix];
+    this.channel = `${keys[0] as string}:wake`;
+    this.acquireArgs = [token, ttl, queueTtl, queueing ? '1' : '0', this.channel];
   }
 
   /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
@@ -151,12 +153,12 @@ class FairHold implements NamedHold {
   }
 
   release(): Promise<boolean> {
-    return this.runner.runBatched(fairRelease, this.keys, [this.token, this.wakePrefix], { timeoutMs: this.commandTimeout }, isZero);
+    return this.runner.runBatched(fairRelease, this.keys, [this.token, this.channel], { timeoutMs: this.commandTimeout }, isZero);
   }
 
   /** Leave the queue (the wait ended without the lock); wakes the next waiter if we were the head of a free lock. */
   withdraw(): Promise<unknown> {
-    return this.runner.run(fairWithdraw, this.keys, [this.token, this.wakePrefix], { timeoutMs: this.commandTimeout });
+    return this.runner.run(fairWithdraw, this.keys, [this.token, this.channel], { timeoutMs: this.commandTimeout });
   }
 
   /** A reply that came after we gave up may say "acquired": undo that ghost hold. */

@@ -11,14 +11,14 @@
 -- ARGV[5i-3]  ttl of the hold in ms
 -- ARGV[5i-2]  queue ttl in ms: a waiter not heard from for this long is skipped
 -- ARGV[5i-1]  "1" = blocking: join/stay in the queue when busy; "0" = try once, never queue
--- ARGV[5i]    wake-up channel prefix; a waiter's channel is this prefix followed by its token
+-- ARGV[5i]    the lock's wake-up channel; a message "to:<token>" wakes only that waiter
 -- Returns     per lock: {1, fence} when held by the caller now; {0, ms until it is worth retrying} when not.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 -- Fencing token: the server clock in µs, built as a string (a Lua number loses digits).
 local fence = t[1] .. string.format('%06d', tonumber(t[2]))
 
-local function acquire(lock, queue, heartbeats, token, ttl, queueTtl, blocking, wakePrefix)
+local function acquire(lock, queue, heartbeats, token, ttl, queueTtl, blocking, channel)
   -- The queue and heartbeat zsets gain and lose members together and share one ttl, so without a
   -- queue there are no heartbeats either: the uncontended lock skips the sweep and the head lookup.
   local queued = redis.call('EXISTS', queue) == 1
@@ -44,7 +44,7 @@ local function acquire(lock, queue, heartbeats, token, ttl, queueTtl, blocking, 
   end
   if not owner and #dead > 0 and head then
     -- Skipping dead waiters made someone else the head of a free lock: wake exactly that one.
-    redis.call('PUBLISH', wakePrefix .. head, '1')
+    redis.call('PUBLISH', channel, 'to:' .. head)
   end
   local retry = 0
   if owner then

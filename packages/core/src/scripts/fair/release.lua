@@ -5,11 +5,11 @@
 -- KEYS[3i-1]  lock i's queue zset (token -> arrival order)
 -- KEYS[3i]    lock i's heartbeat zset (token -> deadline ms)
 -- ARGV[2i-1]  owner token
--- ARGV[2i]    wake-up channel prefix (a waiter's channel is prefix .. token)
+-- ARGV[2i]    the lock's wake-up channel (a message "to:<token>" wakes only that waiter)
 -- Returns     per lock: 0 when released, -1 when the caller does not own it.
 local now
 
-local function release(lock, queue, heartbeats, token, wakePrefix)
+local function release(lock, queue, heartbeats, token, channel)
   if redis.call('HGET', lock, 'o') ~= token then
     return -1
   end
@@ -29,7 +29,7 @@ local function release(lock, queue, heartbeats, token, wakePrefix)
   end
   local head = redis.call('ZRANGE', queue, 0, 0)[1]
   if head then
-    redis.call('PUBLISH', wakePrefix .. head, '1')
+    redis.call('PUBLISH', channel, 'to:' .. head)
   end
   return 0
 end
