@@ -10,6 +10,8 @@ export interface MachineInfo {
   cpus: string;
   cpuCount: number;
   memoryGb: number;
+  /** os.loadavg() (1, 5, 15 min) when the run started: how busy the shared machine was. */
+  loadAverage: number[];
   node: string;
   redis: string;
   packages: Record<string, string>;
@@ -45,6 +47,7 @@ export async function machineInfo(server: RedisServer): Promise<MachineInfo> {
     cpus: cpus[0]?.model.trim() ?? 'unknown',
     cpuCount: cpus.length,
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     node: process.version,
     redis: info.redis_version ?? 'unknown',
     packages: Object.fromEntries(['ioredis', 'redis', 'redlock', '@sesamecare-oss/redlock', 'redis-semaphore', 'redlock-universal', '@hilok/ioredis', '@hilok/node-redis', '@hilok/redlock'].map((n) => [n, versionOf(n)])),

@@ -119,7 +119,7 @@ describe('bench smoke (structure only, never speed)', () => {
       durations: { uncontended: 40 },
       startedAt: new Date(0).toISOString(),
       elapsedSeconds: 1,
-      machine: { os: 'test', cpuCount: 1, cpus: 'cpu', memoryGb: 1, node: process.version, redis: 'test', packages: {} },
+      machine: { os: 'test', cpuCount: 1, cpus: 'cpu', memoryGb: 1, loadAverage: [0, 0, 0], node: process.version, redis: 'test', packages: {} },
       overlaps: 0,
       keysLeft: 0,
       charts: [],
