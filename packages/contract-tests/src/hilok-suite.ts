@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HiLok, InvalidArgumentError, LockBusyError, LockLostError, LockReleaseError, type Hold, type RedisAdapter } from '@hilok/core';
+import { HiLok, InvalidArgumentError, LockBusyError, LockLostError, LockReleaseError, ReadWriteLock, type Hold, type RedisAdapter } from '@hilok/core';
 import { startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, countingAdapter, delay, handOffMs, redisCall, type DriverCase } from './driver.js';
 
@@ -245,6 +245,8 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
         ['release bad path', () => h.release('a//b', 'x')],
         ['status bad path', () => h.status('')],
         ['withRead no fn', () => h.withRead('a', null as unknown as () => void)],
+        ['unknown option key (tiemout)', () => h.write('a', { tiemout: 5 } as never)],
+        ['unknown option key (tttl)', () => h.acquireRead('a', { tttl: 100 } as never)],
       ];
       for (const [label, call] of bad) {
         const err = await call().then(
@@ -257,8 +259,82 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
       expect(() => new HiLok(counted, { ttl: 1_000, refreshInterval: 1_000 })).toThrow(InvalidArgumentError);
       expect(() => new HiLok(counted, { refreshInterval: -5 })).toThrow(InvalidArgumentError);
       expect(() => new HiLok(counted, { intentTtl: 0 })).toThrow(InvalidArgumentError);
+      expect(() => new HiLok(counted, { refresh: 100 } as never)).toThrow(/refresh: unknown option \(did you mean refreshInterval\?\)/);
       expect(counted.calls).toBe(0);
       await h.close();
+    });
+
+    /** The LockBusyError of `call`, which must reject with one. */
+    const busyError = async (call: Promise<unknown>): Promise<LockBusyError> => {
+      const err = await call.then(
+        () => new Error('resolved'),
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(LockBusyError);
+      return err as LockBusyError;
+    };
+
+    it('busy names the blocker: a read on a descendant blocks a write on the ancestor', async () => {
+      const r = root();
+      // A write released there before must not be reported: the node forgets its writer.
+      await (await hilok.write(`${r}/b`)).release();
+      await using _read = await hilok.read(`${r}/b`);
+      const err = await busyError(hilok.write(r, { block: false }));
+      expect(err.blocker).toEqual({ path: `${r}/b`, mode: 'read' });
+      expect(err.message).toBe(`"${r}" is blocked by a read hold on "${r}/b"`);
+      expect(err.resource).toBe(r);
+      expect(err.reason).toBe('held');
+    });
+
+    it('busy names the blocker: a write on an ancestor blocks a read on a descendant (with its id)', async () => {
+      const r = root();
+      await using write = await hilok.write(r);
+      const err = await busyError(hilok.read(`${r}/b/c`, { block: false }));
+      expect(err.blocker).toEqual({ path: r, mode: 'write', id: write.id });
+      expect(err.message).toContain(`"${r}/b/c" is blocked by a write hold on "${r}" (id "${write.id}")`);
+    });
+
+    it('busy names the blocker: a write below, the same path, and after a timeout', async () => {
+      const r = root();
+      await using below = await hilok.write(`${r}/x/y`, { id: 'writer-below' });
+      expect((await busyError(hilok.read(r, { block: false }))).blocker).toEqual({ path: `${r}/x/y`, mode: 'write', id: 'writer-below' });
+      expect((await busyError(hilok.write(`${r}/x/y`, { block: false }))).blocker).toEqual({ path: `${r}/x/y`, mode: 'write', id: 'writer-below' });
+      await using _read = await hilok.read(`${r}/q`);
+      const same = await busyError(hilok.write(`${r}/q`, { block: false }));
+      expect(same.blocker).toEqual({ path: `${r}/q`, mode: 'read' });
+      const timedOut = await busyError(hilok.write(r, { timeout: 150 }));
+      expect(timedOut.reason).toBe('timeout');
+      expect([`${r}/x/y`, `${r}/q`]).toContain(timedOut.blocker?.path);
+      expect(timedOut.message).toMatch(new RegExp(`^timed out waiting for "${r}", still blocked by a (read|write) hold on "${r}/(x/y|q)"`));
+      await below.release();
+    });
+
+    it('busy names the blocker: a reader queued behind a waiting writer is told so', async () => {
+      const r = root();
+      const reader = await hilok.read(r);
+      const waitingWriter = hilok.write(r, { timeout: 5_000 });
+      // The writer's first attempt leaves its intent.
+      for (let i = 0; i < 50 && (await hilok.status(r)).waitingWriters.length === 0; i++) await delay(20);
+      const err = await busyError(hilok.read(`${r}/b`, { block: false }));
+      expect(err.blocker).toEqual({ path: r, mode: 'write', waiting: true });
+      expect(err.message).toBe(`"${r}/b" is blocked by a writer waiting for "${r}"`);
+      await reader.release();
+      await (await waitingWriter).release();
+    });
+
+    it('busy names the blocker on a ReadWriteLock', async () => {
+      const rw = new ReadWriteLock(adapter, { ttl: 5_000 });
+      const name = `rw-${root()}`;
+      {
+        await using _read = await rw.read(name);
+        const err = await busyError(rw.write(name, { block: false }));
+        expect(err.blocker).toEqual({ path: name, mode: 'read' });
+        expect(err.message).toBe(`"${name}" is blocked by a read hold on "${name}"`);
+      }
+      await using write = await rw.write(name);
+      const err = await busyError(rw.read(name, { block: false }));
+      expect(err.blocker).toEqual({ path: name, mode: 'write', id: write.id });
+      await rw.close();
     });
 
     it('leaves no key in Redis once every hold is released or expired', async () => {

@@ -39,6 +39,27 @@ export class InvalidArgumentError extends HilokError {
 export type BusyReason = 'held' | 'timeout';
 
 /**
+ * What stood in the way of an acquire, when the lock knows (today `HiLok` and `ReadWriteLock`):
+ * the conflicting path and its mode, and the owner id when it is a write hold.
+ */
+export interface LockBlocker {
+  /** The path (or name) of the conflicting hold: the requested one, an ancestor or a descendant. */
+  path: string;
+  /** `'read'` for read holds, `'write'` for a write hold or a waiting writer (`waiting: true`). */
+  mode: 'read' | 'write';
+  /** The hold id (owner token) of a write hold; unknown for reads (several may share the path). */
+  id?: string;
+  /** True when the blocker is a writer *waiting* for `path`: readers queue behind it (no writer starvation). */
+  waiting?: boolean;
+}
+
+/** "a read hold on "a/b"", "a write hold on "a" (id "…")", "a writer waiting for "a"". */
+function describeBlocker(b: LockBlocker): string {
+  if (b.waiting) return `a writer waiting for "${b.path}"`;
+  return `a ${b.mode} hold on "${b.path}"${b.id === undefined ? '' : ` (id "${b.id}")`}`;
+}
+
+/**
  * The lock is held by someone else: either `block: false` was asked for (`reason: 'held'`)
  * or the wait ran past its `timeout` (`reason: 'timeout'`). Redis itself is fine.
  */
@@ -49,18 +70,28 @@ export class LockBusyError extends HilokError {
   readonly reason: BusyReason;
   /** Milliseconds until the blocking holder's lease ends, when known. */
   readonly retryAfter: number | undefined;
+  /** The conflicting hold (path, mode, id of a write), when the lock knows it — named in the message too. */
+  readonly blocker: LockBlocker | undefined;
 
-  /** @param resource - lock name or path; @param reason - why; @param retryAfter - blocker's remaining ttl in ms */
-  constructor(resource: string, reason: BusyReason, retryAfter?: number) {
+  /**
+   * @param resource - lock name or path; @param reason - why; @param retryAfter - blocker's remaining ttl in ms;
+   * @param blocker - the conflicting hold, when known (the last attempt's)
+   */
+  constructor(resource: string, reason: BusyReason, retryAfter?: number, blocker?: LockBlocker) {
     super(
       'LOCK_BUSY',
-      reason === 'held'
-        ? `"${resource}" is held by another owner`
-        : `timed out waiting for "${resource}", which is still held by another owner`,
+      blocker
+        ? reason === 'held'
+          ? `"${resource}" is blocked by ${describeBlocker(blocker)}`
+          : `timed out waiting for "${resource}", still blocked by ${describeBlocker(blocker)}`
+        : reason === 'held'
+          ? `"${resource}" is held by another owner`
+          : `timed out waiting for "${resource}", which is still held by another owner`,
     );
     this.resource = resource;
     this.reason = reason;
     this.retryAfter = retryAfter;
+    this.blocker = blocker;
   }
 }
 

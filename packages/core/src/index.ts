@@ -15,6 +15,7 @@ export {
   isHilokError,
   type HilokErrorCode,
   type BusyReason,
+  type LockBlocker,
 } from './errors.js';
 export { connectionFailure, connectionDown, connectionFailureReason } from './connection.js';
 export { Lease, leaseDrift, type LeaseBehaviour } from './engine/lease.js';
@@ -37,6 +38,7 @@ export { ReentrantMutex, type ReentrantAcquireOptions } from './reentrant/reentr
 export { ReadWriteLock, type ReadWriteLockOptions } from './rwlock/rwlock.js';
 export { FairLock, type FairLockOptions, type FairLockInfo } from './fair/fair.js';
 export { pathKeys, splitPath, type PathKeys } from './hilok/paths.js';
+export { readTreeAcquire, type TreeAcquireReply } from './hilok/protocol.js';
 export {
   diagnostics,
   type LockEventBase,

@@ -2,7 +2,8 @@
  * Property-based check of HiLok's conflict rule against an in-memory reference model, on a real
  * redis-server through ioredis. Three clients (separate HiLok instances, separate connections)
  * run random non-blocking reads and writes, releases and expirations on a small tree; every
- * acquire outcome (granted vs LockBusyError) must be the model's. On failure fast-check prints
+ * acquire outcome (granted vs LockBusyError) must be the model's, and a busy error must name a live
+ * conflicting hold (path, mode, a write's id). On failure fast-check prints
  * the seed and path to replay the counterexample: `fc.assert(..., { seed, path })`.
  */
 import fc from 'fast-check';
@@ -86,11 +87,17 @@ describe('hilok: random histories match the reference model', () => {
               const got = await take.then(
                 (id) => ({ granted: true as const, id }),
                 (err: unknown) => {
-                  if (err instanceof LockBusyError) return { granted: false as const };
+                  if (err instanceof LockBusyError) return { granted: false as const, blocker: err.blocker };
                   throw err;
                 },
               );
               expect({ ...cmd, granted: got.granted }).toEqual({ ...cmd, granted: !want });
+              if (!got.granted) {
+                // The busy error names a live hold that conflicts: its path, mode and (a write's) id.
+                const b = got.blocker;
+                const named = live.some((h) => b !== undefined && h.path === b.path && h.mode === b.mode && b.id === (h.mode === 'write' ? h.id : undefined) && conflicts(h, cmd));
+                expect({ ...cmd, blocker: b, named }).toEqual({ ...cmd, blocker: b, named: true });
+              }
               if (got.granted) live.push({ client: cmd.client, mode: cmd.mode, path: cmd.path, id: got.id });
             } else if (live.length > 0) {
               const [hold] = live.splice(cmd.pick % live.length, 1) as [ModelHold];

@@ -1,4 +1,4 @@
-import { mutexKeys, pathKeys, readAcquire, scripts, soleHoldValue, splitPath, type Script, type ScriptArg } from '@hilok/core';
+import { mutexKeys, pathKeys, readAcquire, readTreeAcquire, scripts, soleHoldValue, splitPath, type LockBlocker, type Script, type ScriptArg } from '@hilok/core';
 
 /** One script call: the same on every instance (the instances are independent copies). */
 export interface Call {
@@ -10,7 +10,7 @@ export interface Call {
 }
 
 /** What one instance answered to an acquire. */
-export type Grant = { ok: true; fence: number } | { ok: false; retryAfter: number };
+export type Grant = { ok: true; fence: number } | { ok: false; retryAfter: number; blocker?: LockBlocker | undefined };
 
 /**
  * A lock kind on the quorum: which of core's scripts to run and how to read their replies.
@@ -84,11 +84,10 @@ export function hilokKind(prefix: string, separator: string, path: string, mode:
     // ARGV: mode, id, ttl, path, separator, no intent, intent ttl (unused), no waiter mark.
     acquire: (ttl) => ({ script: scripts.hilokAcquire, keys, args: [mode === 'write' ? 'w' : 'r', id, ttl, path, separator, '', 3_000, '0'] }),
     parseAcquire: (reply) => {
-      const r = array(reply);
-      const status = num(r[0]);
-      if (status === 1) return { ok: true, fence: num(r[1]) };
-      // -1 (the id holds another path) cannot happen with our fresh random ids; count it as busy.
-      return { ok: false, retryAfter: status === 0 ? num(r[1]) : 0 };
+      const r = readTreeAcquire(reply);
+      if (r.status === 'granted') return { ok: true, fence: r.fence };
+      // A conflict (the id holds another path) cannot happen with our fresh random ids; count it as busy.
+      return r.status === 'busy' ? { ok: false, retryAfter: r.retryAfter, blocker: r.blocker } : { ok: false, retryAfter: 0 };
     },
     extend: (ttl) => ({ script: scripts.hilokExtend, keys, args: [id, path, ttl] }),
     parseExtend: (reply) => num(reply) === 1,

@@ -1,4 +1,4 @@
-import { LockBusyError, RedisUnavailableError } from '../errors.js';
+import { LockBusyError, RedisUnavailableError, type LockBlocker } from '../errors.js';
 import { ReplyTimeoutError, type RunOptions } from './script.js';
 import { monotonicNow } from './lease.js';
 import type { WakeHub, Waiter } from './wake-hub.js';
@@ -13,6 +13,8 @@ export type Attempt<T> =
       retryAfter: number;
       /** Channel whose release message can unblock us (default: the plan's channel). */
       channel?: string;
+      /** The conflicting hold, when the lock's reply names it: carried by the `LockBusyError`. */
+      blocker?: LockBlocker;
     };
 
 /** Backoff of the spin strategy: `initialDelay · factor^n`, capped at `maxDelay`, with jitter. */
@@ -170,7 +172,7 @@ async function waitAfterBusy<T extends number>(
 
   async function waitLoop(): Promise<T> {
     const blocking = plan.block && plan.timeout > 0;
-    if (!blocking) throw new LockBusyError(plan.resource, 'held', first.retryAfter);
+    if (!blocking) throw new LockBusyError(plan.resource, 'held', first.retryAfter, first.blocker);
     const deadline = started + plan.timeout;
     const retryAfter = first.retryAfter;
     emit(diagnostics.wait, () => ({ ...eventBase(plan), retryAfter }));
@@ -209,7 +211,7 @@ async function waitAfterBusy<T extends number>(
           continue;
         }
         const left = deadline - monotonicNow();
-        if (left <= 0) throw new LockBusyError(plan.resource, 'timeout', result.retryAfter);
+        if (left <= 0) throw new LockBusyError(plan.resource, 'timeout', result.retryAfter, result.blocker);
         const fallback = result.retryAfter > 0 ? result.retryAfter + 1 : 1;
         const nap = Math.min(fallback, left, plan.maxSleep ?? Infinity);
         if (waiter) wokenAt = (await waiter.sleep(nap, plan.signal)) ? monotonicNow() : undefined;

@@ -10,6 +10,7 @@ import type { Script } from '../engine/script.js';
 import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
+import { readTreeAcquire } from './protocol.js';
 
 /** A hold's mode. */
 export type HoldMode = 'read' | 'write';
@@ -227,14 +228,14 @@ export class HiLok extends LockManager {
         await this.runner.run(hilokAcquire, keys.keys, [writer ? 'w' : 'r', id, call.ttl, path, sep, intent, this.intentTtl, blocking ? '1' : '0'], {
           ...limits,
           onLateReply: (late) => {
-            if (asNumber(asArray(late)[0]) === 1) backend.release().catch(() => undefined);
+            if (readTreeAcquire(late).status === 'granted') backend.release().catch(() => undefined);
           },
         }),
       );
-      const status = asNumber(reply[0]);
-      if (status === 1) return { ok: true, acquired: asNumber(reply[1]) };
-      if (status === -1) throw new InvalidArgumentError('id', `"${id}" already identifies a live hold with another path or mode (${asString(reply[1])})`);
-      return { ok: false, retryAfter: asNumber(reply[1]), channel: keys.channel(asNumber(reply[2])) };
+      const r = readTreeAcquire(reply);
+      if (r.status === 'granted') return { ok: true, acquired: r.fence };
+      if (r.status === 'conflict') throw new InvalidArgumentError('id', `"${id}" already identifies a live hold with another path or mode (${r.hold})`);
+      return { ok: false, retryAfter: r.retryAfter, channel: keys.channel(r.level), blocker: r.blocker };
     };
     const detail = { mode };
     // The wait plan (channels, intent refresh, withdraw) is built only once the path was busy.

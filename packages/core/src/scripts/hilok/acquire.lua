@@ -12,8 +12,11 @@
 --          attempt leaves (or refreshes) it, a successful one removes it
 -- ARGV[7]  intent ttl in ms
 -- ARGV[8]  "1" when the caller will wait for a wake-up if busy: mark the node it listens on
--- Returns  {1, fence} held; {0, ms until the earliest lease in the tree ends (no later than the
---          blocker's), blocking level} busy; {-1, the live hold} when the id holds another path or mode.
+-- Returns  {1, fence} held; {-1, the live hold} when the id holds another path or mode;
+--          {0, ms until the earliest lease in the tree ends (no later than the blocker's),
+--          blocking level, blocker's path, blocker's kind, blocker's id} busy — kind "w" a write
+--          hold (id: its hold id), "r" read holds (id ""), "i" a waiting writer (id "").
+--          Parsed by readTreeAcquire (hilok/protocol.ts) for core and Redlock alike.
 -- Conflict rule: holds on P and Q conflict iff P = Q or one is an ancestor of the other, and at
 -- least one is a write. Readers also wait behind waiting writers (intents): no writer starvation.
 -- @include tree-prelude
@@ -55,11 +58,23 @@ for i = 1, d do
     break
   end
 end
-if not blocked and below(tag, path, sep) then blocked = d end
+local under = not blocked and below(tag, path, sep)
+if under then blocked = d end
 if not blocked then
-  created(mode, levels)
+  created(mode, levels, hold)
   return grant(fenceNow(), mode, sep)
 end
+
+-- Busy (the slow path): name the blocker from its node's counters — the write hold's id is kept
+-- there; without one, a writer met read holds and a reader met a waiting writer. A blocker below
+-- costs one more HMGET of its node field.
+local blockerNode = under and ('n:' .. under) or levels[blocked]
+if under then
+  want(blockerNode)
+  load()
+end
+local bc = counts(blockerNode)
+local blockerKind = bc[WRITER] and 'w' or (mode == 'w' and 'r' or 'i')
 
 local retry = math.max(1, soonestLive() - now)
 if mine then
@@ -71,4 +86,4 @@ if ARGV[8] == '1' then
   -- Releases publish only to nodes with a live mark: this is where we will listen.
   mark(string.sub(levels[blocked], 3), now + retry + MARK_SLACK)
 end
-return flush({0, retry, blocked})
+return flush({0, retry, blocked, string.sub(blockerNode, 3), blockerKind, bc[WRITER] or ''})

@@ -14,7 +14,9 @@
 --   h:<id>    a hold:   "<r|w>|<fence>|<expiry ms>|<separator length>|<separator><path>"
 --   i:<id>    a waiting writer's intent, same format with kind "i" and fence 0
 --   n:<node>  counters of holds exactly at the node, packed with struct '<I4I4' (decoding text
---             costs µs per level): E (holds) and EW (writes + intents); exists while one is > 0
+--             costs µs per level): E (holds) and EW (writes + intents), followed by the id of
+--             the write hold at the node, if any (a write is alone at its node), so a busy reply
+--             can name its blocker without a scan; exists while E or EW is > 0
 --   marks     the nodes where waiters listen: "<until ms>\254<node>\255" per node. A release
 --             publishes only to the marked ancestors-or-self of its path and consumes those marks
 --             (a waiter that still finds the path busy marks it again); expired marks are dropped
@@ -28,7 +30,7 @@ local H, X, IX = KEYS[1], KEYS[2], KEYS[3]
 local channelBase = string.sub(H, 1, -6) .. 'wake:'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local E, EW, EXISTED, DIRTY, E0, EW0 = 1, 2, 3, 4, 5, 6
+local E, EW, EXISTED, DIRTY, E0, EW0, WRITER = 1, 2, 3, 4, 5, 6, 7
 -- A waiter's mark outlives its next attempt by this much (event-loop lag, network): a mark that
 -- lives too long costs one PUBLISH nobody hears, one that lapses early costs a missed wake-up.
 local MARK_SLACK = 1000
@@ -97,7 +99,7 @@ local function load()
 end
 
 -- Node counters by field, decoded from loaded fields on first use and written back by flush():
--- {E, EW, existed, dirty, E and EW as the index knows them}.
+-- {E, EW, existed, dirty, E and EW as the index knows them, id of the write hold or false}.
 local PACK = '<I4I4'
 local node, touched = {}, {}
 local function counts(f)
@@ -107,30 +109,33 @@ local function counts(f)
   if v == nil then error('hilok tree script: ' .. f .. ' used before load()') end
   if v then
     local e, w = struct.unpack(PACK, v)
-    c = { e, w, true, false, e, w }
+    c = { e, w, true, false, e, w, #v > 8 and string.sub(v, 9) or false }
   else
-    c = { 0, 0, false, false, 0, 0 }
+    c = { 0, 0, false, false, 0, 0, false }
   end
   node[f] = c
   touched[#touched + 1] = f
   return c
 end
 
--- Add delta to the counters an item of kind r / w / i counts in at its node (field f).
-local function apply(kind, f, delta)
+-- Add delta to the counters an item of kind r / w / i counts in at its node (field f); a write
+-- hold's id (hold field "h:<id>") is kept at its node while it lives.
+local function apply(kind, f, delta, holdField)
   local c = counts(f)
   if kind ~= 'i' then c[E] = c[E] + delta end
   if kind ~= 'r' then c[EW] = c[EW] + delta end
+  if kind == 'w' then c[WRITER] = delta > 0 and string.sub(holdField, 3) end
   c[DIRTY] = true
 end
 
--- Whether the index has a node with tag ('a' holds, 'w' writes + intents) strictly below
--- path: one ZRANGEBYLEX on the prefix "<tag><path><sep>" (the upper bound is that prefix with
--- its last byte + 1; UTF-8 never has byte 255, so there is no carry).
+-- The first node (its path) that the index has with tag ('a' holds, 'w' writes + intents)
+-- strictly below path, or nil: one ZRANGEBYLEX on the prefix "<tag><path><sep>" (the upper
+-- bound is that prefix with its last byte + 1; UTF-8 never has byte 255, so there is no carry).
 local function below(tag, path, sep)
   local last = #sep
   local upper = string.sub(sep, 1, last - 1) .. string.char(string.byte(sep, last) + 1)
-  return #redis.call('ZRANGEBYLEX', IX, '[' .. tag .. path .. sep, '(' .. tag .. path .. upper, 'LIMIT', 0, 1) > 0
+  local first = redis.call('ZRANGEBYLEX', IX, '[' .. tag .. path .. sep, '(' .. tag .. path .. upper, 'LIMIT', 0, 1)[1]
+  return first and string.sub(first, 2)
 end
 
 -- Marks (field "marks"): node -> until when a waiter listens there; loaded with the other fields.
@@ -162,9 +167,9 @@ local function put(f, exp, v)
   zadd[#zadd + 1] = f
   changed = true
 end
--- A new item: its counters at its node (levels: its path's node fields).
-local function created(kind, levels)
-  apply(kind, levels[#levels], 1)
+-- A new item (hold or intent field f): its counters at its node (levels: its path's node fields).
+local function created(kind, levels, f)
+  apply(kind, levels[#levels], 1, f)
 end
 
 -- Bring the index in line with the node counters changed so far: a node enters "a" / "w" when
@@ -207,7 +212,7 @@ local function ending(f)
   return it
 end
 local function finish(it, wakeUp)
-  apply(it.kind, it.node, -1)
+  apply(it.kind, it.node, -1, it.field)
   if wakeUp then
     local path, sep = it.path, it.sep
     for n, exp in pairs(markList()) do
@@ -283,7 +288,7 @@ local function flush(reply)
     if c[DIRTY] then
       if c[E] + c[EW] > 0 then
         sets[#sets + 1] = f
-        sets[#sets + 1] = struct.pack(PACK, c[E], c[EW])
+        sets[#sets + 1] = struct.pack(PACK, c[E], c[EW]) .. (c[WRITER] or '')
         changed = true
       elseif c[EXISTED] then
         dels[#dels + 1] = f
