@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LockBusyError, LockLostError, sleep } from '@hilok/core';
+import { LockBusyError, LockLostError, sleep, type LockBlocker } from '@hilok/core';
 import { QuorumError } from './errors.js';
 import type { Grant, LockKind } from './kinds.js';
 import { drift } from './options.js';
@@ -170,7 +170,7 @@ export class QuorumEngine {
       return new QuorumError(kind.resource, 'acquire', granted, instances.quorum, failures, 'too many instances are unreachable');
     }
     // A majority answered, and some of them said "held": that is contention, not an outage.
-    if (busy.length > 0 && granted < instances.quorum) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)));
+    if (busy.length > 0 && granted < instances.quorum) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)), blockerOf(answers));
     return new QuorumError(
       kind.resource,
       'acquire',
@@ -245,4 +245,10 @@ export class QuorumEngine {
     }
     return answers.filter((a) => a?.ok && a.value).length;
   }
+}
+
+/** The conflicting hold the first busy answer names (read/write kinds), for the busy error. */
+function blockerOf(answers: readonly (Answer<Grant> | undefined)[]): LockBlocker | undefined {
+  for (const a of answers) if (a?.ok && !a.value.ok && a.value.blocker) return a.value.blocker;
+  return undefined;
 }

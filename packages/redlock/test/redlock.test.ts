@@ -170,7 +170,12 @@ describe('read/write locks on paths over the quorum', () => {
     const other = another();
     const r1 = await redlock.read('shop/catalog');
     const r2 = await other.read('shop/catalog/item');
-    await expect(other.write('shop')).rejects.toBeInstanceOf(LockBusyError);
+    const busy = await other.write('shop').catch((e: unknown) => e);
+    expect(busy).toBeInstanceOf(LockBusyError);
+    // The busy error names a conflicting hold (from the instances' replies).
+    expect(['shop/catalog', 'shop/catalog/item']).toContain((busy as LockBusyError).blocker?.path);
+    expect((busy as LockBusyError).blocker?.mode).toBe('read');
+    expect((busy as LockBusyError).message).toMatch(/^"shop" is blocked by a read hold on "shop\/catalog(\/item)?"$/);
     await r1.release();
     await r2.release();
     const w = await other.write('shop');
@@ -254,6 +259,9 @@ describe('bad input fails before any Redis call', () => {
     await expect(redlock.read('a//b')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(redlock.using('x', 'nope' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(redlock.using('x', async () => 1, { ttl: 1_000, extendInterval: 1_000 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(redlock.lock('x', { tiemout: 5 } as never)).rejects.toThrow('tiemout: unknown option');
+    await expect(redlock.using('x', async () => 1, { extendInterval: 100, tttl: 5 } as never)).rejects.toThrow('tttl: unknown option (did you mean ttl?)');
+    expect(await redlock.using('x', async () => 1, { extendInterval: 1_000 })).toBe(1);
     const lease = await redlock.lock('arg');
     await expect(lease.extend(0)).rejects.toBeInstanceOf(InvalidArgumentError);
     await lease.release();
