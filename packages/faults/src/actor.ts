@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { FairLock, HiLok, Mutex, RedisUnavailableError, LockBusyError, type Lease } from '@hilok/ioredis';
 import type { LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
-import { recordRelease, rmwIncrement } from './client.js';
+import { recordGrant, recordRelease, rmwIncrement } from './client.js';
 import type { SharedCounter } from './resource.js';
 
 /** Options of one recorded acquire. */
@@ -84,8 +84,7 @@ export class Actor {
         target.kind === 'mutex'
           ? await (o.fair ? this.fair : this.mutex).acquire(target.resource, opts)
           : await (target.mode === 'read' ? this.hilok.read(target.resource, opts) : this.hilok.write(target.resource, opts));
-      this.rec.record({ ...base, type: 'acquire:ok', fence: lease.fence, validUntil: toEpoch(lease.expiresAt) });
-      lease.signal.addEventListener('abort', () => this.rec.record({ ...base, type: 'lost', detail: String((lease.signal.reason as Error)?.message) }), { once: true });
+      recordGrant(this.rec, base, lease, toEpoch(lease.expiresAt));
       return { lease, hold, target };
     } catch (err) {
       const indeterminate = err instanceof RedisUnavailableError || (err instanceof LockBusyError && err.reason === 'timeout');
@@ -113,7 +112,7 @@ export class Actor {
 
   /** Release a hold, recording it. Never throws; resolves with `release()`'s result or `null` on failure. */
   release(h: ActorHold): Promise<boolean | null> {
-    // The client stops acting on the lock here; its validity as of now caps the interval.
+    // The client stops acting on the lock here (the hold ends at this call for the checker).
     return recordRelease(this.rec, this.name, h.hold, h.lease, h.lease.expiresAt, this.commandTimeout + this.slack);
   }
 

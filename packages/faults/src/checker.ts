@@ -1,24 +1,50 @@
 import { conflicts, conflictGroup, isAncestor, type LockTarget } from './conflict.js';
 import type { HistoryEvent } from './recorder.js';
 
-/** A hold reconstructed from a history: when the client learnt it held the lock and when it stopped believing so. */
+/**
+ * A hold reconstructed from a history, as the user's program sees it: from the moment its
+ * acquire resolved until it released or its signal aborted, whichever came first.
+ */
 export interface HoldInterval extends LockTarget {
   hold: string;
   client: string;
+  /** The fencing token (`NaN` when the program never saw it: such holds skip the fence check). */
   fence: number;
   /** When the acquire resolved (the client learnt it holds). */
   grantedAt: number;
   /**
-   * When the client stopped being entitled to act: the earliest of its release call, its
-   * lease validity on its own clock (as last extended), and its loss signal.
+   * When the client stopped acting on the lock: the earliest of its release call, its lease's
+   * signal aborting (the `lost` event) and its process's end (`exit`). `Infinity` if none of
+   * these happened. The lease's validity (`validUntil`) does **not** end a hold: a user's
+   * program does not know it, it acts until its signal aborts.
    */
   endAt: number;
+  /** When the signal aborted, if that ended the hold (before any release call). */
+  lostAt?: number;
+  /** The validity on the client's clock as last recorded (acquire or extension): figures only. */
+  validUntil?: number;
+  /** The signal had already aborted when the acquire resolved: the program never acted on it. */
+  abortedAtGrant: boolean;
 }
 
 /** One violation found by {@link checkHistory}. */
 export interface Violation {
   rule: 'overlap' | 'fence-order' | 'lost-update' | 'bound' | 'keys-left' | 'stale-write-accepted';
   detail: string;
+}
+
+/**
+ * The signal lead time of one hold that ended by its signal: how long before the next
+ * conflicting grant (to any client) its signal aborted. Negative means the signal came after
+ * someone else already held the lock — an overlap.
+ */
+export interface SignalLead {
+  hold: string;
+  client: string;
+  /** The next conflicting hold's `grantedAt` − this hold's `lostAt`, ms. */
+  leadMs: number;
+  /** The hold granted next. */
+  next: string;
 }
 
 /** What {@link checkHistory} found. */
@@ -31,10 +57,17 @@ export interface CheckResult {
   calls: number;
   violations: Violation[];
   /**
-   * Overlaps between a hold granted before a loss point and one granted after it: out of the
-   * model (Redis lost its state), so reported here and not as violations.
+   * Overlaps out of the model, reported here and not as violations: between a hold granted
+   * before a loss point and one granted after it (Redis lost its state), or with a hold whose
+   * process was paused (SIGSTOP) between its grant and the other's (no lease can stop a frozen
+   * process from acting when it resumes; fencing protects the resource then).
    */
   outOfModelOverlaps: number;
+  /**
+   * Signal lead times of the holds that ended by their signal and were followed by a
+   * conflicting grant (pairs out of the model left out).
+   */
+  signalLeads: SignalLead[];
   holds: HoldInterval[];
 }
 
@@ -61,7 +94,12 @@ export interface CheckOptions {
 /** Rebuild the holds of a history. Holds whose acquire never resolved are not holds. */
 export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
   const byHold = new Map<string, HoldInterval>();
+  const exits = new Map<string, number>();
   for (const e of [...events].sort((a, b) => a.t - b.t)) {
+    if (e.type === 'exit') {
+      if (!exits.has(e.client)) exits.set(e.client, e.t);
+      continue;
+    }
     if (!e.hold) continue;
     if (e.type === 'acquire:ok') {
       byHold.set(e.hold, {
@@ -72,28 +110,52 @@ export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
         mode: e.mode ?? 'write',
         fence: e.fence ?? NaN,
         grantedAt: e.t,
-        endAt: e.validUntil ?? Infinity,
+        endAt: e.abortedAtGrant ? e.t : Infinity,
+        ...(e.validUntil === undefined ? {} : { validUntil: e.validUntil }),
+        abortedAtGrant: e.abortedAtGrant === true,
       });
       continue;
     }
     const h = byHold.get(e.hold);
     if (!h) continue;
-    if (e.type === 'extend:ok' && e.validUntil !== undefined && h.endAt >= e.t) h.endAt = Math.max(h.endAt, e.validUntil);
-    if (e.type === 'release:invoke' || e.type === 'lost') h.endAt = Math.min(h.endAt, e.t, e.validUntil ?? Infinity);
+    if (e.type === 'extend:ok' && e.validUntil !== undefined) h.validUntil = e.validUntil;
+    if (e.type === 'lost' && e.t < h.endAt) {
+      h.endAt = e.t;
+      h.lostAt = e.t;
+    }
+    if (e.type === 'release:invoke' && e.t < h.endAt) {
+      h.endAt = e.t;
+      delete h.lostAt;
+    }
   }
-  return [...byHold.values()];
+  const holds = [...byHold.values()];
+  for (const h of holds) {
+    const exit = exits.get(h.client);
+    if (exit !== undefined && exit >= h.grantedAt && exit < h.endAt) {
+      h.endAt = exit;
+      delete h.lostAt;
+    }
+  }
+  return holds;
 }
 
 /**
- * Check a merged history:
- * - no two conflicting holds overlap (per the kind's conflict rule);
+ * Check a merged history against the user's oracle — a program acts on a lock from the moment
+ * its acquire resolved until it releases or its lease's signal aborts, whichever is first:
+ * - no two conflicting holds overlap (per the kind's conflict rule): a hold whose signal never
+ *   aborted and which was not released before another client's conflicting grant is a
+ *   violation, however long ago its validity ran out;
  * - fencing tokens strictly increase in grant order for conflicting holds;
  * - every `call` event ended within its bound;
  * - no lock-guarded counter lost an update: `ok ≤ final ≤ ok + indeterminate`.
  *
- * Holds whose validity had ended by the time the client learnt of the grant (`endAt ≤
- * grantedAt`: the reply came after the lease's ttl) are counted but never acted on, so they
- * take part in neither the overlap nor the fence check.
+ * A hold whose signal had already aborted when its acquire resolved (a late grant: the reply
+ * came after the validity ended, and the program's first look at the signal says "lost") is
+ * counted but never acted on, so it takes part in neither the overlap nor the fence check. A
+ * late grant whose signal had *not* aborted yet is checked like any other hold.
+ *
+ * Also measured: the signal lead time of every hold that ended by its signal (see
+ * {@link SignalLead}).
  */
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckResult {
   const separator = options.separator ?? '/';
@@ -101,7 +163,13 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
   const violations: Violation[] = [];
   const losses = [...(options.lossPoints ?? [])].sort((a, b) => a - b);
   const epochOf = (t: number) => losses.filter((l) => l <= t).length;
+  const pauses = new Map<string, number[]>();
+  for (const e of events) if (e.type === 'pause') pauses.set(e.client, [...(pauses.get(e.client) ?? []), e.t]);
+  // Out of the model: a loss point between the two grants, or `a`'s process paused in between.
+  const outOfModel = (a: HoldInterval, b: HoldInterval) =>
+    epochOf(a.grantedAt) !== epochOf(b.grantedAt) || (pauses.get(a.client) ?? []).some((p) => p >= a.grantedAt && p < b.grantedAt);
   let outOfModelOverlaps = 0;
+  const signalLeads: SignalLead[] = [];
 
   const groups = new Map<string, HoldInterval[]>();
   for (const h of holds) {
@@ -113,17 +181,27 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
   }
   for (const list of groups.values()) {
     list.sort((a, b) => a.grantedAt - b.grantedAt);
-    // Sweep: holds still believed held when the next one is granted.
+    // Sweep: holds still acted on when the next one is granted.
     const active: HoldInterval[] = [];
+    // Holds that ended by their signal, waiting for the next conflicting grant (lead time).
+    const awaitingNext: HoldInterval[] = [];
     const fences = new FenceIndex(separator);
     for (const b of list) {
+      for (let j = awaitingNext.length - 1; j >= 0; j--) {
+        const a = awaitingNext[j] as HoldInterval;
+        if (!conflicts(a, b, separator)) continue;
+        awaitingNext.splice(j, 1);
+        if (!outOfModel(a, b)) signalLeads.push({ hold: a.hold, client: a.client, leadMs: b.grantedAt - (a.lostAt as number), next: b.hold });
+      }
       for (let j = active.length - 1; j >= 0; j--) if ((active[j] as HoldInterval).endAt <= b.grantedAt) active.splice(j, 1);
       for (const a of active) {
         if (!conflicts(a, b, separator)) continue;
-        if (epochOf(a.grantedAt) !== epochOf(b.grantedAt)) outOfModelOverlaps++;
-        else violations.push({ rule: 'overlap', detail: `${describe(a)} still held when ${describe(b)} was granted` });
+        if (outOfModel(a, b)) outOfModelOverlaps++;
+        else violations.push({ rule: 'overlap', detail: `${describe(a)} still held (${a.endAt === Infinity ? 'never released, signal never aborted' : `until ${Math.round(a.endAt - b.grantedAt)} ms later`}) when ${describe(b)} was granted` });
       }
       active.push(b);
+      if (b.lostAt !== undefined) awaitingNext.push(b);
+      if (!Number.isFinite(b.fence)) continue;
       const a = fences.latestConflicting(b);
       if (a && !(a.fence < b.fence)) violations.push({ rule: 'fence-order', detail: `${describe(b)} granted after ${describe(a)} has fence ${b.fence} ≤ ${a.fence}` });
       fences.add(b);
@@ -163,6 +241,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     calls,
     violations,
     outOfModelOverlaps,
+    signalLeads,
     holds,
   };
 }

@@ -56,11 +56,8 @@ export class RecordingClient<L extends AnyLease> {
     this.rec.record({ ...base, type: 'acquire:invoke' });
     try {
       const lease = await this.driver.acquire(target);
-      this.rec.record({ ...base, type: 'acquire:ok', fence: lease.fence, validUntil: toEpoch(this.driver.validUntil(lease)) });
+      recordGrant(this.rec, base, lease, toEpoch(this.driver.validUntil(lease)));
       this.acquireDurations.push({ ok: true, ms: now() - startedAt, code: 'ok' });
-      const onAbort = () => this.rec.record({ ...base, type: 'lost', detail: String((lease.signal.reason as Error)?.message) });
-      if (lease.signal.aborted) onAbort();
-      else lease.signal.addEventListener('abort', onAbort, { once: true });
       return { lease, hold, target };
     } catch (err) {
       const code = (err as { code?: string }).code ?? String(err);
@@ -74,7 +71,7 @@ export class RecordingClient<L extends AnyLease> {
     }
   }
 
-  /** Release (records the validity at the call: the client stops acting here). */
+  /** Release (recorded at the call: the client stops acting here; its validity then is kept for the figures). */
   release(h: RecordedHold<L>): Promise<boolean | null> {
     return recordRelease(this.rec, this.name, h.hold, h.lease, this.driver.validUntil(h.lease), this.driver.releaseBound);
   }
@@ -89,6 +86,21 @@ export class RecordingClient<L extends AnyLease> {
 /** The error's class name (`QuorumError`, `LockBusyError` …). */
 export function errorName(err: unknown): string {
   return (err as { constructor?: { name?: string } })?.constructor?.name ?? typeof err;
+}
+
+/**
+ * Record a grant the way the user's program sees it: `acquire:ok` (fence, validity for the
+ * figures) — with `abortedAtGrant` if the lease's signal had already aborted when the acquire
+ * resolved (a late reply: the program's first look says "lost", it never acts) — and a `lost`
+ * event when the signal aborts later. Reading `lease.signal` also arms the lease's expiry timer,
+ * as it does in a program that watches its signal.
+ */
+export function recordGrant(rec: Recorder, base: { client: string; hold: string; kind: LockTarget['kind']; resource: string; mode: LockTarget['mode'] }, lease: { readonly fence: number; readonly signal: AbortSignal }, validUntil: number | undefined): void {
+  const signal = lease.signal;
+  const abortedAtGrant = signal.aborted;
+  rec.record({ ...base, type: 'acquire:ok', fence: lease.fence, ...(validUntil === undefined ? {} : { validUntil }), ...(abortedAtGrant ? { abortedAtGrant } : {}) });
+  if (abortedAtGrant) return;
+  signal.addEventListener('abort', () => rec.record({ ...base, type: 'lost', detail: String((signal.reason as Error)?.message) }), { once: true });
 }
 
 /**

@@ -24,12 +24,19 @@ export type EventType =
   | 'write:rejected'
   | 'write:fail'
   | 'fault'
-  | 'call';
+  | 'call'
+  | 'exit'
+  | 'pause'
+  | 'resume';
 
 /** One recorded event. `t` is {@link now} when it was recorded. */
 export interface HistoryEvent {
   t: number;
-  /** Which client (process or in-process actor) it belongs to. */
+  /**
+   * Which client (process or in-process actor) it belongs to. For `exit` (the client's process
+   * was SIGKILLed: it acts no more), `pause` (SIGSTOP) and `resume` (SIGCONT): the client the
+   * signal hit, recorded by whoever sent it.
+   */
   client: string;
   type: EventType;
   /** Correlates the events of one hold (acquire → release/lost). */
@@ -40,8 +47,17 @@ export interface HistoryEvent {
   resource?: string;
   mode?: 'read' | 'write';
   fence?: number;
-  /** Epoch ms until which the client may believe it holds the lock (its lease validity on its own clock). */
+  /**
+   * The lease's validity end on the client's clock (`lease.expiresAt`, as of this event), in the
+   * recorder's time base. Recorded for figures only: the checker does not end a hold there (a
+   * user's program does not know it; it acts until its signal aborts or it releases).
+   */
   validUntil?: number;
+  /**
+   * For `acquire:ok`: the lease's signal had already aborted when the acquire resolved (the
+   * reply came after the validity ended), so the program saw the loss before it could act.
+   */
+  abortedAtGrant?: boolean;
   /** For `acquire:fail` / `write:fail`: the outcome is unknown (a timeout) — it may have happened. */
   indeterminate?: boolean;
   /** For `call`: when it started and the bound it must end within. */

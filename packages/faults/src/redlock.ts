@@ -108,7 +108,7 @@ export interface RedlockFaultOptions {
 }
 
 /** A Redlock load spec over the quorum's proxies. */
-function redlockLoadSpec(q: Quorum, resource: RedisServer, kind: 'mutex' | 'hilok', v: RedlockVolume, ttl: number, instanceTimeout: number, tag: string): LoadSpec {
+export function redlockLoadSpec(q: Quorum, resource: RedisServer, kind: 'mutex' | 'hilok', v: RedlockVolume, ttl: number, instanceTimeout: number, tag: string): LoadSpec {
   return { impl: 'redlock', urls: q.urls, counterUrl: resource.url, kind, groups: v.groups, clients: v.clients, ttl, timeout: 0, instanceTimeout, tag };
 }
 

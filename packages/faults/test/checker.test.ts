@@ -12,9 +12,45 @@ describe('the checker itself catches violations', () => {
     const r = checkHistory([...hold('a', 'A', 0, 100, 1), ...hold('b', 'B', 50, 150, 2)]);
     expect(r.violations.map((v) => v.rule)).toContain('overlap');
   });
-  it('a hold ends at its lease validity, not only at its release', () => {
+  it("the user's oracle: a hold does not end at its lease validity — only at its release or its signal's abort", () => {
+    // A's validity ended at 1 000, but its program never learnt it: no release, no abort before B's grant.
     const events = [...hold('a', 'A', 0, 5_000, 1), ...hold('b', 'B', 1_001, 1_100, 2)];
-    expect(checkHistory(events).violations).toEqual([]);
+    expect(checkHistory(events).violations.map((v) => v.rule)).toEqual(['overlap']);
+  });
+  it('a hold ends when its signal aborts: in time → clean, with the signal lead time measured', () => {
+    const events = [...hold('a', 'A', 0, 5_000, 1), ev(990, 'A', 'lost', { hold: 'a' }), ...hold('b', 'B', 1_001, 1_100, 2)];
+    const r = checkHistory(events);
+    expect(r.violations).toEqual([]);
+    expect(r.signalLeads).toEqual([{ hold: 'a', client: 'A', leadMs: 11, next: 'b' }]);
+  });
+  it('the signal aborts late (after another client was granted the lock) → overlap, negative lead', () => {
+    // The issue-16 observation: B granted at 1 976 ms, A's signal at 5 691 ms.
+    const events = [...hold('a', 'A', 0, 8_000, 1), ev(5_691, 'A', 'lost', { hold: 'a' }), ...hold('b', 'B', 1_976, 2_100, 2)];
+    const r = checkHistory(events);
+    expect(r.violations.map((v) => v.rule)).toEqual(['overlap']);
+    expect(r.signalLeads.map((l) => Math.round(l.leadMs))).toEqual([1_976 - 5_691]);
+  });
+  it('a hold neither released nor signalled lost is held for good: any later conflicting grant is a violation', () => {
+    const a = ev(0, 'A', 'acquire:ok', { hold: 'a', kind: 'mutex', resource: 'x', mode: 'write', fence: 1, validUntil: 1_000 });
+    expect(checkHistory([a, ...hold('b', 'B', 60_000, 60_100, 2)]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    // A release call (the program stops acting there) ends it, whatever the release's outcome.
+    expect(checkHistory([a, ev(50_000, 'A', 'release:invoke', { hold: 'a' }), ...hold('b', 'B', 60_000, 60_100, 2)]).violations).toEqual([]);
+  });
+  it("a client's process SIGKILLed (exit) ends its holds; one SIGSTOPped makes its overlaps out of the model", () => {
+    const a = ev(0, 'A', 'acquire:ok', { hold: 'a', kind: 'mutex', resource: 'x', mode: 'write', fence: 1, validUntil: 600 });
+    expect(checkHistory([a, ev(100, 'A', 'exit'), ...hold('b', 'B', 700, 800, 2)]).violations).toEqual([]);
+    // Frozen from 100 ms; its signal aborts only after SIGCONT (1 700 ms), B was granted at 900 ms.
+    const frozen = [a, ev(100, 'A', 'pause'), ev(1_700, 'A', 'resume'), ev(1_701, 'A', 'lost', { hold: 'a' }), ...hold('b', 'B', 900, 1_000, 2)];
+    const r = checkHistory(frozen);
+    expect(r.violations).toEqual([]);
+    expect(r.outOfModelOverlaps).toBe(1);
+    expect(r.signalLeads).toEqual([]);
+    // Without the pause the same history is an overlap.
+    expect(checkHistory(frozen.filter((e) => e.type !== 'pause')).violations.map((v) => v.rule)).toEqual(['overlap']);
+  });
+  it('holds whose fence the program never saw (NaN) skip the fence check but not the overlap check', () => {
+    expect(checkHistory([...hold('a', 'A', 0, 100, NaN), ...hold('b', 'B', 200, 300, 5), ...hold('c', 'C', 400, 500, 6)]).violations).toEqual([]);
+    expect(checkHistory([...hold('a', 'A', 0, 250, NaN), ...hold('b', 'B', 200, 300, 5)]).violations.map((v) => v.rule)).toEqual(['overlap']);
   });
   it('fences that do not increase', () => {
     const r = checkHistory([...hold('a', 'A', 0, 100, 5), ...hold('b', 'B', 200, 300, 5)]);
@@ -63,10 +99,13 @@ describe('the checker itself catches violations', () => {
     expect(checkHistory([...across, ...writes], { lossPoints: [100], counters: { k: 1 } }).violations).toEqual([]);
     expect(checkHistory([...across, ...writes], { lossPoints: [100], counters: { k: 0 } }).violations.map((v) => v.rule)).toEqual(['lost-update']);
   });
-  it('a hold whose validity ended before its grant was known is never acted on: no overlap, no fence check', () => {
-    const late = ev(200, 'A', 'acquire:ok', { hold: 'a', kind: 'mutex', resource: 'x', mode: 'write', fence: 9, validUntil: 150 });
+  it('a late grant whose signal had already aborted when the acquire resolved is never acted on: no overlap, no fence check', () => {
+    const late = ev(200, 'A', 'acquire:ok', { hold: 'a', kind: 'mutex', resource: 'x', mode: 'write', fence: 9, validUntil: 150, abortedAtGrant: true });
     expect(checkHistory([late, ...hold('b', 'B', 210, 300, 2)]).violations).toEqual([]);
     expect(checkHistory([late, ...hold('b', 'B', 210, 300, 2)]).acquisitions).toBe(2);
+    // Validity over but the signal not aborted yet: the program may act, so the hold is checked.
+    const acted = ev(200, 'A', 'acquire:ok', { hold: 'a', kind: 'mutex', resource: 'x', mode: 'write', fence: 9, validUntil: 150 });
+    expect(checkHistory([acted, ev(400, 'A', 'lost', { hold: 'a' }), ...hold('b', 'B', 210, 300, 2)]).violations.map((v) => v.rule).sort()).toEqual(['fence-order', 'overlap']);
   });
   it('Redlock R1: a QuorumError is explained only by a reply timeout of an instance that was not faulted', () => {
     const detail = 'QuorumError:REDIS_UNAVAILABLE:causes=0:ReplyTimeoutError,2:ReplyTimeoutError,3:ReplyTimeoutError:acquire of "rl" reached 0 of 3';

@@ -51,6 +51,7 @@ export function useLoadPool(workers = LOAD_WORKERS): { pool: LoadPool } {
 interface Printable {
   scenario: string;
   kind?: string;
+  driver?: string;
   iterations?: number;
   check: CheckResult;
   failures: string[];
@@ -65,7 +66,10 @@ export function print(r: Printable, startedAt?: number): void {
   const rules: Record<string, number> = {};
   for (const x of r.check.violations) rules[x.rule] = (rules[x.rule] ?? 0) + 1;
   const firstViolation = r.check.violations[0] ? `[${r.check.violations[0].rule}] ${r.check.violations[0].detail}` : undefined;
+  // Signal lead time (next conflicting grant − signal abort) of every hold that ended by its signal.
+  const leads = r.check.signalLeads.map((l) => l.leadMs);
+  const lead = leads.length > 0 ? { signalLeads: leads.length, minSignalLeadMs: Math.round(Math.min(...leads) * 10) / 10 } : {};
   console.log(
-    `FAULTS ${JSON.stringify({ scenario: r.scenario, kind: r.kind, mode: FULL ? 'full' : 'short', iterations: r.iterations, acquisitions: r.check.acquisitions, indeterminate: r.check.indeterminate, calls: r.check.calls, violations: v, ...(v > 0 ? { violationRules: rules, firstViolation } : {}), failures: r.failures.length, keysLeft: r.keysLeft, wallS, ...r.notes })}`,
+    `FAULTS ${JSON.stringify({ scenario: r.scenario, kind: r.kind, ...(r.driver ? { driver: r.driver } : {}), mode: FULL ? 'full' : 'short', iterations: r.iterations, acquisitions: r.check.acquisitions, indeterminate: r.check.indeterminate, calls: r.check.calls, violations: v, ...(v > 0 ? { violationRules: rules, firstViolation } : {}), failures: r.failures.length, keysLeft: r.keysLeft, wallS, ...lead, ...r.notes })}`,
   );
 }

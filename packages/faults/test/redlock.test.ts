@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '@hilok/testing';
-import { redlockChaos, redlockFaults, startQuorum, type Quorum, type RedlockReport, type RedlockVolume } from '../src/index.js';
+import { redlockChaos, redlockFaults, redlockPartition, startQuorum, type Quorum, type RedlockReport, type RedlockVolume } from '../src/index.js';
 import { FULL, MAX_MS, print, scale, useLoadPool, VOLUME } from './env.js';
 
 // Five independent instances, each behind its own TCP proxy, plus one server for the guarded counters.
@@ -50,5 +50,12 @@ describe.each(['mutex', 'hilok'] as const)('Redlock (%s) on 5 proxied instances,
     const t = performance.now();
     const r = await redlockChaos({ quorum, resource, kind, volume: volume(FULL ? 50 : 5) });
     expectClean(r, t);
+  });
+  it('(R4) the holder partitioned from a majority, extensions on → its signal aborts before any other client is granted the lock (signal lead ≥ 0)', { timeout: MAX_MS + 120_000 }, async () => {
+    const t = performance.now();
+    const r = await redlockPartition({ quorum, resource, kind, volume: volume(FULL ? 10 : 1) });
+    expectClean(r, t);
+    expect(r.notes.holderLeads).toBe(r.notes.faultIterations);
+    expect(Math.min(...r.check.signalLeads.map((l) => l.leadMs))).toBeGreaterThanOrEqual(0);
   });
 });
