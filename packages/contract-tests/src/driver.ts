@@ -20,6 +20,11 @@ export interface DriverCase<C = unknown> {
   clusterClient?(rootNodes: NodeAddress[]): Promise<C>;
   /** A connected Sentinel-managed client of the group's master, when the driver case covers Sentinel. */
   sentinelClient?(group: { masterName: string; sentinels: NodeAddress[] }): Promise<C>;
+  /**
+   * A standalone client of `url`, created with the driver's default options and left to connect
+   * on its own (not awaited, errors not thrown): a user's client of a server that may be down.
+   */
+  connectingClient?(url: string): C;
   /** Close a client made by `client` / `clusterClient` / `sentinelClient`. */
   closeClient(client: C): Promise<void>;
   /** The adapter over a client (the user keeps owning the client). */

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { checkOptions, closeGracefully, type OptionKeys, type RedisAdapter, type ScriptArg } from '@hilok/core';
+import { checkOptions, closeGracefully, connectionDown, InvalidArgumentError, type OptionKeys, type RedisAdapter, type ScriptArg } from '@hilok/core';
 
 /** Most locks per batched script call on ioredis (see {@link RedisAdapter.maxBatch}). */
 const IOREDIS_MAX_BATCH = 16;
@@ -16,12 +16,20 @@ export interface IoredisClient {
   unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready' | 'connect' | 'close' | 'end', listener: () => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
   readonly status?: string;
   /** `true` on an ioredis `Cluster`. */
   readonly isCluster?: boolean;
   once?(event: 'ready', listener: () => void): unknown;
+  once?(event: 'error', listener: (error: Error) => void): unknown;
+  /** Starts a client created with `lazyConnect: true` (or reconnects one that ended). */
+  connect?(): Promise<unknown>;
+  listeners?(event: 'error'): unknown[];
+  /** The socket of a standalone client (absent on a Cluster). */
+  readonly stream?: { unref?(): unknown };
+  readonly options?: { keyPrefix?: string };
 }
 
 /** Options of {@link createIoredisAdapter}. */
@@ -42,20 +50,47 @@ const IOREDIS_ADAPTER_OPTION_KEYS = { ownsClient: true } as const satisfies Opti
  */
 export function createIoredisAdapter(connection: IoredisClient | string, options: IoredisAdapterOptions = {}): RedisAdapter {
   const ownsClient = checkOptions<IoredisAdapterOptions>(options, IOREDIS_ADAPTER_OPTION_KEYS).ownsClient ?? typeof connection === 'string';
+  if (typeof connection !== 'string') checkIoredisClient(connection);
   const client: IoredisClient = typeof connection === 'string' ? quiet(new Redis(connection) as unknown as IoredisClient) : connection;
+  // ioredis applies `keyPrefix` to the keys of EVALSHA but not to SUBSCRIBE channels, and the
+  // scripts publish on channels named after their keys: subscribe to the prefixed name.
+  const channelPrefix = client.options?.keyPrefix ?? '';
   const listeners = new Map<string, (message: string) => void>();
   let subscriber: IoredisClient | undefined;
   let subscriberReady: Promise<IoredisClient> | undefined;
+  const watch = watchFor(client);
+  const unwatch: (() => void)[] = [];
+
+  /** Drop the pub/sub duplicate at once (nothing of value is pending on it); the next wait makes a new one. */
+  const dropSubscriber = (): void => {
+    const sub = subscriber;
+    subscriber = undefined;
+    subscriberReady = undefined;
+    sub?.disconnect();
+  };
+  // The duplicate lives with the user's client: when that one ends (quit, disconnect), so does it.
+  unwatch.push(watch.onEnd(dropSubscriber));
 
   // Subscribe only once the duplicate is ready: ioredis runs its ready check (INFO) on connect,
   // and a SUBSCRIBE queued ahead of it turns the connection into subscriber mode too early.
   const pubsub = (): Promise<IoredisClient> => {
-    subscriberReady ??= new Promise<IoredisClient>((resolve) => {
-      const sub = quiet(client.duplicate());
+    subscriberReady ??= new Promise<IoredisClient>((resolve, reject) => {
+      const sub = quiet(duplicateOf(client));
       subscriber = sub;
       sub.on('message', (channel, message) => listeners.get(channel)?.(message));
-      if (sub.status === 'ready' || !sub.once) resolve(sub);
-      else sub.once('ready', () => resolve(sub));
+      // hilok's pub/sub socket must not keep the process alive: while a lock is waited for, the
+      // waiter's own timer does; when nothing is held or waited for, nothing of hilok's should.
+      sub.on('connect', () => void sub.stream?.unref?.());
+      if (sub.status === 'ready' || !sub.once) return resolve(sub);
+      sub.once('ready', () => resolve(sub));
+      // A duplicate that cannot connect fails the subscribe now, with the driver's reason.
+      sub.once('error', (err) => {
+        if (sub.status === 'ready' || subscriber !== sub) return;
+        dropSubscriber();
+        reject(connectionDown(err));
+      });
+      // It inherits every option of the user's client, `lazyConnect` too: start it.
+      if (sub.status === 'wait') sub.connect?.().catch(() => undefined);
     });
     return subscriberReady;
   };
@@ -69,25 +104,120 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
     evalsha: (sha: string, keys: readonly string[], args: readonly ScriptArg[]) => client.evalsha(sha, keys.length, ...keys, ...args),
     eval: (script: string, keys: readonly string[], args: readonly ScriptArg[]) => client.eval(script, keys.length, ...keys, ...args),
     async subscribe(channel, onMessage) {
-      listeners.set(channel, onMessage);
+      const name = channelPrefix + channel;
+      listeners.set(name, onMessage);
       try {
-        await (await pubsub()).subscribe(channel);
+        await (await pubsub()).subscribe(name);
       } catch (err) {
-        listeners.delete(channel);
+        listeners.delete(name);
         throw err;
       }
     },
     async unsubscribe(channel) {
-      listeners.delete(channel);
-      await subscriber?.unsubscribe(channel);
+      const name = channelPrefix + channel;
+      listeners.delete(name);
+      if (!subscriber) return;
+      const done = subscriber.unsubscribe(name);
+      // Not connected: the UNSUBSCRIBE waits for a reconnect, which may never come.
+      if (subscriber.status === 'ready') await done;
+      else done.catch(() => undefined);
+    },
+    watchConnection: (listener) => {
+      const stop = watch.onChange(listener);
+      unwatch.push(stop);
+      return stop;
     },
     async close() {
       listeners.clear();
-      await Promise.all([subscriber && closeClient(subscriber), ownsClient && closeClient(client)]);
-      subscriber = undefined;
-      subscriberReady = undefined;
+      for (const stop of unwatch.splice(0)) stop();
+      dropSubscriber();
+      if (ownsClient) await closeClient(client);
     },
   };
+}
+
+/**
+ * Which package fits a client that is no ioredis client: an `InvalidArgumentError` now rather
+ * than a confusing Redis error at the first lock call.
+ */
+function checkIoredisClient(client: unknown): void {
+  const c = client as Record<string, unknown> | null;
+  if (typeof c !== 'object' || c === null || typeof c.evalsha === 'function' || typeof c.evalSha !== 'function') return;
+  const kind = 'slots' in c && 'masters' in c ? 'a node-redis cluster client (createCluster)' : typeof c.duplicate !== 'function' ? 'a node-redis Sentinel client (createSentinel)' : 'a node-redis client (createClient)';
+  throw new InvalidArgumentError('connection', `this is ${kind}, not an ioredis client: use @hilok/node-redis for it (or pass an ioredis Redis / Cluster to @hilok/ioredis)`);
+}
+
+/** A duplicate of `client` for pub/sub, resubscribing after a reconnect whatever the user's `autoResubscribe`. */
+function duplicateOf(client: IoredisClient): IoredisClient {
+  if (client.isCluster === true) return client.duplicate();
+  return (client.duplicate as (override?: object) => IoredisClient)({ autoResubscribe: true });
+}
+
+/**
+ * What the adapters of one user client know about its connection, shared so that many lock
+ * managers on one client add one set of listeners (not one per manager).
+ */
+interface ConnectionWatch {
+  /** Call `listener` with the driver's error while a connect attempt failed since the last ready, `undefined` once ready. */
+  onChange(listener: (error: unknown) => void): () => void;
+  /** Call `listener` when the client ends (quit, disconnect, no more retries). */
+  onEnd(listener: () => void): () => void;
+}
+
+const watches = new WeakMap<object, ConnectionWatch>();
+const HILOK_LISTENER = Symbol('hilok');
+
+/**
+ * Follow `client`'s connection. Down means: an `error` arrived while the client was not ready,
+ * i.e. an attempt to connect failed (refused, unknown host, auth rejected in the ready check…).
+ * An error on a ready connection only marks it dropped: ioredis reconnects and replays queued
+ * commands, so calls made during a reconnect that succeeds wait for it as they always did, and
+ * the initial connect of a healthy server never fails anything. Calls fail fast only once the
+ * driver has said that it tried and failed — the state in which waiting out `commandTimeout`
+ * cannot help — and wait normally again from the next `ready`.
+ */
+function watchFor(client: IoredisClient): ConnectionWatch {
+  let watch = watches.get(client);
+  if (watch) return watch;
+  const changes = new Set<(error: unknown) => void>();
+  const ends = new Set<() => void>();
+  let ready = client.status === 'ready';
+  let down: unknown;
+  client.on('ready', () => {
+    ready = true;
+    if (down === undefined) return;
+    down = undefined;
+    for (const listener of [...changes]) listener(undefined);
+  });
+  client.on('close', () => (ready = false));
+  client.on('end', () => {
+    ready = false;
+    for (const listener of [...ends]) listener();
+  });
+  const onError = (err: Error): void => {
+    // ioredis prints an error nobody listens to; our listener must not silence the user's client.
+    if (client.listeners?.('error').every((l) => (l as { [HILOK_LISTENER]?: boolean })[HILOK_LISTENER])) {
+      console.error('[ioredis] Unhandled error event:', err.stack);
+    }
+    if (ready) return;
+    down = err;
+    for (const listener of [...changes]) listener(err);
+  };
+  Object.assign(onError, { [HILOK_LISTENER]: true });
+  client.on('error', onError);
+  watch = {
+    onChange(listener) {
+      changes.add(listener);
+      if (down !== undefined) listener(down);
+      return () => changes.delete(listener);
+    },
+    onEnd(listener) {
+      ends.add(listener);
+      return () => ends.delete(listener);
+    },
+  };
+  watches.set(client, watch);
+  return watch;
 }
 
 /** Errors reach callers through rejected commands; without a listener ioredis would log them. */
@@ -97,6 +227,11 @@ function quiet(client: IoredisClient): IoredisClient {
 }
 
 function closeClient(client: IoredisClient): Promise<void> {
+  // Not connected: a graceful QUIT would wait for a reconnect that may never come.
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return Promise.resolve();
+  }
   return closeGracefully(
     () => client.quit(),
     () => client.disconnect(),

@@ -31,6 +31,7 @@ function ioredisCase(
     // client on the demoted master (now a read-only replica).
     sentinelClient: ({ masterName, sentinels }) =>
       ready(quiet(new Redis({ ...options, sentinels, name: masterName, maxRetriesPerRequest: 20, failoverDetector: true } as never))),
+    connectingClient: (url) => quiet(new Redis(url, options)),
     closeClient: (client) => closeGracefully(() => client.quit(), () => client.disconnect()),
     adapter: (client) => createIoredisAdapter(client as unknown as IoredisClient),
   };

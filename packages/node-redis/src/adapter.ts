@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { checkOptions, closeGracefully, type OptionKeys, type RedisAdapter, type ScriptArg } from '@hilok/core';
+import { checkOptions, closeGracefully, connectionDown, InvalidArgumentError, type OptionKeys, type RedisAdapter, type ScriptArg } from '@hilok/core';
 
 /** Most locks per batched script call on node-redis (see `RedisAdapter.maxBatch`). */
 const NODE_REDIS_MAX_BATCH = 32;
@@ -15,12 +15,18 @@ export interface NodeRedisClient {
   duplicate?(): NodeRedisClient;
   connect(): Promise<unknown>;
   readonly isOpen?: boolean;
+  readonly isReady?: boolean;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready' | 'end' | 'disconnect', listener: () => void): unknown;
+  once?(event: 'error', listener: (error: Error) => void): unknown;
+  listeners?(event: 'error'): unknown[];
   close?(): Promise<unknown>;
   quit?(): Promise<unknown>;
   destroy?(): unknown;
+  /** Let the process exit although this client's socket is open (`createClient` clients). */
+  unref?(): unknown;
 }
 
 /** Options of {@link createNodeRedisAdapter}. */
@@ -43,6 +49,7 @@ const NODE_REDIS_ADAPTER_OPTION_KEYS = { ownsClient: true } as const satisfies O
  */
 export function createNodeRedisAdapter(connection: NodeRedisClient | string, options: NodeRedisAdapterOptions = {}): RedisAdapter {
   const ownsClient = checkOptions<NodeRedisAdapterOptions>(options, NODE_REDIS_ADAPTER_OPTION_KEYS).ownsClient ?? typeof connection === 'string';
+  if (typeof connection !== 'string') checkNodeRedisClient(connection);
   const client: NodeRedisClient =
     typeof connection === 'string' ? quiet(createClient({ url: connection }) as unknown as NodeRedisClient) : connection;
   // A client created here is connected on first use; a user's client is theirs to connect.
@@ -61,11 +68,42 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
   // Pub/sub needs its own connection: a duplicate of the client, except for a Sentinel client,
   // which has no duplicate() but already routes SUBSCRIBE to a dedicated connection of its own.
   const sharesPubSub = typeof client.duplicate !== 'function';
+  const cluster = isClusterClient(client);
+  // Connection state is followed on plain clients: cluster and Sentinel clients report no `ready`
+  // to end a "down" state with, so their calls keep waiting up to `commandTimeout`.
+  const watch = sharesPubSub || cluster ? undefined : watchFor(client);
+  const unwatch: (() => void)[] = [];
+  /** The pub/sub duplicate, once created (undefined while shared or not made yet). */
+  let duplicate: NodeRedisClient | undefined;
+  /** Drop the duplicate at once (nothing of value is pending on it); the next wait makes a new one. */
+  const dropSubscriber = (): void => {
+    const sub = duplicate;
+    duplicate = undefined;
+    subscriber = undefined;
+    if (sub) destroyQuietly(sub);
+  };
+  // The duplicate lives with the user's client: when that one is closed, so is it.
+  if (watch) unwatch.push(watch.onEnd(dropSubscriber));
+  else if (cluster) client.on('disconnect', dropSubscriber);
+
   const pubsub = (): Promise<NodeRedisClient> => {
     subscriber ??= commands().then(async (c) => {
       if (sharesPubSub) return c;
       const sub = quiet((c.duplicate as () => NodeRedisClient)());
-      await sub.connect();
+      duplicate = sub;
+      // hilok's pub/sub socket must not keep the process alive: while a lock is waited for, the
+      // waiter's own timer does; when nothing is held or waited for, nothing of hilok's should.
+      sub.unref?.();
+      // A duplicate that cannot connect fails the subscribe now, with the driver's reason
+      // (node-redis would retry for ever, and connect() waits for it).
+      const failed = new Promise<never>((_, reject) => sub.once?.('error', (err) => reject(connectionDown(err))));
+      failed.catch(() => undefined);
+      try {
+        await Promise.race([sub.connect(), failed]);
+      } catch (err) {
+        if (duplicate === sub) dropSubscriber();
+        throw err;
+      }
       return sub;
     });
     subscriber.catch(() => (subscriber = undefined));
@@ -94,20 +132,119 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
     },
     async unsubscribe(channel) {
       channels.delete(channel);
-      if (subscriber) await (await subscriber).unsubscribe(channel);
+      if (!subscriber) return;
+      const sub = await subscriber;
+      const done = sub.unsubscribe(channel);
+      // Not connected: the driver forgets the channel now, but the UNSUBSCRIBE waits for a reconnect.
+      if (sub.isReady !== false) await done;
+      else done.catch(() => undefined);
     },
+    ...(watch && {
+      watchConnection(listener: (error: unknown) => void) {
+        const stop = watch.onChange(listener);
+        unwatch.push(stop);
+        return stop;
+      },
+    }),
     async close() {
-      const sub = subscriber;
+      for (const stop of unwatch.splice(0)) stop();
+      const shared = sharesPubSub ? subscriber : undefined;
+      if (!sharesPubSub) dropSubscriber();
       subscriber = undefined;
       ready = undefined;
       // A shared (Sentinel) pub/sub connection is the user's: drop only our channels from it.
-      const releaseSub = sharesPubSub
-        ? sub?.then((c) => Promise.all([...channels].map((ch) => c.unsubscribe(ch))), () => undefined)
-        : sub?.then(closeClient, () => undefined);
+      const releaseSub = shared?.then((c) => Promise.all([...channels].map((ch) => c.unsubscribe(ch))), () => undefined);
       channels.clear();
       await Promise.all([releaseSub?.catch(() => undefined), ownsClient && closeClient(client)]);
     },
   };
+}
+
+/**
+ * Which package fits a client that is no node-redis client: an `InvalidArgumentError` now rather
+ * than a confusing Redis error ("ERR value is not an integer or out of range") at the first lock call.
+ */
+function checkNodeRedisClient(client: unknown): void {
+  const c = client as Record<string, unknown> | null;
+  if (typeof c !== 'object' || c === null || typeof c.evalSha === 'function' || typeof c.evalsha !== 'function') return;
+  const options = c.options as { sentinels?: unknown } | undefined;
+  const kind = c.isCluster === true ? 'an ioredis Cluster' : options?.sentinels ? 'a Sentinel-managed ioredis client' : 'an ioredis client (new Redis)';
+  throw new InvalidArgumentError('connection', `this is ${kind}, not a node-redis client: use @hilok/ioredis for it (or pass a node-redis createClient / createCluster / createSentinel client to @hilok/node-redis)`);
+}
+
+/**
+ * What the adapters of one user client know about its connection, shared so that many lock
+ * managers on one client add one set of listeners (not one per manager).
+ */
+interface ConnectionWatch {
+  /** Call `listener` with the driver's error while a connect attempt failed since the last ready, `undefined` once ready. */
+  onChange(listener: (error: unknown) => void): () => void;
+  /** Call `listener` when the client is closed (close, quit, destroy, disconnect). */
+  onEnd(listener: () => void): () => void;
+}
+
+const watches = new WeakMap<object, ConnectionWatch>();
+const HILOK_LISTENER = Symbol('hilok');
+
+/**
+ * Follow `client`'s connection. Down means: an `error` arrived while the client was not ready,
+ * i.e. an attempt to connect failed (refused, unknown host, wrong password…). The first error of
+ * a ready connection only marks it dropped: node-redis reconnects and sends queued commands, so
+ * calls made during a reconnect that succeeds wait for it as they always did, and the initial
+ * connect of a healthy server never fails anything. Calls fail fast only once the driver has said
+ * that it tried and failed — the state in which waiting out `commandTimeout` cannot help — and
+ * wait normally again from the next `ready`.
+ */
+function watchFor(client: NodeRedisClient): ConnectionWatch {
+  let watch = watches.get(client);
+  if (watch) return watch;
+  const changes = new Set<(error: unknown) => void>();
+  const ends = new Set<() => void>();
+  let ready = client.isReady === true;
+  let down: unknown;
+  client.on('ready', () => {
+    ready = true;
+    if (down === undefined) return;
+    down = undefined;
+    for (const listener of [...changes]) listener(undefined);
+  });
+  client.on('end', () => {
+    ready = false;
+    for (const listener of [...ends]) listener();
+  });
+  const onError = (err: Error): void => {
+    const wasReady = ready;
+    ready = false;
+    if (!wasReady) {
+      down = err;
+      for (const listener of [...changes]) listener(err);
+    }
+    // Without a listener of its own, node-redis's 'error' would have thrown: so does this one.
+    if (client.listeners?.('error').every((l) => (l as { [HILOK_LISTENER]?: boolean })[HILOK_LISTENER])) throw err;
+  };
+  Object.assign(onError, { [HILOK_LISTENER]: true });
+  client.on('error', onError);
+  watch = {
+    onChange(listener) {
+      changes.add(listener);
+      if (down !== undefined) listener(down);
+      return () => changes.delete(listener);
+    },
+    onEnd(listener) {
+      ends.add(listener);
+      return () => ends.delete(listener);
+    },
+  };
+  watches.set(client, watch);
+  return watch;
+}
+
+function destroyQuietly(client: NodeRedisClient): void {
+  try {
+    client.destroy?.();
+  } catch {
+    // already closed
+  }
 }
 
 /** node-redis cluster clients (`createCluster`) keep a slot table; plain and Sentinel clients don't. */
@@ -123,6 +260,11 @@ function quiet(client: NodeRedisClient): NodeRedisClient {
 }
 
 function closeClient(client: NodeRedisClient): Promise<void> {
+  // Not connected: a graceful close would wait for a reconnect that may never come.
+  if (client.isReady === false) {
+    destroyQuietly(client);
+    return Promise.resolve();
+  }
   return closeGracefully(
     async () => (client.close ? client.close() : client.quit?.()),
     () => client.destroy?.(),

@@ -22,6 +22,12 @@ function nodeRedisCase(name: string, { createClient, createCluster, createSentin
     clusterClient: (nodes) => connect(createCluster({ rootNodes: nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })), RESP }) as NodeRedisClient),
     // A sentinel client has no duplicate(): the adapter uses its own pub/sub connection.
     sentinelClient: ({ masterName, sentinels }) => connect(createSentinel({ name: masterName, sentinelRootNodes: sentinels, RESP }) as NodeRedisClient),
+    connectingClient: (url) => {
+      const client = createClient({ url, RESP }) as NodeRedisClient;
+      client.on('error', () => undefined);
+      client.connect().catch(() => undefined);
+      return client;
+    },
     closeClient: (client) => closeGracefully(async () => (client.close ? client.close() : client.quit?.()), () => client.destroy?.()),
     adapter: (client) => createNodeRedisAdapter(client),
   };
