@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import type { RedisAdapter } from '@hilok/core';
+import { connectionFailureReason, type RedisAdapter } from '@hilok/core';
 import { createIoredisAdapter } from '@hilok/ioredis';
 import { createNodeRedisAdapter } from '@hilok/node-redis';
 import { UnreachableError } from './errors.js';
@@ -61,8 +61,8 @@ export function checkUrl(url: string): URL {
 }
 
 function unreachable(url: string, err: unknown): UnreachableError {
-  const e = err as { code?: string; message?: string; errors?: { code?: string }[] } | undefined;
-  const reason = e?.code ?? e?.errors?.[0]?.code ?? e?.message ?? String(err);
+  // The same reason as the lock calls' RedisUnavailableError gives (a system code, else the driver's message).
+  const reason = connectionFailureReason(err);
   return new UnreachableError(`cannot reach Redis at ${maskUrl(url)} (${reason}); is it running? (set --url or REDIS_URL)`);
 }
 
