@@ -45,7 +45,7 @@ for (const r of records(fullLog)) {
   const s = short.get(key(r));
   const figures = Object.entries(r).filter(([k]) => !shown.has(k)).map(([k, v]) => `${k} ${fmt(v)}`).join('; ');
   const iterations = r.iterations ?? r.faultIterations ?? r.schedules;
-  lines.push(`| ${r.scenario} | ${r.kind ?? '–'}${r.driver ? ` (${r.driver})` : ''} | ${s ? `${fmt(s.acquisitions)} (${fmt(s.wallS)})` : '–'} | ${fmt(iterations)} | ${fmt(r.acquisitions)} (${fmt(r.indeterminate)}) | ${fmt(r.violations)} | ${fmt(r.failures)} | ${fmt(r.keysLeft ?? r.keysLeft)} | ${fmt(r.wallS)} | ${figures} |`);
+  lines.push(`| ${r.scenario} | ${r.kind ?? '–'} | ${s ? `${fmt(s.acquisitions)} (${fmt(s.wallS)})` : '–'} | ${fmt(iterations)} | ${fmt(r.acquisitions)} (${fmt(r.indeterminate)}) | ${fmt(r.violations)} | ${fmt(r.failures)} | ${fmt(r.keysLeft ?? r.keysLeft)} | ${fmt(r.wallS)} | ${figures} |`);
   total += r.acquisitions ?? 0;
   violations += r.violations ?? 0;
   if (r.signalLeads > 0) {
