@@ -8,6 +8,7 @@ export { describeAdapterContract, waitUntil } from './adapter-contract.js';
 export { describeMutexSuite } from './mutex-suite.js';
 export { describeConnectionSuite } from './connection-suite.js';
 export { runChild, type ChildExit } from './exit.js';
+export { describeLivenessSuite } from './liveness-suite.js';
 export { describeClusterSuite } from './cluster-suite.js';
 export { describeHiLokSuite } from './hilok-suite.js';
 export { describeDeadlineSuite } from './deadline-suite.js';

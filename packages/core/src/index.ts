@@ -27,7 +27,7 @@ export { type SpinOptions, DEFAULT_SPIN, spinDelay, DEADLINE_SLACK, ONE_SHOT_TIM
 export { hashTag, lockKey, keySlot } from './engine/keys.js';
 export { runScoped } from './engine/scoped.js';
 export { Mutex, SpinLock, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';
-export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
+export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, readRelease, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
 export { createDriverBindings, type Connection, type DriverBindings } from './bindings.js';
 export { MAX_NAME_LENGTH, MAX_DURATION_MS, checkOptions, type OptionKeys, type AllowedKeys } from './validate.js';
 export * as scripts from './generated/scripts.js';

@@ -1,10 +1,11 @@
-import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { ioredis5 } from './drivers.js';
 
 describeAdapterContract(ioredis5);
 describeMutexSuite(ioredis5);
+describeLivenessSuite(ioredis5);
 describeHiLokSuite(ioredis5);
 describeFamilySuite(ioredis5);
 describeClusterSuite(ioredis5);

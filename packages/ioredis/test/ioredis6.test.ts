@@ -1,10 +1,11 @@
-import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { ioredis6 } from './drivers.js';
 
 describeAdapterContract(ioredis6);
 describeMutexSuite(ioredis6);
+describeLivenessSuite(ioredis6);
 describeHiLokSuite(ioredis6);
 describeFamilySuite(ioredis6);
 describeClusterSuite(ioredis6);

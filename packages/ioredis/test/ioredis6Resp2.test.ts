@@ -1,10 +1,11 @@
-import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { ioredis6Resp2 } from './drivers.js';
 
 describeAdapterContract(ioredis6Resp2);
 describeMutexSuite(ioredis6Resp2);
+describeLivenessSuite(ioredis6Resp2);
 describeHiLokSuite(ioredis6Resp2);
 describeFamilySuite(ioredis6Resp2);
 describeClusterSuite(ioredis6Resp2);

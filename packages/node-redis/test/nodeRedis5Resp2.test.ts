@@ -1,10 +1,11 @@
-import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp2);
 describeMutexSuite(nodeRedis5Resp2);
+describeLivenessSuite(nodeRedis5Resp2);
 describeHiLokSuite(nodeRedis5Resp2);
 describeFamilySuite(nodeRedis5Resp2);
 describeClusterSuite(nodeRedis5Resp2);

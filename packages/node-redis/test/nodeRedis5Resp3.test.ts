@@ -1,10 +1,11 @@
-import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp3);
 describeMutexSuite(nodeRedis5Resp3);
+describeLivenessSuite(nodeRedis5Resp3);
 describeHiLokSuite(nodeRedis5Resp3);
 describeFamilySuite(nodeRedis5Resp3);
 describeClusterSuite(nodeRedis5Resp3);

@@ -1,10 +1,11 @@
-import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp2);
 describeMutexSuite(nodeRedis6Resp2);
+describeLivenessSuite(nodeRedis6Resp2);
 describeHiLokSuite(nodeRedis6Resp2);
 describeFamilySuite(nodeRedis6Resp2);
 describeClusterSuite(nodeRedis6Resp2);

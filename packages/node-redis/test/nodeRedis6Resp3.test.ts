@@ -1,10 +1,11 @@
-import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp3);
 describeMutexSuite(nodeRedis6Resp3);
+describeLivenessSuite(nodeRedis6Resp3);
 describeHiLokSuite(nodeRedis6Resp3);
 describeFamilySuite(nodeRedis6Resp3);
 describeClusterSuite(nodeRedis6Resp3);

@@ -1,4 +1,4 @@
-import { mutexKeys, pathKeys, readAcquire, readTreeAcquire, scripts, soleHoldValue, splitPath, type LockBlocker, type Script, type ScriptArg } from '@hilok/core';
+import { mutexKeys, pathKeys, readAcquire, readRelease, readTreeAcquire, scripts, soleHoldValue, splitPath, type LockBlocker, type Script, type ScriptArg } from '@hilok/core';
 
 /** One script call: the same on every instance (the instances are independent copies). */
 export interface Call {
@@ -61,7 +61,7 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
       args: [token, ''],
       argsFor: fences && ((i) => [token, fences[i] ? soleHoldValue(fences[i] as number, token) : '']),
     }),
-    parseRelease: (reply) => num(array(reply)[0]) >= 0,
+    parseRelease: (reply) => readRelease(array(reply)[0]).released,
   };
 }
 

@@ -188,7 +188,7 @@ export class Redlock implements AsyncDisposable {
   async isLocked(resource: string): Promise<boolean> {
     const name = checkResource(resource);
     this.assertOpen();
-    const answers = await this.instances.all(mutexInspect(this.options.prefix, name), (reply) => Array.isArray(reply) && reply.length > 0);
+    const answers = await this.instances.all(mutexInspect(this.options.prefix, name), (reply) => Array.isArray(reply) && reply.length > 0 && Number(reply[2]) > 0); // count 0: queued waiters, no hold
     const answered = answers.filter((a) => a.ok).length;
     if (answered < this.quorum) {
       throw new QuorumError(name, 'isLocked', answered, this.quorum, this.instances.failures(answers), 'cannot tell');

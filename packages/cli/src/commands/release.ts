@@ -1,4 +1,4 @@
-import { HiLok, ReadWriteLock, ScriptRunner, mutexChannel, mutexKeys, parseStoredMutex, scripts } from '@hilok/core';
+import { HiLok, ReadWriteLock, ScriptRunner, mutexChannel, mutexKeys, parseStoredMutex, readRelease, scripts } from '@hilok/core';
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { decodeTreeItem, fairKeys, treeChannel, treeKeys, type KeyKind } from '../keys.js';
@@ -126,7 +126,7 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
     const held = value === null ? null : parseStoredMutex(value);
     if (held?.owner === id && held.count > 0) {
       let left = held.count;
-      for (let i = 0; i <= held.count && left > 0; i++) left = Number((await run(scripts.mutexRelease, keys, [id, '']) as unknown[])[0]);
+      for (let i = 0; i <= held.count && left > 0; i++) left = readRelease((await run(scripts.mutexRelease, keys, [id, '']) as unknown[])[0]).left;
       if (left === 0) outcome.released.push({ kind: 'mutex', path: name, id, mode: 'write' });
     }
   }

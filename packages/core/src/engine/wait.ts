@@ -55,6 +55,11 @@ export interface WaitPlan {
   channel: string;
   /** Longest single sleep in ms (e.g. to refresh a waiting writer's intent); default unlimited. */
   maxSleep?: number;
+  /**
+   * The waiter's token, for locks whose release hands off to one named waiter (the mutex): only
+   * a message naming it wakes this waiter (see {@link WakeHub}). Without it, any wake-up may.
+   */
+  token?: string;
   /** Called (awaited, errors ignored) when the wait ends without the lock after a failed attempt. */
   onGiveUp?: () => Promise<unknown>;
   /** Lock kind for diagnostics events (the manager's class name). */
@@ -179,8 +184,11 @@ async function waitAfterBusy<T extends number>(
     // Every later call is bounded by the time left plus DEADLINE_SLACK: its reply still decides
     // (granted, or busy once the deadline has passed), and no reply is a ReplyTimeoutError —
     // Redis broken, not the lock busy.
+    // When the latest attempt was sent: a subscription live since before then missed nothing.
+    let sentAt = started;
     const tryOnce = (): Promise<Attempt<T>> => {
       attempts++;
+      sentAt = monotonicNow();
       const timeoutMs = Math.min(plan.commandTimeout, Math.max(0, deadline - monotonicNow()) + DEADLINE_SLACK);
       return attempt({ timeoutMs, signal: attemptSignalOf(plan) });
     };
@@ -200,12 +208,15 @@ async function waitAfterBusy<T extends number>(
           waiter?.leave();
           waiter = undefined;
           abandonJoin(joining);
-          joining = plan.hub.join(wanted);
+          joining = plan.hub.join(wanted, plan.token);
           channel = wanted;
           // Bounded like a sleep — by the blocker's ttl and the time left — not by commandTimeout.
           const nap = Math.min(Math.max(JOIN_WAIT_MIN, result.retryAfter + 1), plan.maxSleep ?? Infinity);
           waiter = await confirmedWithin(joining, Math.min(plan.commandTimeout, deadline - monotonicNow(), nap), plan.signal);
           if (waiter) joining = undefined;
+          // A subscription that was live before our last attempt was sent (a hot lock's channel,
+          // kept by the hub across waits) cannot have missed a release after it: no retry needed.
+          if (waiter && waiter.liveSince <= sentAt) continue;
           result = await tryOnce();
           if (result.ok) break;
           continue;

@@ -13,6 +13,8 @@ interface Channel {
   /** Resolves once the server confirmed the subscription; all adapter calls for the channel chain on it. */
   ready: Promise<void>;
   subscribed: boolean;
+  /** Monotonic time the current subscription was confirmed (Infinity while not live). */
+  liveSince: number;
   lingerTimer: NodeJS.Timeout | undefined;
 }
 
@@ -50,12 +52,13 @@ export class WakeHub {
     if (this.closed) throw new RedisUnavailableError('wake-up hub is closed');
     let state = this.channels.get(channel);
     if (!state) {
-      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, lingerTimer: undefined };
+      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, lingerTimer: undefined };
       this.channels.set(channel, state);
     }
     clearTimeout(state.lingerTimer);
     state.lingerTimer = undefined;
-    const waiter = new Waiter(() => this.leave(state, waiter), token);
+    const live = state;
+    const waiter = new Waiter(() => this.leave(state, waiter), token, () => live.liveSince);
     state.waiters.push(waiter);
     if (!state.subscribed) {
       state.subscribed = true;
@@ -63,6 +66,9 @@ export class WakeHub {
       state.ready = state.ready
         .catch(() => undefined)
         .then(() => this.adapter.subscribe(channel, (message) => this.deliver(current, message)))
+        .then(() => {
+          current.liveSince = performance.now();
+        })
         .catch((err: unknown) => {
           current.subscribed = false;
           throw new RedisUnavailableError(`could not subscribe to ${channel} for wake-ups`, err);
@@ -75,6 +81,17 @@ export class WakeHub {
       throw err;
     }
     return waiter;
+  }
+
+  /**
+   * Wake the waiter of this process joined on `channel` as `token`, if any — what the pub/sub
+   * message addressed to it would do, without waiting for it (a releaser that learnt from its
+   * reply whom it handed the lock to). The message, when it comes, finds the waiter gone or
+   * already woken.
+   */
+  handOff(channel: string, token: string): void {
+    const state = this.channels.get(channel);
+    if (state) this.deliver(state, ADDRESSED + token);
   }
 
   /** Unsubscribe everything and stop all timers. Waiters still waiting fall back to their timers. */
@@ -121,6 +138,7 @@ export class WakeHub {
     state.lingerTimer = setTimeout(() => {
       if (state.waiters.length > 0 || !state.subscribed) return;
       state.subscribed = false;
+      state.liveSince = Infinity;
       // Chained on `ready` so a later re-subscribe of the same channel is ordered after this.
       state.ready = state.ready
         .catch(() => undefined)
@@ -143,11 +161,21 @@ export class Waiter {
   /**
    * @param onLeave - removes this waiter from its channel
    * @param token - the token hand-off messages address this waiter by, if any
+   * @param since - when its channel's current subscription was confirmed (Infinity while not live)
    */
   constructor(
     private readonly onLeave: () => void,
     readonly token?: string,
+    private readonly since: () => number = () => Infinity,
   ) {}
+
+  /**
+   * Monotonic time since which the channel's subscription has been live (`Infinity` while it is
+   * not): a release published after that reaches this waiter.
+   */
+  get liveSince(): number {
+    return this.since();
+  }
 
   /** Wake this waiter now, or at its next {@link sleep} if it is busy retrying. */
   wake(): void {

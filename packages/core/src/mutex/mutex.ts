@@ -1,15 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
-import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease } from '../generated/scripts.js';
-import { lockKey } from '../engine/keys.js';
+import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
 import { monotonicNow, type Lease } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
+import type { WakeHub } from '../engine/wake-hub.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
+import { acquireFlags, mutexChannel, mutexKeys, readAcquire, readRelease, retryFlags, soleHoldValue } from './protocol.js';
+
+/**
+ * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
+ * hand-off queue (which outlives it by 10 s), and a lost wake-up or a reservation its head let
+ * lapse costs a sleeping waiter at most this long.
+ */
+const QUEUED_WAITER_NAP = 1_000;
 
 /** Options of a {@link Mutex}. */
 export interface MutexOptions extends ManagerOptions {
@@ -54,6 +62,8 @@ export interface MutexInfo {
   count: number;
   /** Remaining ttl in ms, on the Redis server's clock. */
   ttl: number;
+  /** Tokens of the acquires queued for a hand-off, first in line first. */
+  waiters: string[];
 }
 
 /**
@@ -66,11 +76,21 @@ export interface MutexInfo {
  * ```
  *
  * Each acquire, release and extend is one script = one round trip; calls made in the same tick
- * (many tasks taking their own locks) share one script call. Waiters sleep until the holder's
- * release publishes a wake-up (one waiter per process is woken), and wake on their own at the
- * holder's remaining ttl in case the message was lost.
+ * (many tasks taking their own locks) share one script call. A blocked acquire joins the lock's
+ * hand-off queue in Redis and sleeps; each release wakes the head of the queue alone (in
+ * whichever process it waits), and once the head has waited 5 ms the lock is reserved for it —
+ * barging for throughput, a bounded wait for everyone (README, "Waiting").
  */
+/** What every hold of one {@link Mutex} shares (one object per manager, not four fields per hold). */
+interface MutexEngine {
+  readonly runner: ScriptRunner;
+  readonly hub: WakeHub;
+  readonly commandTimeout: number;
+  readonly kind: string;
+}
+
 export class Mutex extends NamedLockManager<MutexAcquireOptions> {
+  private engine: MutexEngine | undefined;
   private readonly strategy: 'pubsub' | 'spin';
   private readonly spin: SpinOptions;
   private readonly waiting: Partial<WaitPlan>;
@@ -97,12 +117,12 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     return (await this.inspect(name)) !== null;
   }
 
-  /** Who holds `name` (owner, fence, hold count, remaining ttl), or `null` when free. Changes nothing. */
+  /** Who holds `name` (owner, fence, hold count, remaining ttl, queued waiters), or `null` when nobody holds it. Changes nothing. */
   async inspect(name: string): Promise<MutexInfo | null> {
     this.assertOpen();
-    const reply = asArray(await this.runner.run(mutexInspect, [this.key(checkName(name))], [], { timeoutMs: this.commandTimeout }));
-    if (reply.length === 0) return null;
-    return { owner: asString(reply[0]), fence: asNumber(reply[1]), count: asNumber(reply[2]), ttl: asNumber(reply[3]) };
+    const reply = asArray(await this.runner.run(mutexInspect, mutexKeys(this.prefix, checkName(name)), [], { timeoutMs: this.commandTimeout }));
+    if (reply.length === 0 || asNumber(reply[2]) === 0) return null;
+    return { owner: asString(reply[0]), fence: asNumber(reply[1]), count: asNumber(reply[2]), ttl: asNumber(reply[3]), waiters: asArray(reply[4]).map(asString) };
   }
 
   protected acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
@@ -116,21 +136,18 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
       const token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
       const reentrant = o.reentrant ?? false;
       if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');
-      // A caller that will sleep on pub/sub asks the holder's release to publish a wake-up (see
-      // the flags in mutex/acquire.lua).
-      const waitsOnPubSub = call.block && call.timeout > 0 && this.strategy === 'pubsub';
-      const flags = (reentrant ? 'r' : '') + (waitsOnPubSub ? 'w' : '');
-      hold = new MutexHold(this.runner, resource, this.key(resource), token, call.ttl, flags, this.commandTimeout, this.kind, call.signal);
+      // A caller that will wait joins the hand-off queue when it finds the lock busy (see the
+      // flags in mutex/acquire.lua); a one-shot attempt never queues.
+      const flags = acquireFlags(reentrant, call.block && call.timeout > 0 && this.strategy);
+      hold = new MutexHold((this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind }), resource, mutexKeys(this.prefix, resource), token, call.ttl, flags, call.signal);
     } catch (err) {
       // Bad input rejects the returned promise (before any Redis call), like every other failure.
       return Promise.reject(err);
     }
     const resolved = call;
-    return this.acquireHold(hold, resolved, () => this.waitPlan(hold.resource, resolved, `${hold.key}:wake`, this.waiting));
-  }
-
-  private key(name: string): string {
-    return lockKey(this.prefix, 'mutex', name);
+    return this.acquireHold(hold, resolved, () =>
+      this.waitPlan(hold.resource, resolved, mutexChannel(hold.keys[0]), { ...this.waiting, token: hold.token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: hold.withdraw }),
+    );
   }
 }
 
@@ -145,49 +162,65 @@ class MutexHold implements NamedHold {
   private fence = 0;
   private firstOptions: RunOptions | undefined;
   private attempts = 0;
+  private readonly runner: ScriptRunner;
+  readonly commandTimeout: number;
+  readonly kind: string;
 
   constructor(
-    private readonly runner: ScriptRunner,
+    private readonly engine: MutexEngine,
     readonly resource: string,
-    readonly key: string,
+    /** The lock key and its hand-off queue ({@link mutexKeys}). */
+    readonly keys: [string, string],
     readonly token: string,
     private readonly ttl: number,
     private readonly flags: string,
-    readonly commandTimeout: number,
-    readonly kind: string,
     /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
     readonly signal: AbortSignal | undefined,
-  ) {}
+  ) {
+    this.runner = engine.runner;
+    this.commandTimeout = engine.commandTimeout;
+    this.kind = engine.kind;
+  }
 
   /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
   readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
     this.sentAt = monotonicNow();
-    // After a wait, other waiters may still sleep: whatever we get now must wake them too.
-    const flags = this.attempts++ === 0 || !this.flags.includes('w') ? this.flags : `${this.flags}p`;
     const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
-    return this.runner.runBatched(mutexAcquire, this.key, [this.token, this.ttl, flags], options, this.readGrant);
+    // Only a retry can find the caller queued already: the first attempt skips that check.
+    const flags = this.attempts++ === 0 ? this.flags : retryFlags(this.flags);
+    return this.runner.runBatched(mutexAcquire, this.keys, [this.token, this.ttl, flags], options, this.readGrant);
   };
 
+  /** Leave the hand-off queue after giving up (passing on a reservation held for us). */
+  readonly withdraw = (): Promise<unknown> => this.runner.run(mutexWithdraw, this.keys, [this.token], { timeoutMs: this.commandTimeout });
+
   extend(ttl: number): Promise<boolean> {
-    return this.runner.runBatched(mutexExtend, this.key, [this.token, ttl], { timeoutMs: this.commandTimeout }, isOne);
+    return this.runner.runBatched(mutexExtend, this.keys[0], [this.token, ttl], { timeoutMs: this.commandTimeout }, isOne);
   }
 
   release(): Promise<boolean> {
     // The value a hold taken alone still has (one hold, no waiter mark): mutex/release.lua frees
     // it with one comparison, and falls back to parsing the value when it differs.
     const expected = this.fence > 0 ? soleHoldValue(this.fence, this.token) : '';
-    return this.runner.runBatched(mutexRelease, this.key, [this.token, expected], { timeoutMs: this.commandTimeout }, isNotNegative);
+    return this.runner.runBatched(mutexRelease, this.keys, [this.token, expected], { timeoutMs: this.commandTimeout }, this.readRelease);
   }
+
+  /** A release entry; a hand-off to a waiter of this process wakes it now, ahead of the pub/sub message. */
+  private readonly readRelease = (reply: unknown): boolean => {
+    const r = readRelease(reply);
+    if (r.handedTo !== undefined) this.engine.hub.handOff(mutexChannel(this.keys[0]), r.handedTo);
+    return r.released;
+  };
 
   /** An acquire reply: the fence (> 0), busy with the holder's ms left (< 0), or 0 for a foreign value. */
   private readonly readGrant = (reply: unknown): Attempt<number> => {
-    const r = asNumber(reply);
-    if (r > 0) {
-      this.fence = r;
-      return { ok: true, acquired: r };
+    const r = readAcquire(asNumber(reply));
+    if (r.ok) {
+      this.fence = r.fence;
+      return { ok: true, acquired: r.fence };
     }
-    if (r === 0) throw new RedisUnavailableError(`the key of mutex "${this.resource}" holds a value that is not a hilok mutex`);
-    return { ok: false, retryAfter: -1 - r };
+    if ('foreign' in r) throw new RedisUnavailableError(`the key of mutex "${this.resource}" holds a value that is not a hilok mutex`);
+    return r;
   };
 
   /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
@@ -196,36 +229,7 @@ class MutexHold implements NamedHold {
   };
 }
 
-/** A held mutex as stored in Redis (the string layout of `mutex/acquire.lua`). */
-export interface StoredMutex {
-  owner: string;
-  fence: number;
-  count: number;
-  /** True once a waiter asked the holder's release to publish a wake-up. */
-  waited: boolean;
-}
-
-/**
- * Parse a mutex key's value (`fence:count:waited:owner`); `null` for anything else. For tools
- * that read keys directly (the CLI); lock code goes through the scripts.
- */
-export function parseStoredMutex(value: string): StoredMutex | null {
-  const m = /^(\d+):(\d+):([01]):([\s\S]*)$/.exec(value);
-  if (!m) return null;
-  return { fence: Number(m[1]), count: Number(m[2]), waited: m[3] === '1', owner: m[4] as string };
-}
-
-/**
- * The value a mutex key holds for a single hold of `owner` granted with `fence` that no waiter
- * marked (the `fence:count:waited:owner` layout of `mutex/acquire.lua` with count 1, waited 0):
- * what a release sends so `mutex/release.lua` can free the hold with one comparison.
- */
-export function soleHoldValue(fence: number, owner: string): string {
-  return `${fence}:1:0:${owner}`;
-}
-
 const isOne = (reply: unknown): boolean => asNumber(reply) === 1;
-const isNotNegative = (reply: unknown): boolean => asNumber(reply) >= 0;
 
 /** Per-call options when none are given: shared, never mutated. */
 const NO_OPTIONS: MutexAcquireOptions = Object.freeze({});

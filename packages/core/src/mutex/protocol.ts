@@ -25,8 +25,10 @@ export function mutexChannel(lock: string): string {
  * whichever process it sleeps (`mutex/release.lua` publishes it).
  */
 export function handoffMessage(token: string): string {
-  return `to:${token}`;
+  return HANDOFF_PREFIX + token;
 }
+
+const HANDOFF_PREFIX = 'to:';
 
 /** How an acquire attempt waits if busy: the `flags` argument of `mutex/acquire.lua`. */
 export function acquireFlags(reentrant: boolean, waits: 'pubsub' | 'spin' | false): string {
@@ -70,6 +72,18 @@ export function soleHoldValue(fence: number, owner: string): string {
 
 /** An acquire reply entry: the fence (> 0), busy with ms until a retry is worth it (< 0), or 0 for a foreign value. */
 export type AcquireReply = { ok: true; fence: number } | { ok: false; retryAfter: number } | { ok: false; foreign: true };
+
+/**
+ * Read one entry of `mutex/release.lua`'s reply: whether the caller's hold was removed, how many
+ * holds of it are left (reentrant), and the token of the queued waiter the lock was handed to.
+ */
+export function readRelease(entry: unknown): { released: boolean; left: number; handedTo?: string } {
+  const text = typeof entry === 'string' ? entry : entry instanceof Uint8Array ? Buffer.from(entry).toString('utf8') : undefined;
+  if (text?.startsWith(HANDOFF_PREFIX)) return { released: true, left: 0, handedTo: text.slice(HANDOFF_PREFIX.length) };
+  const left = Number(entry);
+  if (!Number.isFinite(left)) throw new TypeError(`expected a mutex release reply, got ${String(entry)}`);
+  return { released: left >= 0, left };
+}
 
 /** Read one entry of `mutex/acquire.lua`'s reply (already a number). */
 export function readAcquire(r: number): AcquireReply {

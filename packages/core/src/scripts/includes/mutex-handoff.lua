@@ -11,7 +11,7 @@
 --   QUEUE_LIFE   ms the queue (and a count-0 key) outlive the last waiter that touched them;
 --                waiters re-attempt at least every second, refreshing it
 --   SPIN_STEP_MS a polling (spin) waiter at place k of the queue (1 = head) is told to retry
---                within k * SPIN_STEP_MS
+--                within k * max(SPIN_STEP_MS, how long the current hold has lasted)
 local STARVE_US = 5000
 local RESERVE_MS = 250
 local QUEUE_LIFE = 10000

@@ -73,10 +73,14 @@ for i = 1, #KEYS / 2 do
         elseif n == '0' then
           redis.call('PEXPIRE', key, QUEUE_LIFE)
         end
-        -- A polling waiter comes back sooner the nearer it is to the head: hand-offs go to the
-        -- head, and the next in line must not be a long backoff away when its turn comes.
+        -- A polling waiter comes back sooner the nearer it is to the head (hand-offs go to the
+        -- head; the next in line must not be a long backoff away when its turn comes), scaled by
+        -- how long the current hold has lasted: short holds are polled for often, a long one
+        -- lets the waiter's own backoff grow (the hint only ever shortens that backoff).
         if string.find(flags, 's', 1, true) then
-          retry = math.min(retry, (redis.call('ZRANK', queue, owner) + 1) * SPIN_STEP_MS)
+          local age = 0
+          if n ~= '0' then age = nowMs - math.floor(tonumber(f) / 1000) end
+          retry = math.min(retry, (redis.call('ZRANK', queue, owner) + 1) * math.max(SPIN_STEP_MS, age))
         end
       end
       out[i] = -1 - math.max(0, retry)

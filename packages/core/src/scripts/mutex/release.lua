@@ -9,7 +9,8 @@
 --              with one string comparison (the common, uncontended release); anything else takes
 --              the general path, so a wrong guess costs only that comparison ("" never matches:
 --              a foreign empty string must not be deleted).
--- Returns      per mutex: holds left (0 = the mutex is free now), or -1 when the caller does not own it.
+-- Returns      per mutex: holds left (0 = the mutex is free now), -1 when the caller does not own
+--              it, or "to:<token>" when it was freed and handed to the queued waiter <token>.
 -- The wake-up channel is the key followed by ":wake" (a channel is not a key: it needs no slot);
 -- the message is "to:" followed by the token of the waiter it is for.
 -- @include mutex-handoff
@@ -45,10 +46,12 @@ for i = 1, #KEYS / 2 do
           redis.call('SET', key, '0:0:1:', 'PX', QUEUE_LIFE)
         end
         redis.call('PUBLISH', key .. ':wake', 'to:' .. head[1])
+        -- The releaser learns whom it handed to: a waiter in its own process is woken at once.
+        out[i] = 'to:' .. head[1]
       else
         redis.call('DEL', key)
+        out[i] = 0
       end
-      out[i] = 0
     end
   end
 end
