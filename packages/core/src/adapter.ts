@@ -58,8 +58,9 @@ export interface RedisAdapter {
    * (refused, unknown host, authentication rejected, …) — at once if that is the state when
    * `listener` is registered — and `listener(undefined)` once the connection is ready again. A
    * connection that drops is not "down" by itself: only a failed attempt to connect again is.
-   * While down, core sends no script call and fails it with a `RedisUnavailableError` whose
-   * `cause` is that error; calls already sent are given up (a late reply is still handled).
+   * At each such error, core gives up the script calls waiting for a reply with a
+   * `RedisUnavailableError` whose `cause` is that error (a late reply is still handled), instead
+   * of letting them wait out their deadline.
    * Returns a function that removes `listener`.
    */
   watchConnection?(listener: (error: unknown) => void): () => void;

@@ -172,9 +172,9 @@ const HILOK_LISTENER = Symbol('hilok');
  * i.e. an attempt to connect failed (refused, unknown host, auth rejected in the ready check…).
  * An error on a ready connection only marks it dropped: ioredis reconnects and replays queued
  * commands, so calls made during a reconnect that succeeds wait for it as they always did, and
- * the initial connect of a healthy server never fails anything. Calls fail fast only once the
- * driver has said that it tried and failed — the state in which waiting out `commandTimeout`
- * cannot help — and wait normally again from the next `ready`.
+ * the initial connect of a healthy server never fails anything. Only a failed attempt to
+ * connect — the state in which waiting out `commandTimeout` cannot help — fails the calls waiting
+ * at that moment (core's ScriptRunner gives them up); calls made later wait for the next attempt.
  */
 function watchFor(client: IoredisClient): ConnectionWatch {
   let watch = watches.get(client);

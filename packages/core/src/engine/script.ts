@@ -188,11 +188,6 @@ export class ScriptRunner {
   private readonly oneBatchPerTurn: boolean;
   /** Per script, the slots it was sent to with EVAL (`ANY_SLOT` off a cluster): cached there, until a call fails. */
   private readonly evaluated = new Map<Script, Set<number>>();
-  /**
-   * Set while the adapter reports that its driver cannot connect ({@link RedisAdapter.watchConnection}):
-   * every call fails with it at once instead of waiting for a reply that cannot come.
-   */
-  private down: RedisUnavailableError | undefined;
 
   /** @param adapter - the driver adapter to run scripts on */
   constructor(readonly adapter: RedisAdapter) {
@@ -210,17 +205,17 @@ export class ScriptRunner {
   }
 
   /**
-   * The driver reported a failed attempt to connect (`error`), or the connection ready again
-   * (`undefined`). Down: calls waiting for a reply are given up with the driver's reason (their
-   * commands may still run once it connects; a late reply goes to their `onLateReply`, as after a
-   * reply timeout), and new ones fail at once without being sent (see evalWithFallback).
+   * The driver reported a failed attempt to connect (`error`; `undefined` once ready again): the
+   * calls waiting for a reply are given up with the driver's reason, well before their deadline.
+   * Their commands may still run if a later attempt succeeds (a late reply goes to their
+   * `onLateReply`, as after a reply timeout). Calls made meanwhile are sent as usual — the driver
+   * queues them — and wait for the driver's next attempt: given up if it fails too, answered if
+   * the server is back. So an outage fails calls within the driver's retry delay, and no call
+   * fails that a successful reconnect could still serve, as one refused at once would.
    */
   private connectionChanged(error: unknown): void {
-    if (error === undefined) {
-      this.down = undefined;
-      return;
-    }
-    const down = (this.down = connectionDown(error));
+    if (error === undefined) return;
+    const down = connectionDown(error);
     for (const entry of this.timers.takeAll()) (entry as PendingCall).giveUp(down);
   }
 
@@ -377,7 +372,6 @@ export class ScriptRunner {
     onReply: (reply: unknown) => void,
     onError: (err: RedisUnavailableError) => void,
   ): void {
-    if (this.down !== undefined) return onError(this.down);
     // On a cluster the slot stands for the server: a script goes with EVAL once per slot at most.
     const slot = this.adapter.cluster === false || keys.length === 0 ? ANY_SLOT : keySlot(keys[0] as string);
     const cached = this.cachedSlots(script);
