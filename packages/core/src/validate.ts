@@ -47,27 +47,6 @@ export function checkTimeout(value: unknown, argument = 'timeout'): number {
   return value;
 }
 
-/** A number within [min, max] (inclusive unless `exclusiveMin`). */
-export function checkNumberInRange(
-  value: unknown,
-  argument: string,
-  min: number,
-  max: number,
-  { exclusiveMin = false, integer = false } = {},
-): number {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (exclusiveMin ? value > min : value >= min) &&
-    value <= max &&
-    (!integer || Number.isInteger(value));
-  if (!ok) {
-    const low = exclusiveMin ? `> ${min}` : `>= ${min}`;
-    throw new InvalidArgumentError(argument, `expected ${integer ? 'an integer' : 'a number'} ${low} and <= ${max}, got ${describe(value)}`);
-  }
-  return value as number;
-}
-
 /** A boolean, or the default when undefined. */
 export function checkBoolean(value: unknown, argument: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;

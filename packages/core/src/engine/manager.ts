@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { RedisAdapter } from '../adapter.js';
 import { ClosedError, InvalidArgumentError, type LockLostError, type LockReleaseError } from '../errors.js';
-import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, checkName, type AllowedKeys, type OptionKeys } from '../validate.js';
+import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, type AllowedKeys, type OptionKeys } from '../validate.js';
 import { Lease, type LeaseInit } from './lease.js';
 import { Registry, type RegistrySlot } from './registry.js';
 import { ScriptRunner } from './script.js';
@@ -252,11 +252,6 @@ export abstract class LockManager implements AsyncDisposable {
   /** Throw {@link ClosedError} if closed. */
   protected assertOpen(): void {
     if (this.closed) throw new ClosedError();
-  }
-
-  /** Check and return a lock name: a non-empty string of at most MAX_NAME_LENGTH characters. */
-  protected name(name: unknown, argument = 'name'): string {
-    return checkName(name, argument);
   }
 
   /**

@@ -1,11 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Lease } from '../engine/lease.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
 import { ACQUIRE_OPTION_KEYS } from '../engine/manager.js';
-import { Mutex, type MutexAcquireOptions, type MutexOptions } from '../mutex/mutex.js';
+import { Mutex, type MutexAcquireOptions } from '../mutex/mutex.js';
 
 /** Per-call options of {@link ReentrantMutex}: a mutex acquire whose owner is explicit, never a thread. */
 export interface ReentrantAcquireOptions extends Omit<MutexAcquireOptions, 'id' | 'reentrant'> {
@@ -42,11 +41,6 @@ export const REENTRANT_ACQUIRE_OPTION_KEYS = { ...ACQUIRE_OPTION_KEYS, owner: tr
  */
 export class ReentrantMutex extends Mutex {
   private readonly context = new AsyncLocalStorage<string>();
-
-  /** @param adapter - a driver adapter; @param options - see {@link MutexOptions} */
-  constructor(adapter: RedisAdapter, options?: MutexOptions) {
-    super(adapter, options);
-  }
 
   /** The owner bound to the current async context, if any. */
   get currentOwner(): string | undefined {
