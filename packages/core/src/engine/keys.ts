@@ -1,3 +1,5 @@
+import clusterKeySlot from 'cluster-key-slot';
+
 /**
  * Key naming. Every key and channel of one lock shares a Redis Cluster hash tag, so each
  * script's keys live in one slot (no CROSSSLOT), whatever characters the name contains.
@@ -18,37 +20,38 @@ export function lockKey(prefix: string, kind: string, name: string, suffix = '')
   return `${prefix}${kind}:${hashTag(name)}${suffix}`;
 }
 
-/** Number of hash slots of a Redis Cluster. */
-export const SLOT_COUNT = 16_384;
-
-// CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0), the checksum Redis Cluster maps keys with.
-const CRC16_TABLE = (() => {
-  const table = new Uint16Array(256);
-  for (let byte = 0; byte < 256; byte++) {
-    let crc = byte << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-    table[byte] = crc;
+/**
+ * The Redis Cluster slot of `key`, by the cluster's own rule (CRC16 of the part between the first
+ * `{` and the next `}` when that part is non-empty, else of the whole key; 16384 slots), with the
+ * `cluster-key-slot` package both drivers use. Used to batch only keys of one slot into a single
+ * script call. A string with a lone surrogate is hashed as the bytes the drivers send for it
+ * (UTF-8, U+FFFD for the surrogate); names and prefixes never have one (validate.ts refuses them).
+ */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open === -1 || key[open + 1] !== '}' || !key.includes('}', open + 2)) {
+    return clusterKeySlot(key.isWellFormed() ? key : Buffer.from(key, 'utf8'));
   }
-  return table;
-})();
-
-function crc16(bytes: Uint8Array): number {
-  let crc = 0;
-  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ b) & 0xff] as number);
-  return crc;
+  return wholeKeySlot(Buffer.from(key, 'utf8'));
 }
 
 /**
- * The Redis Cluster slot of `key`, by the cluster's own rule: only the part between the first
- * `{` and the next `}` is hashed when it is non-empty. Used to batch only keys of one slot into a
- * single script call.
+ * The slot of a key whose first `{` is directly followed by `}` and that has another `}` later
+ * (never one of hilok's keys: their tag is non-empty and brace-free). Redis hashes the whole key;
+ * `cluster-key-slot` would hash up to that later `}`. The CRC (no initial value, no final XOR) is
+ * linear, so the whole key's CRC is that of the key with every `}` made 0x01 (no `}` left: hashed
+ * whole) XOR that of the difference (0x7C where a `}` was, zeros elsewhere: no brace at all).
  */
-export function keySlot(key: string): number {
-  let hashed = key;
-  const open = key.indexOf('{');
-  if (open >= 0) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) hashed = key.slice(open + 1, close);
+function wholeKeySlot(bytes: Buffer): number {
+  const withoutCloses = Buffer.from(bytes);
+  const difference = Buffer.alloc(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === CLOSE) {
+      withoutCloses[i] = 0x01;
+      difference[i] = CLOSE ^ 0x01;
+    }
   }
-  return crc16(Buffer.from(hashed, 'utf8')) % SLOT_COUNT;
+  return clusterKeySlot(withoutCloses) ^ clusterKeySlot(difference);
 }
+
+const CLOSE = 0x7d; // '}'
