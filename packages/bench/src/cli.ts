@@ -5,7 +5,7 @@
  * packages/bench/results/quick.md unless `--docs` is given.
  * @packageDocumentation
  */
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, appendFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@hilok/testing';
@@ -117,6 +117,11 @@ const run: RunResults = {
 };
 record({ type: 'run', ...run });
 writeFileSync(mdFile, renderMarkdown(run));
+// The results folder keeps one run of each kind: this one replaces older files of its kind (a
+// full run's predecessors stay in git history; docs/benchmarks.md cites only the newest).
+for (const file of readdirSync(resultsDir)) {
+  if (file.startsWith(`${runKind}-`) && file.endsWith('.jsonl') && path.join(resultsDir, file) !== rawFile) rmSync(path.join(resultsDir, file));
+}
 log(`\nwrote ${path.relative(root, mdFile)}, ${charts.length} chart(s), ${path.relative(root, rawFile)} in ${Math.round(run.elapsedSeconds)} s`);
 if (run.overlaps > 0) {
   console.error(`\n!!! MUTUAL EXCLUSION VIOLATED ${run.overlaps} time(s): this run is INVALID !!!\n`);
