@@ -124,6 +124,26 @@ export function describeDeadlineSuite<C>(driver: DriverCase<C>): void {
       await Promise.all([mutex, spin, reentrant, fair, hilok, rw].map((m) => m.close()));
     });
 
+    it('with Redis frozen, release, extend, inspect and status end by commandTimeout with a reply timeout', { timeout: 20_000 }, async () => {
+      // commandTimeout 600: the old 5 s default would break BOUND, so the option is what ends them.
+      const mutex = new Mutex(adapter, { commandTimeout: 600 });
+      const hilok = new HiLok(adapter, { commandTimeout: 600 });
+      const [name, path] = [fresh('m'), fresh('h')];
+      const [lease, other, hold] = [await mutex.acquire(name), await mutex.acquire(fresh('m')), await hilok.write(path)];
+      const outcomes = await frozen(() =>
+        Promise.all([timed(() => lease.release()), timed(() => other.extend()), timed(() => mutex.inspect(name)), timed(() => hilok.status(path)), timed(() => hold.release())]),
+      );
+      ['mutex release', 'mutex extend', 'mutex inspect', 'hilok status', 'hilok release'].forEach((label, i) => {
+        const { ms, error } = outcomes[i]!;
+        // A release reports its failure as LockReleaseError, with the reply timeout as its cause.
+        const cause = error instanceof ReplyTimeoutError ? error : (error as { cause?: unknown } | undefined)?.cause;
+        expect(cause, label).toBeInstanceOf(ReplyTimeoutError);
+        expect(ms, label).toBeLessThan(BOUND);
+      });
+      await other.release().catch(() => undefined);
+      await Promise.all([mutex.close(), hilok.close()]);
+    });
+
     it('a waiter whose Redis freezes mid-wait gets a reply timeout by its deadline, not "busy"', { timeout: 20_000 }, async () => {
       const mutex = new Mutex(adapter, { ttl: 30_000 });
       const spin = new SpinLock(adapter, { ttl: 30_000 });
