@@ -53,6 +53,22 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       expect(await mutex.isLocked(name)).toBe(false);
     });
 
+    it('an uncontended acquire and release publish nothing and touch no queue; a release with a waiter publishes once', async () => {
+      await (await mutex.acquire(fresh())).release(); // scripts loaded
+      await server.command('CONFIG', 'RESETSTAT');
+      for (let i = 0; i < 5; i++) await (await mutex.acquire(fresh())).release();
+      const stats = String(await server.command('INFO', 'commandstats'));
+      expect(stats).not.toMatch(/^cmdstat_(publish|zadd|zrem|zrange|zremrangebyscore):/m);
+      const name = fresh();
+      const held = await mutex.acquire(name);
+      const waiter = mutex.acquire(name, { timeout: 5_000 });
+      await delay(100); // queued
+      await server.command('CONFIG', 'RESETSTAT');
+      await held.release();
+      await (await waiter).release();
+      expect(String(await server.command('INFO', 'commandstats'))).toMatch(/^cmdstat_publish:calls=1,/m);
+    });
+
     it('gives every later hold a larger fencing token', async () => {
       const name = fresh();
       let last = 0;
