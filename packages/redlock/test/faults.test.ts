@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedisInstances, type RedisInstances } from '@hilok/testing';
+import { startRedisInstances, waitFor, type RedisInstances } from '@hilok/testing';
+import type { RedisAdapter } from '@hilok/core';
 import { LockBusyError, QuorumError, Redlock, RedisUnavailableError } from '@hilok/redlock';
 import { leftoverKeys, mixedAdapters } from './helpers.js';
 
 const INSTANCE_TIMEOUT = 300;
 let instances: RedisInstances;
 let redlock: Redlock;
+let adapters: RedisAdapter[];
 
 beforeAll(async () => {
   instances = await startRedisInstances(5);
-  redlock = new Redlock(mixedAdapters(instances.urls), {
+  adapters = mixedAdapters(instances.urls);
+  redlock = new Redlock(adapters, {
     closeAdapters: true,
     ttl: 3_000,
     instanceTimeout: INSTANCE_TIMEOUT,
@@ -30,6 +33,9 @@ beforeEach(async () => {
   }
   await Promise.allSettled(instances.servers.map((s) => s.resume()));
   await Promise.all(instances.servers.map((s) => s.flushall()));
+  // A restarted instance's client reconnects on its own schedule (up to ~2 s), and while it is
+  // down its calls fail fast: wait until every instance answers, so a test starts with all five.
+  await waitFor(async () => (await Promise.all(adapters.map((a) => a.eval('return 1', [], []).then(() => true, () => false)))).every(Boolean), { timeout: 10_000, message: 'every instance answering' });
 });
 
 async function fullCycle(name: string): Promise<void> {
