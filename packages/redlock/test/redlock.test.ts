@@ -152,6 +152,22 @@ describe('using()', () => {
     expect(err).toBe(body);
   });
 
+  it('a clean body whose lease was lost while it ran throws LockLostError', async () => {
+    const err = await redlock
+      .using(
+        'using-lost',
+        async (signal) => {
+          // The hold vanishes from a majority: the next extension finds it gone and aborts the signal.
+          await Promise.all(instances.servers.slice(0, 3).map((s) => s.command('FLUSHALL')));
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          return 1;
+        },
+        { ttl: 3_000, extendInterval: 100 },
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockLostError);
+  });
+
   it('a clean body whose release fails throws LockReleaseError', async () => {
     const err = await redlock
       .using('using-rel', async () => {
