@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup';
+import { hilokTsup } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/bin.ts', 'src/index.ts'],
-  format: ['esm'],
-  dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+export default hilokTsup({ entry: ['src/bin.ts', 'src/index.ts'], format: ['esm'], dts: { entry: 'src/index.ts' } });
