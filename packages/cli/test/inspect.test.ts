@@ -90,7 +90,12 @@ describe('hilok inspect', () => {
       await new Promise((r) => setTimeout(r, 300));
 
       const before = await server.command('SCAN', '0', 'MATCH', `${prefix}*`, 'COUNT', '1000');
+      await server.command('CONFIG', 'RESETSTAT');
       const text = await runCli(['inspect', 'shop', '--url', server.url, '--prefix', prefix]);
+      // SCAN, never KEYS (README "The hilok CLI").
+      const stats = String(await server.command('INFO', 'commandstats'));
+      expect(stats).toMatch(/^cmdstat_scan:/m);
+      expect(stats).not.toMatch(/^cmdstat_keys:/m);
       expect(text.code).toBe(0);
       expect(text.stdout).toMatch(new RegExp(`tree +shop/catalog/item-1 +read .*${reader}`));
       expect(text.stdout).toMatch(/1 waiting\n.*\ntree +shop\/catalog +waiting write +- +\d\.\ds +[0-9a-f-]{36}/);
