@@ -274,6 +274,19 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
       return err as LockBusyError;
     };
 
+    it("retryAfter is never later than the blocker's lease end (the tree's earliest lease end)", async () => {
+      const r = root();
+      await using _blocker = await hilok.read(`${r}/a`, { ttl: 4_000 });
+      const alone = await busyError(hilok.write(r, { block: false }));
+      expect(alone.retryAfter).toBeGreaterThan(0);
+      expect(alone.retryAfter).toBeLessThanOrEqual(4_000);
+      // A shorter lease elsewhere in the tree (not in the way) makes it earlier, never later.
+      await using _other = await hilok.read(`${r}/b`, { ttl: 1_000 });
+      const withOther = await busyError(hilok.write(`${r}/a`, { block: false }));
+      expect(withOther.retryAfter).toBeGreaterThan(0);
+      expect(withOther.retryAfter).toBeLessThanOrEqual(1_000);
+    });
+
     it('busy names the blocker: a read on a descendant blocks a write on the ancestor', async () => {
       const r = root();
       // A write released there before must not be reported: the node forgets its writer.
