@@ -4,6 +4,9 @@ import { RedisUnavailableError } from '../errors.js';
 /** Payload a releasing script publishes when every waiter may now proceed (e.g. readers). */
 export const WAKE_ALL = 'all';
 
+/** How many unclaimed addressed tokens a channel remembers (see `Channel.recent`). */
+const RECENT_TOKENS = 32;
+
 /** Prefix of a payload addressed to one waiter: `to:<token>` wakes only the waiter joined with that token. */
 const ADDRESSED = 'to:';
 
@@ -15,6 +18,12 @@ interface Channel {
   subscribed: boolean;
   /** Monotonic time the current subscription was confirmed (Infinity while not live). */
   liveSince: number;
+  /**
+   * Tokens of the latest addressed messages that found no waiter here (insertion order, at most
+   * {@link RECENT_TOKENS}): a waiter can be addressed before it joins — its attempt's reply and the
+   * release's message travel on different connections — and then starts woken.
+   */
+  recent: Set<string>;
   lingerTimer: NodeJS.Timeout | undefined;
 }
 
@@ -52,7 +61,7 @@ export class WakeHub {
     if (this.closed) throw new RedisUnavailableError('wake-up hub is closed');
     let state = this.channels.get(channel);
     if (!state) {
-      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, lingerTimer: undefined };
+      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, recent: new Set(), lingerTimer: undefined };
       this.channels.set(channel, state);
     }
     clearTimeout(state.lingerTimer);
@@ -60,6 +69,7 @@ export class WakeHub {
     const live = state;
     const waiter = new Waiter(() => this.leave(state, waiter), token, () => live.liveSince);
     state.waiters.push(waiter);
+    if (token !== undefined && state.recent.delete(token)) waiter.wake();
     if (!state.subscribed) {
       state.subscribed = true;
       const current = state;
@@ -120,7 +130,19 @@ export class WakeHub {
     }
     if (message.startsWith(ADDRESSED)) {
       const token = message.slice(ADDRESSED.length);
-      for (const waiter of state.waiters) if (waiter.token === token) waiter.wake();
+      let found = false;
+      for (const waiter of state.waiters) {
+        if (waiter.token === token) {
+          waiter.wake();
+          found = true;
+        }
+      }
+      if (!found) {
+        // Most such messages are for other processes' waiters; a few are for one of ours that
+        // has not joined yet. Remember the latest few.
+        state.recent.add(token);
+        if (state.recent.size > RECENT_TOKENS) state.recent.delete(state.recent.values().next().value as string);
+      }
       return;
     }
     const next = state.waiters.find((w) => !w.pending);
