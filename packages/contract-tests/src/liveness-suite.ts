@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FairLock, Mutex, ReentrantMutex, SpinLock, diagnostics, mutexKeys, scripts, type RedisAdapter } from '@hilok/core';
+import { FairLock, HiLok, Mutex, ReadWriteLock, ReentrantMutex, SpinLock, diagnostics, mutexKeys, pathKeys, scripts, type RedisAdapter } from '@hilok/core';
 import { startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, countingSubscribes, delay, keyCall, redisCall, type DriverCase } from './driver.js';
 
@@ -49,6 +49,11 @@ async function contend(locks: { acquire(name: string, o?: { timeout?: number }):
     }),
   );
   return { sections, longestWait, failures, maxConcurrent };
+}
+
+/** A HiLok or ReadWriteLock as a lock for {@link contend}: write holds on the given path. */
+function writeLock(lock: HiLok): { acquire(name: string, o?: { timeout?: number }): Promise<{ release(): Promise<unknown> }>; close(): Promise<void> } {
+  return { acquire: (name, o) => lock.write(name, o), close: () => lock.close() };
 }
 
 /** Total script calls the server ran (EVAL + EVALSHA), from INFO commandstats. */
@@ -101,6 +106,129 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
         expect(r.longestWait).toBeLessThan(1_000);
       });
     }
+
+    // HiLok and ReadWriteLock writers: the same bounds as the Mutex (a starving writer's intent
+    // keeps other writers out, and a release hands the freed node to the oldest writer it frees).
+    const writers = [
+      ['HiLok write on one path', (a: RedisAdapter) => writeLock(new HiLok(a))],
+      ['ReadWriteLock write', (a: RedisAdapter) => writeLock(new ReadWriteLock(a))],
+    ] as const;
+    for (const [kind, make] of writers) {
+      it(`${kind}, default options: 16 tasks over 2 lock objects, hold 1 ms, think 0 — nobody starves`, async () => {
+        const locks = [make(adapter), make(await conns.open(server.url))];
+        const r = await contend(locks, `${fresh()}/a`, 16, 1_200);
+        await Promise.all(locks.map((l) => l.close()));
+        // Before the writer hand-off, writers among themselves were unordered: the releasing
+        // task re-took the path, fairness 20–130 and waits up to ~1 s in the benchmark.
+        expect(r.maxConcurrent).toBe(1);
+        expect(r.failures).toBe(0);
+        expect(Math.min(...r.sections)).toBeGreaterThan(0);
+        expect(Math.max(...r.sections) / Math.min(...r.sections)).toBeLessThanOrEqual(3);
+        expect(r.longestWait).toBeLessThan(1_000);
+      });
+    }
+
+    it('herd-free HiLok: 8 connections each with a writer on one path cost Redis a bounded number of scripts per section', async () => {
+      // Before, a release published "all" on the node: every waiting process retried.
+      const locks = await Promise.all(Array.from({ length: 8 }, async () => writeLock(new HiLok(await conns.open(server.url)))));
+      const before = await scriptCalls(adapter);
+      const r = await contend(locks, `${fresh()}/a`, 8, 1_200, 1, 2);
+      const calls = (await scriptCalls(adapter)) - before;
+      await Promise.all(locks.map((l) => l.close()));
+      const total = r.sections.reduce((a, b) => a + b, 0);
+      expect(r.maxConcurrent).toBe(1);
+      expect(total).toBeGreaterThan(20);
+      expect(calls / total).toBeLessThan(4);
+      expect(Math.min(...r.sections)).toBeGreaterThan(0);
+    });
+
+    it("HiLok: a crashed writer's hand-off lapses — it holds the path back for about one reservation, then loses its place", async () => {
+      const hilok = new HiLok(adapter, { ttl: 30_000 });
+      const root = fresh();
+      const path = `${root}/a`;
+      const keys = pathKeys('hilok:', '/', [root, 'a']).keys;
+      const holder = await hilok.write(path);
+      // A writer of a crashed process: it left an intent (for 30 s) and will never retry or withdraw.
+      const reply = (await adapter.eval(scripts.hilokAcquire.source, keys, ['w', 'crashed', 30_000, path, '/', 'crashed-intent', 30_000, '1'])) as unknown[];
+      expect(Number(reply[0])).toBe(0);
+      const waiting = hilok.write(path, { timeout: 10_000 });
+      await delay(50); // both have waited > 5 ms: the release hands the path to the older, crashed one
+      const released = performance.now();
+      await holder.release();
+      // The path is the crashed writer's turn: nobody else gets in, not even a non-blocking writer.
+      await expect(hilok.write(path, { block: false })).rejects.toMatchObject({ code: 'LOCK_BUSY', blocker: { path, mode: 'write', waiting: true } });
+      const next = await waiting;
+      // The live writer's next attempt (at most 1 s later) finds the crashed writer's turn lapsed.
+      expect(performance.now() - released).toBeLessThan(5_000);
+      expect((await hilok.status(root)).waitingWriters).toEqual([]);
+      await next.release();
+      expect(await keyCall(adapter, 'EXISTS', keys[0])).toBe(0);
+      await hilok.close();
+    });
+
+    it('HiLok mixed readers and writers on a tree: writers wait a bounded time, readers still share', async () => {
+      const locks = [new HiLok(adapter), new HiLok(await conns.open(server.url))];
+      const root = fresh();
+      const end = performance.now() + 1_200;
+      const writerSections = new Array<number>(8).fill(0);
+      let longestWriterWait = 0;
+      let readerSections = 0;
+      let failures = 0;
+      let readersInside = 0;
+      let writersInside = 0;
+      let maxReaders = 0;
+      let overlap = 0;
+      // 8 writers on r/a (hold 1 ms, think 2 ms); 6 readers on r, r/a/b and r/c (hold 3 ms, think 2 ms):
+      // r and r/a/b conflict with the writers, r/c does not.
+      const writerLoops = writerSections.map(async (_, task) => {
+        const lock = locks[task % 2] as HiLok;
+        while (performance.now() < end) {
+          const asked = performance.now();
+          try {
+            const hold = await lock.write(`${root}/a`, { timeout: 20_000 });
+            longestWriterWait = Math.max(longestWriterWait, performance.now() - asked);
+            if (++writersInside > 1 || readersInside > 0) overlap++;
+            await delay(1);
+            writersInside--;
+            await hold.release();
+            writerSections[task]++;
+          } catch {
+            failures++;
+          }
+          await delay(2);
+        }
+      });
+      const readerLoops = Array.from({ length: 6 }, async (_, task) => {
+        const lock = locks[task % 2] as HiLok;
+        const path = [root, `${root}/a/b`, `${root}/c`][task % 3] as string;
+        const conflicting = task % 3 !== 2;
+        while (performance.now() < end) {
+          try {
+            const hold = await lock.read(path, { timeout: 20_000 });
+            if (conflicting) {
+              if (writersInside > 0) overlap++;
+              maxReaders = Math.max(maxReaders, ++readersInside);
+            }
+            await delay(3);
+            if (conflicting) readersInside--;
+            await hold.release();
+            readerSections++;
+          } catch {
+            failures++;
+          }
+          await delay(2);
+        }
+      });
+      await Promise.all([...writerLoops, ...readerLoops]);
+      await Promise.all(locks.map((l) => l.close()));
+      expect(overlap).toBe(0);
+      expect(failures).toBe(0);
+      expect(Math.min(...writerSections)).toBeGreaterThan(0);
+      expect(Math.max(...writerSections) / Math.min(...writerSections)).toBeLessThanOrEqual(3);
+      expect(longestWriterWait).toBeLessThan(1_000);
+      expect(readerSections).toBeGreaterThan(0);
+      expect(maxReaders).toBeGreaterThan(1); // conflicting readers still share with each other
+    });
 
     it('herd-free: 8 connections each waiting on one hot name cost Redis a bounded number of scripts per section', async () => {
       // Each connection is a process's worth of client (its own adapter and wake-up hub). Before

@@ -245,6 +245,8 @@ export class HiLok extends LockManager {
         detail,
         // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
         maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
+        // A waiting writer is woken only by a hand-off addressed to its intent (on its path's channel).
+        token: intent || undefined,
         onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, [intent, path]) : undefined,
       }),
     );

@@ -11,6 +11,7 @@ local hold = 'h:' .. ARGV[1]
 want(hold)
 want('n:' .. ARGV[2])
 want('marks')
+want('queue')
 start()
 local current = decodeItem(val[hold])
 if not current or current.path ~= ARGV[2] then return flush(0) end

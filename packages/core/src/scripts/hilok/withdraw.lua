@@ -8,6 +8,7 @@ local mine = 'i:' .. ARGV[1]
 want(mine)
 want('n:' .. ARGV[2])
 want('marks')
+want('queue')
 start()
 if not drop(mine, true) then return flush(0) end
 return flush(1)

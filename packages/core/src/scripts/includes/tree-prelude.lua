@@ -12,16 +12,29 @@
 -- State hash fields are told apart by the text before their first ':', so no id or node name
 -- can clash with another field (a node named "h:x" is field "n:h:x"):
 --   h:<id>    a hold:   "<r|w>|<fence>|<expiry ms>|<separator length>|<separator><path>"
---   i:<id>    a waiting writer's intent, same format with kind "i" and fence 0
+--   i:<id>    a waiting writer's intent, same format with kind "i" and, as fence, its arrival
+--             (server clock, µs, strictly increasing per tree): its place among waiting writers
 --   n:<node>  counters of holds exactly at the node, packed with struct '<I4I4' (decoding text
 --             costs µs per level): E (holds) and EW (writes + intents), followed by the id of
 --             the write hold at the node, if any (a write is alone at its node), so a busy reply
 --             can name its blocker without a scan; exists while E or EW is > 0
---   marks     the nodes where waiters listen: "<until ms>\254<node>\255" per node. A release
---             publishes only to the marked ancestors-or-self of its path and consumes those marks
---             (a waiter that still finds the path busy marks it again); expired marks are dropped
+--   marks     the nodes where waiting readers listen: "<until ms>\254<node>\255" per node. An
+--             ending item publishes "all" only to the marked ancestors-or-self of its path and
+--             consumes those marks (a reader that still finds the path busy marks it again) —
+--             unless a write or a waiting writer is still exactly at the marked node: then no
+--             reader listening there can proceed, and the mark stays. Expired marks are dropped
 --             whenever the field is rewritten. A mark is always at or above a live blocker, so
 --             it is consumed when that blocker ends: no mark outlives the holds it waits for.
+--   queue     the waiting writers in arrival order (the hand-off queue, see docs/waiting.md):
+--             "<arrival µs>\254<intent id>\254<separator>\254<path>\255" per intent; exists
+--             while an intent does. A writer intent that has waited STARVE_US is *starving*: no
+--             younger writer whose path is related to its path (same, ancestor or descendant)
+--             may take a hold — the writers of one path go in arrival order. When an item ends
+--             (release, expiry, withdraw), the oldest related writers it may have freed are
+--             checked; one that can take its hold now gets it handed to: its intent's expiry
+--             becomes now + RESERVE_MS (a writer that does not come — crashed, paused, lost the
+--             message — loses its place then) and it alone is woken: "to:<intent id>" on the
+--             channel of its own path, where a waiting writer listens.
 -- The hash and both sorted sets expire with the longest-lived member. Channel of node n: "<base>wake:<n>".
 -- Each script makes a fixed number of redis.calls whatever the depth: an acquire reads its
 -- path's node fields with one HMGET (ancestors are only read), and a release reads and writes
@@ -34,6 +47,11 @@ local E, EW, EXISTED, DIRTY, E0, EW0, WRITER = 1, 2, 3, 4, 5, 6, 7
 -- A waiter's mark outlives its next attempt by this much (event-loop lag, network): a mark that
 -- lives too long costs one PUBLISH nobody hears, one that lapses early costs a missed wake-up.
 local MARK_SLACK = 1000
+-- Writers' hand-off (field "queue"): a writer intent older than STARVE_US (µs) keeps younger
+-- related writers out; a writer handed the path must come within RESERVE_MS (ms) or lose its
+-- place; one ending item checks at most HANDOFF_CHECKS waiting writers (one ZRANGEBYLEX each).
+local STARVE_US, RESERVE_MS, HANDOFF_CHECKS = 5000, 250, 4
+local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
 -- Server clock in µs: the fencing token of a grant.
 local function fenceNow() return t[1] .. string.format('%06d', tonumber(t[2])) end
@@ -157,8 +175,69 @@ local function mark(n, untilMs)
   end
 end
 
+-- Paths p and q (with their separators) are related: equal, or one is an ancestor of the other.
+local function related(p, psep, q, qsep)
+  return p == q or string.sub(q, 1, #p + #psep) == p .. psep or string.sub(p, 1, #q + #qsep) == q .. qsep
+end
+
+-- The writers' queue (field "queue"), oldest first: {arrival (text), at (number), id, sep, path};
+-- loaded with the other fields.
+local queue, queueDirty
+local function queueList()
+  if queue then return queue end
+  local v = val['queue']
+  if v == nil then error('hilok tree script: queue used before load()') end
+  queue = {}
+  if v then
+    for a, id, s, p in string.gmatch(v, '(%d+)\254([^\254]*)\254([^\254]*)\254([^\255]*)\255') do
+      queue[#queue + 1] = { arrival = a, at = tonumber(a), id = id, sep = s, path = p }
+    end
+  end
+  return queue
+end
+-- The queue entry of intent id, or nil.
+local function queued(id)
+  for _, e in ipairs(queueList()) do
+    if e.id == id then return e end
+  end
+end
+-- Append intent id (a writer on path) at the end of the queue; returns its arrival: the server
+-- clock in µs, bumped past the last arrival so the order is strict.
+local function enqueue(id, sep, path)
+  local q = queueList()
+  local at = nowUs
+  local last = q[#q]
+  if last and last.at >= at then at = last.at + 1 end
+  local arrival = string.format('%.0f', at)
+  q[#q + 1] = { arrival = arrival, at = at, id = id, sep = sep, path = path }
+  queueDirty = true
+  return arrival
+end
+local function dequeue(id)
+  local q = queueList()
+  for i, e in ipairs(q) do
+    if e.id == id then
+      table.remove(q, i)
+      queueDirty = true
+      return
+    end
+  end
+end
+-- The oldest starving writer intent that a writer on path (with intent id and arrival `at`, or
+-- none yet) must let go first: related to path, not its own, older than it. nil when none.
+local function starvingAhead(id, at, path, sep)
+  if not val['queue'] and not queue then return nil end
+  for _, e in ipairs(queueList()) do
+    if at and e.at >= at then return nil end
+    if e.id ~= id and nowUs - e.at >= STARVE_US and related(e.path, e.sep, path, sep) then return e end
+  end
+end
+
 -- Pending writes, applied by flush().
 local sets, dels, zadd, zrem, wake, woken = {}, {}, {}, {}, {}, {}
+-- Items that ended and may have freed someone (hand-off candidates are related to one of them),
+-- and the writers handed to (woken with "to:<id>" on their path's channel).
+local ended, handed = {}, {}
 local changed = false
 local function put(f, exp, v)
   sets[#sets + 1] = f
@@ -208,18 +287,21 @@ local function ending(f)
     it.field, it.node = f, 'n:' .. it.path
     want(it.node)
     want('marks')
+    want('queue')
   end
   return it
 end
 local function finish(it, wakeUp)
   apply(it.kind, it.node, -1, it.field)
+  if it.kind == 'i' then dequeue(string.sub(it.field, 3)) end
   if wakeUp then
+    ended[#ended + 1] = it
     local path, sep = it.path, it.sep
     for n, exp in pairs(markList()) do
       local on = n == path or string.sub(path, 1, #n + #sep) == n .. sep
       if on or exp <= now then
         if on and exp > now and not woken[n] then
-          woken[n] = true
+          woken[n] = exp
           wake[#wake + 1] = n
         end
         marks[n] = nil
@@ -280,9 +362,90 @@ local function soonestLive()
   return soonest
 end
 
+-- Hand-off after items ended: walk the writers' queue oldest first. A writer behind an older
+-- starving or handed-to writer on a related path is skipped (it would be refused); the others
+-- related to an ended item are candidates, at most HANDOFF_CHECKS of them. A candidate that can
+-- take its hold now (no hold on its path, its ancestors or below; not related to a writer handed
+-- to before it) is handed to: its intent is renewed for RESERVE_MS only and it is woken alone.
+local function handOff()
+  if #ended == 0 or (not val['queue'] and not queue) then return end
+  local q = queueList()
+  if #q == 0 then return end
+  local firm, candidates = {}, {}
+  for _, e in ipairs(q) do
+    local behind = false
+    for _, a in ipairs(firm) do
+      if related(a.path, a.sep, e.path, e.sep) then
+        behind = true
+        break
+      end
+    end
+    if not behind and #candidates < HANDOFF_CHECKS then
+      for _, it in ipairs(ended) do
+        if related(it.path, it.sep, e.path, e.sep) then
+          candidates[#candidates + 1] = e
+          e.levels = nodes(e.path, e.sep)
+          for _, f in ipairs(e.levels) do want(f) end
+          break
+        end
+      end
+    end
+    if nowUs - e.at >= STARVE_US then firm[#firm + 1] = e end
+  end
+  if #candidates == 0 then return end
+  load()
+  -- below() reads the index: bring it in line with this script's changes first.
+  syncIndex()
+  local chosen = {}
+  for _, e in ipairs(candidates) do
+    local free = true
+    for _, c in ipairs(chosen) do
+      if related(c.path, c.sep, e.path, e.sep) then
+        free = false
+        break
+      end
+    end
+    if free then
+      for _, f in ipairs(e.levels) do
+        if val[f] and counts(f)[E] > 0 then
+          free = false
+          break
+        end
+      end
+    end
+    if free and not below('a', e.path, e.sep) then
+      chosen[#chosen + 1] = e
+      local exp = now + RESERVE_MS
+      put('i:' .. e.id, exp, encodeItem('i', e.arrival, exp, e.sep, e.path))
+      handed[#handed + 1] = e
+    end
+  end
+end
+
+-- The consumed marks whose node still has a write or a waiting writer exactly at it: no reader
+-- listening there can proceed, so the mark stays and nothing is published there.
+local function keepBlockedMarks()
+  if #wake == 0 then return end
+  for _, n in ipairs(wake) do want('n:' .. n) end
+  load()
+  local out = {}
+  for _, n in ipairs(wake) do
+    local f = 'n:' .. n
+    if val[f] and counts(f)[EW] > 0 then
+      marks[n] = woken[n]
+      marksDirty = true
+    else
+      out[#out + 1] = n
+    end
+  end
+  wake = out
+end
+
 -- Write everything back, fit both keys' ttl to the longest-lived member (or delete the tree
 -- when none is left) and wake the channels whose marks were consumed; returns reply.
 local function flush(reply)
+  handOff()
+  keepBlockedMarks()
   for _, f in ipairs(touched) do
     local c = node[f]
     if c[DIRTY] then
@@ -309,6 +472,17 @@ local function flush(reply)
     end
     changed = true
   end
+  if queueDirty then
+    if #queue > 0 then
+      local out = {}
+      for i, e in ipairs(queue) do out[i] = e.arrival .. '\254' .. e.id .. '\254' .. e.sep .. '\254' .. e.path .. '\255' end
+      sets[#sets + 1] = 'queue'
+      sets[#sets + 1] = table.concat(out)
+    elseif val['queue'] then
+      dels[#dels + 1] = 'queue'
+    end
+    changed = true
+  end
   if not changed then return reply end
   if #dels > 0 then batched('HDEL', H, dels) end
   if #sets > 0 then batched('HSET', H, sets) end
@@ -324,5 +498,6 @@ local function flush(reply)
     redis.call('DEL', H, IX)
   end
   for _, n in ipairs(wake) do redis.call('PUBLISH', channelBase .. n, 'all') end
+  for _, e in ipairs(handed) do redis.call('PUBLISH', channelBase .. e.path, 'to:' .. e.id) end
   return reply
 end
