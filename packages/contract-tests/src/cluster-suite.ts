@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, SpinLock, keySlot, lockKey } from '@hilok/core';
-import { startCluster, type Cluster } from '@hilok/testing';
+import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, SpinLock, type RedisAdapter } from '@hilok/core';
+import { keySlot, lockKey } from '@hilok/core/internal';
+import { startCluster, type Cluster, type RedisServer } from '@hilok/testing';
 import { Connections, delay, handOffMs, type DriverCase } from './driver.js';
 import { checkMutualExclusion } from './exclusion.js';
 
@@ -114,5 +115,104 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       }
       await Promise.all([reentrant.close(), rw.close(), fair.close()]);
     });
+
+    /** Calls of `command` on all masters since their last `CONFIG RESETSTAT` (scripts' commands count). */
+    const calls = async (command: string): Promise<number> => {
+      let total = 0;
+      for (const master of cluster.masters) {
+        const stats = String(await master.command('INFO', 'commandstats'));
+        total += Number(stats.match(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm'))?.[1] ?? 0);
+      }
+      return total;
+    };
+    const resetStats = () => Promise.all(cluster.masters.map((master) => master.command('CONFIG', 'RESETSTAT')));
+
+    /** One hand-off per lock kind on a name of each master's slot range, waiter on another connection. */
+    const handOffs = async (a: RedisAdapter, b: RedisAdapter, tag: string): Promise<number[]> => {
+      const [ma, mb, fa, fb, ha, hb] = [new Mutex(a), new Mutex(b), new FairLock(a), new FairLock(b), new HiLok(a), new HiLok(b)];
+      // A name in each third of the slots: one per master.
+      const names = [0, 1, 2].map((third) => {
+        for (let i = 0; ; i++) if (Math.floor((keySlot(lockKey('hilok:', 'mutex', `${tag}-${i}`)) * 3) / 16384) === third) return `${tag}-${i}`;
+      });
+      const times: number[] = [];
+      for (const name of names) {
+        times.push(await handOffMs(await ma.acquire(name, { ttl: 20_000 }), mb.acquire(name, { timeout: 15_000 })));
+        times.push(await handOffMs(await fa.acquire(name, { ttl: 20_000 }), fb.acquire(name, { timeout: 15_000 })));
+        times.push(await handOffMs(await ha.write(`${name}/x`, { ttl: 20_000 }), hb.read(`${name}/x/y`, { timeout: 15_000 })));
+      }
+      await Promise.all([ma, mb, fa, fb, ha, hb].map((lock) => lock.close()));
+      return times;
+    };
+
+    it('sharded pub/sub (Redis 7, the default): wake-ups go with SPUBLISH to the lock\'s shard and reach waiters on other connections', async () => {
+      const [a, b] = [await conns.openCluster(cluster.rootNodes), await conns.openCluster(cluster.rootNodes)];
+      await resetStats();
+      const times = await handOffs(a, b, 'sharded');
+      expect(await a.shardedPubSub).toBe(true);
+      // The waiter's own retry comes ≥ 0.9 s after the release: far below that, the message woke it.
+      expect(Math.max(...times)).toBeLessThan(500);
+      expect(await calls('spublish')).toBeGreaterThanOrEqual(9);
+      expect(await calls('publish')).toBe(0);
+    });
+
+    it('shardedPubSub: false (what a Redis 6 cluster gets) keeps plain PUBLISH working on the cluster', async () => {
+      const [a, b] = [await conns.openCluster(cluster.rootNodes, { shardedPubSub: false }), await conns.openCluster(cluster.rootNodes, { shardedPubSub: false })];
+      await resetStats();
+      const times = await handOffs(a, b, 'plain');
+      expect(a.shardedPubSub).toBe(false);
+      expect(Math.max(...times)).toBeLessThan(500);
+      expect(await calls('publish')).toBeGreaterThanOrEqual(9);
+      expect(await calls('spublish')).toBe(0);
+    });
+
+    it('a slot migration during a wait does not strand the waiter, and its subscription follows the slot', async () => {
+      const [a, b] = [await conns.openCluster(cluster.rootNodes), await conns.openCluster(cluster.rootNodes)];
+      const [ma, mb] = [new Mutex(a), new Mutex(b)];
+      const name = 'migrating';
+      const slot = keySlot(lockKey('hilok:', 'mutex', name));
+      const holder = await ma.acquire(name, { ttl: 20_000 });
+      const waiting = mb.acquire(name, { timeout: 15_000 });
+      await delay(100); // queued and subscribed on the slot's master
+      const { from, to } = await migrateSlot(cluster, slot);
+      expect(from).not.toBe(to);
+      // The lock and its queue moved with the slot; the release runs on the new master.
+      const released = performance.now();
+      await holder.release();
+      const next = await waiting;
+      // Woken by the message if the driver already follows the slot, else by its own retry (≤ 1 s).
+      expect(performance.now() - released).toBeLessThan(2_500);
+      await next.release();
+      // Once the driver followed the move, hand-offs are message-fast again.
+      await delay(1_500);
+      expect(await handOffMs(await ma.acquire(name, { ttl: 20_000 }), mb.acquire(name, { timeout: 15_000 }))).toBeLessThan(500);
+      await Promise.all([ma.close(), mb.close()]);
+    });
   });
+}
+
+/** The master that owns `slot` now, by the cluster's own map. */
+async function ownerOf(cluster: Cluster, slot: number): Promise<RedisServer> {
+  const ranges = (await cluster.masters[0]?.command('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+  const range = ranges.find(([start, end]) => start <= slot && slot <= end);
+  const owner = cluster.masters.find((m) => m.port === Number(range?.[2][1]));
+  if (!owner) throw new Error(`no master owns slot ${slot}`);
+  return owner;
+}
+
+/**
+ * Move `slot` to the next master the way `redis-cli --cluster reshard` does: IMPORTING on the
+ * target, MIGRATING on the source, MIGRATE its keys, then SETSLOT NODE on every master.
+ */
+async function migrateSlot(cluster: Cluster, slot: number): Promise<{ from: number; to: number }> {
+  const source = await ownerOf(cluster, slot);
+  const target = cluster.masters[(cluster.masters.indexOf(source) + 1) % cluster.masters.length] as RedisServer;
+  const [sourceId, targetId] = [String(await source.command('CLUSTER', 'MYID')), String(await target.command('CLUSTER', 'MYID'))];
+  await target.command('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId);
+  await source.command('CLUSTER', 'SETSLOT', slot, 'MIGRATING', targetId);
+  const keys = (await source.command('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+  if (keys.length > 0) await source.command('MIGRATE', target.host, target.port, '', 0, 5_000, 'KEYS', ...keys);
+  for (const master of [target, source, ...cluster.masters.filter((m) => m !== source && m !== target)]) {
+    await master.command('CLUSTER', 'SETSLOT', slot, 'NODE', targetId);
+  }
+  return { from: source.port, to: target.port };
 }

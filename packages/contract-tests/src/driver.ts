@@ -6,6 +6,12 @@ export interface NodeAddress {
   port: number;
 }
 
+/** Adapter options every driver package takes. */
+export interface AdapterOptions {
+  /** Wake-ups over sharded pub/sub on a cluster (`'auto'` by default). */
+  shardedPubSub?: boolean | 'auto';
+}
+
 /**
  * One driver configuration the suites run against (e.g. "ioredis 6, RESP3"). Adapter packages
  * describe their clients with this and hand it to every suite, so each suite runs identically
@@ -27,8 +33,8 @@ export interface DriverCase<C = unknown> {
   connectingClient?(url: string): C;
   /** Close a client made by `client` / `clusterClient` / `sentinelClient`. */
   closeClient(client: C): Promise<void>;
-  /** The adapter over a client (the user keeps owning the client). */
-  adapter(client: C): RedisAdapter;
+  /** The adapter over a client (the user keeps owning the client), with adapter options both drivers take. */
+  adapter(client: C, options?: AdapterOptions): RedisAdapter;
 }
 
 /**
@@ -50,11 +56,11 @@ export class Connections<C> {
   }
 
   /** A fresh client and adapter on a cluster. */
-  async openCluster(rootNodes: NodeAddress[]): Promise<RedisAdapter> {
+  async openCluster(rootNodes: NodeAddress[], options?: AdapterOptions): Promise<RedisAdapter> {
     if (!this.driver.clusterClient) throw new Error(`${this.driver.name} has no cluster client`);
     const client = await this.driver.clusterClient(rootNodes);
     this.clients.push(client);
-    return this.keep(this.driver.adapter(client));
+    return this.keep(options ? this.driver.adapter(client, options) : this.driver.adapter(client));
   }
 
   /** Close every adapter, then every client. */
@@ -77,6 +83,9 @@ export function countingAdapter(inner: RedisAdapter): RedisAdapter & { calls: nu
   const counted = {
     driver: inner.driver,
     cluster: inner.cluster,
+    get shardedPubSub() {
+      return inner.shardedPubSub;
+    },
     calls: 0,
     evalsha: (...a: Parameters<RedisAdapter['evalsha']>) => (counted.calls++, inner.evalsha(...a)),
     eval: (...a: Parameters<RedisAdapter['eval']>) => (counted.calls++, inner.eval(...a)),

@@ -36,6 +36,15 @@ export interface RedisAdapter {
    */
   readonly coalescesWrites?: boolean;
   /**
+   * `true` when wake-ups travel over sharded pub/sub (Redis ≥ 7 Cluster): core then runs the
+   * scripts' `SPUBLISH` variants, and {@link RedisAdapter.subscribe} must listen with
+   * `SSUBSCRIBE`. Absent or `false`: `PUBLISH` and `SUBSCRIBE`. A promise while the adapter is
+   * still finding out (it asks the server once): core holds the scripts that publish until it
+   * settles, so nothing is published one way while waiters listen the other. Read before every
+   * script call that publishes, so it must be cheap (a field, or a getter returning one).
+   */
+  readonly shardedPubSub?: boolean | PromiseLike<boolean>;
+  /**
    * `EVALSHA sha numkeys ...keys ...args`. Must reject with the server's error (whose message
    * starts with `NOSCRIPT` when the script is not cached) or the driver's connection error.
    * On a cluster the call is routed by `keys[0]`.
@@ -46,7 +55,9 @@ export interface RedisAdapter {
   /**
    * Subscribe to `channel` on a connection dedicated to pub/sub (owned by the adapter) and
    * call `onMessage` for every message published there. Resolves once the server confirmed
-   * the subscription. Core subscribes to a channel at most once at a time.
+   * the subscription. Core subscribes to a channel at most once at a time. With
+   * {@link RedisAdapter.shardedPubSub}, a sharded subscription on the channel's shard, followed
+   * to its new master when its slot moves or fails over.
    */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
   /** Stop delivering messages of `channel`. */

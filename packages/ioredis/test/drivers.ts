@@ -1,7 +1,8 @@
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis';
 import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
 import type { DriverCase, NodeAddress } from '@hilok/contract-tests';
-import { closeGracefully, createIoredisAdapter, type IoredisClient } from '@hilok/ioredis';
+import { createIoredisAdapter, type IoredisClient } from '@hilok/ioredis';
+import { closeGracefully } from '@hilok/core/internal';
 
 type AnyClient = Redis5 | Cluster5 | Redis6 | Cluster6;
 
@@ -33,7 +34,7 @@ function ioredisCase(
       ready(quiet(new Redis({ ...options, sentinels, name: masterName, maxRetriesPerRequest: 20, failoverDetector: true } as never))),
     connectingClient: (url) => quiet(new Redis(url, options)),
     closeClient: (client) => closeGracefully(() => client.quit(), () => client.disconnect()),
-    adapter: (client) => createIoredisAdapter(client as unknown as IoredisClient),
+    adapter: (client, options) => createIoredisAdapter(client as unknown as IoredisClient, options),
   };
 }
 

@@ -1,5 +1,20 @@
 import { createClient } from 'redis';
-import { checkOptions, closeGracefully, connectionDown, InvalidArgumentError, type OptionKeys, type RedisAdapter, type ScriptArg } from '@hilok/core';
+import {
+  InvalidArgumentError,
+  type RedisAdapter,
+  type ScriptArg,
+  type ShardedPubSubOption,
+} from '@hilok/core';
+import {
+  checkOptions,
+  closeGracefully,
+  connectionDown,
+  keySlot,
+  SHARDED_PUBSUB_PROBE,
+  shardedPubSubMode,
+  type DriverClients,
+  type OptionKeys,
+} from '@hilok/core/internal';
 
 /** Most locks per batched script call on node-redis (see `RedisAdapter.maxBatch`). */
 const NODE_REDIS_MAX_BATCH = 32;
@@ -18,6 +33,9 @@ export interface NodeRedisClient {
   readonly isReady?: boolean;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
+  /** Sharded pub/sub (Redis ≥ 7): a cluster client subscribes on the channel's master and follows slot moves. */
+  sSubscribe?(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  sUnsubscribe?(channel: string): Promise<unknown>;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'ready' | 'end' | 'disconnect', listener: () => void): unknown;
   once?(event: 'error', listener: (error: Error) => void): unknown;
@@ -33,10 +51,18 @@ export interface NodeRedisClient {
 export interface NodeRedisAdapterOptions {
   /** Close the command client in `close()` too (default: only when the adapter created it from a URL). */
   ownsClient?: boolean;
+  /**
+   * Wake-ups over sharded pub/sub on a cluster (`SPUBLISH` / `sSubscribe`, Redis ≥ 7.0): each
+   * message stays on its lock's shard instead of crossing the whole cluster bus. `'auto'`
+   * (default): on a cluster client, once the server says it is Redis ≥ 7.0 (asked once); `true`:
+   * always on a cluster (every node ≥ 7.0); `false`: plain pub/sub. Plain and Sentinel clients
+   * always use plain pub/sub. Every process on one cluster must decide alike (see docs/sizing.md).
+   */
+  shardedPubSub?: ShardedPubSubOption;
 }
 
 /** The keys of {@link NodeRedisAdapterOptions}: an unknown key is an `InvalidArgumentError`. */
-const NODE_REDIS_ADAPTER_OPTION_KEYS = { ownsClient: true } as const satisfies OptionKeys<NodeRedisAdapterOptions>;
+const NODE_REDIS_ADAPTER_OPTION_KEYS = { ownsClient: true, shardedPubSub: true } as const satisfies OptionKeys<NodeRedisAdapterOptions>;
 
 /**
  * A {@link RedisAdapter} over a node-redis client (redis 5 or 6; `createClient`, `createCluster`
@@ -48,7 +74,8 @@ const NODE_REDIS_ADAPTER_OPTION_KEYS = { ownsClient: true } as const satisfies O
  * @param connection - your node-redis client, or a URL for a client the adapter creates and owns
  */
 export function createNodeRedisAdapter(connection: NodeRedisClient | string, options: NodeRedisAdapterOptions = {}): RedisAdapter {
-  const ownsClient = checkOptions<NodeRedisAdapterOptions>(options, NODE_REDIS_ADAPTER_OPTION_KEYS).ownsClient ?? typeof connection === 'string';
+  const checked = checkOptions<NodeRedisAdapterOptions>(options, NODE_REDIS_ADAPTER_OPTION_KEYS);
+  const ownsClient = checked.ownsClient ?? typeof connection === 'string';
   if (typeof connection !== 'string') checkNodeRedisClient(connection);
   const client: NodeRedisClient =
     typeof connection === 'string' ? quiet(createClient({ url: connection }) as unknown as NodeRedisClient) : connection;
@@ -69,6 +96,11 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
   // which has no duplicate() but already routes SUBSCRIBE to a dedicated connection of its own.
   const sharesPubSub = typeof client.duplicate !== 'function';
   const cluster = isClusterClient(client);
+  const mode = shardedPubSubMode(checked.shardedPubSub, {
+    cluster,
+    driverSupport: typeof client.sSubscribe === 'function' ? true : 'this node-redis cluster client has no sSubscribe: sharded pub/sub needs it',
+    probe: async () => (await commands()).eval(SHARDED_PUBSUB_PROBE, { keys: [], arguments: [] }),
+  });
   // Connection state is followed on plain clients: cluster and Sentinel clients report no `ready`
   // to end a "down" state with, so their calls keep waiting up to `commandTimeout`.
   const watch = sharesPubSub || cluster ? undefined : watchFor(client);
@@ -110,6 +142,31 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
     return subscriber;
   };
   const channels = new Set<string>();
+  /** Our listener per sharded channel: the same function when we subscribe it again after a slot move. */
+  const shardListeners = new Map<string, (message: string) => void>();
+  /** Per-master sharded subscribers we follow slot moves on (see followMoves). */
+  const followed = new WeakSet<object>();
+  /**
+   * When a slot moves, its old master drops the slot's sharded subscriptions (an unsolicited
+   * SUNSUBSCRIBE). node-redis 6 moves them to the new master itself; node-redis 5 (≤ 5.12 at
+   * least) emits 'sharded-channel-moved' on the shard's client but listens for another event name,
+   * so the subscription is silently lost. Where no listener of the driver's handles that event, we
+   * subscribe the channel again: the SSUBSCRIBE goes to the old master, whose MOVED makes
+   * node-redis learn the new slot map and retry there.
+   */
+  const followMoves = (sub: NodeRedisClient, channel: string): void => {
+    const shard = (sub as unknown as ShardedCluster).getSlotMaster?.(keySlot(channel))?.pubSub?.client;
+    if (!shard || followed.has(shard) || shard.listenerCount('sharded-channel-moved') > 0) return;
+    followed.add(shard);
+    shard.on('sharded-channel-moved', (moved: string) => {
+      const listener = shardListeners.get(moved);
+      if (!listener || duplicate !== sub) return;
+      (sub.sSubscribe as NonNullable<NodeRedisClient['sSubscribe']>).call(sub, moved, listener).then(
+        () => followMoves(sub, moved),
+        () => undefined, // the waiters' own retries (at least every second) still get them in
+      );
+    });
+  };
 
   const call = (args: readonly ScriptArg[]) => args.map(String);
   const scriptOptions = (keys: readonly string[], args: readonly ScriptArg[]) => ({ keys: [...keys], arguments: call(args) });
@@ -126,15 +183,28 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
     evalsha: (sha: string, keys: readonly string[], args: readonly ScriptArg[]) =>
       ready ? commands().then((c) => c.evalSha(sha, scriptOptions(keys, args))) : client.evalSha(sha, scriptOptions(keys, args)),
     eval: async (script: string, keys: readonly string[], args: readonly ScriptArg[]) => (await commands()).eval(script, scriptOptions(keys, args)),
+    get shardedPubSub() {
+      return mode.current;
+    },
     async subscribe(channel, onMessage) {
-      await (await pubsub()).subscribe(channel, (message) => onMessage(String(message)));
+      const sharded = await mode.settled();
+      const sub = await pubsub();
+      const listener = (message: string): void => onMessage(String(message));
+      // A cluster client keeps one sharded subscriber per master and moves a channel with its slot.
+      if (!sharded) await sub.subscribe(channel, listener);
+      else {
+        shardListeners.set(channel, listener);
+        await (sub.sSubscribe as NonNullable<NodeRedisClient['sSubscribe']>).call(sub, channel, listener);
+        followMoves(sub, channel);
+      }
       channels.add(channel);
     },
     async unsubscribe(channel) {
       channels.delete(channel);
+      shardListeners.delete(channel);
       if (!subscriber) return;
       const sub = await subscriber;
-      const done = sub.unsubscribe(channel);
+      const done = mode.current === true ? (sub.sUnsubscribe as NonNullable<NodeRedisClient['sUnsubscribe']>).call(sub, channel) : sub.unsubscribe(channel);
       // Not connected: the driver forgets the channel now, but the UNSUBSCRIBE waits for a reconnect.
       if (sub.isReady !== false) await done;
       else done.catch(() => undefined);
@@ -155,6 +225,7 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
       // A shared (Sentinel) pub/sub connection is the user's: drop only our channels from it.
       const releaseSub = shared?.then((c) => Promise.all([...channels].map((ch) => c.unsubscribe(ch))), () => undefined);
       channels.clear();
+      shardListeners.clear();
       await Promise.all([releaseSub?.catch(() => undefined), ownsClient && closeClient(client)]);
     },
   };
@@ -165,12 +236,26 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
  * than a confusing Redis error ("ERR value is not an integer or out of range") at the first lock call.
  */
 function checkNodeRedisClient(client: unknown): void {
-  const c = client as Record<string, unknown> | null;
-  if (typeof c !== 'object' || c === null || typeof c.evalSha === 'function' || typeof c.evalsha !== 'function') return;
-  const options = c.options as { sentinels?: unknown } | undefined;
-  const kind = c.isCluster === true ? 'an ioredis Cluster' : options?.sentinels ? 'a Sentinel-managed ioredis client' : 'an ioredis client (new Redis)';
-  throw new InvalidArgumentError('connection', `this is ${kind}, not a node-redis client: use @hilok/ioredis for it (or pass a node-redis createClient / createCluster / createSentinel client to @hilok/node-redis)`);
+  if (nodeRedisClients.isClient(client)) return;
+  const other = nodeRedisClients.describeOther?.(client);
+  if (other) throw new InvalidArgumentError('connection', other);
 }
+
+/**
+ * How @hilok/node-redis tells its clients (core's driver bindings ask it; core names no driver's
+ * methods): a node-redis client has `evalSha`; an ioredis one (`evalsha`) is named, with the
+ * package that fits it.
+ */
+export const nodeRedisClients: DriverClients<NodeRedisClient> = {
+  isClient: (value): value is NodeRedisClient => typeof value === 'object' && value !== null && typeof (value as { evalSha?: unknown }).evalSha === 'function',
+  describeOther(value) {
+    const c = value as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null || typeof c.evalsha !== 'function') return undefined;
+    const options = c.options as { sentinels?: unknown } | undefined;
+    const kind = c.isCluster === true ? 'an ioredis Cluster' : options?.sentinels ? 'a Sentinel-managed ioredis client' : 'an ioredis client (new Redis)';
+    return `this is ${kind}, not a node-redis client: use @hilok/ioredis for it (or pass a node-redis createClient / createCluster / createSentinel client to @hilok/node-redis)`;
+  },
+};
 
 /**
  * What the adapters of one user client know about its connection, shared so that many lock
@@ -245,6 +330,11 @@ function destroyQuietly(client: NodeRedisClient): void {
   } catch {
     // already closed
   }
+}
+
+/** The part of a node-redis cluster client that tells a slot's master and its sharded subscriber. */
+interface ShardedCluster {
+  getSlotMaster?(slot: number): { pubSub?: { client?: NodeJS.EventEmitter } } | undefined;
 }
 
 /** node-redis cluster clients (`createCluster`) keep a slot table; plain and Sentinel clients don't. */

@@ -1,7 +1,8 @@
 import { createClient as createClient5, createCluster as createCluster5, createSentinel as createSentinel5 } from 'redis';
 import { createClient as createClient6, createCluster as createCluster6, createSentinel as createSentinel6 } from 'redis6';
 import type { DriverCase } from '@hilok/contract-tests';
-import { closeGracefully, createNodeRedisAdapter, type NodeRedisClient } from '@hilok/node-redis';
+import { createNodeRedisAdapter, type NodeRedisClient } from '@hilok/node-redis';
+import { closeGracefully } from '@hilok/core/internal';
 
 interface Factories {
   createClient: (options: { url: string; RESP?: 2 | 3 }) => unknown;
@@ -29,7 +30,7 @@ function nodeRedisCase(name: string, { createClient, createCluster, createSentin
       return client;
     },
     closeClient: (client) => closeGracefully(async () => (client.close ? client.close() : client.quit?.()), () => client.destroy?.()),
-    adapter: (client) => createNodeRedisAdapter(client),
+    adapter: (client, options) => createNodeRedisAdapter(client, options),
   };
 }
 

@@ -23,6 +23,12 @@ export interface Script {
    * several keys (all with one hash tag) passes them together, and KEYS holds each lock's keys in turn.
    */
   readonly batchKeys?: number;
+  /**
+   * The same script publishing its wake-ups with `SPUBLISH` (sharded pub/sub) instead of
+   * `PUBLISH`; set for every script that publishes. Run instead of this one when the adapter says
+   * so ({@link RedisAdapter.shardedPubSub}).
+   */
+  readonly sharded?: Script;
 }
 
 /** Redis did not answer within the time the caller allowed. */
@@ -366,6 +372,31 @@ export class ScriptRunner {
    * promise is the only one per call, which saves a promise and a microtask hop on every lock call.
    */
   private evalWithFallback(
+    script: Script,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    onReply: (reply: unknown) => void,
+    onError: (err: RedisUnavailableError) => void,
+  ): void {
+    // Only scripts that publish ask which pub/sub the adapter uses (one property read).
+    if (script.sharded !== undefined) {
+      const sharded = this.adapter.shardedPubSub;
+      if (sharded === true) script = script.sharded;
+      else if (sharded !== undefined && sharded !== false) {
+        // The adapter is still finding out (it asks the server once): publish the way it will listen.
+        const plain = script;
+        sharded.then(
+          (yes) => this.evalCached(yes ? (plain.sharded as Script) : plain, keys, args, onReply, onError),
+          (err: unknown) => onError(wrap(plain, err)),
+        );
+        return;
+      }
+    }
+    this.evalCached(script, keys, args, onReply, onError);
+  }
+
+  /** {@link evalWithFallback} once the script variant is chosen. */
+  private evalCached(
     script: Script,
     keys: readonly string[],
     args: readonly ScriptArg[],
