@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FairLock, HiLok, Mutex, ReadWriteLock, ReentrantMutex, SpinLock, diagnostics, mutexKeys, pathKeys, scripts, type RedisAdapter } from '@hilok/core';
+import { FairLock, HiLok, Mutex, ReadWriteLock, ReentrantMutex, SpinLock, diagnostics, type RedisAdapter } from '@hilok/core';
+import { mutexKeys, pathKeys, scripts } from '@hilok/core/internal';
 import { startRedis, type RedisServer } from '@hilok/testing';
-import { Connections, countingSubscribes, delay, keyCall, redisCall, type DriverCase } from './driver.js';
+import { Connections, countingSubscribes, delay, handOffMs, keyCall, redisCall, type DriverCase } from './driver.js';
 
 /** What a contention run measured: the worst case, not an average. */
 interface ContentionResult {
@@ -163,6 +164,19 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
       expect((await hilok.status(root)).waitingWriters).toEqual([]);
       await next.release();
       expect(await keyCall(adapter, 'EXISTS', keys[0])).toBe(0);
+      await hilok.close();
+    });
+
+    it('HiLok: a starving writer on an ancestor is not overtaken by writers on a descendant, and is handed the path', async () => {
+      const hilok = new HiLok(adapter, { ttl: 30_000 });
+      const root = fresh();
+      const reader = await hilok.read(`${root}/a/b`);
+      const waiting = hilok.write(`${root}/a`, { timeout: 10_000 });
+      await delay(50);
+      // r/a/c is free of holds, but related to the writer that has waited > 5 ms on r/a.
+      await expect(hilok.write(`${root}/a/c`, { block: false })).rejects.toMatchObject({ code: 'LOCK_BUSY', blocker: { path: `${root}/a`, mode: 'write', waiting: true } });
+      await using _unrelated = await hilok.write(`${root}/x`, { block: false });
+      expect(await handOffMs(reader, waiting)).toBeLessThan(5_000); // woken by the hand-off, not the 30 s ttl
       await hilok.close();
     });
 
