@@ -11,6 +11,8 @@ execFileSync(process.execPath, [here('./packages/core/scripts/build-lua.mjs')], 
 export default defineConfig({
   resolve: {
     alias: {
+      // The more specific alias first: '@hilok/core' would also match '@hilok/core/internal'.
+      '@hilok/core/internal': here('./packages/core/src/internal.ts'),
       '@hilok/core': here('./packages/core/src/index.ts'),
       '@hilok/ioredis': here('./packages/ioredis/src/index.ts'),
       '@hilok/node-redis': here('./packages/node-redis/src/index.ts'),

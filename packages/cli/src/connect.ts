@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { connectionFailureReason, type RedisAdapter } from '@hilok/core';
+import type { RedisAdapter } from '@hilok/core';
+import { connectionFailureReason } from '@hilok/core/internal';
 import { createIoredisAdapter } from '@hilok/ioredis';
 import { createNodeRedisAdapter } from '@hilok/node-redis';
 import { UnreachableError } from './errors.js';

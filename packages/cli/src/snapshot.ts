@@ -1,4 +1,4 @@
-import { mutexKeys, parseStoredMutex } from '@hilok/core';
+import { mutexKeys, parseStoredMutex } from '@hilok/core/internal';
 import type { Connection } from './connect.js';
 import { decodeTreeItem, fairKeys, globEscape, parseKey, treeKeys, type KeyKind } from './keys.js';
 

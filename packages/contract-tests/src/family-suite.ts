@@ -8,12 +8,12 @@ import {
   ReadWriteLock,
   ReentrantMutex,
   SpinLock,
-  spinDelay,
   DEFAULT_SPIN,
   FairLock,
   type Lease,
   type RedisAdapter,
 } from '@hilok/core';
+import { spinDelay } from '@hilok/core/internal';
 import { startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, countingAdapter, delay, redisCall, type DriverCase } from './driver.js';
 import { waitUntil } from './adapter-contract.js';

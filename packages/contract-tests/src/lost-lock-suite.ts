@@ -8,11 +8,11 @@ import {
   ReadWriteLock,
   ReentrantMutex,
   SpinLock,
-  leaseDrift,
   type Lease,
   type LockManager,
   type RedisAdapter,
 } from '@hilok/core';
+import { leaseDrift } from '@hilok/core/internal';
 import { startProxy, startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, type DriverCase } from './driver.js';
 

@@ -7,12 +7,11 @@ import {
   LockReleaseError,
   Mutex,
   RedisUnavailableError,
-  ScriptRunner,
   SpinLock,
-  scripts,
   type Lease,
   type RedisAdapter,
 } from '@hilok/core';
+import { ScriptRunner, scripts } from '@hilok/core/internal';
 import { sendCommandTo, startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, countingAdapter, delay, handOffMs, keyCall, redisCall, type DriverCase } from './driver.js';
 import { waitUntil } from './adapter-contract.js';

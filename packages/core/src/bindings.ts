@@ -31,16 +31,32 @@ export interface DriverBindings<C> {
 }
 
 /**
+ * How a driver package recognises its clients: core knows no driver's method names, so a third
+ * driver brings its own test.
+ */
+export interface DriverClients<C> {
+  /** Whether `value` is a client of this driver. */
+  isClient(value: unknown): value is C;
+  /**
+   * Why `value`, which is no client of this driver, cannot be used, when the driver recognises
+   * it — typically another driver's client, naming the package that takes it. `undefined` for
+   * anything else (the caller then says what a connection must be).
+   */
+  describeOther?(value: unknown): string | undefined;
+}
+
+/**
  * Build the lock-manager classes of a driver package, so `new Mutex(clientOrUrl)` looks the same
  * whichever driver is imported — switching drivers is a one-import change. A manager built from
  * a URL owns that connection and closes it in `close()`; one built from the user's client closes
  * only the pub/sub connection it duplicated; a ready adapter is used as is and left open.
  *
  * @param toAdapter - the driver's adapter factory (client or URL → adapter)
+ * @param clients - how the driver recognises its clients (and another driver's)
  */
-export function createDriverBindings<C>(toAdapter: (connection: C | string) => RedisAdapter): DriverBindings<C> {
+export function createDriverBindings<C>(toAdapter: (connection: C | string) => RedisAdapter, clients: DriverClients<C>): DriverBindings<C> {
   const resolve = (connection: Connection<C>): RedisAdapter =>
-    isRedisAdapter(connection) ? connection : adoptAdapter(toAdapter(checkConnection(connection)));
+    isRedisAdapter(connection) ? connection : adoptAdapter(toAdapter(checkConnection(connection, clients)));
 
   /** Subclass `Base` so its first constructor argument may be a client or URL too. */
   const bind = <O, I>(Base: new (adapter: RedisAdapter, options?: O) => I): new (connection: Connection<C>, options?: O) => I => {
@@ -71,10 +87,11 @@ export function createDriverBindings<C>(toAdapter: (connection: C | string) => R
 }
 
 /**
- * A connection must be a `redis://`, `rediss://` or `unix://` URL, or a client object with
- * methods; anything else is a caller bug, reported before any connection is attempted.
+ * A connection must be a `redis://`, `rediss://` or `unix://` URL, or a client of the driver
+ * (it says which: {@link DriverClients}); anything else is a caller bug, reported before any
+ * connection is attempted.
  */
-function checkConnection<C>(connection: C | string): C | string {
+function checkConnection<C>(connection: C | string, clients: DriverClients<C>): C | string {
   if (typeof connection === 'string') {
     let url: URL | undefined;
     try {
@@ -87,13 +104,7 @@ function checkConnection<C>(connection: C | string): C | string {
     }
     return connection;
   }
-  const methods = connection as { duplicate?: unknown; evalsha?: unknown; evalSha?: unknown };
-  const looksLikeClient =
-    typeof connection === 'object' &&
-    connection !== null &&
-    ['duplicate', 'evalsha', 'evalSha'].some((m) => typeof methods[m as keyof typeof methods] === 'function');
-  if (!looksLikeClient) {
-    throw new InvalidArgumentError('connection', `expected a Redis client, a URL or a RedisAdapter, got ${describe(connection)}`);
-  }
-  return connection;
+  if (clients.isClient(connection)) return connection;
+  const other = clients.describeOther?.(connection);
+  throw new InvalidArgumentError('connection', other ?? `expected a Redis client, a URL or a RedisAdapter, got ${describe(connection)}`);
 }

@@ -1,16 +1,18 @@
 /**
- * `@hilok/ioredis`: hilok locks on ioredis. Re-exports everything of `@hilok/core`, with lock
+ * `@hilok/ioredis`: hilok locks on ioredis. Re-exports the public API of `@hilok/core`, with lock
  * managers that take your ioredis client or a URL: `new Mutex(redis)`, `new Mutex('redis://…')`.
  * Switching to node-redis is a one-import change (`@hilok/node-redis`).
  * @packageDocumentation
  */
-import { createDriverBindings, type HiLok as CoreHiLok, type Mutex as CoreMutex, type SpinLock as CoreSpinLock, type ReentrantMutex as CoreReentrantMutex, type ReadWriteLock as CoreReadWriteLock, type FairLock as CoreFairLock } from '@hilok/core';
-import { createIoredisAdapter, type IoredisClient } from './adapter.js';
+import { createDriverBindings } from '@hilok/core/internal';
+import type { HiLok as CoreHiLok, Mutex as CoreMutex, SpinLock as CoreSpinLock, ReentrantMutex as CoreReentrantMutex, ReadWriteLock as CoreReadWriteLock, FairLock as CoreFairLock } from '@hilok/core';
+import { createIoredisAdapter, ioredisClients, type IoredisClient } from './adapter.js';
 
+// The public API of core (its lock classes are replaced below by ones that take a client or URL).
 export * from '@hilok/core';
 export { createIoredisAdapter, type IoredisClient, type IoredisAdapterOptions } from './adapter.js';
 
-const bindings = createDriverBindings<IoredisClient>((connection) => createIoredisAdapter(connection));
+const bindings = createDriverBindings<IoredisClient>((connection) => createIoredisAdapter(connection), ioredisClients);
 
 /** A {@link CoreMutex | Mutex} that takes an ioredis client or a URL. */
 export const Mutex = bindings.Mutex;

@@ -1,16 +1,18 @@
 /**
- * `@hilok/node-redis`: hilok locks on node-redis. Re-exports everything of `@hilok/core`, with lock
+ * `@hilok/node-redis`: hilok locks on node-redis. Re-exports the public API of `@hilok/core`, with lock
  * managers that take your node-redis client or a URL: `new Mutex(redis)`, `new Mutex('redis://…')`.
  * Switching to ioredis is a one-import change (`@hilok/ioredis`).
  * @packageDocumentation
  */
-import { createDriverBindings, type HiLok as CoreHiLok, type Mutex as CoreMutex, type SpinLock as CoreSpinLock, type ReentrantMutex as CoreReentrantMutex, type ReadWriteLock as CoreReadWriteLock, type FairLock as CoreFairLock } from '@hilok/core';
-import { createNodeRedisAdapter, type NodeRedisClient } from './adapter.js';
+import { createDriverBindings } from '@hilok/core/internal';
+import type { HiLok as CoreHiLok, Mutex as CoreMutex, SpinLock as CoreSpinLock, ReentrantMutex as CoreReentrantMutex, ReadWriteLock as CoreReadWriteLock, FairLock as CoreFairLock } from '@hilok/core';
+import { createNodeRedisAdapter, nodeRedisClients, type NodeRedisClient } from './adapter.js';
 
+// The public API of core (its lock classes are replaced below by ones that take a client or URL).
 export * from '@hilok/core';
 export { createNodeRedisAdapter, type NodeRedisClient, type NodeRedisAdapterOptions } from './adapter.js';
 
-const bindings = createDriverBindings<NodeRedisClient>((connection) => createNodeRedisAdapter(connection));
+const bindings = createDriverBindings<NodeRedisClient>((connection) => createNodeRedisAdapter(connection), nodeRedisClients);
 
 /** A {@link CoreMutex | Mutex} that takes a node-redis client or a URL. */
 export const Mutex = bindings.Mutex;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { LockBusyError, LockLostError, sleep, type LockBlocker } from '@hilok/core';
+import { LockBusyError, LockLostError, type LockBlocker } from '@hilok/core';
+import { sleep } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import type { Grant, LockKind } from './kinds.js';
 import { drift } from './options.js';

@@ -1,4 +1,5 @@
-import { mutexKeys, pathKeys, readAcquire, readRelease, readTreeAcquire, scripts, soleHoldValue, splitPath, type LockBlocker, type Script, type ScriptArg } from '@hilok/core';
+import type { LockBlocker, ScriptArg } from '@hilok/core';
+import { mutexKeys, pathKeys, readAcquire, readRelease, readTreeAcquire, scripts, soleHoldValue, splitPath, type Script } from '@hilok/core/internal';
 
 /** One script call: the same on every instance (the instances are independent copies). */
 export interface Call {

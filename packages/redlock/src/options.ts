@@ -1,4 +1,5 @@
-import { InvalidArgumentError, MAX_DURATION_MS, MAX_NAME_LENGTH, checkOptions, isRedisAdapter, type AllowedKeys, type OptionKeys, type RedisAdapter } from '@hilok/core';
+import { InvalidArgumentError, MAX_DURATION_MS, MAX_NAME_LENGTH, isRedisAdapter, type RedisAdapter } from '@hilok/core';
+import { checkOptions, type AllowedKeys, type OptionKeys } from '@hilok/core/internal';
 
 /** Options of a `Redlock`. Every duration is in milliseconds. */
 export interface RedlockOptions {

@@ -1,4 +1,5 @@
-import { Registry, ScriptRunner, type RedisAdapter, type RunOptions } from '@hilok/core';
+import type { RedisAdapter } from '@hilok/core';
+import { Registry, ScriptRunner, type RunOptions } from '@hilok/core/internal';
 import type { InstanceFailure } from './errors.js';
 import type { Call } from './kinds.js';
 

@@ -1,4 +1,5 @@
-import { ClosedError, InvalidArgumentError, Registry, type OptionKeys, type RedisAdapter, type RegistrySlot } from '@hilok/core';
+import { ClosedError, InvalidArgumentError, type RedisAdapter } from '@hilok/core';
+import { Registry, type OptionKeys, type RegistrySlot } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
 import { hilokKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';

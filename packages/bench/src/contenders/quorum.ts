@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createIoredisAdapter } from '@hilok/ioredis';
-import { mutexKeys, scripts, soleHoldValue } from '@hilok/core';
+import { mutexKeys, scripts, soleHoldValue } from '@hilok/core/internal';
 import { Redlock } from '@hilok/redlock';
 import { IOREDIS_OPTIONS, closeIoredis, openIoredis } from '../connections.js';
 import { COMPARE_AND_DELETE, RawBusyError } from './raw.js';

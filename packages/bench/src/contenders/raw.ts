@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mutexKeys, scripts, soleHoldValue } from '@hilok/core';
+import { mutexKeys, scripts, soleHoldValue } from '@hilok/core/internal';
 import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
 import type { ContenderFactory, Release } from './types.js';
 

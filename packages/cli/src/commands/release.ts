@@ -1,4 +1,5 @@
-import { HiLok, ReadWriteLock, ScriptRunner, mutexChannel, mutexKeys, parseStoredMutex, readRelease, scripts } from '@hilok/core';
+import { HiLok, ReadWriteLock } from '@hilok/core';
+import { ScriptRunner, mutexChannel, mutexKeys, parseStoredMutex, readRelease, scripts } from '@hilok/core/internal';
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { decodeTreeItem, fairKeys, treeChannel, treeKeys, type KeyKind } from '../keys.js';

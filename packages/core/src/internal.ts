@@ -1,0 +1,36 @@
+/**
+ * `@hilok/core/internal`: the engine parts that driver adapters and hilok's own packages
+ * (`@hilok/redlock`, `@hilok/cli`, the benchmarks, fault and contract tests) build on — the script
+ * runner, key layouts and reply parsers of each lock kind, the compiled Lua scripts, option checks,
+ * the driver bindings.
+ *
+ * **Unstable.** Not covered by semver: anything here may change or go in any release, a minor or
+ * patch one included. Applications use `@hilok/core` (or `@hilok/ioredis` / `@hilok/node-redis`);
+ * import from here only to write a driver adapter or a package released together with core.
+ *
+ * @packageDocumentation
+ */
+
+// Driver packages: bindings, adapter building blocks, connection errors, option checks.
+export { createDriverBindings, type DriverBindings, type DriverClients } from './bindings.js';
+export { adoptAdapter } from './engine/manager.js';
+export { closeGracefully } from './engine/close.js';
+export { connectionFailure, connectionDown, connectionFailureReason } from './connection.js';
+export { checkOptions, type OptionKeys, type AllowedKeys } from './validate.js';
+export { shardedPubSubMode, SHARDED_PUBSUB_PROBE, type ShardedPubSubMode, type ShardedPubSubTarget } from './sharded.js';
+
+// The engine: running scripts, live-object registries, wake-ups, waiting, leases.
+export { ScriptRunner, MAX_BATCH, type Script, type RunOptions } from './engine/script.js';
+export { Registry, type RegistrySlot } from './engine/registry.js';
+export { WakeHub, WAKE_ALL } from './engine/wake-hub.js';
+export { spinDelay, sleep } from './engine/wait.js';
+export { leaseDrift, type LeaseBehaviour } from './engine/lease.js';
+export { runScoped } from './engine/scoped.js';
+export { NamedLockManager } from './engine/named-lock.js';
+
+// Redis protocol of the lock kinds: keys, channels, argument builders and reply parsers, scripts.
+export { hashTag, lockKey, keySlot } from './engine/keys.js';
+export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, readRelease, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
+export { pathKeys, splitPath, type PathKeys } from './hilok/paths.js';
+export { readTreeAcquire, type TreeAcquireReply } from './hilok/protocol.js';
+export * as scripts from './generated/scripts.js';
