@@ -68,7 +68,8 @@ if under then blocked = d end
 -- A writer the holds let in still lets an older starving writer on a related path go first (the
 -- field is absent, and this costs nothing, while no writer waits).
 local ownIntent = mine and decodeItem(val[mine])
-local ahead = not blocked and mode == 'w' and starvingAhead(intent, ownIntent and tonumber(ownIntent.fence), path, sep)
+local entry = ownIntent and queued(intent)
+local ahead = not blocked and mode == 'w' and starvingAhead(intent, entry and entry.at, path, sep)
 if not blocked and not ahead then
   created(mode, levels, hold)
   return grant(fenceNow(), mode, sep)
@@ -96,14 +97,15 @@ if mine then
   -- A waiting writer keeps its place (its arrival) while its intent lives, and listens on its own
   -- path's channel: releases address its hand-off there.
   local exp = now + tonumber(ARGV[7])
-  local entry = ownIntent and queued(intent)
   local arrival = entry and entry.arrival
   if not ownIntent then created('i', levels) end
   if not arrival then
     if ownIntent then dequeue(intent) end
     arrival = enqueue(intent, sep, path)
   end
-  put(mine, exp, encodeItem('i', arrival, exp, sep, path))
+  local item = encodeItem('i', arrival, exp, sep, path)
+  put(mine, exp, item)
+  val[mine] = item -- live now (the hand-off walk in flush drops queue entries without an intent)
   level = d
 elseif ARGV[8] == '1' then
   -- Releases publish only to nodes with a live mark: this is where we will listen.

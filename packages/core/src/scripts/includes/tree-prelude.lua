@@ -224,12 +224,24 @@ local function dequeue(id)
   end
 end
 -- The oldest starving writer intent that a writer on path (with intent id and arrival `at`, or
--- none yet) must let go first: related to path, not its own, older than it. nil when none.
+-- none yet) must let go first: related to path, not its own, older than it. nil when none. The
+-- entry's intent is read (one HMGET): an entry whose intent is gone (ended by a script of an
+-- older hilok version, which does not know the queue) is dropped instead of blocking.
 local function starvingAhead(id, at, path, sep)
   if not val['queue'] and not queue then return nil end
-  for _, e in ipairs(queueList()) do
+  local q = queueList()
+  local i = 1
+  while q[i] do
+    local e = q[i]
     if at and e.at >= at then return nil end
-    if e.id ~= id and nowUs - e.at >= STARVE_US and related(e.path, e.sep, path, sep) then return e end
+    if e.id ~= id and nowUs - e.at >= STARVE_US and related(e.path, e.sep, path, sep) then
+      want('i:' .. e.id)
+      load()
+      if val['i:' .. e.id] then return e end
+      dequeue(e.id)
+    else
+      i = i + 1
+    end
   end
 end
 
@@ -386,6 +398,7 @@ local function handOff()
           candidates[#candidates + 1] = e
           e.levels = nodes(e.path, e.sep)
           for _, f in ipairs(e.levels) do want(f) end
+          want('i:' .. e.id)
           break
         end
       end
@@ -398,7 +411,9 @@ local function handOff()
   syncIndex()
   local chosen = {}
   for _, e in ipairs(candidates) do
-    local free = true
+    -- An entry whose intent is gone (see starvingAhead) leaves the queue.
+    local free = val['i:' .. e.id] and true
+    if not free then dequeue(e.id) end
     for _, c in ipairs(chosen) do
       if related(c.path, c.sep, e.path, e.sep) then
         free = false
