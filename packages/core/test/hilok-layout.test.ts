@@ -2,7 +2,8 @@
  * HiLok's key layout, checked on a real redis-server through ioredis: a tree is three keys at any
  * depth, an operation makes the same Redis calls at depth 1 and at MAX_DEPTH (counted by the
  * server's own `INFO commandstats`, which counts the commands scripts run), a release publishes
- * only where a waiter listens, expired holds are purged on the server clock, both keys expire
+ * only where a waiter listens, waiting writers queue in arrival order and a release hands off to
+ * the oldest with one addressed message, expired holds are purged on the server clock, both keys expire
  * with the longest-lived member, and no node or id can be mistaken for another field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,33 @@ describe('hilok: a flat tree layout', () => {
       await (await reader).release();
     });
     expect(calls.publish).toBe(1);
+  });
+
+  it('queues waiting writers in arrival order (field "queue", only while one waits) and hands off with one addressed PUBLISH', async () => {
+    const r = root();
+    const path = `${r}/a`;
+    const state = `hilok:tree:{${r}}:state`;
+    const holder = await hilok.write(path);
+    const first = hilok.write(path, { timeout: 10_000 });
+    await sleep(50);
+    const second = hilok.write(path, { timeout: 10_000 });
+    await sleep(50);
+    const fields = (await server.command('HKEYS', state)) as string[];
+    const intents = fields.filter((f) => f.startsWith('i:'));
+    expect(intents).toHaveLength(2);
+    expect(fields).toContain('queue');
+    // An intent's fence field is its arrival (µs, server clock); the queue lists them in that order.
+    const arrivals = await Promise.all(intents.map(async (f) => Number(String(await server.command('HGET', state, f)).split('|')[1])));
+    for (const a of arrivals) expect(a).toBeGreaterThan(0);
+    const [older, younger] = (arrivals[0] as number) < (arrivals[1] as number) ? intents : [...intents].reverse();
+    const queue = String(await server.command('HGET', state, 'queue'));
+    expect(queue.indexOf((older as string).slice(2))).toBeLessThan(queue.indexOf((younger as string).slice(2)));
+    // The release wakes only the oldest writer, with a message addressed to its intent.
+    const calls = await callsOf(() => holder.release());
+    expect(calls.publish).toBe(1);
+    await (await first).release();
+    await (await second).release();
+    expect(await server.command('KEYS', `hilok:tree:{${r}}*`)).toEqual([]);
   });
 
   it('purges a crashed hold at its lease end on the server clock, counters and index included', async () => {
