@@ -60,7 +60,7 @@ type LeaseState = 'held' | 'released' | 'lost';
  * out on our monotonic clock without a successful renewal.
  *
  * Validity: `sentAt + ttl − drift`, where `sentAt` is the monotonic time *before* the acquire
- * (or the last renewal whose reply arrived) was sent and drift is {@link leaseDrift}. The
+ * (or the last renewal whose reply arrived) was sent and drift is `ttl × 1% + 2 ms` (clock drift margin). The
  * expiry timer stays armed the whole time the lease is held — also while a renewal is in
  * flight — so a renewal that never gets its reply cannot postpone the loss signal.
  *
@@ -130,7 +130,7 @@ export class Lease implements AsyncDisposable {
 
   /**
    * Monotonic time (`performance.now()`) at which the hold's validity runs out: the last
-   * acquire's or renewal's send time + ttl − {@link leaseDrift}.
+   * acquire's or renewal's send time + ttl − drift (`ttl × 1% + 2 ms`).
    */
   get expiresAt(): number {
     return this.expires;

@@ -169,7 +169,7 @@ export abstract class LockManager implements AsyncDisposable {
   /**
    * Validate per-call acquire options against the manager's defaults. Throws
    * {@link InvalidArgumentError} (or {@link ClosedError}) before any Redis call.
-   * @param keys - the kind's per-call option keys (e.g. {@link ACQUIRE_OPTION_KEYS} plus its
+   * @param keys - the kind's per-call option keys (e.g. `ACQUIRE_OPTION_KEYS` plus its
    *   own), or `null` when the caller already checked them
    */
   protected resolveAcquire(options: unknown, scoped: boolean, keys: (AllowedKeys & OptionKeys<AcquireOptions>) | null): ResolvedAcquire {

@@ -135,16 +135,20 @@ export class HiLok extends LockManager {
   }
 
   /**
-   * Run `fn(signal, hold)` under a refreshed read hold on `path`; see {@link runScoped} for the
-   * error contract. Check `hold.held` / `hold.throwIfLost()` before each side effect.
+   * Run `fn(signal, hold)` under a refreshed read hold on `path`. An exception from `fn`
+   * propagates unchanged (a release failure is then only reported); after a clean exit a failed
+   * release throws {@link LockReleaseError}. Check `hold.held` / `hold.throwIfLost()` before each
+   * side effect.
    */
   async withRead<T>(path: string, fn: (signal: AbortSignal, hold: Hold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return this.scoped('read', path, fn, options);
   }
 
   /**
-   * Run `fn(signal, hold)` under a refreshed write hold on `path`; see {@link runScoped} for the
-   * error contract. Check `hold.held` / `hold.throwIfLost()` before each side effect.
+   * Run `fn(signal, hold)` under a refreshed write hold on `path`. An exception from `fn`
+   * propagates unchanged (a release failure is then only reported); after a clean exit a failed
+   * release throws {@link LockReleaseError}. Check `hold.held` / `hold.throwIfLost()` before each
+   * side effect.
    */
   async withWrite<T>(path: string, fn: (signal: AbortSignal, hold: Hold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
     return this.scoped('write', path, fn, options);
