@@ -93,7 +93,7 @@ export const hilokFairIoredis = hilokContender(
   'hilok fair (ioredis)',
   'ioredis',
   'FairLock',
-  'FIFO queue in Redis; the release wakes only the head (a message addressed to its token on the lock's channel) (defaults)',
+  "FIFO queue in Redis; the release wakes only the head (a message addressed to its token on the lock's channel) (defaults)",
   ioredisClient,
   (c, ttl) => byAcquire(new IoFairLock(c, { ttl })),
 );
