@@ -14,6 +14,7 @@ import { ALL_CONTENDERS } from './contenders/index.js';
 import { machineInfo } from './machine.js';
 import { renderMarkdown, type RunResults } from './report.js';
 import type { ResultLine, ScenarioContext } from './scenario.js';
+import { CLUSTER_DEFAULTS, cluster } from './scenarios/cluster.js';
 import { CONTENDED_DEFAULTS, contended } from './scenarios/contended.js';
 import { hierarchy } from './scenarios/hierarchy.js';
 import { memory } from './scenarios/memory.js';
@@ -36,8 +37,8 @@ const writeDocs = args.includes('--docs') || (!quick && !args.includes('--no-doc
 // Full mode fits ~7 minutes on 2 cores: every contended shape runs at most 3 rounds (its rounds
 // are not paired slices), and the process scenario at most 3 rounds per P and kind.
 const durations = quick
-  ? { uncontended: 300, parallelKeys: 300, contended: 800, hierarchy: 200, redlock: 300, memoryLocks: 200 }
-  : { uncontended: 600, parallelKeys: 600, contended: 2000, hierarchy: 600, redlock: 600, memoryLocks: 1000 };
+  ? { uncontended: 300, parallelKeys: 300, contended: 800, hierarchy: 200, redlock: 300, memoryLocks: 200, cluster: 1000 }
+  : { uncontended: 600, parallelKeys: 600, contended: 2000, hierarchy: 600, redlock: 600, memoryLocks: 1000, cluster: 2000 };
 const contendedRounds = Math.min(rounds, 3);
 const processCounts = quick ? [2, 8] : PROCESSES_DEFAULTS.counts;
 
@@ -79,8 +80,10 @@ results.processes = await scenario('processes', 0, (ctx) => processes(ctx, { ...
 results.hierarchy = await scenario('hierarchy', durations.hierarchy, (ctx) => hierarchy(ctx));
 results.quorum = await scenario('redlock', durations.redlock, (ctx) => quorum(ctx));
 results.memory = await scenario('memory', 0, (ctx) => memory(ctx, durations.memoryLocks));
+// Its own 3-master cluster (the scenario starts it), compared with the scenario's one server.
+results.cluster = await scenario('cluster', durations.cluster, (ctx) => cluster(ctx, CLUSTER_DEFAULTS), Math.min(rounds, 3));
 
-const all = [results.uncontended, results.parallelKeys, ...(results.contended ?? []), results.processes, results.hierarchy, results.quorum, results.memory].filter((r) => r !== undefined);
+const all = [results.uncontended, results.parallelKeys, ...(results.contended ?? []), results.processes, results.hierarchy, results.quorum, results.memory, results.cluster].filter((r) => r !== undefined);
 const docsDir = path.join(root, 'docs');
 const mdFile = writeDocs ? path.join(docsDir, 'benchmarks.md') : path.join(resultsDir, 'quick.md');
 const chartDir = writeDocs ? path.join(docsDir, 'benchmarks') : resultsDir;

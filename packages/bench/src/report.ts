@@ -1,6 +1,7 @@
 import type { MachineInfo } from './machine.js';
 import { FAIRNESS_TARGET, LONGEST_WAIT_TARGET_MS, type ContendedResult, type ContendedRow } from './scenarios/contended.js';
 import { DEPTH_TARGETS, type HierarchyResult } from './scenarios/hierarchy.js';
+import type { ClusterResult } from './scenarios/cluster.js';
 import type { MemoryResult } from './scenarios/memory.js';
 import { PROCESS_SCALING_TARGET, SCRIPTS_PER_SECTION_TARGET, type ProcessesResult } from './scenarios/processes.js';
 import type { QuorumResult } from './scenarios/quorum.js';
@@ -23,6 +24,7 @@ export interface RunResults {
   hierarchy?: HierarchyResult;
   memory?: MemoryResult;
   quorum?: QuorumResult;
+  cluster?: ClusterResult;
   /** Sum of overlaps over every contended scenario. */
   overlaps: number;
   /** Keys left on the servers after everything was released (sum). */
@@ -278,6 +280,7 @@ export function renderMarkdown(res: RunResults): string {
     const rawRow = mm.rows.find((r) => r.kind.startsWith('raw'));
     if (mutexRow && rawRow) reading.push(`Memory: a held hilok Mutex costs ${fmt(mutexRow.bytesPerLock, 0)} B in Redis vs ${fmt(rawRow.bytesPerLock, 0)} B for a raw SET NX key; every kind left ${mm.rows.every((r) => r.keysLeft === 0) ? 'no key' : 'keys (see table)'} after release.`);
   }
+  if (res.cluster) out.push(...clusterSection(res.cluster, reading));
   out.push('## Reading', '', ...reading.map((r) => `* ${r}`), '');
   out.push('## Settings of every contender', '', 'Every contender gets its own connection(s) with the same driver settings (below, per contender). Scenario-specific options:', '');
   const settings = new Map<string, unknown>();
@@ -288,4 +291,31 @@ export function renderMarkdown(res: RunResults): string {
   if (res.processes) settings.set('processes on one name (each child)', { 'hilok Mutex / FairLock': 'new Mutex|FairLock(client, { ttl: 30000 }); acquire(name, { timeout })', 'redis-semaphore': `new Mutex(client, name, { lockTimeout: 30000, acquireTimeout: ${res.processes.spec.timeoutMs}, retryInterval: 10 })`, connection: 'ioredis, the options above' });
   out.push('```json', JSON.stringify(Object.fromEntries(settings), null, 2), '```', '');
   return out.join('\n');
+}
+
+/** The 10 000-names-over-a-cluster scenario (see scenarios/cluster.ts and docs/sizing.md). */
+function clusterSection(c: ClusterResult, reading: string[]): string[] {
+  const out = [`## ${c.spec.names.toLocaleString('en-US')} names over a 3-master cluster (ioredis)`, ''];
+  out.push(
+    `${c.spec.tasks} tasks on one ioredis \`Cluster\` client (one process) acquire and release names taken in turn from ${c.spec.names.toLocaleString('en-US')}, against the same loop on one redis-server, interleaved; ${c.rounds} round(s) of ${c.durationMs} ms (medians). All servers and the client share this machine's cores, so the cluster cannot show its hardware scaling here: per-master script shares and Redis CPU per 1 000 pairs are the figures that carry over. Wake-ups ${c.sharded ? 'went over sharded pub/sub (SPUBLISH, the default on Redis ≥ 7)' : 'used plain PUBLISH'}.`,
+    '',
+    '| target | pairs/s | scripts / pair | Redis CPU ms / 1k pairs | Node CPU ms / 1k pairs |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const r of c.throughput) out.push(`| ${r.target} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.scriptsPerOp)} | ${fmt(r.redisCpuMsPer1k, 1)} | ${fmt(r.nodeCpuMsPer1k, 1)} |`);
+  const masters = c.throughput.find((r) => r.masters.length > 0)?.masters ?? [];
+  out.push('', '| master | slots | names on it | share of script calls | its Redis CPU ms / 1k pairs |', '| --- | ---: | ---: | ---: | ---: |');
+  masters.forEach((m, i) => out.push(`| ${i + 1} | ${m.slots} | ${m.names} | ${fmt(m.scriptShare * 100, 1)} % | ${fmt(m.redisCpuMsPer1k, 1)} |`));
+  out.push('', `Held at once (${c.spec.held.toLocaleString('en-US')} per kind), used_memory growth over the masters:`, '', '| kind | bytes per lock | keys per lock | growth per master (MB) |', '| --- | ---: | ---: | --- |');
+  for (const r of c.memory) out.push(`| ${r.kind} | ${fmt(r.bytesPerLock, 0)} | ${fmt(r.keysPerLock)} | ${r.perMasterBytes.map((b) => fmt(b / 1e6, 2)).join(' / ')} |`);
+  const w = c.waiters;
+  if (w) {
+    out.push('', `Waiters: ${w.locks} locks held, ${w.waiters / w.locks} waiters on each (${w.waiters} in one process), ${c.spec.waitMs} ms of waiting, then the holders release and every waiter takes its lock in turn.`, '', '| bytes per waiter | scripts per waiter per second while waiting | subscribes per lock | all served after (ms) | SPUBLISH | PUBLISH |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
+    out.push(`| ${fmt(w.bytesPerWaiter, 0)} | ${fmt(w.scriptsPerWaiterPerSec)} | ${fmt(w.subscribesPerLock)} | ${fmt(w.drainMs, 1)} | ${w.spublish} | ${w.publish} |`);
+  }
+  out.push('');
+  const single = c.throughput.find((r) => r.target === 'one redis-server');
+  const spread = masters.map((m) => fmt(m.scriptShare * 100, 0)).join(' / ');
+  if (single) reading.push(`Cluster: ${c.spec.names.toLocaleString('en-US')} names spread ${spread} % of the work over 3 masters; one redis-server ran ${fmt(single.opsPerSec, 0)} acquire+release pairs/s at ${fmt(single.redisCpuMsPer1k, 1)} ms of Redis CPU per 1 000.`);
+  return out;
 }
