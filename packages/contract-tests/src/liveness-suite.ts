@@ -44,7 +44,7 @@ async function contend(locks: { acquire(name: string, o?: { timeout?: number }):
         await delay(holdMs);
         inside--;
         await lease.release();
-        sections[task]++;
+        sections[task] = (sections[task] ?? 0) + 1;
         if (thinkMs > 0) await delay(thinkMs);
       }
     }),
@@ -205,7 +205,7 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
             await delay(1);
             writersInside--;
             await hold.release();
-            writerSections[task]++;
+            writerSections[task] = (writerSections[task] ?? 0) + 1;
           } catch {
             failures++;
           }
