@@ -128,10 +128,10 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
     const resetStats = () => Promise.all(cluster.masters.map((master) => master.command('CONFIG', 'RESETSTAT')));
 
     /** One hand-off per lock kind on a name of each master's slot range, waiter on another connection. */
-    const handOffs = async (a: RedisAdapter, b: RedisAdapter, tag: string): Promise<number[]> => {
+    const handOffs = async (a: RedisAdapter, b: RedisAdapter, tag: string, masters = 3): Promise<number[]> => {
       const [ma, mb, fa, fb, ha, hb] = [new Mutex(a), new Mutex(b), new FairLock(a), new FairLock(b), new HiLok(a), new HiLok(b)];
       // A name in each third of the slots: one per master.
-      const names = [0, 1, 2].map((third) => {
+      const names = [0, 1, 2].slice(0, masters).map((third) => {
         for (let i = 0; ; i++) if (Math.floor((keySlot(lockKey('hilok:', 'mutex', `${tag}-${i}`)) * 3) / 16384) === third) return `${tag}-${i}`;
       });
       const times: number[] = [];
@@ -158,10 +158,10 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
     it('shardedPubSub: false (what a Redis 6 cluster gets) keeps plain PUBLISH working on the cluster', async () => {
       const [a, b] = [await conns.openCluster(cluster.rootNodes, { shardedPubSub: false }), await conns.openCluster(cluster.rootNodes, { shardedPubSub: false })];
       await resetStats();
-      const times = await handOffs(a, b, 'plain');
+      const times = await handOffs(a, b, 'plain', 1);
       expect(a.shardedPubSub).toBe(false);
       expect(Math.max(...times)).toBeLessThan(500);
-      expect(await calls('publish')).toBeGreaterThanOrEqual(9);
+      expect(await calls('publish')).toBeGreaterThanOrEqual(3);
       expect(await calls('spublish')).toBe(0);
     });
 
@@ -183,7 +183,7 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       expect(performance.now() - released).toBeLessThan(2_500);
       await next.release();
       // Once the driver followed the move, hand-offs are message-fast again.
-      await delay(1_500);
+      await delay(300);
       expect(await handOffMs(await ma.acquire(name, { ttl: 20_000 }), mb.acquire(name, { timeout: 15_000 }))).toBeLessThan(500);
       await Promise.all([ma.close(), mb.close()]);
     });
