@@ -16,6 +16,7 @@ export default defineConfig({
       '@hilok/core': here('./packages/core/src/index.ts'),
       '@hilok/ioredis': here('./packages/ioredis/src/index.ts'),
       '@hilok/node-redis': here('./packages/node-redis/src/index.ts'),
+      '@hilok/valkey-glide': here('./packages/valkey-glide/src/index.ts'),
       '@hilok/redlock': here('./packages/redlock/src/index.ts'),
     },
   },

@@ -1,0 +1,3 @@
+import { hilokTsup } from '../../tsup.base.js';
+
+export default hilokTsup();
