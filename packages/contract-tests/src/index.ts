@@ -16,3 +16,4 @@ export { describeFamilySuite } from './family-suite.js';
 export { describeLostLockSuite } from './lost-lock-suite.js';
 export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';
 export { describeSentinelSuite } from './sentinel-suite.js';
+export { describeSemaphoreSuite } from './semaphore-suite.js';

@@ -7,6 +7,7 @@ import { HiLok, type HiLokOptions } from './hilok/hilok.js';
 import { ReentrantMutex } from './reentrant/reentrant.js';
 import { FairLock, type FairLockOptions } from './fair/fair.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './rwlock/rwlock.js';
+import { Semaphore, type SemaphoreOptions } from './semaphore/semaphore.js';
 
 /**
  * What a driver package accepts wherever a lock manager needs Redis: a ready adapter, the
@@ -28,6 +29,8 @@ export interface DriverBindings<C> {
   ReadWriteLock: new (connection: Connection<C>, options?: ReadWriteLockOptions) => ReadWriteLock;
   /** {@link FairLock} on this driver: `new FairLock(clientOrUrl, options)`. */
   FairLock: new (connection: Connection<C>, options?: FairLockOptions) => FairLock;
+  /** {@link Semaphore} on this driver: `new Semaphore(clientOrUrl, options)`. */
+  Semaphore: new (connection: Connection<C>, options?: SemaphoreOptions) => Semaphore;
 }
 
 /**
@@ -83,6 +86,7 @@ export function createDriverBindings<C>(toAdapter: (connection: C | string) => R
     ReentrantMutex: bind(ReentrantMutex),
     ReadWriteLock: bind(ReadWriteLock),
     FairLock: bind(FairLock),
+    Semaphore: bind(Semaphore),
   };
 }
 

@@ -18,6 +18,7 @@ export { MAX_DEPTH } from './hilok/paths.js';
 export { ReentrantMutex, type ReentrantAcquireOptions } from './reentrant/reentrant.js';
 export { ReadWriteLock, type ReadWriteLockOptions } from './rwlock/rwlock.js';
 export { FairLock, type FairLockOptions, type FairLockInfo } from './fair/fair.js';
+export { Semaphore, type SemaphoreOptions, type SemaphoreAcquireOptions, type SemaphoreStatus } from './semaphore/semaphore.js';
 export { Lease } from './engine/lease.js';
 export { MAX_NAME_LENGTH, MAX_DURATION_MS } from './validate.js';
 

@@ -33,4 +33,5 @@ export { hashTag, lockKey, keySlot } from './engine/keys.js';
 export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, readRelease, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
 export { pathKeys, splitPath, type PathKeys } from './hilok/paths.js';
 export { readTreeAcquire, type TreeAcquireReply } from './hilok/protocol.js';
+export { semaphoreKeys, semaphoreChannel, waiterMember, semaphoreFlags, checkPermits, readSemaphoreAcquire, readSemaphoreRelease, readSemaphoreStatus, type SemaphoreAcquireReply } from './semaphore/protocol.js';
 export * as scripts from './generated/scripts.js';

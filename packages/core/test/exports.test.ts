@@ -52,7 +52,8 @@ describe('exported names', () => {
       'MAX_DURATION_MS', 'MAX_NAME_LENGTH', 'ManagerOptions', 'Mutex', 'MutexAcquireOptions', 'MutexInfo',
       'MutexOptions', 'ONE_SHOT_TIMEOUT', 'ReadWriteLock', 'ReadWriteLockOptions', 'RedisAdapter',
       'RedisUnavailableError', 'ReentrantAcquireOptions', 'ReentrantMutex', 'ReleaseEvent',
-      'ReplyTimeoutError', 'ScriptArg', 'ShardedPubSubOption', 'SpinLock', 'SpinOptions', 'TreeStatus',
+      'ReplyTimeoutError', 'ScriptArg', 'Semaphore', 'SemaphoreAcquireOptions', 'SemaphoreOptions',
+      'SemaphoreStatus', 'ShardedPubSubOption', 'SpinLock', 'SpinOptions', 'TreeStatus',
       'WaitEvent', 'diagnostics', 'isHilokError', 'isRedisAdapter',
     ]);
   });
@@ -61,13 +62,14 @@ describe('exported names', () => {
     expect(surface['@hilok/core/internal']).toEqual([
       'AcquireReply', 'AllowedKeys', 'DriverBindings', 'DriverClients', 'LeaseBehaviour', 'MAX_BATCH',
       'NamedLockManager', 'OptionKeys', 'PathKeys', 'Registry', 'RegistrySlot', 'RunOptions',
-      'SHARDED_PUBSUB_PROBE', 'Script', 'ScriptRunner', 'ShardedPubSubMode', 'ShardedPubSubTarget',
-      'StoredMutex', 'TreeAcquireReply', 'WAKE_ALL', 'WakeHub', 'acquireFlags', 'adoptAdapter',
-      'checkOptions', 'closeGracefully', 'connectionDown', 'connectionFailure', 'connectionFailureReason',
+      'SHARDED_PUBSUB_PROBE', 'Script', 'ScriptRunner', 'SemaphoreAcquireReply', 'ShardedPubSubMode',
+      'ShardedPubSubTarget', 'StoredMutex', 'TreeAcquireReply', 'WAKE_ALL', 'WakeHub', 'acquireFlags', 'adoptAdapter',
+      'checkOptions', 'checkPermits', 'closeGracefully', 'connectionDown', 'connectionFailure', 'connectionFailureReason',
       'createDriverBindings', 'handoffMessage', 'hashTag', 'keySlot', 'leaseDrift', 'lockKey',
       'mutexChannel', 'mutexKeys', 'parseStoredMutex', 'pathKeys', 'readAcquire', 'readRelease',
-      'readTreeAcquire', 'runScoped', 'scripts', 'shardedPubSubMode', 'sleep', 'soleHoldValue', 'spinDelay',
-      'splitPath',
+      'readSemaphoreAcquire', 'readSemaphoreRelease', 'readSemaphoreStatus', 'readTreeAcquire', 'runScoped',
+      'scripts', 'semaphoreChannel', 'semaphoreFlags', 'semaphoreKeys', 'shardedPubSubMode', 'sleep', 'soleHoldValue',
+      'spinDelay', 'splitPath', 'waiterMember',
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { ioredis5 } from './drivers.js';
 
 describeAdapterContract(ioredis5);
@@ -11,3 +12,4 @@ describeFamilySuite(ioredis5);
 describeClusterSuite(ioredis5);
 describeLostLockSuite(ioredis5);
 describeDeadlineSuite(ioredis5);
+describeSemaphoreSuite(ioredis5);

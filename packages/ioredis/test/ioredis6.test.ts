@@ -1,6 +1,7 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { ioredis6 } from './drivers.js';
 
 describeAdapterContract(ioredis6);
@@ -11,3 +12,4 @@ describeFamilySuite(ioredis6);
 describeClusterSuite(ioredis6);
 describeLostLockSuite(ioredis6);
 describeDeadlineSuite(ioredis6);
+describeSemaphoreSuite(ioredis6);

@@ -1,6 +1,7 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { ioredis6Resp2 } from './drivers.js';
 
 describeAdapterContract(ioredis6Resp2);
@@ -11,3 +12,4 @@ describeFamilySuite(ioredis6Resp2);
 describeClusterSuite(ioredis6Resp2);
 describeLostLockSuite(ioredis6Resp2);
 describeDeadlineSuite(ioredis6Resp2);
+describeSemaphoreSuite(ioredis6Resp2);

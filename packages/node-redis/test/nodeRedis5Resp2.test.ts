@@ -1,6 +1,7 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp2);
@@ -11,3 +12,4 @@ describeFamilySuite(nodeRedis5Resp2);
 describeClusterSuite(nodeRedis5Resp2);
 describeLostLockSuite(nodeRedis5Resp2);
 describeDeadlineSuite(nodeRedis5Resp2);
+describeSemaphoreSuite(nodeRedis5Resp2);

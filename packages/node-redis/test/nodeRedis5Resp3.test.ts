@@ -1,6 +1,7 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis5Resp3);
@@ -11,3 +12,4 @@ describeFamilySuite(nodeRedis5Resp3);
 describeClusterSuite(nodeRedis5Resp3);
 describeLostLockSuite(nodeRedis5Resp3);
 describeDeadlineSuite(nodeRedis5Resp3);
+describeSemaphoreSuite(nodeRedis5Resp3);

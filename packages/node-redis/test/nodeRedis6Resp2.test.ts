@@ -1,6 +1,7 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp2 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp2);
@@ -11,3 +12,4 @@ describeFamilySuite(nodeRedis6Resp2);
 describeClusterSuite(nodeRedis6Resp2);
 describeLostLockSuite(nodeRedis6Resp2);
 describeDeadlineSuite(nodeRedis6Resp2);
+describeSemaphoreSuite(nodeRedis6Resp2);

@@ -1,6 +1,7 @@
 import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis6Resp3 } from './drivers.js';
 
 describeAdapterContract(nodeRedis6Resp3);
@@ -11,3 +12,4 @@ describeFamilySuite(nodeRedis6Resp3);
 describeClusterSuite(nodeRedis6Resp3);
 describeLostLockSuite(nodeRedis6Resp3);
 describeDeadlineSuite(nodeRedis6Resp3);
+describeSemaphoreSuite(nodeRedis6Resp3);

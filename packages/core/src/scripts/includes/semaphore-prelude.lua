@@ -1,0 +1,131 @@
+-- Shared by the semaphore scripts (inlined with `-- @include semaphore-prelude`). Four keys, one
+-- hash tag (one Redis Cluster slot):
+--   KEYS[1]  holders: zset holder token -> its lease's expiry (ms, server clock); exists iff held
+--   KEYS[2]  permits: hash holder token -> "permits:fence"; field "#" = the last fence granted
+--   KEYS[3]  queue:   zset waiter "permits:limit:token" -> arrival (µs, server clock)
+--   KEYS[4]  alive:   zset the same waiter members -> when the waiter lapses (ms): each attempt of
+--            a waiter sets now + WAITER_LIFE; a hand-off to it sets now + RESERVE_MS
+-- Wake-ups go on KEYS[1] .. ':wake' as "to:<token>": only that waiter wakes, in whichever process.
+-- Every script first purges expired holders (their permits come back exactly at their ttl: never
+-- earlier, never lost) and lapsed waiters, and hands off when that or its own change freed room.
+--   STARVE_US    a waiter that has waited this long is served in arrival order: whoever asks
+--                after it (a newcomer, a younger waiter) must leave room for its permits, and
+--                may take nothing while it does not fit (bounded barging, as the mutex)
+--   RESERVE_MS   how long a waiter woken by a hand-off keeps its place without coming
+--   WAITER_LIFE  how long a waiter keeps its place without an attempt (waiters retry at least
+--                every second)
+--   WALK         most queue entries one script looks at
+local STARVE_US = 5000
+local RESERVE_MS = 250
+local WAITER_LIFE = 3000
+local WALK = 64
+local Z, P, Q, A = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local t = redis.call('TIME')
+local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nowMs = math.floor(nowUs / 1000)
+-- freed: permits or a place in the queue were given back (hand off); changed: keys were written.
+local freed, changed = false, false
+local woken = {}
+
+local function chunked(cmd, key, list)
+  for i = 1, #list, 4000 do redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list))) end
+end
+
+local function purge()
+  local dead = redis.call('ZRANGEBYSCORE', Z, '-inf', nowMs)
+  if #dead > 0 then
+    chunked('HDEL', P, dead)
+    redis.call('ZREMRANGEBYSCORE', Z, '-inf', nowMs)
+    freed, changed = true, true
+  end
+  local gone = redis.call('ZRANGEBYSCORE', A, '-inf', nowMs)
+  if #gone > 0 then
+    chunked('ZREM', Q, gone)
+    redis.call('ZREMRANGEBYSCORE', A, '-inf', nowMs)
+    freed, changed = true, true
+  end
+end
+
+-- Permits held now (after purge), and the entry ("permits:fence") of `token` if it holds.
+local function holders(token)
+  local used, mine = 0, nil
+  local h = redis.call('HGETALL', P)
+  for i = 1, #h, 2 do
+    if h[i] ~= '#' then
+      used = used + tonumber(string.match(h[i + 1], '^(%d+)'))
+      if h[i] == token then mine = h[i + 1] end
+    end
+  end
+  return used, mine
+end
+
+local function parseMember(m)
+  local p, l, tok = string.match(m, '^(%d+):(%d+):(.*)$')
+  return tonumber(p), tonumber(l), tok
+end
+
+-- May a caller take `permits` under `limit` with `used` held? Starving waiters queued ahead of it
+-- (all of them for a newcomer; `me` is its own member when queued) go first: each that fits
+-- under its own limit keeps its share, one that does not fit stops everyone behind it.
+-- Returns true, or false and the member of the starving waiter in the way.
+local function mayTake(used, permits, limit, me)
+  if used + permits > limit then return false end
+  local entries = redis.call('ZRANGE', Q, 0, WALK - 1, 'WITHSCORES')
+  local r = used
+  for i = 1, #entries, 2 do
+    local m = entries[i]
+    if m == me or nowUs - tonumber(entries[i + 1]) < STARVE_US then return r + permits <= limit end
+    local p, l = parseMember(m)
+    if r + p > l then return false, m end
+    r = r + p
+  end
+  -- A full walk of fitting starving waiters: someone further back may be owed room; wait.
+  if #entries == 2 * WALK then return false end
+  return r + permits <= limit
+end
+
+-- Wake the waiters that can go now, oldest first: each that fits under its own limit gets its
+-- share counted and, unless woken already, is woken alone and must come within RESERVE_MS; a
+-- starving waiter that does not fit ends the walk (nobody behind it may pass it); a younger one
+-- that does not fit is passed over.
+local function handOff(used)
+  local entries = redis.call('ZRANGE', Q, 0, WALK - 1, 'WITHSCORES')
+  local r = used
+  for i = 1, #entries, 2 do
+    local m = entries[i]
+    local p, l, tok = parseMember(m)
+    if r + p <= l then
+      r = r + p
+      local lapse = tonumber(redis.call('ZSCORE', A, m))
+      if lapse and lapse > nowMs + RESERVE_MS then
+        redis.call('ZADD', A, string.format('%.0f', nowMs + RESERVE_MS), m)
+        redis.call('PUBLISH', Z .. ':wake', 'to:' .. tok)
+        woken[#woken + 1] = tok
+        changed = true
+      end
+    elseif nowUs - tonumber(entries[i + 1]) >= STARVE_US then
+      return
+    end
+  end
+end
+
+-- End of every script: hand off if room was freed, then let each pair of keys expire with its
+-- last entry (or delete it when empty), so nothing outlives the semaphore's last holder/waiter.
+local function settle(used)
+  if freed then handOff(used or holders(nil)) end
+  if not changed then return end
+  local last = redis.call('ZRANGE', Z, -1, -1, 'WITHSCORES')[2]
+  if last then
+    redis.call('PEXPIREAT', Z, last)
+    redis.call('PEXPIREAT', P, last)
+  else
+    redis.call('DEL', Z, P)
+  end
+  local lastWaiter = redis.call('ZRANGE', A, -1, -1, 'WITHSCORES')[2]
+  if lastWaiter then
+    redis.call('PEXPIREAT', Q, lastWaiter)
+    redis.call('PEXPIREAT', A, lastWaiter)
+  else
+    redis.call('DEL', Q, A)
+  end
+end

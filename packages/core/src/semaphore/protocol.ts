@@ -1,0 +1,106 @@
+/**
+ * The counting semaphore's Redis protocol in one place: its keys, the waiter members of its queue,
+ * the arguments of its scripts and their replies. `Semaphore` and Redlock's per-instance
+ * semaphore build their calls from here (the scripts are `scripts/semaphore/*.lua`, the layout is
+ * documented in `scripts/includes/semaphore-prelude.lua`).
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { lockKey } from '../engine/keys.js';
+import { asArray, asNumber, asString } from '../engine/reply.js';
+
+/**
+ * The four keys of semaphore `name`, all with the name as hash tag (one Redis Cluster slot):
+ * holders (zset token → lease expiry, ms), permits (hash token → `permits:fence`, plus `#` = the
+ * last fence), the waiters' queue (zset member → arrival, µs) and their lapse times (zset member →
+ * ms). Holders' keys exist only while someone holds, the waiters' only while someone waits.
+ */
+export function semaphoreKeys(prefix: string, name: string): [holders: string, permits: string, queue: string, alive: string] {
+  const key = lockKey(prefix, 'semaphore', name);
+  return [key, `${key}:p`, `${key}:q`, `${key}:a`];
+}
+
+/** The pub/sub channel hand-offs are published on (`<holders key>:wake`, message `to:<token>`). */
+export function semaphoreChannel(holders: string): string {
+  return `${holders}:wake`;
+}
+
+/** A waiter's member in the queue: `permits:limit:token` (the scripts read the first two). */
+export function waiterMember(permits: number, limit: number, token: string): string {
+  return `${permits}:${limit}:${token}`;
+}
+
+/** The flags argument of `semaphore/acquire.lua`: `"w"` when the caller waits (and so queues) if busy. */
+export function semaphoreFlags(waits: boolean): string {
+  return waits ? 'w' : '';
+}
+
+/** Largest `limit` accepted (permits are counted in Lua numbers; this keeps every sum exact). */
+export const MAX_PERMITS = 2 ** 31 - 1;
+
+/**
+ * Validate a call's `limit` and `permits` (before any Redis call): both whole numbers ≥ 1,
+ * `permits ≤ limit`, at most {@link MAX_PERMITS}.
+ * @throws InvalidArgumentError otherwise, or when no limit is given at all
+ */
+export function checkPermits(limit: unknown, permits: unknown): { limit: number; permits: number } {
+  if (limit === undefined) throw new InvalidArgumentError('limit', 'is required (per call, or as the Semaphore\'s default `limit`)');
+  const l = checkCount(limit, 'limit');
+  const p = permits === undefined ? 1 : checkCount(permits, 'permits');
+  if (p > l) throw new InvalidArgumentError('permits', `must not exceed the limit (${p} > ${l})`);
+  return { limit: l, permits: p };
+}
+
+/** A whole number from 1 to {@link MAX_PERMITS}. */
+export function checkCount(value: unknown, argument: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new InvalidArgumentError(argument, `expected a whole number >= 1, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  if (value < 1) throw new InvalidArgumentError(argument, `must be at least 1, got ${value}`);
+  if (value > MAX_PERMITS) throw new InvalidArgumentError(argument, `must be at most ${MAX_PERMITS}, got ${value}`);
+  return value;
+}
+
+/** An acquire reply: the fence (> 0) when granted, or busy with ms until a retry is worth it. */
+export type SemaphoreAcquireReply = { ok: true; fence: number } | { ok: false; retryAfter: number };
+
+/** Read `semaphore/acquire.lua`'s reply. */
+export function readSemaphoreAcquire(reply: unknown): SemaphoreAcquireReply {
+  const r = asNumber(reply);
+  return r > 0 ? { ok: true, fence: r } : { ok: false, retryAfter: -1 - r };
+}
+
+/** Read `semaphore/release.lua`'s reply: whether our hold was removed, and the waiters it woke. */
+export function readSemaphoreRelease(reply: unknown): { released: boolean; woken: string[] } {
+  const [released, ...woken] = asArray(reply);
+  return { released: asNumber(released) === 1, woken: woken.map(asString) };
+}
+
+/** One holder as `semaphore/status.lua` reports it. */
+export interface SemaphoreHolderEntry {
+  id: string;
+  permits: number;
+  fence: number;
+  ttl: number;
+}
+
+/** One waiter as `semaphore/status.lua` reports it. */
+export interface SemaphoreWaiterEntry {
+  id: string;
+  permits: number;
+  limit: number;
+}
+
+/** Read `semaphore/status.lua`'s reply. */
+export function readSemaphoreStatus(reply: unknown): { holders: SemaphoreHolderEntry[]; waiters: SemaphoreWaiterEntry[] } {
+  const [hs, ws] = asArray(reply);
+  return {
+    holders: asArray(hs).map((h) => {
+      const [id, permits, fence, ttl] = asArray(h);
+      return { id: asString(id), permits: asNumber(permits), fence: asNumber(fence), ttl: Math.max(0, asNumber(ttl)) };
+    }),
+    waiters: asArray(ws).map((w) => {
+      const [id, permits, limit] = asArray(w);
+      return { id: asString(id), permits: asNumber(permits), limit: asNumber(limit) };
+    }),
+  };
+}

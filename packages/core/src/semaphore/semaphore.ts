@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import type { RedisAdapter } from '../adapter.js';
+import { semaphoreAcquire, semaphoreExtend, semaphoreRelease, semaphoreStatus, semaphoreWithdraw } from '../generated/scripts.js';
+import { monotonicNow, type Lease } from '../engine/lease.js';
+import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
+import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
+import { asNumber } from '../engine/reply.js';
+import type { RunOptions, ScriptRunner } from '../engine/script.js';
+import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import type { WakeHub } from '../engine/wake-hub.js';
+import { checkName, checkOptions, type OptionKeys } from '../validate.js';
+import {
+  checkCount,
+  checkPermits,
+  readSemaphoreAcquire,
+  readSemaphoreRelease,
+  readSemaphoreStatus,
+  semaphoreChannel,
+  semaphoreFlags,
+  semaphoreKeys,
+  waiterMember,
+} from './protocol.js';
+
+/**
+ * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
+ * queue (which it keeps 3 s without one), and a lost wake-up costs a sleeping waiter at most this.
+ */
+const QUEUED_WAITER_NAP = 1_000;
+
+/** Options of a {@link Semaphore}. */
+export interface SemaphoreOptions extends ManagerOptions {
+  /** Default `limit` (the semaphore's size) of calls that give none. Without it every call must. */
+  limit?: number;
+}
+
+/** The keys of {@link SemaphoreOptions}: unknown keys are an `InvalidArgumentError`. */
+export const SEMAPHORE_OPTION_KEYS = { ...MANAGER_OPTION_KEYS, limit: true } as const satisfies OptionKeys<SemaphoreOptions>;
+
+/** Per-call options of {@link Semaphore.acquire}. */
+export interface SemaphoreAcquireOptions extends AcquireOptions {
+  /**
+   * How many permits the semaphore has (a whole number ≥ 1; default: the Semaphore's `limit`).
+   * Per call, like redis-semaphore: this call is granted only if the permits held plus its own
+   * stay within *its* limit. Holders are never revoked — after a lower limit, new calls wait
+   * until enough holders have left.
+   */
+  limit?: number;
+  /** How many permits to take (a whole number, 1 to `limit`; default 1). */
+  permits?: number;
+}
+
+/** The keys of {@link SemaphoreAcquireOptions}: unknown keys are an `InvalidArgumentError`. */
+export const SEMAPHORE_ACQUIRE_OPTION_KEYS = { ...ACQUIRE_OPTION_KEYS, limit: true, permits: true } as const satisfies OptionKeys<SemaphoreAcquireOptions>;
+
+/** What {@link Semaphore.status} reports. */
+export interface SemaphoreStatus {
+  /** Live holds, the first to expire first: owner token, permits, fencing token, ms left (server clock). */
+  holders: { id: string; permits: number; fence: number; ttl: number }[];
+  /** Waiting acquires, first in line first: token, permits wanted, the limit they asked with. */
+  waiters: { id: string; permits: number; limit: number }[];
+  /** Permits held now (the sum over `holders`). */
+  used: number;
+  /** The limit `available` is counted against (the call's, or the Semaphore's default). */
+  limit: number;
+  /** `limit − used`, at least 0 (a waiter that has waited 5 ms may have a claim on some of it). */
+  available: number;
+}
+
+/** What every hold of one {@link Semaphore} shares. */
+interface SemaphoreEngine {
+  readonly runner: ScriptRunner;
+  readonly hub: WakeHub;
+  readonly commandTimeout: number;
+  readonly kind: string;
+}
+
+/**
+ * A counting semaphore per name: at most `limit` permits held at once, each hold with its own
+ * lease (redis-semaphore's `Semaphore` / `MultiSemaphore`, Redisson's permit-expirable semaphore).
+ *
+ * ```ts
+ * const pool = new Semaphore(adapter, { ttl: 10_000, limit: 4 });
+ * await using lease = await pool.acquire('api-quota', { permits: 2, timeout: 5_000 });
+ * ```
+ *
+ * Each acquire, release, extend is one script on the Redis server's clock. A crashed holder's
+ * permits come back when its ttl runs out — never earlier, never lost. Blocked acquires queue in
+ * Redis; a release wakes only the waiters that can go now (`to:<token>`, herd-free), and once a
+ * waiter has waited 5 ms nobody behind it may take the room it needs: a request for many permits
+ * does not starve behind a stream of single-permit ones (docs/semaphore.md).
+ */
+export class Semaphore extends NamedLockManager<SemaphoreAcquireOptions> {
+  /** The default limit, if one was configured. */
+  readonly limit: number | undefined;
+  private engine: SemaphoreEngine | undefined;
+
+  /** @param adapter - a driver adapter; @param options - see {@link SemaphoreOptions} */
+  constructor(adapter: RedisAdapter, options?: SemaphoreOptions) {
+    super(adapter, options);
+    const o = checkOptions<SemaphoreOptions>(options, SEMAPHORE_OPTION_KEYS);
+    this.limit = o.limit === undefined ? undefined : checkCount(o.limit, 'limit');
+  }
+
+  /**
+   * Run `fn(signal, lease)` holding `permits` of `name`, with the watchdog renewing the lease
+   * (the same contract as `withLock`): an exception from `fn` propagates unchanged; after a clean
+   * exit a failed release throws `LockReleaseError`.
+   */
+  withPermits<T>(name: string, fn: (signal: AbortSignal, lease: Lease) => T | Promise<T>, options?: SemaphoreAcquireOptions): Promise<T> {
+    return this.withLock(name, fn, options);
+  }
+
+  /**
+   * The holders and waiters of `name`, and the permits available under `limit` (default: the
+   * Semaphore's). Expired holders are purged first, so a crashed holder never shows.
+   */
+  async status(name: string, options?: { limit?: number }): Promise<SemaphoreStatus> {
+    this.assertOpen();
+    const o = checkOptions<{ limit?: number }>(options, STATUS_OPTION_KEYS);
+    const { limit } = checkPermits(o.limit ?? this.limit, 1);
+    const reply = await this.runner.run(semaphoreStatus, semaphoreKeys(this.prefix, checkName(name)), [], { timeoutMs: this.commandTimeout });
+    const { holders, waiters } = readSemaphoreStatus(reply);
+    const used = holders.reduce((sum, h) => sum + h.permits, 0);
+    return { holders, waiters, used, limit, available: Math.max(0, limit - used) };
+  }
+
+  protected acquireLease(name: string, options: SemaphoreAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+    let hold: SemaphoreHold;
+    let call: ResolvedAcquire;
+    try {
+      const resource = checkName(name);
+      call = this.resolveAcquire(options, scoped, SEMAPHORE_ACQUIRE_OPTION_KEYS);
+      const o = options ?? NO_OPTIONS;
+      const { limit, permits } = checkPermits(o.limit ?? this.limit, o.permits);
+      const waits = call.block && call.timeout > 0;
+      hold = new SemaphoreHold(
+        (this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind }),
+        resource,
+        semaphoreKeys(this.prefix, resource),
+        randomUUID(),
+        permits,
+        limit,
+        call.ttl,
+        waits,
+        call.signal,
+      );
+    } catch (err) {
+      // Bad input rejects the returned promise (before any Redis call), like every other failure.
+      return Promise.reject(err);
+    }
+    const resolved = call;
+    return this.acquireHold(hold, resolved, () =>
+      this.waitPlan(hold.resource, resolved, semaphoreChannel(hold.keys[0]), {
+        token: hold.token,
+        maxSleep: QUEUED_WAITER_NAP,
+        onGiveUp: hold.waits ? hold.withdraw : undefined,
+        detail: hold.detail,
+      }),
+    );
+  }
+}
+
+const STATUS_OPTION_KEYS = { limit: true } as const satisfies OptionKeys<{ limit?: number }>;
+
+/** Per-call options when none are given: shared, never mutated. */
+const NO_OPTIONS: SemaphoreAcquireOptions = Object.freeze({});
+
+/** The Redis side of one semaphore acquire and the hold it yields. */
+class SemaphoreHold implements NamedHold {
+  sentAt = 0;
+  readonly commandTimeout: number;
+  readonly kind: string;
+  /** Diagnostics events of this acquire carry the permits and the limit. */
+  readonly detail: Record<string, unknown>;
+  private readonly runner: ScriptRunner;
+  private readonly acquireArgs: (string | number)[];
+  private firstOptions: RunOptions | undefined;
+
+  constructor(
+    private readonly engine: SemaphoreEngine,
+    readonly resource: string,
+    readonly keys: [string, string, string, string],
+    readonly token: string,
+    permits: number,
+    limit: number,
+    ttl: number,
+    /** A blocking caller: it queues when busy and withdraws when it gives up. */
+    readonly waits: boolean,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.runner = engine.runner;
+    this.commandTimeout = engine.commandTimeout;
+    this.kind = engine.kind;
+    this.detail = { permits, limit };
+    this.acquireArgs = [token, permits, limit, ttl, semaphoreFlags(waits)];
+    this.member = waiterMember(permits, limit, token);
+  }
+
+  private readonly member: string;
+
+  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
+    this.sentAt = monotonicNow();
+    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
+    return this.runner.run(semaphoreAcquire, this.keys, this.acquireArgs, options).then(readGrant);
+  };
+
+  /** Leave the queue after giving up (room owed to us goes to the next in line). */
+  readonly withdraw = (): Promise<unknown> => this.runner.run(semaphoreWithdraw, this.keys, [this.member], { timeoutMs: this.commandTimeout });
+
+  async extend(ttl: number): Promise<boolean> {
+    return asNumber(await this.runner.run(semaphoreExtend, this.keys, [this.token, ttl], { timeoutMs: this.commandTimeout })) === 1;
+  }
+
+  async release(): Promise<boolean> {
+    const r = readSemaphoreRelease(await this.runner.run(semaphoreRelease, this.keys, [this.token], { timeoutMs: this.commandTimeout }));
+    // A waiter of this process that the release woke goes now, ahead of the pub/sub message.
+    for (const token of r.woken) this.engine.hub.handOff(semaphoreChannel(this.keys[0]), token);
+    return r.released;
+  }
+
+  /** A reply that came after we gave up may say "granted": give those permits back. */
+  private readonly undoLateGrant = (late: unknown): void => {
+    if (asNumber(late) > 0) this.release().catch(() => undefined);
+  };
+}
+
+function readGrant(reply: unknown): Attempt<number> {
+  const r = readSemaphoreAcquire(reply);
+  return r.ok ? { ok: true, acquired: r.fence } : r;
+}
+
