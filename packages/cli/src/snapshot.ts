@@ -1,6 +1,6 @@
-import { mutexKeys, parseStoredMutex } from '@hilok/core/internal';
+import { decodeTreeItem, fairKeys, mutexKeys, parseStoredMutex, treeKeys } from '@hilok/core/internal';
 import type { Connection } from './connect.js';
-import { decodeTreeItem, fairKeys, globEscape, parseKey, treeKeys, type KeyKind } from './keys.js';
+import { globEscape, parseKey, type KeyKind } from './keys.js';
 
 /** One live hold, as {@link readSnapshot} reports it. */
 export interface HoldView {

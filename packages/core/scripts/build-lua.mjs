@@ -1,7 +1,8 @@
 // Compiles src/scripts/**/*.lua into src/generated/scripts.ts at build time, so the published
 // package never reads files at run time (works under bundlers) and ships each script's SHA1
 // precomputed for EVALSHA. A line `-- @include NAME` inlines src/scripts/includes/NAME.lua, so
-// scripts share a prelude without repeating it (Lua in Redis has no `require`).
+// scripts share a prelude without repeating it (Lua in Redis has no `require`); an include may
+// include another (tree-prelude includes fence).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,7 +15,7 @@ const outDir = join(root, 'src', 'generated');
 const camel = (file) => file.replace(/\.lua$/, '').replace(/[-_](\w)/g, (_, c) => c.toUpperCase());
 
 const inline = (text) =>
-  text.replace(/^--\s*@include\s+([\w-]+)\s*$/gm, (_, name) => readFileSync(join(sourceDir, 'includes', `${name}.lua`), 'utf8'));
+  text.replace(/^--\s*@include\s+([\w-]+)\s*$/gm, (_, name) => inline(readFileSync(join(sourceDir, 'includes', `${name}.lua`), 'utf8')));
 
 const entries = readdirSync(sourceDir, { recursive: true })
   .filter((f) => String(f).endsWith('.lua') && !String(f).startsWith('includes'))

@@ -29,9 +29,38 @@ export { runScoped } from './engine/scoped.js';
 export { NamedLockManager } from './engine/named-lock.js';
 
 // Redis protocol of the lock kinds: keys, channels, argument builders and reply parsers, scripts.
-export { hashTag, lockKey, keySlot } from './engine/keys.js';
+export { hashTag, unhashTag, lockKey, readLockKey, keySlot } from './engine/keys.js';
+export { asArray, asNumber, asString } from './engine/reply.js';
 export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, readRelease, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
 export { pathKeys, splitPath, type PathKeys } from './hilok/paths.js';
-export { readTreeAcquire, type TreeAcquireReply } from './hilok/protocol.js';
+export {
+  treeBase,
+  treeKeys,
+  treeChannel,
+  treeAcquireArgs,
+  treeExtendArgs,
+  treeReleaseArgs,
+  readTreeAcquire,
+  readTreeDone,
+  decodeTreeItem,
+  DEFAULT_INTENT_TTL,
+  type TreeKind,
+  type TreeAcquire,
+  type TreeAcquireReply,
+  type TreeItem,
+} from './hilok/protocol.js';
+export {
+  fairKeys,
+  fairChannel,
+  fairAcquireArgs,
+  fairExtendArgs,
+  fairReleaseArgs,
+  readFairAcquire,
+  isFairGrant,
+  readFairExtend,
+  readFairRelease,
+  readFairInspect,
+  type FairAcquireReply,
+} from './fair/protocol.js';
 export { semaphoreKeys, semaphoreChannel, waiterMember, semaphoreFlags, checkPermits, readSemaphoreAcquire, readSemaphoreRelease, readSemaphoreStatus, type SemaphoreAcquireReply } from './semaphore/protocol.js';
 export * as scripts from './generated/scripts.js';

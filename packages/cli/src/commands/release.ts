@@ -1,8 +1,22 @@
-import { HiLok, ReadWriteLock } from '@hilok/core';
-import { ScriptRunner, mutexChannel, mutexKeys, parseStoredMutex, readRelease, scripts } from '@hilok/core/internal';
+import { HiLok, ReadWriteLock, type ScriptArg } from '@hilok/core';
+import {
+  ScriptRunner,
+  decodeTreeItem,
+  fairChannel,
+  fairKeys,
+  fairReleaseArgs,
+  mutexChannel,
+  mutexKeys,
+  parseStoredMutex,
+  readFairRelease,
+  readRelease,
+  scripts,
+  treeChannel,
+  treeKeys,
+} from '@hilok/core/internal';
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
-import { decodeTreeItem, fairKeys, treeChannel, treeKeys, type KeyKind } from '../keys.js';
+import type { KeyKind } from '../keys.js';
 import { parseCommand, parseKinds, type CliIO, type GlobalOptions } from '../options.js';
 import { confirm } from '../prompt.js';
 import { formatTtl } from '../render.js';
@@ -97,7 +111,7 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
   const outcome: ReleaseOutcome = { action: 'id', path: name, released: [], deletedKeys: [] };
   const elsewhere: string[] = [];
   const runner = new ScriptRunner(conn.adapter);
-  const run = (script: (typeof scripts)['mutexRelease'], keys: string[], args: string[]) => runner.run(script, keys, args, { timeoutMs: 5_000 });
+  const run = (script: (typeof scripts)['mutexRelease'], keys: string[], args: ScriptArg[]) => runner.run(script, keys, args, { timeoutMs: 5_000 });
   const now = await serverNow(conn);
 
   // Trees and read-write locks: find the hold by id (read-only), then the class's own release.
@@ -133,7 +147,7 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
   }
   if (kinds.has('fair')) {
     const keys = fairKeys(g.prefix, name);
-    if (str(await conn.command(['HGET', keys[0], 'o'])) === id && Number((await run(scripts.fairRelease, keys, [id, `${keys[0]}:wake`]) as unknown[])[0]) === 0) {
+    if (str(await conn.command(['HGET', keys[0], 'o'])) === id && readFairRelease(((await run(scripts.fairRelease, keys, fairReleaseArgs(id, fairChannel(keys[0])))) as unknown[])[0])) {
       outcome.released.push({ kind: 'fair', path: name, id, mode: 'write' });
     }
   }

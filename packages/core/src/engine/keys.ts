@@ -21,6 +21,27 @@ export function lockKey(prefix: string, kind: string, name: string, suffix = '')
 }
 
 /**
+ * The inverse of {@link lockKey}: the kind, name and suffix of a key built by it under `prefix`,
+ * or `null` for any other key. Only the canonical form counts (the name re-encodes to the same
+ * tag), so a key core never builds is not mistaken for a lock. For tools that read keys (the CLI).
+ */
+export function readLockKey(key: string, prefix: string): { kind: string; name: string; suffix: string } | null {
+  if (!key.startsWith(prefix)) return null;
+  const m = LOCK_KEY.exec(key.slice(prefix.length));
+  if (!m) return null;
+  const name = unhashTag(m[2] as string);
+  if (hashTag(name) !== `{${m[2] as string}}`) return null;
+  return { kind: m[1] as string, name, suffix: m[3] as string };
+}
+
+/** The name inside a hash tag (without the braces): `%XX` back to the character, the inverse of {@link hashTag}'s encoding. */
+export function unhashTag(tag: string): string {
+  return tag.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+const LOCK_KEY = /^([^:{}]+):\{([^{}]*)\}(.*)$/s;
+
+/**
  * The Redis Cluster slot of `key`, by the cluster's own rule (CRC16 of the part between the first
  * `{` and the next `}` when that part is non-empty, else of the whole key; 16384 slots), with the
  * `cluster-key-slot` package both drivers use. Used to batch only keys of one slot into a single

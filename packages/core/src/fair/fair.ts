@@ -2,14 +2,24 @@ import { randomUUID } from 'node:crypto';
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import { fairAcquire, fairExtend, fairInspect, fairRelease, fairWithdraw } from '../generated/scripts.js';
-import { lockKey } from '../engine/keys.js';
 import { monotonicNow, type Lease } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
-import { asArray, asNumber, asString } from '../engine/reply.js';
-import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
+import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
+import {
+  fairAcquireArgs,
+  fairChannel,
+  fairExtendArgs,
+  fairKeys,
+  fairReleaseArgs,
+  isFairGrant,
+  readFairAcquire,
+  readFairExtend,
+  readFairInspect,
+  readFairRelease,
+} from './protocol.js';
 
 /** Options of a {@link FairLock}. */
 export interface FairLockOptions extends ManagerOptions {
@@ -62,10 +72,8 @@ export class FairLock extends NamedLockManager {
   /** The holder and the queue of `name`. Changes nothing. */
   async inspect(name: string): Promise<FairLockInfo> {
     this.assertOpen();
-    const keys = this.keys(checkName(name));
-    const [owner, fence, pttl, queue] = asArray(await this.call(fairInspect, keys.slice(0, 2), []));
-    const o = asString(owner);
-    return { owner: o === '' ? undefined : o, fence: asNumber(fence), ttl: Math.max(0, asNumber(pttl)), queue: asArray(queue).map(asString) };
+    const [lock, queue] = fairKeys(this.prefix, checkName(name));
+    return readFairInspect(await this.runner.run(fairInspect, [lock, queue], [], { timeoutMs: this.commandTimeout }));
   }
 
   /** Whether `name` is held by anyone. */
@@ -80,7 +88,7 @@ export class FairLock extends NamedLockManager {
       const resource = checkName(name);
       call = this.resolveAcquire(options, scoped, ACQUIRE_OPTION_KEYS);
       const queueing = call.block && call.timeout > 0;
-      hold = new FairHold(this.runner, resource, this.keys(resource), randomUUID(), call.ttl, this.queueTtl, queueing, this.commandTimeout, this.kind, call.signal);
+      hold = new FairHold(this.runner, resource, fairKeys(this.prefix, resource), randomUUID(), call.ttl, this.queueTtl, queueing, this.commandTimeout, this.kind, call.signal);
     } catch (err) {
       // Bad input rejects the returned promise (before any Redis call), like every other failure.
       return Promise.reject(err);
@@ -94,15 +102,6 @@ export class FairLock extends NamedLockManager {
         onGiveUp: hold.queueing ? () => hold.withdraw() : undefined,
       }),
     );
-  }
-
-  /** Lock hash, queue and heartbeat keys: one hash tag, so one slot on a cluster. */
-  private keys(name: string): string[] {
-    return [lockKey(this.prefix, 'fair', name), lockKey(this.prefix, 'fair', name, ':q'), lockKey(this.prefix, 'fair', name, ':hb')];
-  }
-
-  private call(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return this.runner.run(script, keys, args, { timeoutMs: this.commandTimeout });
   }
 }
 
@@ -125,7 +124,7 @@ class FairHold implements NamedHold {
   constructor(
     private readonly runner: ScriptRunner,
     readonly resource: string,
-    /** Lock hash, queue and heartbeat keys. */
+    /** Lock hash, queue and heartbeat keys ({@link fairKeys}). */
     private readonly keys: string[],
     readonly token: string,
     ttl: number,
@@ -137,43 +136,32 @@ class FairHold implements NamedHold {
     /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
     readonly signal: AbortSignal | undefined,
   ) {
-    this.channel = `${keys[0] as string}:wake`;
-    this.acquireArgs = [token, ttl, queueTtl, queueing ? '1' : '0', this.channel];
+    this.channel = fairChannel(keys[0] as string);
+    this.acquireArgs = fairAcquireArgs(token, ttl, queueTtl, queueing, this.channel);
   }
 
   /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
   readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
     this.sentAt = monotonicNow();
     const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
-    return this.runner.runBatched(fairAcquire, this.keys, this.acquireArgs, options, readGrant);
+    return this.runner.runBatched(fairAcquire, this.keys, this.acquireArgs, options, readFairAcquire);
   };
 
   extend(ttl: number): Promise<boolean> {
-    return this.runner.run(fairExtend, this.keys.slice(0, 1), [this.token, ttl], { timeoutMs: this.commandTimeout }).then(isOne);
+    return this.runner.run(fairExtend, this.keys.slice(0, 1), fairExtendArgs(this.token, ttl), { timeoutMs: this.commandTimeout }).then(readFairExtend);
   }
 
   release(): Promise<boolean> {
-    return this.runner.runBatched(fairRelease, this.keys, [this.token, this.channel], { timeoutMs: this.commandTimeout }, isZero);
+    return this.runner.runBatched(fairRelease, this.keys, fairReleaseArgs(this.token, this.channel), { timeoutMs: this.commandTimeout }, readFairRelease);
   }
 
   /** Leave the queue (the wait ended without the lock); wakes the next waiter if we were the head of a free lock. */
   withdraw(): Promise<unknown> {
-    return this.runner.run(fairWithdraw, this.keys, [this.token, this.channel], { timeoutMs: this.commandTimeout });
+    return this.runner.run(fairWithdraw, this.keys, fairReleaseArgs(this.token, this.channel), { timeoutMs: this.commandTimeout });
   }
 
   /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
   private readonly undoLateGrant = (late: unknown): void => {
-    if (asNumber(asArray(late)[0]) === 1) this.release().catch(() => undefined);
+    if (isFairGrant(late)) this.release().catch(() => undefined);
   };
 }
-
-/** An acquire entry: `{1, fence}` when held, `{0, ms until worth retrying}` when not. */
-function readGrant(reply: unknown): Attempt<number> {
-  const [status, value] = asArray(reply);
-  if (asNumber(status) === 1) return { ok: true, acquired: asNumber(value) };
-  return { ok: false, retryAfter: Math.max(1, asNumber(value)) };
-}
-
-const isOne = (reply: unknown): boolean => asNumber(reply) === 1;
-/** A fair release's entry: 0 = released, -1 = not ours. */
-const isZero = (reply: unknown): boolean => asNumber(reply) === 0;

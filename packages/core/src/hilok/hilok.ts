@@ -10,7 +10,7 @@ import type { Script } from '../engine/script.js';
 import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
-import { readTreeAcquire } from './protocol.js';
+import { DEFAULT_INTENT_TTL, readTreeAcquire, readTreeDone, treeAcquireArgs, treeExtendArgs, treeReleaseArgs } from './protocol.js';
 
 /** A hold's mode. */
 export type HoldMode = 'read' | 'write';
@@ -114,7 +114,7 @@ export class HiLok extends LockManager {
     this.separator = o.separator ?? '/';
     if (/[{}]/.test(this.separator)) throw new InvalidArgumentError('separator', 'must not contain "{" or "}"');
     this.refreshInterval = o.refreshInterval === undefined ? undefined : resolveRenewInterval(o.refreshInterval, this.ttl, 'refreshInterval');
-    this.intentTtl = checkDuration(o.intentTtl ?? 3_000, 'intentTtl');
+    this.intentTtl = checkDuration(o.intentTtl ?? DEFAULT_INTENT_TTL, 'intentTtl');
   }
 
   /**
@@ -175,7 +175,7 @@ export class HiLok extends LockManager {
     this.assertOpen();
     const keys = this.keys(path);
     checkName(id, 'id');
-    return asNumber(await this.call(hilokRelease, keys.keys, [id, path])) === 1;
+    return readTreeDone(await this.call(hilokRelease, keys.keys, treeReleaseArgs(id, path)));
   }
 
   /** Live holds at `path` and below (with remaining ttl, fencing token, id) and waiting writers. Changes nothing. */
@@ -219,17 +219,17 @@ export class HiLok extends LockManager {
     // Only a writer that will wait leaves an intent (so readers queue behind it); the script
     // removes it when the writer gets in, withdraw when it gives up.
     const intent = writer && blocking ? randomUUID() : '';
-    const sep = this.separator;
     const backend: LeaseBackend = {
-      extend: async (ttl) => asNumber(await this.call(hilokExtend, keys.keys, [id, path, ttl])) === 1,
-      release: async () => asNumber(await this.call(hilokRelease, keys.keys, [id, path])) === 1,
+      extend: async (ttl) => readTreeDone(await this.call(hilokExtend, keys.keys, treeExtendArgs(id, path, ttl))),
+      release: async () => readTreeDone(await this.call(hilokRelease, keys.keys, treeReleaseArgs(id, path))),
     };
+    // A waiter marks the node it listens on (`listens`), so that releases publish only where someone listens.
+    const args = treeAcquireArgs({ mode, id, ttl: call.ttl, path, separator: this.separator, intent, intentTtl: this.intentTtl, listens: blocking });
     let sentAt = 0;
     const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
       sentAt = monotonicNow();
       const reply = asArray(
-        // A waiter marks the node it listens on ("1"), so that releases publish only where someone listens.
-        await this.runner.run(hilokAcquire, keys.keys, [writer ? 'w' : 'r', id, call.ttl, path, sep, intent, this.intentTtl, blocking ? '1' : '0'], {
+        await this.runner.run(hilokAcquire, keys.keys, args, {
           ...limits,
           onLateReply: (late) => {
             if (readTreeAcquire(late).status === 'granted') backend.release().catch(() => undefined);
@@ -251,7 +251,7 @@ export class HiLok extends LockManager {
         maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
         // A waiting writer is woken only by a hand-off addressed to its intent (on its path's channel).
         token: intent || undefined,
-        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, [intent, path]) : undefined,
+        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, treeReleaseArgs(intent, path)) : undefined,
       }),
     );
     const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { mode } };

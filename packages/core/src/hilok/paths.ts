@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
-import { hashTag } from '../engine/keys.js';
 import { checkName } from '../validate.js';
+import { treeBase, treeChannelAt, treeKeysAt } from './protocol.js';
 
 /**
  * Deepest path a tree accepts. A script call costs the same number of Redis commands at any
@@ -42,13 +42,13 @@ export function splitPath(path: unknown, separator: string): string[] {
  * root segment (one slot on a cluster). Nodes are fields of the state hash, prefixed by their
  * field kind (see `scripts/includes/tree-prelude.lua`), so a node named like a field (the
  * `readers` collision of redishilok) cannot clash with anything. Node `n`'s channel is
- * `<prefix><kind>:{<root>}:wake:<n>`; the scripts derive it from the state key the same way.
+ * `<prefix><kind>:{<root>}:wake:<n>` ({@link treeChannel}); the scripts derive it from the state key the same way.
  */
 export function pathKeys(prefix: string, separator: string, segments: string[], kind = 'tree'): PathKeys {
-  const base = `${prefix}${kind}:${hashTag(segments[0] as string)}:`;
+  const base = treeBase(prefix, kind, segments[0] as string);
   return {
     segments,
-    keys: [`${base}state`, `${base}expiry`, `${base}index`],
-    channel: (level) => `${base}wake:${segments.slice(0, level).join(separator)}`,
+    keys: treeKeysAt(base),
+    channel: (level) => treeChannelAt(base, segments.slice(0, level).join(separator)),
   };
 }

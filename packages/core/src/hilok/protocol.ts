@@ -1,5 +1,119 @@
+/**
+ * The hierarchical lock tree's Redis protocol in one place (`HiLok`, `ReadWriteLock`, Redlock's
+ * read/write holds, the CLI): its keys and channels, the arguments of its scripts, the stored
+ * layout of holds and intents, and the replies. The scripts are `scripts/hilok/*.lua` on the shared
+ * `scripts/includes/tree-prelude.lua`, which documents the layout in full. No tree script batches:
+ * each call takes one path.
+ */
+import type { ScriptArg } from '../adapter.js';
 import type { LockBlocker } from '../errors.js';
+import { hashTag } from '../engine/keys.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
+
+/** The key kind of a tree: `tree` (HiLok) or `rw` (ReadWriteLock, a tree of one-segment names), so the two never share a lock. */
+export type TreeKind = 'tree' | 'rw';
+
+/**
+ * The common start of every key and channel of the tree whose root segment is `root` (for a
+ * ReadWriteLock: the name): `<prefix><kind>:{<root>}:`, hash-tagged by the root, so one tree is
+ * one Redis Cluster slot.
+ */
+export function treeBase(prefix: string, kind: string, root: string): string {
+  return `${prefix}${kind}:${hashTag(root)}:`;
+}
+
+/** The three keys of a tree (KEYS of every tree script, at any depth): state hash, expiry set, path index. */
+export function treeKeys(prefix: string, kind: string, root: string): [state: string, expiry: string, index: string] {
+  return treeKeysAt(treeBase(prefix, kind, root));
+}
+
+/** {@link treeKeys} from the tree's {@link treeBase}. */
+export function treeKeysAt(base: string): [state: string, expiry: string, index: string] {
+  return [`${base}state`, `${base}expiry`, `${base}index`];
+}
+
+/**
+ * The wake-up channel of the node `node` (its full path) of a tree: `<base>wake:<node>`. The
+ * scripts derive the same name from the state key (`tree-prelude.lua`, `channelBase`).
+ */
+export function treeChannel(prefix: string, kind: string, root: string, node: string): string {
+  return treeChannelAt(treeBase(prefix, kind, root), node);
+}
+
+/** {@link treeChannel} from the tree's {@link treeBase}. */
+export function treeChannelAt(base: string, node: string): string {
+  return `${base}wake:${node}`;
+}
+
+/** How long a waiting writer's intent keeps readers out without a refresh, unless configured (`intentTtl`). */
+export const DEFAULT_INTENT_TTL = 3_000;
+
+/** The ARGV of one `hilok/acquire.lua` call (see the script's header). */
+export interface TreeAcquire {
+  mode: 'read' | 'write';
+  /** Hold id (the owner token). */
+  id: string;
+  ttl: number;
+  path: string;
+  separator: string;
+  /** Intent id of a writer that will wait: queues it among the waiting writers. Default: none. */
+  intent?: string;
+  /** Ttl of that intent (default {@link DEFAULT_INTENT_TTL}; unused without an intent). */
+  intentTtl?: number;
+  /** A reader that will wait for a wake-up: mark the node it listens on. Default: false. */
+  listens?: boolean;
+}
+
+/** ARGV of `hilok/acquire.lua`. */
+export function treeAcquireArgs(a: TreeAcquire): ScriptArg[] {
+  return [a.mode === 'write' ? 'w' : 'r', a.id, a.ttl, a.path, a.separator, a.intent ?? '', a.intentTtl ?? DEFAULT_INTENT_TTL, a.listens ? '1' : '0'];
+}
+
+/** ARGV of `hilok/extend.lua`: hold id, path, new ttl. */
+export function treeExtendArgs(id: string, path: string, ttl: number): ScriptArg[] {
+  return [id, path, ttl];
+}
+
+/** ARGV of `hilok/release.lua` (hold id, path) and of `hilok/withdraw.lua` (intent id, path). */
+export function treeReleaseArgs(id: string, path: string): ScriptArg[] {
+  return [id, path];
+}
+
+/** The reply of `hilok/extend.lua` and `hilok/release.lua`: 1 when the hold was live (and is extended / gone now). */
+export function readTreeDone(reply: unknown): boolean {
+  return asNumber(reply) === 1;
+}
+
+/** A hold or a waiting writer's intent, as stored in a tree's state hash. */
+export interface TreeItem {
+  /** `h` for a hold, `i` for an intent (the field's kind). */
+  field: 'h' | 'i';
+  /** The hold id or intent id. */
+  id: string;
+  /** `r` or `w` for holds, `i` for intents. */
+  mode: 'r' | 'w' | 'i';
+  /** A hold's fencing token; an intent's arrival (server clock, µs). */
+  fence: number;
+  /** Expiry on the server clock, ms. */
+  expiry: number;
+  path: string;
+}
+
+/**
+ * Decode one field of a tree's state hash — the reader's side of `encodeItem` / `decodeItem` in
+ * `tree-prelude.lua`: `h:<id>` / `i:<id>` with value `<mode>|<fence>|<expiry>|<separator
+ * length>|<separator><path>`; `null` for node counters (`n:<node>`), `marks`, `queue` and
+ * anything malformed. For tools that read keys directly (the CLI); lock code goes through the scripts.
+ */
+export function decodeTreeItem(field: string, value: string): TreeItem | null {
+  const kind = field.slice(0, 2);
+  if (kind !== 'h:' && kind !== 'i:') return null;
+  const m = /^([rwi])\|(\d+)\|(\d+)\|(\d+)\|(.*)$/s.exec(value);
+  if (!m) return null;
+  // The separator's length is in bytes (Lua's #), so cut the UTF-8 bytes, not the characters.
+  const path = Buffer.from(m[5] as string).subarray(Number(m[4])).toString();
+  return { field: kind === 'h:' ? 'h' : 'i', id: field.slice(2), mode: m[1] as TreeItem['mode'], fence: Number(m[2]), expiry: Number(m[3]), path };
+}
 
 /**
  * The reply of `hilok/acquire.lua`, read in one place for every caller of the script (`HiLok`,

@@ -13,20 +13,15 @@
 -- ARGV[5i-1]  "1" = blocking: join/stay in the queue when busy; "0" = try once, never queue
 -- ARGV[5i]    the lock's wake-up channel; a message "to:<token>" wakes only that waiter
 -- Returns     per lock: {1, fence} when held by the caller now; {0, ms until it is worth retrying} when not.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
--- Fencing token: the server clock in µs, built as a string (a Lua number loses digits).
-local fence = t[1] .. string.format('%06d', tonumber(t[2]))
+-- @include fence
+-- @include fair-sweep
+local now, nowUs, fence = serverClock()
 
 local function acquire(lock, queue, heartbeats, token, ttl, queueTtl, blocking, channel)
   -- The queue and heartbeat zsets gain and lose members together and share one ttl, so without a
   -- queue there are no heartbeats either: the uncontended lock skips the sweep and the head lookup.
   local queued = redis.call('EXISTS', queue) == 1
-  local dead = queued and redis.call('ZRANGEBYSCORE', heartbeats, '-inf', now) or {}
-  for i = 1, #dead do
-    redis.call('ZREM', queue, dead[i])
-    redis.call('ZREM', heartbeats, dead[i])
-  end
+  local dead = queued and sweepDead(queue, heartbeats, now) or {}
   local owner = redis.call('HGET', lock, 'o')
   if owner == token then
     redis.call('PEXPIRE', lock, ttl)
@@ -57,7 +52,7 @@ local function acquire(lock, queue, heartbeats, token, ttl, queueTtl, blocking, 
   end
   if not redis.call('ZSCORE', queue, token) then
     -- Arrival order: the server clock in µs, bumped past the last waiter so order is strict.
-    local score = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    local score = nowUs
     local last = redis.call('ZRANGE', queue, -1, -1, 'WITHSCORES')
     if last[2] and tonumber(last[2]) >= score then
       score = tonumber(last[2]) + 1

@@ -7,6 +7,8 @@
 -- ARGV[2i-1]  owner token
 -- ARGV[2i]    the lock's wake-up channel (a message "to:<token>" wakes only that waiter)
 -- Returns     per lock: 0 when released, -1 when the caller does not own it.
+-- @include fence
+-- @include fair-sweep
 local now
 
 local function release(lock, queue, heartbeats, token, channel)
@@ -18,15 +20,9 @@ local function release(lock, queue, heartbeats, token, channel)
   if redis.call('EXISTS', queue) == 0 then
     return 0
   end
-  if not now then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  local dead = redis.call('ZRANGEBYSCORE', heartbeats, '-inf', now)
-  for i = 1, #dead do
-    redis.call('ZREM', queue, dead[i])
-    redis.call('ZREM', heartbeats, dead[i])
-  end
+  -- The clock is read only here: a release with nobody queued makes no TIME call.
+  now = now or serverClock()
+  sweepDead(queue, heartbeats, now)
   local head = redis.call('ZRANGE', queue, 0, 0)[1]
   if head then
     redis.call('PUBLISH', channel, 'to:' .. head)

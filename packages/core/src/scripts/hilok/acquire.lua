@@ -72,7 +72,7 @@ local entry = ownIntent and queued(intent)
 local ahead = not blocked and mode == 'w' and starvingAhead(intent, entry and entry.at, path, sep)
 if not blocked and not ahead then
   created(mode, levels, hold)
-  return grant(fenceNow(), mode, sep)
+  return grant(FENCE, mode, sep)
 end
 
 -- Busy (the slow path): name the blocker from its node's counters — the write hold's id is kept

@@ -40,9 +40,13 @@
 -- path's node fields with one HMGET (ancestors are only read), and a release reads and writes
 -- just its own node's field and the marks.
 local H, X, IX = KEYS[1], KEYS[2], KEYS[3]
+-- Channels are not keys (nothing to declare for a slot), so the base is cut from the state key
+-- instead of passed in ARGV, which would add its bytes to every call of five scripts; the rule
+-- ("<base>wake:<node>") is the one treeChannel in hilok/protocol.ts builds for clients.
 local channelBase = string.sub(H, 1, -6) .. 'wake:'
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- @include fence
+-- now (ms) for expiries, nowUs for writers' arrival, FENCE for a grant made by this call.
+local now, nowUs, FENCE = serverClock()
 local E, EW, EXISTED, DIRTY, E0, EW0, WRITER = 1, 2, 3, 4, 5, 6, 7
 -- A waiter's mark outlives its next attempt by this much (event-loop lag, network): a mark that
 -- lives too long costs one PUBLISH nobody hears, one that lapses early costs a missed wake-up.
@@ -51,10 +55,6 @@ local MARK_SLACK = 1000
 -- related writers out; a writer handed the path must come within RESERVE_MS (ms) or lose its
 -- place; one ending item checks at most HANDOFF_CHECKS waiting writers (one ZRANGEBYLEX each).
 local STARVE_US, RESERVE_MS, HANDOFF_CHECKS = 5000, 250, 4
-local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-
--- Server clock in µs: the fencing token of a grant.
-local function fenceNow() return t[1] .. string.format('%06d', tonumber(t[2])) end
 
 -- Run cmd on key with args in slices (Lua's unpack is limited to a few thousand values);
 -- the replies (tables) are appended to out if given.

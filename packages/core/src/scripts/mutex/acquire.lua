@@ -14,14 +14,11 @@
 --             "q" (with "w" or "s") = the caller may be queued already (a retry after a wait)
 -- Returns     per mutex: its fencing token (> 0) when held by the caller now; -(1 + ms until it is
 --             worth retrying) when busy; 0 when the key holds something that is no mutex.
+-- @include fence
 -- @include mutex-handoff
-local t = redis.call('TIME')
--- The fencing token is the server clock in microseconds, written out digit by digit for storage
--- (tostring would keep only 14 digits) and read back as a Lua number for the reply: exact, as it
--- is below 2^53 (until the year 2255). Arrival scores and reservation times use the same clock.
-local fenceText = t[1] .. string.sub('00000' .. t[2], -6)
-local fence = tonumber(fenceText)
-local nowMs = math.floor(fence / 1000)
+-- The fencing token is stored as text and replied as a Lua number (the same µs); arrival scores
+-- and reservation times use the same clock.
+local nowMs, fence, fenceText = serverClock()
 local out = {}
 for i = 1, #KEYS / 2 do
   local key, queue, owner, ttl, flags = KEYS[2 * i - 1], KEYS[2 * i], ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]

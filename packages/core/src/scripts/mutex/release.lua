@@ -13,8 +13,10 @@
 --              it, or "to:<token>" when it was freed and handed to the queued waiter <token>.
 -- The wake-up channel is the key followed by ":wake" (a channel is not a key: it needs no slot);
 -- the message is "to:" followed by the token of the waiter it is for.
+-- @include fence
 -- @include mutex-handoff
-local now
+-- The server clock (ms, µs), read only when a release meets a queue: the common release makes no TIME call.
+local nowMs, nowUs
 local out = {}
 for i = 1, #KEYS / 2 do
   local key, queue, owner, expected = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i]
@@ -34,13 +36,10 @@ for i = 1, #KEYS / 2 do
     else
       local head = waited == '1' and redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES') or {}
       if head[1] then
-        if not now then
-          local t = redis.call('TIME')
-          now = tonumber(t[1] .. string.sub('00000' .. t[2], -6))
-        end
-        if now - tonumber(head[2]) >= STARVE_US then
+        if not nowUs then nowMs, nowUs = serverClock() end
+        if nowUs - tonumber(head[2]) >= STARVE_US then
           -- The head has starved: the lock is its own for RESERVE_MS (direct hand-off).
-          redis.call('SET', key, string.format('%.0f', math.floor(now / 1000) + RESERVE_MS) .. ':0:1:' .. head[1], 'PX', QUEUE_LIFE)
+          redis.call('SET', key, string.format('%.0f', nowMs + RESERVE_MS) .. ':0:1:' .. head[1], 'PX', QUEUE_LIFE)
         else
           -- Open: the head is woken, but whoever comes first may take it.
           redis.call('SET', key, '0:0:1:', 'PX', QUEUE_LIFE)
