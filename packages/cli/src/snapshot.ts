@@ -79,15 +79,18 @@ export async function serverNow(conn: Connection): Promise<number> {
   return (s as number) * 1000 + Math.floor((us as number) / 1000);
 }
 
-/** Every key matching `pattern`, by `SCAN` (never `KEYS`). */
+/** Every key matching `pattern`, by `SCAN` (never `KEYS`) on every master (a cluster's too). */
 export async function scanKeys(conn: Connection, pattern: string): Promise<string[]> {
   const keys = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, batch] = arr(await conn.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']));
-    cursor = str(next);
-    for (const k of arr(batch)) keys.add(str(k));
-  } while (cursor !== '0');
+  // A key whose slot moves meanwhile may be seen on two masters: the set keeps it once.
+  for (const node of await conn.masters()) {
+    let cursor = '0';
+    do {
+      const [next, batch] = arr(await node.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']));
+      cursor = str(next);
+      for (const k of arr(batch)) keys.add(str(k));
+    } while (cursor !== '0');
+  }
   return [...keys];
 }
 
