@@ -144,7 +144,7 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       return times;
     };
 
-    it('sharded pub/sub (Redis 7, the default): wake-ups go with SPUBLISH to the lock\'s shard and reach waiters on other connections', async () => {
+    it.skipIf(driver.shardedPubSub === false)('sharded pub/sub (Redis 7, the default): wake-ups go with SPUBLISH to the lock\'s shard and reach waiters on other connections', async () => {
       const [a, b] = [await conns.openCluster(cluster.rootNodes), await conns.openCluster(cluster.rootNodes)];
       await resetStats();
       const times = await handOffs(a, b, 'sharded');
@@ -153,6 +153,17 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       expect(Math.max(...times)).toBeLessThan(500);
       expect(await calls('spublish')).toBeGreaterThanOrEqual(9);
       expect(await calls('publish')).toBe(0);
+    });
+
+    it.runIf(driver.shardedPubSub === false)('a driver without sharded pub/sub: the default (\'auto\') settles on plain PUBLISH, and shardedPubSub: true is refused', async () => {
+      const [a, b] = [await conns.openCluster(cluster.rootNodes), await conns.openCluster(cluster.rootNodes)];
+      await resetStats();
+      const times = await handOffs(a, b, 'unsharded', 1);
+      expect(await a.shardedPubSub).toBe(false);
+      expect(Math.max(...times)).toBeLessThan(500);
+      expect(await calls('publish')).toBeGreaterThanOrEqual(3);
+      expect(await calls('spublish')).toBe(0);
+      await expect(conns.openCluster(cluster.rootNodes, { shardedPubSub: true })).rejects.toThrow(/sharded/);
     });
 
     it('shardedPubSub: false (what a Redis 6 cluster gets) keeps plain PUBLISH working on the cluster', async () => {

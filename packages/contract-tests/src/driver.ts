@@ -20,6 +20,11 @@ export interface AdapterOptions {
 export interface DriverCase<C = unknown> {
   /** Shown in test names, e.g. `"node-redis 5 (RESP3)"`. */
   name: string;
+  /**
+   * `false` when the driver's cluster client cannot do sharded pub/sub (iovalkey, node-redis 4):
+   * `shardedPubSub: 'auto'` then settles on plain PUBLISH, and the cluster suite checks that.
+   */
+  shardedPubSub?: false;
   /** A connected client of a standalone server. */
   client(url: string): Promise<C>;
   /** A connected client of a cluster, or undefined when the driver case skips cluster tests. */

@@ -1,10 +1,11 @@
 import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis';
 import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
+import { Cluster as ClusterValkey, Redis as RedisValkey } from 'iovalkey';
 import type { DriverCase, NodeAddress } from '@hilok/contract-tests';
 import { createIoredisAdapter, type IoredisClient } from '@hilok/ioredis';
 import { closeGracefully } from '@hilok/core/internal';
 
-type AnyClient = Redis5 | Cluster5 | Redis6 | Cluster6;
+type AnyClient = Redis5 | Cluster5 | Redis6 | Cluster6 | RedisValkey | ClusterValkey;
 
 async function ready<T extends AnyClient>(client: T): Promise<T> {
   await (client as Redis5).ping();
@@ -23,9 +24,11 @@ function ioredisCase(
   Redis: new (urlOrOptions: string | object, options?: object) => AnyClient,
   Cluster: new (nodes: NodeAddress[], options?: object) => AnyClient,
   options: object = {},
+  extra: Partial<DriverCase<AnyClient>> = {},
 ): DriverCase<AnyClient> {
   return {
     name,
+    ...extra,
     client: (url) => ready(quiet(new Redis(url, { ...options, maxRetriesPerRequest: 2 }))),
     clusterClient: (nodes) => ready(quiet(new Cluster(nodes, { redisOptions: options }))),
     // failoverDetector: ioredis follows +switch-master; without it a forced failover leaves the
@@ -41,3 +44,8 @@ function ioredisCase(
 export const ioredis5 = ioredisCase('ioredis 5', Redis5, Cluster5);
 export const ioredis6 = ioredisCase('ioredis 6 (RESP3)', Redis6, Cluster6);
 export const ioredis6Resp2 = ioredisCase('ioredis 6 (RESP2)', Redis6, Cluster6, { protocol: 2 });
+/**
+ * iovalkey, the Valkey project's fork of ioredis 5 (same API), through @hilok/ioredis. Its
+ * Cluster has no `shardedSubscribers` option: wake-ups on a cluster use plain PUBLISH.
+ */
+export const iovalkey = ioredisCase('iovalkey', RedisValkey, ClusterValkey, {}, { shardedPubSub: false });

@@ -1,0 +1,15 @@
+import { describeAdapterContract, describeClusterSuite, describeFamilySuite, describeHiLokSuite, describeLivenessSuite, describeMutexSuite } from '@hilok/contract-tests';
+import { describeLostLockSuite } from '@hilok/contract-tests';
+import { describeDeadlineSuite } from '@hilok/contract-tests';
+import { describeConnectionSuite } from '@hilok/contract-tests';
+import { iovalkey } from './drivers.js';
+
+describeAdapterContract(iovalkey);
+describeMutexSuite(iovalkey);
+describeLivenessSuite(iovalkey);
+describeHiLokSuite(iovalkey);
+describeFamilySuite(iovalkey);
+describeClusterSuite(iovalkey);
+describeLostLockSuite(iovalkey);
+describeDeadlineSuite(iovalkey);
+describeConnectionSuite(iovalkey);
