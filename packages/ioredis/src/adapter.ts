@@ -189,13 +189,17 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
 
 /**
  * How @hilok/ioredis tells its clients (core's driver bindings ask it; core names no driver's
- * methods): an ioredis client has `evalsha`; a node-redis one (`evalSha`) is named, with the
+ * methods): an ioredis client has `evalsha`; a node-redis one (`evalSha`) or a Valkey GLIDE one (`customCommand`) is named, with the
  * package that fits it.
  */
 export const ioredisClients: DriverClients<IoredisClient> = {
   isClient: (value): value is IoredisClient => typeof value === 'object' && value !== null && typeof (value as { evalsha?: unknown }).evalsha === 'function',
   describeOther(value) {
     const c = value as Record<string, unknown> | null;
+    if (typeof c === 'object' && c !== null && typeof c.customCommand === 'function') {
+      const kind = typeof c.invokeScriptWithRoute === 'function' ? 'a Valkey GLIDE GlideClusterClient' : 'a Valkey GLIDE GlideClient';
+      return `this is ${kind}, not an ioredis client: use @hilok/valkey-glide for it (or pass an ioredis Redis / Cluster to @hilok/ioredis)`;
+    }
     if (typeof c !== 'object' || c === null || typeof c.evalSha !== 'function') return undefined;
     const kind = 'slots' in c && 'masters' in c ? 'a node-redis cluster client (createCluster)' : typeof c.duplicate !== 'function' ? 'a node-redis Sentinel client (createSentinel)' : 'a node-redis client (createClient)';
     return `this is ${kind}, not an ioredis client: use @hilok/node-redis for it (or pass an ioredis Redis / Cluster to @hilok/ioredis)`;

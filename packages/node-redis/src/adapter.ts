@@ -243,13 +243,17 @@ function checkNodeRedisClient(client: unknown): void {
 
 /**
  * How @hilok/node-redis tells its clients (core's driver bindings ask it; core names no driver's
- * methods): a node-redis client has `evalSha`; an ioredis one (`evalsha`) is named, with the
+ * methods): a node-redis client has `evalSha`; an ioredis one (`evalsha`) or a Valkey GLIDE one (`customCommand`) is named, with the
  * package that fits it.
  */
 export const nodeRedisClients: DriverClients<NodeRedisClient> = {
   isClient: (value): value is NodeRedisClient => typeof value === 'object' && value !== null && typeof (value as { evalSha?: unknown }).evalSha === 'function',
   describeOther(value) {
     const c = value as Record<string, unknown> | null;
+    if (typeof c === 'object' && c !== null && typeof c.customCommand === 'function') {
+      const kind = typeof c.invokeScriptWithRoute === 'function' ? 'a Valkey GLIDE GlideClusterClient' : 'a Valkey GLIDE GlideClient';
+      return `this is ${kind}, not a node-redis client: use @hilok/valkey-glide for it (or pass a node-redis createClient / createCluster / createSentinel client to @hilok/node-redis)`;
+    }
     if (typeof c !== 'object' || c === null || typeof c.evalsha !== 'function') return undefined;
     const options = c.options as { sentinels?: unknown } | undefined;
     const kind = c.isCluster === true ? 'an ioredis Cluster' : options?.sentinels ? 'a Sentinel-managed ioredis client' : 'an ioredis client (new Redis)';

@@ -8,6 +8,12 @@ const GLIDE_MAX_BATCH = 32;
 /** How long the wake-up client is kept without any subscribed channel before it is closed. */
 const SUBSCRIBER_IDLE_MS = 5_000;
 
+/**
+ * How often GLIDE checks that the wake-up client's subscriptions are live on the server and
+ * subscribes again where not (a reconnect, a sharded channel whose slot moved to another master).
+ */
+const RECONCILE_MS = 100;
+
 /** Replies as strings, numbers, arrays and null, whatever `defaultDecoder` the user's client has. */
 const AS_STRINGS = { decoder: Decoder.String } as const;
 
@@ -166,6 +172,7 @@ export function createValkeyGlideAdapter(connection: ValkeyGlideClient | string,
           protocol: ProtocolVersion.RESP3,
           lazyConnect: false,
           pubsubSubscriptions: { channelsAndPatterns: {}, callback: deliver },
+          advancedConfiguration: { ...rest.advancedConfiguration, pubsubReconciliationIntervalMs: RECONCILE_MS },
         } as GlideClientConfiguration);
       } catch (err) {
         throw connectionDown(err);
