@@ -5,6 +5,7 @@ import * as core from '@hilok/core';
 import * as internal from '@hilok/core/internal';
 import * as ioredis from '@hilok/ioredis';
 import * as nodeRedis from '@hilok/node-redis';
+import * as valkeyGlide from '@hilok/valkey-glide';
 import * as redlock from '@hilok/redlock';
 
 // The exact export names (values and types) of every published entry point. A change to a public
@@ -17,6 +18,7 @@ const ENTRIES = {
   '@hilok/core/internal': src('core/src/internal.ts'),
   '@hilok/ioredis': src('ioredis/src/index.ts'),
   '@hilok/node-redis': src('node-redis/src/index.ts'),
+  '@hilok/valkey-glide': src('valkey-glide/src/index.ts'),
   '@hilok/redlock': src('redlock/src/index.ts'),
 };
 
@@ -76,20 +78,21 @@ describe('exported names', () => {
   it('the driver packages: the public API of core, their lock classes and adapter', () => {
     expect(surface['@hilok/ioredis']).toEqual([...surface['@hilok/core'], 'IoredisAdapterOptions', 'IoredisClient', 'createIoredisAdapter'].sort());
     expect(surface['@hilok/node-redis']).toEqual([...surface['@hilok/core'], 'NodeRedisAdapterOptions', 'NodeRedisClient', 'createNodeRedisAdapter'].sort());
+    expect(surface['@hilok/valkey-glide']).toEqual([...surface['@hilok/core'], 'ValkeyGlideAdapterOptions', 'ValkeyGlideClient', 'createValkeyGlideAdapter'].sort());
   });
 
   it('@hilok/redlock', () => {
     expect(surface['@hilok/redlock']).toEqual([
       'ClosedError', 'FromUrlsOptions', 'HilokError', 'InstanceFailure', 'InvalidArgumentError',
       'LockBusyError', 'LockLostError', 'LockOptions', 'LockReleaseError', 'MAX_RETRY_COUNT', 'QuorumError',
-      'RedisUnavailableError', 'Redlock', 'RedlockHold', 'RedlockLease', 'RedlockOptions', 'UsingOptions',
-      'isHilokError', 'quorumOf',
+      'RedisUnavailableError', 'Redlock', 'RedlockHold', 'RedlockLease', 'RedlockOptions', 'SemaphoreLockOptions',
+      'UsingOptions', 'isHilokError', 'quorumOf', 'semaphoreQuorumOf',
     ]);
   });
 
   it('nothing internal is reachable from a public entry at run time', () => {
     const internalValues = Object.keys(internal);
-    for (const entry of [core, ioredis, nodeRedis, redlock]) {
+    for (const entry of [core, ioredis, nodeRedis, valkeyGlide, redlock]) {
       expect(Object.keys(entry).filter((name) => internalValues.includes(name))).toEqual([]);
     }
     // Run-time names are the value exports among the listed ones.

@@ -137,8 +137,10 @@ export function createValkeyGlideAdapter(connection: ValkeyGlideClient | string,
     idleTimer = undefined;
     const sub = subscriber;
     subscriber = undefined;
+    // Forget the subscriptions first: GLIDE would otherwise try to restore them on the dropped
+    // connection (and log an error for each).
     sub?.then(
-      (s) => s.close(),
+      (s) => void Promise.all([s.unsubscribeLazy?.(null), cluster ? s.sunsubscribeLazy?.(null) : undefined]).catch(() => undefined).then(() => s.close()),
       () => undefined,
     );
   };

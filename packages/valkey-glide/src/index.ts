@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { createDriverBindings } from '@hilok/core/internal';
-import type { HiLok as CoreHiLok, Mutex as CoreMutex, SpinLock as CoreSpinLock, ReentrantMutex as CoreReentrantMutex, ReadWriteLock as CoreReadWriteLock, FairLock as CoreFairLock } from '@hilok/core';
+import type { HiLok as CoreHiLok, Mutex as CoreMutex, SpinLock as CoreSpinLock, ReentrantMutex as CoreReentrantMutex, ReadWriteLock as CoreReadWriteLock, FairLock as CoreFairLock, Semaphore as CoreSemaphore } from '@hilok/core';
 import { createValkeyGlideAdapter, valkeyGlideClients, type ValkeyGlideClient } from './adapter.js';
 
 // The public API of core (its lock classes are replaced below by ones that take a client or URL).
@@ -39,3 +39,7 @@ export type ReadWriteLock = CoreReadWriteLock;
 export const FairLock = bindings.FairLock;
 /** Instance type of {@link FairLock}. */
 export type FairLock = CoreFairLock;
+/** A {@link CoreSemaphore | Semaphore} (counting, a lease per hold) that takes a GLIDE client or a URL. */
+export const Semaphore = bindings.Semaphore;
+/** Instance type of {@link Semaphore}. */
+export type Semaphore = CoreSemaphore;
