@@ -110,6 +110,7 @@ export class QuorumEngine {
   /** One attempt: the acquired hold, or the error to report if no attempt succeeds. */
   private attempt(kind: LockKind, ttl: number): Promise<Acquired | Error> {
     const { instances } = this;
+    const quorum = kind.quorum ?? instances.quorum;
     const start = monotonicNow();
     // Decided as soon as the answers so far settle it, so a stalled instance whose answer is not
     // needed costs nothing: a majority granted; so many failed that a majority cannot answer (a
@@ -121,7 +122,7 @@ export class QuorumEngine {
       let held = 0;
       let failed = 0;
       for (const a of answers) if (a) a.ok ? (a.value.ok ? granted++ : held++) : failed++;
-      const { quorum, size } = instances;
+      const { size } = instances;
       const pending = size - granted - held - failed;
       return granted >= quorum || size - failed < quorum || (granted + held >= quorum && granted + pending < quorum);
     };
@@ -145,7 +146,7 @@ export class QuorumEngine {
         }
       }
       const validity = ttl - elapsed - drift(ttl, this.driftFactor);
-      if (granted >= instances.quorum && validity > 0) {
+      if (granted >= quorum && validity > 0) {
         // Instances still pending may grant too: those holds are ours, and release() clears them.
         return { kind, token: kind.token, fence, fences, validUntil: start + ttl - drift(ttl, this.driftFactor) };
       }
@@ -156,6 +157,7 @@ export class QuorumEngine {
   /** An attempt without the lock: undo its partial grants, then say why (busy, or a quorum failure). */
   private async failedAttempt(kind: LockKind, answers: readonly (Answer<Grant> | undefined)[], granted: number, elapsed: number, ttl: number): Promise<Error> {
     const { instances } = this;
+    const quorum = kind.quorum ?? instances.quorum;
     // Not held: undo the partial grants on ALL instances — also on those that did not answer,
     // since their grant may execute later (commands on one connection run in order, so the
     // release runs after it). Wait only for the instances that answered: a stalled one must not
@@ -167,16 +169,16 @@ export class QuorumEngine {
     // Busy only when a majority answered: "held" from a minority says nothing while the rest
     // did not answer (retrying would not help until the instances are back).
     const answered = answers.filter((a) => a?.ok).length;
-    if (answered < instances.quorum) {
-      return new QuorumError(kind.resource, 'acquire', granted, instances.quorum, failures, 'too many instances are unreachable');
+    if (answered < quorum) {
+      return new QuorumError(kind.resource, 'acquire', granted, quorum, failures, 'too many instances are unreachable');
     }
     // A majority answered, and some of them said "held": that is contention, not an outage.
-    if (busy.length > 0 && granted < instances.quorum) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)), blockerOf(answers));
+    if (busy.length > 0 && granted < quorum) return new LockBusyError(kind.resource, 'held', Math.max(0, Math.min(...busy)), blockerOf(answers));
     return new QuorumError(
       kind.resource,
       'acquire',
       granted,
-      instances.quorum,
+      quorum,
       failures,
       `no validity left (the attempt took ${Math.round(elapsed)} ms of a ${ttl} ms ttl)`,
     );
@@ -189,6 +191,7 @@ export class QuorumEngine {
    */
   async extend(kind: LockKind, ttl: number, validUntil: number): Promise<number> {
     const { instances } = this;
+    const quorum = kind.quorum ?? instances.quorum;
     const start = monotonicNow();
     const answers = await instances.all(kind.extend(ttl), kind.parseExtend);
     const end = monotonicNow();
@@ -198,15 +201,15 @@ export class QuorumEngine {
     // An extension that completes after the old validity counts for nothing: in between, the
     // hold may have expired on enough instances for someone else to take a majority.
     if (end >= validUntil) throw new LockLostError(kind.resource, 'its validity ran out before the extension completed');
-    if (extended >= instances.quorum && newEnd > end) return newEnd;
-    if (instances.size - notOurs < instances.quorum) {
-      throw new LockLostError(kind.resource, `only ${extended} instances still had it; ${instances.quorum} are needed`);
+    if (extended >= quorum && newEnd > end) return newEnd;
+    if (instances.size - notOurs < quorum) {
+      throw new LockLostError(kind.resource, `only ${extended} instances still had it; ${quorum} are needed`);
     }
     throw new QuorumError(
       kind.resource,
       'extend',
       extended,
-      instances.quorum,
+      quorum,
       instances.failures(answers),
       'the hold stays valid only until its previous validity runs out',
     );

@@ -23,6 +23,8 @@ export interface LockKind {
   readonly resource: string;
   /** The owner token (hold id) stored on every instance. */
   readonly token: string;
+  /** Instances that must agree, when a majority is not enough (a semaphore: `semaphoreQuorumOf`). */
+  readonly quorum?: number;
   acquire(ttl: number): Call;
   parseAcquire(reply: unknown): Grant;
   extend(ttl: number): Call;

@@ -18,6 +18,7 @@ import {
   type ResolvedOptions,
 } from './options.js';
 import { Instances } from './quorum.js';
+import { semaphoreKind, splitPermitOptions, type SemaphoreLockOptions } from './semaphore-kind.js';
 import { runScoped } from './scoped.js';
 
 /** Per-call options of {@link Redlock.lock}, {@link Redlock.read} and {@link Redlock.write}. */
@@ -179,6 +180,34 @@ export class Redlock implements AsyncDisposable {
   /** Take a write hold on `path`: excludes every hold on the path, its ancestors and its subtree, on a majority. */
   async write(path: string, options?: LockOptions): Promise<RedlockHold> {
     return this.hold('write', path, options);
+  }
+
+  /**
+   * Take `permits` (default 1) of the counting semaphore `name` of size `limit` on the quorum:
+   * core's `Semaphore` scripts on every instance, each instance counting its own holds. The hold
+   * must be granted by `semaphoreQuorumOf(N, limit)` instances — a majority for `limit` 1, more
+   * above, since with a mere majority `limit + 1` holds could each find room on a different
+   * majority. Never queues (no pub/sub on a quorum): it retries like `lock`.
+   * @throws LockBusyError when too few instances had room after all retries
+   * @throws QuorumError when too few instances answered (or validity ran out)
+   * @throws InvalidArgumentError before any Redis call (bad limit, permits > limit, unknown keys)
+   */
+  semaphore(name: string, options: SemaphoreLockOptions): Promise<RedlockLease> {
+    let p: ReturnType<typeof splitPermitOptions>;
+    let call: ResolvedCall;
+    try {
+      p = splitPermitOptions(name, options);
+      call = this.resolveCall(p.rest);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { prefix, instanceTimeout } = this.options;
+    const { limit, permits } = p;
+    return this.acquire(
+      (token) => semaphoreKind(prefix, p.name, token, permits, limit, this.size),
+      call,
+      (acquired, onEnd) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, onEnd),
+    );
   }
 
   /**
