@@ -1,0 +1,97 @@
+/**
+ * The Semaphore's waiting queue, checked on a real redis-server through ioredis: a release
+ * publishes one addressed wake-up however many wait (herd-free); a starving waiter keeps younger
+ * ones out of the room it needs, and a waiter that gives up hands that room on at once; a waiter
+ * woken but never coming (crashed) loses its place after 250 ms; the key layout and lifetimes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Semaphore, createIoredisAdapter } from '@hilok/ioredis';
+import { ScriptRunner, scripts, semaphoreKeys } from '@hilok/core/internal';
+// core does not depend on @hilok/testing (no lockfile change for a test): import it by path.
+import { startRedis, type RedisServer } from '../../testing/src/index.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('semaphore: the waiting queue', () => {
+  let server: RedisServer;
+  let sem: Semaphore;
+  let n = 0;
+  const fresh = () => `q${++n}`;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    sem = new Semaphore(server.url, { ttl: 10_000 });
+  });
+  afterAll(async () => {
+    await sem?.close();
+    await server?.stop();
+  });
+
+  it('a release publishes one addressed wake-up however many wait (herd-free), and the key layout', async () => {
+    const name = fresh();
+    const others = [new Semaphore(server.url, { ttl: 10_000 }), new Semaphore(server.url, { ttl: 10_000 })];
+    const held = await Promise.all([sem.acquire(name, { limit: 2 }), sem.acquire(name, { limit: 2 })]);
+    const waiting = Array.from({ length: 6 }, (_, i) => others[i % 2]!.acquire(name, { limit: 2, timeout: 10_000 }));
+    await sleep(150);
+    const [holders, permits, queue, alive] = semaphoreKeys('hilok:', name);
+    expect((await server.command('KEYS', '*')) as string[]).toEqual(expect.arrayContaining([holders, permits, queue, alive]));
+    expect(Number(await server.command('PTTL', holders))).toBeGreaterThan(9_000); // the lease's ttl
+    expect(Number(await server.command('PTTL', queue))).toBeLessThanOrEqual(3_000); // the waiters' lapse
+    expect(await server.command('ZCARD', queue)).toBe(6);
+    await server.command('CONFIG', 'RESETSTAT');
+    await held[0]!.release();
+    const first = await Promise.race(waiting);
+    expect(String(await server.command('INFO', 'commandstats'))).toMatch(/^cmdstat_publish:calls=1,/m);
+    await first.release();
+    await held[1]!.release();
+    // The rest drain one release at a time.
+    const all = await Promise.all(waiting.map((w) => w.then((l) => l.release())));
+    expect(all.filter(Boolean)).toHaveLength(5);
+    await Promise.all(others.map((o) => o.close()));
+    expect(await server.command('KEYS', '*')).toEqual([]);
+  });
+
+  it('a starving waiter keeps younger ones out of the room it needs; when it gives up, the next is woken at once', async () => {
+    const name = fresh();
+    const holder = await sem.acquire(name, { limit: 2 });
+    const started = performance.now();
+    const big = sem.acquire(name, { limit: 2, permits: 2, timeout: 400 }).catch((e: unknown) => e);
+    await sleep(50);
+    let smallAt = 0;
+    const small = sem.acquire(name, { limit: 2, timeout: 5_000 }).then((l) => ((smallAt = performance.now() - started), l));
+    await sleep(100);
+    // 1 + 1 ≤ 2, but the 2-permit waiter ahead has starved and would not fit: the single waits.
+    expect(smallAt).toBe(0);
+    expect(await sem.tryAcquire(name, { limit: 2 })).toBeNull();
+    expect(await big).toMatchObject({ reason: 'timeout' });
+    const lease = await small;
+    // Woken by the give-up's hand-off, not by its 1 s fallback.
+    expect(smallAt).toBeGreaterThanOrEqual(400);
+    expect(smallAt).toBeLessThan(400 + 300);
+    await Promise.all([lease.release(), holder.release()]);
+    expect(await server.command('KEYS', '*')).toEqual([]);
+  });
+
+  it('a waiter woken but never coming (crashed) loses its place 250 ms after the hand-off', async () => {
+    const name = fresh();
+    const keys = semaphoreKeys('hilok:', name);
+    const adapter = createIoredisAdapter(server.url);
+    const runner = new ScriptRunner(adapter);
+    const holder = await sem.acquire(name, { limit: 2 });
+    // A waiter for 2 permits that queues once and then "dies".
+    const ghost = Number(await runner.run(scripts.semaphoreAcquire, keys, ['ghost', 2, 2, 10_000, 'w'], { timeoutMs: 1_000 }));
+    expect(ghost).toBeLessThan(0);
+    await sleep(20); // it has starved: nobody may take the room it needs
+    expect(await sem.tryAcquire(name, { limit: 2 })).toBeNull();
+    await holder.release(); // hands the room to the ghost: reserved for 250 ms
+    const handedAt = performance.now();
+    expect(await sem.tryAcquire(name, { limit: 2 })).toBeNull();
+    expect((await sem.status(name, { limit: 2 })).waiters).toEqual([{ id: 'ghost', permits: 2, limit: 2 }]);
+    const next = await sem.acquire(name, { limit: 2, permits: 2, timeout: 5_000 });
+    expect(performance.now() - handedAt).toBeGreaterThanOrEqual(240);
+    expect((await sem.status(name, { limit: 2 })).waiters).toEqual([]);
+    await next.release();
+    await adapter.close();
+    expect(await server.command('KEYS', '*')).toEqual([]);
+  });
+});
