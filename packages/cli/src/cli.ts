@@ -20,7 +20,11 @@ Commands:
   demo                        workers contending in a hierarchy, with the live tree (~5 s)
 
 Global options:
-  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)
+  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); a cluster
+                       node's URL reaches the whole cluster (detected by INFO cluster)
+  --sentinel <h:p>     reach the master through sentinels (repeat, or comma-separate), with
+  --name <master>      the name they monitor it by; --url then only gives password and db
+  --redlock <u1,u2,…>  inspect a Redlock set side by side (or --url given several times)
   --driver <name>      ioredis (default) or node-redis
   --prefix <prefix>    key prefix of the locks (default: hilok:)
   --separator <sep>    tree path separator (default: /)
@@ -29,7 +33,7 @@ Global options:
   -v, --version        print the version
 
 Exit codes: 0 ok, 1 operation failed (lock not found or not ours, refused), 2 usage error,
-3 Redis unreachable or bad URL.
+3 Redis unreachable (or no sentinel / no instance of a Redlock set answers) or bad URL.
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {

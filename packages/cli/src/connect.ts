@@ -358,6 +358,9 @@ async function connectNodeRedisSentinel(url: string, u: URL, sentinel: { sentine
   const client = createSentinel({
     name: sentinel.name,
     sentinelRootNodes: sentinel.sentinels,
+    // Fail on the first unanswered discovery: node-redis would otherwise retry each second and
+    // console.log the error (onto our stdout) until the connect timeout.
+    maxCommandRediscovers: 0,
     nodeClientOptions: { ...(username ? { username } : {}), ...(password ? { password } : {}), database: db, socket: { ...socket, ...(tls ? { tls: true as const } : {}) } },
     sentinelClientOptions: { socket },
   });

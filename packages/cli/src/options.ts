@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Driver } from './connect.js';
+import type { Driver, HostPort, Target } from './connect.js';
 import { UsageError } from './errors.js';
 import { KEY_KINDS, type KeyKind } from './keys.js';
 
@@ -21,6 +21,12 @@ export interface GlobalOptions {
   url: string;
   /** Whether the URL came from `--url` / `REDIS_URL` rather than the default. */
   urlGiven: boolean;
+  /** Every URL given (`--url` more than once, or `--redlock url1,url2,…`): several are a Redlock set. */
+  urls: string[];
+  /** `--sentinel host:port` (one or more) with `--name`: reach that master through the sentinels. */
+  sentinel: { sentinels: HostPort[]; name: string } | undefined;
+  /** What to connect to: the URL, or the master through the sentinels (with the URL's password and db). */
+  target: Target;
   /** Driver (`--driver`, default `ioredis`). */
   driver: Driver;
   /** Key prefix (`--prefix`, default `hilok:`). */
@@ -38,7 +44,10 @@ export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
 /** parseArgs definitions of the {@link GlobalOptions}. */
 export const GLOBAL_OPTIONS = {
-  url: { type: 'string' },
+  url: { type: 'string', multiple: true },
+  redlock: { type: 'string' },
+  sentinel: { type: 'string', multiple: true },
+  name: { type: 'string' },
   driver: { type: 'string' },
   prefix: { type: 'string' },
   separator: { type: 'string' },
@@ -73,10 +82,17 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   if (driver !== 'ioredis' && driver !== 'node-redis') throw new UsageError(`--driver must be "ioredis" or "node-redis", not "${driver}"`);
   const separator = (v.separator as string | undefined) ?? '/';
   if (separator === '') throw new UsageError('--separator must not be empty');
-  const url = (v.url as string | undefined) ?? env.REDIS_URL;
+  const given = [...((v.url as string[] | undefined) ?? []), ...splitList(v.redlock as string | undefined, '--redlock')];
+  if (v.redlock !== undefined && given.length < 2) throw new UsageError('--redlock needs at least two URLs, comma-separated (or --url given several times)');
+  const url = given[0] ?? env.REDIS_URL;
+  const sentinel = parseSentinel(v.sentinel as string[] | undefined, v.name as string | undefined);
+  if (sentinel && given.length > 1) throw new UsageError('--sentinel reaches one master: give at most one --url (for its password and database)');
   const global: GlobalOptions = {
     url: url || DEFAULT_URL,
     urlGiven: Boolean(url),
+    urls: given.length ? given : [url || DEFAULT_URL],
+    sentinel,
+    target: { url: url || DEFAULT_URL, sentinel },
     driver,
     prefix: (v.prefix as string | undefined) ?? 'hilok:',
     separator,
@@ -84,6 +100,35 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     help: v.help === true,
   };
   return { global, values: v, positionals: parsed.positionals };
+}
+
+function splitList(value: string | undefined, option: string): string[] {
+  if (value === undefined) return [];
+  const items = value.split(',').map((x) => x.trim());
+  if (items.some((x) => x === '')) throw new UsageError(`${option} has an empty item: "${value}"`);
+  return items;
+}
+
+/** Parse `host:port` (`[v6]:port`; port 26379 when left out). */
+export function parseHostPort(value: string, defaultPort = 26379): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(value.trim());
+  const port = Number(m?.[3] ?? defaultPort);
+  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--sentinel must be host:port, not "${value}"`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+function parseSentinel(values: string[] | undefined, name: string | undefined): GlobalOptions['sentinel'] {
+  if (values === undefined) {
+    if (name !== undefined) throw new UsageError('--name is the master name for --sentinel; give --sentinel host:port too');
+    return undefined;
+  }
+  if (name === undefined || name === '') throw new UsageError('--sentinel needs --name <master name> (the name the sentinels monitor it by)');
+  return { sentinels: values.flatMap((v) => splitList(v, '--sentinel')).map((v) => parseHostPort(v)), name };
+}
+
+/** Refuse several URLs (a Redlock set) for commands that work on one deployment. */
+export function oneTarget(global: GlobalOptions, command: string): void {
+  if (global.urls.length > 1) throw new UsageError(`${command} works on one Redis deployment; several URLs (a Redlock set) are for \`hilok inspect\``);
 }
 
 /** Parse `--kind` (a comma-separated list of lock kinds). */

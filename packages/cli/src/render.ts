@@ -1,3 +1,4 @@
+import { isGlob } from './match.js';
 import type { HoldView, Snapshot, WaiterView } from './snapshot.js';
 
 /** ANSI colours, or none (not a terminal, or `NO_COLOR`). */
@@ -50,7 +51,12 @@ function modeLabel(h: HoldView): string {
  * waiters. Ids are printed whole so they can be passed to `hilok release --id`.
  */
 export function renderInspect(snap: Snapshot, colors: Palette = PLAIN): string {
-  const where = snap.path === undefined ? `under prefix "${snap.prefix}"` : `at "${snap.path}" and below (prefix "${snap.prefix}")`;
+  const where =
+    snap.path === undefined
+      ? `under prefix "${snap.prefix}"`
+      : isGlob(snap.path)
+        ? `matching "${snap.path}" (prefix "${snap.prefix}")`
+        : `at "${snap.path}" and below (prefix "${snap.prefix}")`;
   const out: string[] = [];
   if (snap.holds.length === 0) out.push(`no locks held ${where}`);
   else {

@@ -1,6 +1,7 @@
 import { decodeTreeItem, fairKeys, mutexKeys, parseStoredMutex, treeKeys } from '@hilok/core/internal';
 import type { Connection } from './connect.js';
 import { globEscape, parseKey, type KeyKind } from './keys.js';
+import { pathMatcher } from './match.js';
 
 /** One live hold, as {@link readSnapshot} reports it. */
 export interface HoldView {
@@ -54,7 +55,10 @@ export interface Snapshot {
 export interface SnapshotOptions {
   /** Key prefix of the locks (default `hilok:`). */
   prefix?: string;
-  /** Only this lock name / path and what lies below it (`a` matches `a` and `a/b`, not `ab`). */
+  /**
+   * Only this lock name / path and what lies below it (`a` matches `a`, `a/b` and `a:1`, not
+   * `ab`), or, with `*`, `?` or `[…]`, the names / paths that glob matches (`invoice:4*`).
+   */
   path?: string;
   /** Path separator for the `path` filter (default `/`). */
   separator?: string;
@@ -94,9 +98,9 @@ export async function scanKeys(conn: Connection, pattern: string): Promise<strin
   return [...keys];
 }
 
-/** Whether `name` is `path` or lies below it. */
+/** Whether `name` is selected by `path`: it is `path` or lies below it (after the separator or a `:`), or `path` is a glob it matches. */
 export function underPath(name: string, path: string | undefined, separator: string): boolean {
-  return path === undefined || name === path || name.startsWith(path + separator);
+  return pathMatcher(path, separator)(name);
 }
 
 /**
@@ -108,6 +112,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
   const prefix = options.prefix ?? 'hilok:';
   const separator = options.separator ?? '/';
   const path = options.path;
+  const selected = pathMatcher(path, separator);
   const kinds = new Set(options.kinds ?? ['mutex', 'fair', 'tree', 'rw']);
   const keys = await scanKeys(conn, `${globEscape(prefix)}*`);
   const now = await serverNow(conn);
@@ -120,9 +125,9 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
     const p = parseKey(key, prefix);
     if (!p || !kinds.has(p.kind)) continue;
     if (p.kind === 'mutex') {
-      if (underPath(p.name, path, separator)) mutexes.add(p.name);
+      if (selected(p.name)) mutexes.add(p.name);
     } else if (p.kind === 'fair') {
-      if (underPath(p.name, path, separator)) fairs.add(p.name);
+      if (selected(p.name)) fairs.add(p.name);
     } else {
       trees.set(`${p.kind}\0${p.name}`, { kind: p.kind, root: p.name });
     }
@@ -177,7 +182,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
       try {
         for (const [field, value] of pairs(await conn.command(['HGETALL', treeKeys(prefix, tree.kind, tree.root)[0]]))) {
           const item = decodeTreeItem(field, value);
-          if (!item || item.expiry <= now || !underPath(item.path, path, separator)) continue;
+          if (!item || item.expiry <= now || !selected(item.path)) continue;
           const ttl = item.expiry - now;
           if (item.field === 'i') waiting.push({ kind: tree.kind, path: item.path, mode: 'write', id: item.id, ttl });
           else holds.push({ kind: tree.kind, path: item.path, mode: item.mode === 'w' ? 'write' : 'read', id: item.id, ttl, fence: item.fence, count: 1 });

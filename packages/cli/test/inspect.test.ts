@@ -118,6 +118,30 @@ describe('hilok inspect', () => {
     }
   });
 
+  it('a plain name selects what lies below it after a colon too; a glob selects the names it matches', async () => {
+    const prefix = freshPrefix();
+    const o = { prefix, ttl: 20_000 };
+    const mutex = new Mutex(server.url, o);
+    const tree = new HiLok(server.url, o);
+    const url = ['--url', server.url, '--prefix', prefix];
+    const ids = async (...args: string[]) => ((JSON.parse((await runCli(['inspect', ...args, '--json', ...url])).stdout) as Snapshot).holds.map((h) => h.path)).sort();
+    try {
+      for (const n of ['invoice:42', 'invoice:43', 'invoice:142', 'invoices', 'invoice']) await mutex.acquire(n);
+      await tree.acquireRead('shop/catalog/item-1');
+      await tree.acquireWrite('shop/orders');
+      expect(await ids('invoice')).toEqual(['invoice', 'invoice:142', 'invoice:42', 'invoice:43']);
+      expect(await ids('invoice:4*')).toEqual(['invoice:42', 'invoice:43']);
+      expect(await ids('invoice?')).toEqual(['invoices']);
+      expect(await ids('invoice:[14]*')).toEqual(['invoice:142', 'invoice:42', 'invoice:43']);
+      expect(await ids('shop/*/item-*')).toEqual(['shop/catalog/item-1']);
+      expect(await ids('*/orders')).toEqual(['shop/orders']);
+      const text = await runCli(['inspect', 'invoice:4*', ...url]);
+      expect(text.stdout).toContain('2 holds matching "invoice:4*"');
+    } finally {
+      await Promise.all([mutex.close(), tree.close()]);
+    }
+  });
+
   it('says so when nothing is held', async () => {
     const run = await runCli(['inspect', 'nothing/here', '--url', server.url, '--prefix', freshPrefix()]);
     expect(run.code).toBe(0);

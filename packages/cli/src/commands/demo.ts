@@ -5,7 +5,7 @@ import { HiLok as IoHiLok } from '@hilok/ioredis';
 import { HiLok as NrHiLok } from '@hilok/node-redis';
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
-import { parseCommand, parseMs, type CliIO } from '../options.js';
+import { oneTarget, parseCommand, parseMs, type CliIO } from '../options.js';
 import { paletteFor } from '../render.js';
 import { Stopper, draw, enterScreen, frame } from './watch.js';
 
@@ -110,6 +110,8 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
   const duration = parseMs(values.duration, 'duration', 5_000, 100);
   const workerCount = parseMs(values.workers, 'workers', 6, 1);
   if (workerCount > 50) throw new UsageError('--workers must be at most 50');
+  oneTarget(global, 'demo');
+  if (global.sentinel) throw new UsageError('demo runs against one --url (or an embedded redis-server), not through sentinels');
 
   const embedded = global.urlGiven ? undefined : await startEmbedded();
   const url = embedded?.url ?? global.url;

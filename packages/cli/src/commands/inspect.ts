@@ -2,6 +2,7 @@ import { connect } from '../connect.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseCommand, parseKinds, type CliIO } from '../options.js';
 import { paletteFor, renderInspect } from '../render.js';
+import { readRedlockView, renderRedlock } from '../redlock.js';
 import { readSnapshot } from '../snapshot.js';
 
 /** Help of `hilok inspect`. */
@@ -12,18 +13,28 @@ who is waiting, for every lock kind (tree/HiLok, rw, mutex/spin/reentrant, fair)
 uses SCAN, never KEYS, and changes nothing.
 
 Arguments:
-  path                 a lock name or tree path; shows it and everything below it (default: all)
+  path                 a lock name or tree path: it and everything below it, after the
+                       separator or a ":" (invoice selects invoice:42); or a glob with *, ?
+                       or [...] matching whole names / paths ('invoice:4*', 'shop/*/item-*')
+                       (default: all)
 
 Options:
   --kind <k[,k]>       only these kinds: tree, rw, mutex, fair
   --json               print {now, prefix, path, holds[], waiting[]} as JSON
-  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)
+                       (a Redlock set: {prefix, path, quorum, instances[], holds[]})
+  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); a cluster
+                       node's URL reaches every master of the cluster
+  --url <url> --url …  several URLs: a Redlock set, each hold's instances side by side
+  --redlock <u1,u2,…>  the same, comma-separated
+  --sentinel <h:p>     reach the master through sentinels (repeat, or comma-separate)
+  --name <master>      the master's name for --sentinel
   --driver <name>      ioredis (default) or node-redis
   --prefix <prefix>    key prefix of the locks (default: hilok:)
   --separator <sep>    tree path separator (default: /)
   -h, --help           show this help
 
-Exit codes: 0 ok (also when nothing is held), 2 usage error, 3 Redis unreachable or bad URL.
+Exit codes: 0 ok (also when nothing is held, or some instances of a Redlock set are down),
+2 usage error, 3 Redis unreachable (no instance of a Redlock set answers) or bad URL.
 `;
 
 /** `hilok inspect [path]`: print the holds and waiters under a path; returns the exit code. */
@@ -35,7 +46,12 @@ export async function inspectCommand(argv: string[], io: CliIO): Promise<number>
   }
   if (positionals.length > 1) throw new UsageError(`inspect takes at most one path, got ${positionals.length}`);
   const kinds = parseKinds(values.kind);
-  const conn = await connect(global.url, global.driver);
+  if (global.urls.length > 1) {
+    const view = await readRedlockView(global.urls, global.driver, { prefix: global.prefix, path: positionals[0], separator: global.separator, kinds });
+    io.stdout.write(global.json ? JSON.stringify(view, null, 2) + '\n' : renderRedlock(view, paletteFor(io.stdout, io.env)));
+    return ExitCode.Ok;
+  }
+  const conn = await connect(global.target, global.driver);
   try {
     const snap = await readSnapshot(conn, { prefix: global.prefix, path: positionals[0], separator: global.separator, kinds });
     io.stdout.write(global.json ? JSON.stringify(snap, null, 2) + '\n' : renderInspect(snap, paletteFor(io.stdout, io.env)));

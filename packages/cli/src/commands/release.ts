@@ -17,7 +17,7 @@ import {
 import { connect, type Connection } from '../connect.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import type { KeyKind } from '../keys.js';
-import { parseCommand, parseKinds, type CliIO, type GlobalOptions } from '../options.js';
+import { oneTarget, parseCommand, parseKinds, type CliIO, type GlobalOptions } from '../options.js';
 import { confirm } from '../prompt.js';
 import { formatTtl } from '../render.js';
 import { readSnapshot, serverNow, type HoldView } from '../snapshot.js';
@@ -42,7 +42,10 @@ Options:
   -y, --yes            do not ask (for scripts)
   --kind <k[,k]>       only look at these kinds: tree, rw, mutex, fair (default: all)
   --json               print the outcome as JSON
-  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)
+  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); a cluster
+                       node's URL reaches every master of the cluster
+  --sentinel <h:p>     reach the master through sentinels (repeat, or comma-separate)
+  --name <master>      the master's name for --sentinel
   --driver <name>      ioredis (default) or node-redis
   --prefix <prefix>    key prefix of the locks (default: hilok:)
   --separator <sep>    tree path separator (default: /)
@@ -84,7 +87,8 @@ export async function releaseCommand(argv: string[], io: CliIO): Promise<number>
   if (!force && (id === undefined || id === '')) throw new UsageError('release needs --id <id> (see `hilok inspect`), or --force');
   const kinds = new Set<KeyKind>(parseKinds(values.kind) ?? ['tree', 'rw', 'mutex', 'fair']);
 
-  const conn = await connect(global.url, global.driver);
+  oneTarget(global, 'release');
+  const conn = await connect(global.target, global.driver);
   try {
     const outcome = force ? await forceRelease(conn, io, global, name, kinds, values.yes === true) : await releaseById(conn, global, name, id as string, kinds);
     if (global.json) io.stdout.write(JSON.stringify(outcome, null, 2) + '\n');

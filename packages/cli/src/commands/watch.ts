@@ -1,7 +1,7 @@
 import { connect, type Connection } from '../connect.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { KeyKind } from '../keys.js';
-import { parseCommand, parseKinds, parseMs, type CliIO } from '../options.js';
+import { oneTarget, parseCommand, parseKinds, parseMs, type CliIO } from '../options.js';
 import { paletteFor, renderTree, type Palette } from '../render.js';
 import { readSnapshot } from '../snapshot.js';
 
@@ -12,10 +12,16 @@ A live tree of the locks at a path and below, redrawn as holds come and go: read
 writes in red, waiting writers / queued waiters in yellow, each with its owner, ttl countdown
 and fencing token. Read-only, like \`hilok inspect\`. Press q or Ctrl-C to quit.
 
+Arguments:
+  path                 a lock name, tree path or glob, as for \`hilok inspect\` (default: all)
+
 Options:
   --interval <ms>      refresh interval (default: 500)
   --kind <k[,k]>       only these kinds: tree, rw, mutex, fair
-  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)
+  --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); a cluster
+                       node's URL reaches every master of the cluster
+  --sentinel <h:p>     reach the master through sentinels (repeat, or comma-separate)
+  --name <master>      the master's name for --sentinel
   --driver <name>      ioredis (default) or node-redis
   --prefix <prefix>    key prefix of the locks (default: hilok:)
   --separator <sep>    tree path separator (default: /)
@@ -131,7 +137,8 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
   if (global.json) throw new UsageError('watch has no --json output; use `hilok inspect --json` in a loop');
   const interval = parseMs(values.interval, 'interval', 500, 50);
   const kinds = parseKinds(values.kind);
-  const conn = await connect(global.url, global.driver);
+  oneTarget(global, 'watch');
+  const conn = await connect(global.target, global.driver);
   const stopper = new Stopper();
   const leave = enterScreen(io, stopper.stop);
   try {
