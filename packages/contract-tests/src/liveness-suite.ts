@@ -150,8 +150,9 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
       const keys = pathKeys('hilok:', '/', [root, 'a']).keys;
       const holder = await hilok.write(path);
       // A writer of a crashed process: it left an intent (for 30 s) and will never retry or withdraw.
-      const reply = (await adapter.eval(scripts.hilokAcquire.source, keys, ['w', 'crashed', 30_000, path, '/', 'crashed-intent', 30_000, '1'])) as unknown[];
-      expect(Number(reply[0])).toBe(0);
+      // The tree scripts batch: one tree's keys and arguments, and one entry in the reply.
+      const reply = (await adapter.eval(scripts.hilokAcquire.source, keys, ['w', 'crashed', 30_000, path, '/', 'crashed-intent', 30_000, '1'])) as unknown[][];
+      expect(Number(reply[0]?.[0])).toBe(0);
       const waiting = hilok.write(path, { timeout: 10_000 });
       await delay(50); // both have waited > 5 ms: the release hands the path to the older, crashed one
       const released = performance.now();

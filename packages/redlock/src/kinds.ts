@@ -86,16 +86,17 @@ export function hilokKind(prefix: string, separator: string, path: string, mode:
     token: id,
     // ARGV: mode, id, ttl, path, separator, no intent, intent ttl (unused), no waiter mark.
     acquire: (ttl) => ({ script: scripts.hilokAcquire, keys, args: [mode === 'write' ? 'w' : 'r', id, ttl, path, separator, '', 3_000, '0'] }),
+    // The tree scripts batch like the mutex's: the reply holds one entry per tree.
     parseAcquire: (reply) => {
-      const r = readTreeAcquire(reply);
+      const r = readTreeAcquire(array(reply)[0]);
       if (r.status === 'granted') return { ok: true, fence: r.fence };
       // A conflict (the id holds another path) cannot happen with our fresh random ids; count it as busy.
       return r.status === 'busy' ? { ok: false, retryAfter: r.retryAfter, blocker: r.blocker } : { ok: false, retryAfter: 0 };
     },
     extend: (ttl) => ({ script: scripts.hilokExtend, keys, args: [id, path, ttl] }),
-    parseExtend: (reply) => num(reply) === 1,
+    parseExtend: (reply) => num(array(reply)[0]) === 1,
     release: () => ({ script: scripts.hilokRelease, keys, args: [id, path] }),
-    parseRelease: (reply) => num(reply) === 1,
+    parseRelease: (reply) => num(array(reply)[0]) === 1,
   };
 }
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisAdapter } from '../adapter.js';
+import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import { hilokAcquire, hilokExtend, hilokRelease, hilokStatus, hilokWithdraw } from '../generated/scripts.js';
 import { Lease, monotonicNow, type LeaseBackend, type LeaseInit } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, LockManager, MANAGER_OPTION_KEYS, resolveRenewInterval, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { runScoped } from '../engine/scoped.js';
-import type { Script } from '../engine/script.js';
-import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits } from '../engine/wait.js';
+import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
+import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
 import { DEFAULT_INTENT_TTL, readTreeAcquire, readTreeDone, treeAcquireArgs, treeExtendArgs, treeReleaseArgs } from './protocol.js';
@@ -103,6 +103,7 @@ export class HiLok extends LockManager {
   readonly separator: string;
   private readonly refreshInterval: number | undefined;
   private readonly intentTtl: number;
+  private engine: TreeEngine | undefined;
 
   /** @param adapter - a driver adapter; @param options - see {@link HiLokOptions} */
   constructor(adapter: RedisAdapter, options?: HiLokOptions) {
@@ -175,7 +176,7 @@ export class HiLok extends LockManager {
     this.assertOpen();
     const keys = this.keys(path);
     checkName(id, 'id');
-    return readTreeDone(await this.call(hilokRelease, keys.keys, treeReleaseArgs(id, path)));
+    return this.runner.runBatched(hilokRelease, keys.keys, treeReleaseArgs(id, path), { timeoutMs: this.commandTimeout }, readTreeDone);
   }
 
   /** Live holds at `path` and below (with remaining ttl, fencing token, id) and waiting writers. Changes nothing. */
@@ -209,53 +210,36 @@ export class HiLok extends LockManager {
     return hold.id;
   }
 
-  private async take(mode: HoldMode, path: string, options: HoldOptions | undefined, refresh: number | boolean | undefined): Promise<Hold> {
-    const keys = this.keys(path);
-    const o = checkOptions<HoldOptions>(options, HOLD_OPTION_KEYS);
-    const call: ResolvedAcquire = this.resolveAcquire(o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o, false, null);
-    const id = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
-    const writer = mode === 'write';
-    const blocking = call.block && call.timeout > 0;
-    // Only a writer that will wait leaves an intent (so readers queue behind it); the script
-    // removes it when the writer gets in, withdraw when it gives up.
-    const intent = writer && blocking ? randomUUID() : '';
-    const backend: LeaseBackend = {
-      extend: async (ttl) => readTreeDone(await this.call(hilokExtend, keys.keys, treeExtendArgs(id, path, ttl))),
-      release: async () => readTreeDone(await this.call(hilokRelease, keys.keys, treeReleaseArgs(id, path))),
-    };
-    // A waiter marks the node it listens on (`listens`), so that releases publish only where someone listens.
-    const args = treeAcquireArgs({ mode, id, ttl: call.ttl, path, separator: this.separator, intent, intentTtl: this.intentTtl, listens: blocking });
-    let sentAt = 0;
-    const attempt = async (limits: AttemptLimits): Promise<Attempt<number>> => {
-      sentAt = monotonicNow();
-      const reply = asArray(
-        await this.runner.run(hilokAcquire, keys.keys, args, {
-          ...limits,
-          onLateReply: (late) => {
-            if (readTreeAcquire(late).status === 'granted') backend.release().catch(() => undefined);
-          },
-        }),
-      );
-      const r = readTreeAcquire(reply);
-      if (r.status === 'granted') return { ok: true, acquired: r.fence };
-      if (r.status === 'conflict') throw new InvalidArgumentError('id', `"${id}" already identifies a live hold with another path or mode (${r.hold})`);
-      return { ok: false, retryAfter: r.retryAfter, channel: keys.channel(r.level), blocker: r.blocker };
-    };
-    const detail = { mode };
+  private take(mode: HoldMode, path: string, options: HoldOptions | undefined, refresh: number | boolean | undefined): Promise<Hold> {
+    let hold: TreeHold;
+    let call: ResolvedAcquire;
+    try {
+      const keys = this.keys(path);
+      const o = options === undefined ? NO_OPTIONS : checkOptions<HoldOptions>(options, HOLD_OPTION_KEYS);
+      // No options and no refresh default: the manager's resolved defaults (shared, no allocation).
+      const given = options === undefined && refresh === undefined ? undefined : o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o;
+      call = this.resolveAcquire(given, false, null);
+      const id = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
+      const blocking = call.block && call.timeout > 0;
+      // Only a writer that will wait leaves an intent (so readers queue behind it); the script
+      // removes it when the writer gets in, withdraw when it gives up.
+      const intent = mode === 'write' && blocking ? randomUUID() : '';
+      // A waiter marks the node it listens on (`listens`), so that releases publish only where someone listens.
+      const args = treeAcquireArgs({ mode, id, ttl: call.ttl, path, separator: this.separator, intent, intentTtl: this.intentTtl, listens: blocking });
+      const engine = (this.engine ??= { runner: this.runner, commandTimeout: this.commandTimeout, kind: this.kind, plain: { timeoutMs: this.commandTimeout } });
+      hold = new TreeHold(engine, path, keys, id, mode, intent, args, call.signal);
+    } catch (err) {
+      // Bad input rejects the returned promise (before any Redis call), like every other failure.
+      return Promise.reject(err);
+    }
+    const resolved = call;
     // The wait plan (channels, intent refresh, withdraw) is built only once the path was busy.
-    const head: AttemptHead = { resource: path, kind: this.kind, detail, commandTimeout: this.commandTimeout, signal: call.signal };
-    const fence = await acquireOrWait(head, call, attempt, () =>
-      this.waitPlan(path, call, keys.channel(keys.segments.length), {
-        detail,
-        // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
-        maxSleep: intent ? Math.max(1, Math.floor(this.intentTtl / 3)) : undefined,
-        // A waiting writer is woken only by a hand-off addressed to its intent (on its path's channel).
-        token: intent || undefined,
-        onGiveUp: intent ? () => this.call(hilokWithdraw, keys.keys, treeReleaseArgs(intent, path)) : undefined,
-      }),
+    return acquireOrWait(hold, resolved, hold.attempt, () => this.waitPlan(path, resolved, hold.keys.channel(hold.keys.segments.length), hold.waiting(this.intentTtl)), (fence) =>
+      this.track(
+        { resource: path, token: hold.token, fence, ttl: resolved.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: resolved.autoRenew, onLost: resolved.onLost, detail: hold.detail },
+        (full) => new Hold(full, path, mode),
+      ) as Hold,
     );
-    const init = { resource: path, token: id, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { mode } };
-    return this.track(init, (full) => new Hold(full, path, mode)) as Hold;
   }
 
   /** Key-kind segment of this manager's keys (`tree`); a subclass with other semantics uses its own. */
@@ -270,4 +254,92 @@ export class HiLok extends LockManager {
   private call(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
     return this.runner.run(script, keys, args, { timeoutMs: this.commandTimeout });
   }
+}
+
+/** What every hold of one {@link HiLok} shares (one object per manager, not four fields per hold). */
+interface TreeEngine {
+  readonly runner: ScriptRunner;
+  readonly commandTimeout: number;
+  readonly kind: string;
+  /** Options of a release or extend call (never mutated by the runner). */
+  readonly plain: RunOptions;
+}
+
+/** Per-call options when none are given: shared, never mutated. */
+const NO_OPTIONS: HoldOptions = Object.freeze({});
+
+/** Diagnostics detail of a hold by mode: shared and frozen, not one object per acquire. */
+const DETAIL: Readonly<Record<HoldMode, Readonly<{ mode: HoldMode }>>> = { read: Object.freeze({ mode: 'read' }), write: Object.freeze({ mode: 'write' }) };
+
+/**
+ * The Redis side of one tree acquire and the hold it yields: attempts, and the id-checked extend
+ * and release of the lease. Calls of many holds in the same tick share one script call (the tree
+ * scripts batch, three keys per tree).
+ */
+class TreeHold implements LeaseBackend, AttemptHead {
+  /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
+  sentAt = 0;
+  readonly detail: Record<string, unknown>;
+  readonly commandTimeout: number;
+  readonly kind: string;
+  private firstOptions: RunOptions | undefined;
+
+  constructor(
+    private readonly engine: TreeEngine,
+    readonly resource: string,
+    readonly keys: PathKeys,
+    readonly token: string,
+    mode: HoldMode,
+    /** A blocking writer's intent id (its place among waiting writers), or "". */
+    private readonly intent: string,
+    /** The acquire script's arguments ({@link treeAcquireArgs}). */
+    private readonly args: ScriptArg[],
+    /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.detail = DETAIL[mode];
+    this.commandTimeout = engine.commandTimeout;
+    this.kind = engine.kind;
+  }
+
+  /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
+  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
+    this.sentAt = monotonicNow();
+    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
+    return this.engine.runner.runBatched(hilokAcquire, this.keys.keys, this.args, options, this.readGrant);
+  };
+
+  extend(ttl: number): Promise<boolean> {
+    return this.engine.runner.runBatched(hilokExtend, this.keys.keys, treeExtendArgs(this.token, this.resource, ttl), this.engine.plain, readTreeDone);
+  }
+
+  release(): Promise<boolean> {
+    return this.engine.runner.runBatched(hilokRelease, this.keys.keys, treeReleaseArgs(this.token, this.resource), this.engine.plain, readTreeDone);
+  }
+
+  /** The wait plan's tree-specific part, once the path was found busy. */
+  waiting(intentTtl: number): Partial<WaitPlan> {
+    const intent = this.intent;
+    return {
+      detail: this.detail,
+      // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
+      maxSleep: intent ? Math.max(1, Math.floor(intentTtl / 3)) : undefined,
+      // A waiting writer is woken only by a hand-off addressed to its intent (on its path's channel).
+      token: intent || undefined,
+      onGiveUp: intent ? () => this.engine.runner.run(hilokWithdraw, this.keys.keys, treeReleaseArgs(intent, this.resource), this.engine.plain) : undefined,
+    };
+  }
+
+  /** An acquire entry: the fence, or busy with the blocker and the channel announcing its end. */
+  private readonly readGrant = (reply: unknown): Attempt<number> => {
+    const r = readTreeAcquire(reply);
+    if (r.status === 'granted') return { ok: true, acquired: r.fence };
+    if (r.status === 'conflict') throw new InvalidArgumentError('id', `"${this.token}" already identifies a live hold with another path or mode (${r.hold})`);
+    return { ok: false, retryAfter: r.retryAfter, channel: this.keys.channel(r.level), blocker: r.blocker };
+  };
+
+  /** A reply that came after we gave up may say "granted": undo that ghost hold. */
+  private readonly undoLateGrant = (late: unknown): void => {
+    if (readTreeAcquire(late).status === 'granted') this.release().catch(() => undefined);
+  };
 }

@@ -2,8 +2,10 @@
  * The hierarchical lock tree's Redis protocol in one place (`HiLok`, `ReadWriteLock`, Redlock's
  * read/write holds, the CLI): its keys and channels, the arguments of its scripts, the stored
  * layout of holds and intents, and the replies. The scripts are `scripts/hilok/*.lua` on the shared
- * `scripts/includes/tree-prelude.lua`, which documents the layout in full. No tree script batches:
- * each call takes one path.
+ * `scripts/includes/tree-prelude.lua`, which documents the layout in full. Acquire, extend and
+ * release batch like the mutex's scripts (`-- @batch N keys 3`): one call may carry many trees,
+ * each as its three keys and its own arguments (the builders below give one tree's), and the
+ * reply has one entry per tree, which the readers below take.
  */
 import type { ScriptArg } from '../adapter.js';
 import type { LockBlocker } from '../errors.js';

@@ -7,6 +7,8 @@
 --          holds at the node and below; intents = flat {id, expiry ms, path, ...} of waiting
 --          writers at the node and below.
 -- @include tree-prelude
+-- @include tree-state
+tree(1)
 local path, sep = ARGV[1], ARGV[2]
 local live = redis.call('ZRANGEBYSCORE', X, '(' .. now, '+inf')
 local values = batched('HMGET', H, live, {})

@@ -4,6 +4,8 @@
 -- ARGV[2]  path of the intent
 -- Returns  1 when an intent was removed, else 0.
 -- @include tree-prelude
+-- @include tree-state
+tree(1)
 local mine = 'i:' .. ARGV[1]
 want(mine)
 want('n:' .. ARGV[2])
