@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { LockBusyError, RedisUnavailableError, type HiLok, type Lease, type Mutex } from '@hilok/core';
 import * as ioredisLocks from '@hilok/ioredis';
 import * as nodeRedisLocks from '@hilok/node-redis';
+import * as valkeyGlideLocks from '@hilok/valkey-glide';
 import { createIoredisAdapter } from '@hilok/ioredis';
 import { Redlock, type RedlockLease } from '@hilok/redlock';
 import { startProxy, type TcpProxy } from '@hilok/testing';
@@ -26,7 +27,7 @@ import { keysAfterQuiescence, report, stopProxy, withLoad, type RunOptions, type
  */
 
 /** The driver package a single-instance client uses. */
-export type Driver = 'ioredis' | 'node-redis';
+export type Driver = 'ioredis' | 'node-redis' | 'valkey-glide';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,9 +38,9 @@ export interface CoreLocks {
   close(): Promise<void>;
 }
 
-/** Lock managers from `@hilok/ioredis` or `@hilok/node-redis`, created from a URL (they own their clients). */
+/** Lock managers from `@hilok/ioredis`, `@hilok/node-redis` or `@hilok/valkey-glide`, created from a URL (they own their clients). */
 export function coreLocks(driver: Driver, url: string, o: { prefix?: string; commandTimeout?: number } = {}): CoreLocks {
-  const pkg = driver === 'ioredis' ? ioredisLocks : nodeRedisLocks;
+  const pkg = driver === 'ioredis' ? ioredisLocks : driver === 'node-redis' ? nodeRedisLocks : valkeyGlideLocks;
   const opts = { prefix: o.prefix ?? 'faults:', ...(o.commandTimeout === undefined ? {} : { commandTimeout: o.commandTimeout }) };
   const mutex = new pkg.Mutex(url, opts);
   const hilok = new pkg.HiLok(url, opts);
@@ -262,7 +263,7 @@ export async function partitionWatchdog(o: PartitionOptions): Promise<ScenarioRe
   const counterKeys: string[] = [];
   const rounds: PartitionRound[] = [];
   let onLostMissing = 0;
-  const tag = `part${o.driver === 'ioredis' ? 'i' : 'n'}${o.kind[0]}`;
+  const tag = `part${o.driver === 'ioredis' ? 'i' : o.driver === 'node-redis' ? 'n' : 'g'}${o.kind[0]}`;
   const run = await withLoad(o, rec, o.server.url, o.kind, tag, (load) =>
     repeatFault({ min: o.iterations, acquisitions: o.volume.acquisitions, maxMs: o.volume.maxMs, load }, async (i) => {
       const { a, b } = targetsFor(o.kind, `${tag}s${i}`);

@@ -22,7 +22,7 @@ const load = useLoadPool();
  */
 const CI_TTL = 1_000;
 
-describe.each(['ioredis', 'node-redis'] as const)('(8) partition with the watchdog on (%s)', (driver) => {
+describe.each(['ioredis', 'node-redis', 'valkey-glide'] as const)('(8) partition with the watchdog on (%s)', (driver) => {
   it.each(['mutex', 'hilok'] as const)('%s: the signal aborts before any other client is granted the lock (signal lead ≥ 0)', { timeout: MAX_MS + 120_000 }, async (kind) => {
     const t = performance.now();
     const volume = { resource: res.server, pool: load.pool, inProcess: scale(4), clients: scale(4), groups: 4, acquisitions: VOLUME, maxMs: MAX_MS };
