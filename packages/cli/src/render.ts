@@ -32,6 +32,15 @@ export function formatTtl(ms: number): string {
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
+/** How long ago `at` (server ms) was, at `now`: `0.4s`, `42s`, `3m05s`, `2h07m`; `-` if unknown. */
+export function formatAge(at: number | null, now: number): string {
+  if (at === null) return '-';
+  const ms = Math.max(0, now - at);
+  if (ms < 7_200_000) return formatTtl(ms);
+  const m = Math.round(ms / 60_000);
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - visible(s)));
 
@@ -47,7 +56,7 @@ function modeLabel(h: HoldView): string {
 }
 
 /**
- * `hilok inspect` as text: a table of holds (kind, path, mode, ttl, fence, id) and one of the
+ * `hilok inspect` as text: a table of holds (kind, path, mode, ttl, time held, fence, id) and one of the
  * waiters. Ids are printed whole so they can be passed to `hilok release --id`.
  */
 export function renderInspect(snap: Snapshot, colors: Palette = PLAIN): string {
@@ -61,8 +70,16 @@ export function renderInspect(snap: Snapshot, colors: Palette = PLAIN): string {
   if (snap.holds.length === 0) out.push(`no locks held ${where}`);
   else {
     out.push(colors.bold(`${snap.holds.length} hold${snap.holds.length === 1 ? '' : 's'} ${where}`));
-    const rows = snap.holds.map((h) => [h.kind, h.path, (h.mode === 'read' ? colors.read : colors.write)(modeLabel(h)), formatTtl(h.ttl), String(h.fence), h.id]);
-    out.push(...table(['KIND', 'PATH', 'MODE', 'TTL', 'FENCE', 'ID'], rows));
+    const rows = snap.holds.map((h) => [
+      h.kind,
+      h.path,
+      (h.mode === 'read' ? colors.read : colors.write)(modeLabel(h)),
+      formatTtl(h.ttl),
+      formatAge(h.acquiredAt, snap.now),
+      String(h.fence),
+      h.id,
+    ]);
+    out.push(...table(['KIND', 'PATH', 'MODE', 'TTL', 'HELD', 'FENCE', 'ID'], rows));
   }
   if (snap.waiting.length > 0) {
     out.push('', colors.bold(`${snap.waiting.length} waiting`));
@@ -106,7 +123,7 @@ export function renderTree(snap: Snapshot, options: TreeOptions = {}): string[] 
   const separator = options.separator ?? '/';
   const out: string[] = [];
   const item = (h: HoldView) =>
-    `${(h.mode === 'read' ? colors.read : colors.write)(pad(modeLabel(h), 7))} ${h.id.slice(0, 8)}  ttl ${pad(formatTtl(h.ttl), 6)} ${colors.dim(`fence ${h.fence}`)}`;
+    `${(h.mode === 'read' ? colors.read : colors.write)(pad(modeLabel(h), 7))} ${h.id.slice(0, 8)}  ttl ${pad(formatTtl(h.ttl), 6)} held ${pad(formatAge(h.acquiredAt, snap.now), 6)} ${colors.dim(`fence ${h.fence}`)}`;
   const waiter = (w: WaiterView) =>
     colors.waiting(`waiting ${w.mode}${w.position === undefined ? '' : ` #${w.position}`}`) + ` ${w.id.slice(0, 8)}  ${colors.dim(`lapses in ${formatTtl(w.ttl)}`)}`;
   const LABEL = 34;

@@ -19,6 +19,12 @@ export interface HoldView {
   fence: number;
   /** Hold count of a reentrant mutex (1 otherwise). */
   count: number;
+  /**
+   * When the hold was granted, in ms on the Redis server's clock: read from the fencing token,
+   * which is the server's clock in µs at the grant (kept by extends and reentrant entries);
+   * `null` when the fence is not such a time.
+   */
+  acquiredAt: number | null;
 }
 
 /** One waiter that Redis knows about: a tree / read-write writer's intent, or a fair lock's queue entry. */
@@ -81,6 +87,12 @@ function pairs(reply: unknown): [string, string][] {
 export async function serverNow(conn: Connection): Promise<number> {
   const [s, us] = arr(await conn.command(['TIME'])).map((v) => Number(str(v)));
   return (s as number) * 1000 + Math.floor((us as number) / 1000);
+}
+
+/** The grant time (server ms) a fence encodes — the server's µs at the grant — or `null` if it is not a plausible one. */
+export function grantTime(fence: number, now: number): number | null {
+  const ms = Math.floor(fence / 1000);
+  return ms > 1e12 && ms <= now + 1_000 ? ms : null;
 }
 
 /** Every key matching `pattern`, by `SCAN` (never `KEYS`) on every master (a cluster's too). */
@@ -150,7 +162,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
         const ttl = Number(str(await conn.command(['PTTL', key])));
         if (ttl === -2) return;
         // Count 0: nobody holds it, but waiters are queued for a hand-off.
-        if (held.count > 0) holds.push({ kind: 'mutex', path: name, mode: 'write', id: held.owner, ttl, fence: held.fence, count: held.count });
+        if (held.count > 0) holds.push({ kind: 'mutex', path: name, mode: 'write', id: held.owner, ttl, fence: held.fence, count: held.count, acquiredAt: null });
         if (!held.waited) return;
         const queueTtl = Number(str(await conn.command(['PTTL', queueKey])));
         arr(await conn.command(['ZRANGE', queueKey, '0', '-1'])).forEach((token, i) => {
@@ -166,7 +178,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
         const [o, f] = arr(await conn.command(['HMGET', hash, 'o', 'f']));
         if (o !== null && o !== undefined) {
           const ttl = Number(str(await conn.command(['PTTL', hash])));
-          if (ttl !== -2) holds.push({ kind: 'fair', path: name, mode: 'write', id: str(o), ttl, fence: Number(str(f)), count: 1 });
+          if (ttl !== -2) holds.push({ kind: 'fair', path: name, mode: 'write', id: str(o), ttl, fence: Number(str(f)), count: 1, acquiredAt: null });
         }
         const queue = pairs(await conn.command(['ZRANGE', queueKey, '0', '-1', 'WITHSCORES']));
         const beats = new Map(pairs(await conn.command(['ZRANGE', beatKey, '0', '-1', 'WITHSCORES'])));
@@ -185,7 +197,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
           if (!item || item.expiry <= now || !selected(item.path)) continue;
           const ttl = item.expiry - now;
           if (item.field === 'i') waiting.push({ kind: tree.kind, path: item.path, mode: 'write', id: item.id, ttl });
-          else holds.push({ kind: tree.kind, path: item.path, mode: item.mode === 'w' ? 'write' : 'read', id: item.id, ttl, fence: item.fence, count: 1 });
+          else holds.push({ kind: tree.kind, path: item.path, mode: item.mode === 'w' ? 'write' : 'read', id: item.id, ttl, fence: item.fence, count: 1, acquiredAt: null });
         }
       } catch (err) {
         skipGone(err);
@@ -193,6 +205,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
     }),
   ]);
 
+  for (const h of holds) h.acquiredAt = grantTime(h.fence, now);
   const order = (a: { kind: string; path: string }, b: { kind: string; path: string }) =>
     a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   holds.sort((a, b) => order(a, b) || (a.mode === b.mode ? a.fence - b.fence : a.mode === 'write' ? -1 : 1));
