@@ -350,6 +350,46 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
       await rw.close();
     });
 
+    it('sends the acquires, extends and releases that many tasks make in one tick as one script call each; each tree is still checked and changed on its own', async () => {
+      const counted = countingAdapter(adapter);
+      const batching = new HiLok(counted, { ttl: 5_000 });
+      const roots = Array.from({ length: 24 }, () => root());
+      // One tree is busy (a write below our path), one has an unrelated read (not empty, still free for us).
+      const busyRoot = roots[5] as string;
+      const blocker = await hilok.write(`${busyRoot}/a/x`);
+      const unrelated = await hilok.read(`${roots[7] as string}/other`);
+      const results = await Promise.allSettled(roots.map((r) => batching.write(`${r}/a`, { block: false })));
+      expect(counted.calls).toBe(1);
+      // The busy tree gets its own busy reply, with its blocker; every other tree was granted.
+      const failed = results[5];
+      expect(failed?.status === 'rejected' && failed.reason).toBeInstanceOf(LockBusyError);
+      expect(failed?.status === 'rejected' && (failed.reason as LockBusyError).blocker).toEqual({ path: `${busyRoot}/a/x`, mode: 'write', id: blocker.id });
+      const holds = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(holds.length).toBe(roots.length - 1);
+      expect(holds.every((h) => h.held)).toBe(true);
+      // Each tree is exclusive on its own: a conflicting hold is refused on every one of them.
+      for (const h of holds) await busy(hilok.read(h.path, { block: false }));
+      // Extends and releases of the same tick: one script call each.
+      let before = counted.calls;
+      await Promise.all(holds.map((h) => h.extend()));
+      expect(counted.calls).toBe(before + 1);
+      before = counted.calls;
+      expect(await Promise.all(holds.map((h) => h.release()))).toEqual(holds.map(() => true));
+      expect(counted.calls).toBe(before + 1);
+      // Two entries on one tree in one call run in order, each on the tree the one before left.
+      const r = root();
+      before = counted.calls;
+      const [first, second] = await Promise.allSettled([batching.write(`${r}/a`, { block: false }), batching.write(r, { block: false })]);
+      expect(counted.calls).toBe(before + 1);
+      expect(first.status).toBe('fulfilled');
+      expect(second.status === 'rejected' && (second.reason as LockBusyError).blocker).toMatchObject({ path: `${r}/a`, mode: 'write' });
+      if (first.status === 'fulfilled') await first.value.release();
+      await blocker.release();
+      await unrelated.release();
+      for (const t of [...roots, r]) expect((await redisCall(adapter, 'KEYS', `hilok:tree:{${t}}*`)) as unknown[]).toEqual([]);
+      await batching.close();
+    });
+
     it('leaves no key in Redis once every hold is released or expired', async () => {
       const r = root();
       const holds: Hold[] = await Promise.all([
