@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, SpinLock, type RedisAdapter } from '@hilok/core';
+import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, Semaphore, SpinLock, type RedisAdapter } from '@hilok/core';
 import { keySlot, lockKey } from '@hilok/core/internal';
 import { startCluster, type Cluster, type RedisServer } from '@hilok/testing';
 import { Connections, delay, handOffMs, type DriverCase } from './driver.js';
@@ -56,6 +56,17 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
 
       const holder = await a.acquire('cluster-wake', { ttl: 20_000 });
       expect(await handOffMs(holder, b.acquire('cluster-wake', { timeout: 15_000 }))).toBeLessThan(5_000);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('semaphore: its four keys share a slot on every master, and a release hands off across cluster connections', async () => {
+      const a = new Semaphore(await conns.openCluster(cluster.rootNodes), { limit: 2 });
+      const b = new Semaphore(await conns.openCluster(cluster.rootNodes), { limit: 2 });
+      // 12 names over the three masters' slot ranges: each script's four keys in one slot (no CROSSSLOT).
+      const leases = await Promise.all(Array.from({ length: 12 }, (_, i) => a.acquire(`cluster-sem-${i}`, { permits: 2, block: false })));
+      await Promise.all(leases.map((l) => l.release()));
+      const holder = await a.acquire('cluster-sem-wake', { permits: 2, ttl: 20_000 });
+      expect(await handOffMs(holder, b.acquire('cluster-sem-wake', { timeout: 15_000 }))).toBeLessThan(5_000);
       await Promise.all([a.close(), b.close()]);
     });
 
