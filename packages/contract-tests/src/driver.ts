@@ -27,6 +27,8 @@ export interface DriverCase<C = unknown> {
   shardedPubSub?: false;
   /** A connected client of a standalone server. */
   client(url: string): Promise<C>;
+  /** A connected client of a `rediss://` URL (user and password in it) whose server certificate `ca` (PEM) signed. */
+  tlsClient?(url: string, ca: string): Promise<C>;
   /** A connected client of a cluster, or undefined when the driver case skips cluster tests. */
   clusterClient?(rootNodes: NodeAddress[]): Promise<C>;
   /** A connected Sentinel-managed client of the group's master, when the driver case covers Sentinel. */

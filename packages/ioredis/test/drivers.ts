@@ -30,6 +30,7 @@ function ioredisCase(
     name,
     ...extra,
     client: (url) => ready(quiet(new Redis(url, { ...options, maxRetriesPerRequest: 2 }))),
+    tlsClient: (url, ca) => ready(quiet(new Redis(url, { ...options, tls: { ca }, maxRetriesPerRequest: 2 }))),
     clusterClient: (nodes) => ready(quiet(new Cluster(nodes, { redisOptions: options }))),
     // failoverDetector: ioredis follows +switch-master; without it a forced failover leaves the
     // client on the demoted master (now a read-only replica).

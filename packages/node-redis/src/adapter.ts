@@ -20,8 +20,8 @@ import {
 const NODE_REDIS_MAX_BATCH = 32;
 
 /**
- * The part of a node-redis client or cluster hilok uses. Structural, so `redis` 5 and 6
- * clients (`createClient`, `createCluster`, `createSentinel`; RESP2 or RESP3) all fit.
+ * The part of a node-redis client or cluster hilok uses. Structural, so `redis` 4, 5 and 6
+ * clients (`createClient`, `createCluster`, `createSentinel` (5, 6); RESP2 or RESP3 (5, 6)) all fit.
  */
 export interface NodeRedisClient {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -43,6 +43,10 @@ export interface NodeRedisClient {
   close?(): Promise<unknown>;
   quit?(): Promise<unknown>;
   destroy?(): unknown;
+  /** node-redis 4's `destroy()` (it has neither `close()` nor `destroy()`). */
+  disconnect?(): Promise<unknown>;
+  /** node-redis 4's cluster client: a command routed by `firstKey` (see {@link scriptCall}). */
+  sendCommand?(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>;
   /** Let the process exit although this client's socket is open (`createClient` clients). */
   unref?(): unknown;
 }
@@ -65,8 +69,8 @@ export interface NodeRedisAdapterOptions {
 const NODE_REDIS_ADAPTER_OPTION_KEYS = { ownsClient: true, shardedPubSub: true } as const satisfies OptionKeys<NodeRedisAdapterOptions>;
 
 /**
- * A {@link RedisAdapter} over a node-redis client (redis 5 or 6; `createClient`, `createCluster`
- * or `createSentinel`; RESP2 or RESP3) or a `redis://` URL. A client you pass must be connected
+ * A {@link RedisAdapter} over a node-redis client (redis 4, 5 or 6; `createClient`, `createCluster`
+ * or `createSentinel` (5, 6); RESP2 or RESP3 (5, 6)) or a `redis://` URL. A client you pass must be connected
  * (or connecting); one created from a URL is connected by the adapter. Wake-ups use a duplicate
  * connection, created on the first wait and closed by `close()` — except with a Sentinel client,
  * whose own pub/sub connection is used (and only hilok's channels are unsubscribed on close).
@@ -148,14 +152,17 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
   const followed = new WeakSet<object>();
   /**
    * When a slot moves, its old master drops the slot's sharded subscriptions (an unsolicited
-   * SUNSUBSCRIBE). node-redis 6 moves them to the new master itself; node-redis 5 (≤ 5.12 at
-   * least) emits 'sharded-channel-moved' on the shard's client but listens for another event name,
+   * SUNSUBSCRIBE). node-redis 6 moves them to the new master itself; node-redis 4 and 5 (≤ 5.12 at
+   * least) emit 'sharded-channel-moved' on the shard's client but listens for another event name,
    * so the subscription is silently lost. Where no listener of the driver's handles that event, we
    * subscribe the channel again: the SSUBSCRIBE goes to the old master, whose MOVED makes
    * node-redis learn the new slot map and retry there.
    */
   const followMoves = (sub: NodeRedisClient, channel: string): void => {
-    const shard = (sub as unknown as ShardedCluster).getSlotMaster?.(keySlot(channel))?.pubSub?.client;
+    const master = (sub as unknown as ShardedCluster).getSlotMaster?.(keySlot(channel));
+    // node-redis 5, 6: master.pubSub.client; 4: master.pubSubClient (a promise until connected).
+    const v4 = master?.pubSubClient;
+    const shard = master?.pubSub?.client ?? (v4 && typeof (v4 as NodeJS.EventEmitter).listenerCount === 'function' ? (v4 as NodeJS.EventEmitter) : undefined);
     if (!shard || followed.has(shard) || shard.listenerCount('sharded-channel-moved') > 0) return;
     followed.add(shard);
     shard.on('sharded-channel-moved', (moved: string) => {
@@ -170,6 +177,7 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
 
   const call = (args: readonly ScriptArg[]) => args.map(String);
   const scriptOptions = (keys: readonly string[], args: readonly ScriptArg[]) => ({ keys: [...keys], arguments: call(args) });
+  const script = scriptCall(client);
 
   return {
     driver: 'node-redis',
@@ -180,9 +188,13 @@ export function createNodeRedisAdapter(connection: NodeRedisClient | string, opt
     // packages/bench, 64 tasks).
     coalescesWrites: true,
     maxBatch: NODE_REDIS_MAX_BATCH,
-    evalsha: (sha: string, keys: readonly string[], args: readonly ScriptArg[]) =>
-      ready ? commands().then((c) => c.evalSha(sha, scriptOptions(keys, args))) : client.evalSha(sha, scriptOptions(keys, args)),
-    eval: async (script: string, keys: readonly string[], args: readonly ScriptArg[]) => (await commands()).eval(script, scriptOptions(keys, args)),
+    evalsha: script
+      ? (sha: string, keys: readonly string[], args: readonly ScriptArg[]) => script('EVALSHA', sha, keys, call(args))
+      : (sha: string, keys: readonly string[], args: readonly ScriptArg[]) =>
+          ready ? commands().then((c) => c.evalSha(sha, scriptOptions(keys, args))) : client.evalSha(sha, scriptOptions(keys, args)),
+    eval: script
+      ? async (body: string, keys: readonly string[], args: readonly ScriptArg[]) => script('EVAL', body, keys, call(args))
+      : async (body: string, keys: readonly string[], args: readonly ScriptArg[]) => (await commands()).eval(body, scriptOptions(keys, args)),
     get shardedPubSub() {
       return mode.current;
     },
@@ -330,15 +342,34 @@ function watchFor(client: NodeRedisClient): ConnectionWatch {
 
 function destroyQuietly(client: NodeRedisClient): void {
   try {
-    client.destroy?.();
+    destroy(client);
   } catch {
     // already closed
   }
 }
 
+/** Close at once: `destroy()` (node-redis 5, 6) or `disconnect()` (node-redis 4, which has no destroy). */
+function destroy(client: NodeRedisClient): void {
+  if (client.destroy) client.destroy();
+  else client.disconnect?.().catch(() => undefined);
+}
+
 /** The part of a node-redis cluster client that tells a slot's master and its sharded subscriber. */
 interface ShardedCluster {
-  getSlotMaster?(slot: number): { pubSub?: { client?: NodeJS.EventEmitter } } | undefined;
+  getSlotMaster?(slot: number): { pubSub?: { client?: NodeJS.EventEmitter }; pubSubClient?: unknown } | undefined;
+}
+
+/**
+ * node-redis 4's cluster client routes `evalSha(sha, { keys })` / `eval` by the wrong argument (its
+ * first-key function reads `keys` off the script, so every script goes to a random master and
+ * fails with MOVED). On that client alone (it has `commandsExecutor`; 5 and 6 don't), scripts go
+ * through `sendCommand(firstKey, …)`, which routes by the key; `undefined` elsewhere.
+ */
+function scriptCall(client: NodeRedisClient): ((command: 'EVAL' | 'EVALSHA', script: string, keys: readonly string[], args: string[]) => Promise<unknown>) | undefined {
+  const c = client as unknown as { commandsExecutor?: unknown };
+  if (!isClusterClient(client) || typeof c.commandsExecutor !== 'function' || typeof client.sendCommand !== 'function') return undefined;
+  return (command, script, keys, args) =>
+    (client.sendCommand as NonNullable<NodeRedisClient['sendCommand']>).call(client, keys[0], false, [command, script, String(keys.length), ...keys, ...args]);
 }
 
 /** node-redis cluster clients (`createCluster`) keep a slot table; plain and Sentinel clients don't. */
@@ -361,6 +392,6 @@ function closeClient(client: NodeRedisClient): Promise<void> {
   }
   return closeGracefully(
     async () => (client.close ? client.close() : client.quit?.()),
-    () => client.destroy?.(),
+    () => destroy(client),
   );
 }
