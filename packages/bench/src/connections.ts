@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
+import { GlideClient, type GlideClientConfiguration } from '@valkey/valkey-glide';
 
 /**
  * ioredis connection options every ioredis contender uses (the driver's defaults, spelled out
@@ -35,6 +36,24 @@ export async function openNodeRedis(url: string): Promise<NodeRedis> {
   client.on('error', () => undefined);
   await client.connect();
   return client as NodeRedis;
+}
+
+/**
+ * Valkey GLIDE connection options every GLIDE contender uses: the driver's defaults (RESP3, one
+ * multiplexed connection) except the request timeout, raised from 250 ms so that a loaded
+ * machine's hiccup does not fail a call (the other drivers wait for seconds too).
+ */
+export const GLIDE_OPTIONS = { requestTimeout: 10_000 } as const satisfies Partial<GlideClientConfiguration>;
+
+/** Opens a GLIDE standalone client on `url` with {@link GLIDE_OPTIONS} (GLIDE connects in `createClient`). */
+export async function openGlide(url: string): Promise<GlideClient> {
+  const { hostname: host, port } = new URL(url);
+  return GlideClient.createClient({ addresses: [{ host, port: Number(port) }], ...GLIDE_OPTIONS });
+}
+
+/** Closes a GLIDE client. */
+export async function closeGlide(client: GlideClient): Promise<void> {
+  client.close();
 }
 
 /** Closes an ioredis client (quit, or disconnect if quit fails). */

@@ -7,7 +7,8 @@ import {
   SpinLock as IoSpinLock,
 } from '@hilok/ioredis';
 import { Mutex as NrMutex } from '@hilok/node-redis';
-import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
+import { Mutex as GlideMutex } from '@hilok/valkey-glide';
+import { GLIDE_OPTIONS, IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeGlide, closeIoredis, closeNodeRedis, openGlide, openIoredis, openNodeRedis } from '../connections.js';
 import type { ContenderFactory, ContenderScenario, Driver, Release } from './types.js';
 
 /** What a contender needs of a hilok lock: take `key` exclusively (optionally bounded by `timeout` ms), and close. */
@@ -80,6 +81,7 @@ function hilokContender<C>(
 
 const ioredisClient = { open: openIoredis, close: closeIoredis, options: IOREDIS_OPTIONS };
 const nodeRedisClient = { open: openNodeRedis, close: closeNodeRedis, options: NODE_REDIS_OPTIONS };
+const glideClient = { open: openGlide, close: closeGlide, options: GLIDE_OPTIONS };
 const MUTEX_WAIT = 'pubsub (default)';
 
 /** hilok's `Mutex` through `@hilok/ioredis` on your ioredis client (its subscriber is a duplicate, opened on the first wait). */
@@ -87,6 +89,9 @@ export const hilokIoredis = hilokContender('hilok (ioredis)', 'ioredis', 'Mutex'
 
 /** hilok's `Mutex` through `@hilok/node-redis` on your node-redis client. */
 export const hilokNodeRedis = hilokContender('hilok (node-redis)', 'node-redis', 'Mutex', MUTEX_WAIT, nodeRedisClient, (c, ttl) => byAcquire(new NrMutex(c, { ttl })));
+
+/** hilok's `Mutex` through `@hilok/valkey-glide` on your GLIDE client (its wake-up client is opened on the first wait). */
+export const hilokGlide = hilokContender('hilok (valkey-glide)', 'valkey-glide', 'Mutex', MUTEX_WAIT, glideClient, (c, ttl) => byAcquire(new GlideMutex(c, { ttl })));
 
 /** hilok's `FairLock` (FIFO queue, only the head woken) through `@hilok/ioredis`: the "fair mode". */
 export const hilokFairIoredis = hilokContender(

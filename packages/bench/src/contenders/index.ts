@@ -1,7 +1,7 @@
-import { hilokFairIoredis, hilokIoredis, hilokNodeRedis, hilokReentrantIoredis, hilokRwWriteIoredis, hilokSpinIoredis, hilokTreeIoredis } from './hilok.js';
-import { hilokScriptsIoredis, rawIoredis, rawNodeRedis } from './raw.js';
+import { hilokFairIoredis, hilokGlide, hilokIoredis, hilokNodeRedis, hilokReentrantIoredis, hilokRwWriteIoredis, hilokSpinIoredis, hilokTreeIoredis } from './hilok.js';
+import { hilokScriptsIoredis, rawGlide, rawIoredis, rawNodeRedis } from './raw.js';
 import { redisSemaphore } from './redis-semaphore.js';
-import { redlockUniversalIoredis, redlockUniversalNodeRedis } from './redlock-universal.js';
+import { redlockUniversalGlide, redlockUniversalIoredis, redlockUniversalNodeRedis } from './redlock-universal.js';
 import { redlockV5 } from './redlock-v5.js';
 import { sesameRedlock } from './sesame-redlock.js';
 import type { ContenderFactory, Driver } from './types.js';
@@ -9,6 +9,7 @@ import type { ContenderFactory, Driver } from './types.js';
 export * from './types.js';
 export {
   hilokFairIoredis,
+  hilokGlide,
   hilokIoredis,
   hilokNodeRedis,
   hilokReentrantIoredis,
@@ -16,9 +17,11 @@ export {
   hilokScriptsIoredis,
   hilokSpinIoredis,
   hilokTreeIoredis,
+  rawGlide,
   rawIoredis,
   rawNodeRedis,
   redisSemaphore,
+  redlockUniversalGlide,
   redlockUniversalIoredis,
   redlockUniversalNodeRedis,
   redlockV5,
@@ -32,8 +35,10 @@ export {
 export const ALL_CONTENDERS: readonly ContenderFactory[] = [
   rawIoredis,
   rawNodeRedis,
+  rawGlide,
   hilokIoredis,
   hilokNodeRedis,
+  hilokGlide,
   hilokSpinIoredis,
   hilokReentrantIoredis,
   hilokRwWriteIoredis,
@@ -45,11 +50,12 @@ export const ALL_CONTENDERS: readonly ContenderFactory[] = [
   redisSemaphore,
   redlockUniversalIoredis,
   redlockUniversalNodeRedis,
+  redlockUniversalGlide,
 ];
 
 /** The raw limit of `driver`. */
 export function rawOf(driver: Driver): ContenderFactory {
-  return driver === 'ioredis' ? rawIoredis : rawNodeRedis;
+  return driver === 'ioredis' ? rawIoredis : driver === 'node-redis' ? rawNodeRedis : rawGlide;
 }
 
 /** Whether `c` is one of hilok's contenders. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { TimeUnit } from '@valkey/valkey-glide';
 import { mutexKeys, scripts, soleHoldValue } from '@hilok/core/internal';
-import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
+import { GLIDE_OPTIONS, IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeGlide, closeIoredis, closeNodeRedis, openGlide, openIoredis, openNodeRedis } from '../connections.js';
 import type { ContenderFactory, Release } from './types.js';
 
 /** The compare-and-delete every raw contender releases with (via EVALSHA). */
@@ -57,6 +58,32 @@ export const rawNodeRedis: ContenderFactory = {
         };
       },
       close: () => closeNodeRedis(client),
+    };
+  },
+};
+
+/**
+ * The raw limit on Valkey GLIDE: the same two commands as {@link rawIoredis}, through
+ * `@valkey/valkey-glide` (`set` with NX and PX, `customCommand` EVALSHA).
+ */
+export const rawGlide: ContenderFactory = {
+  name: 'raw (valkey-glide)',
+  driver: 'valkey-glide',
+  raw: true,
+  async create(url, mode) {
+    const client = await openGlide(url);
+    const sha = String(await client.customCommand(['SCRIPT', 'LOAD', COMPARE_AND_DELETE]));
+    return {
+      settings: { acquire: 'SET key token NX PX ttl', release: 'EVALSHA compare-and-delete', token: 'randomUUID()', ttl: mode.ttl, waits: false, connection: GLIDE_OPTIONS },
+      async acquire(key): Promise<Release> {
+        const token = randomUUID();
+        const reply = await client.set(key, token, { conditionalSet: 'onlyIfDoesNotExist', expiry: { type: TimeUnit.Milliseconds, count: mode.ttl } });
+        if (reply !== 'OK') throw new RawBusyError(key);
+        return async () => {
+          await client.customCommand(['EVALSHA', sha, '1', key, token]);
+        };
+      },
+      close: () => closeGlide(client),
     };
   },
 };

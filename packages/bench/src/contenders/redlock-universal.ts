@@ -1,5 +1,5 @@
-import { IoredisAdapter, NodeRedisAdapter, createLock, createRedlock, type LockHandle, type RedisAdapter } from 'redlock-universal';
-import { IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeIoredis, closeNodeRedis, openIoredis, openNodeRedis } from '../connections.js';
+import { GlideAdapter, IoredisAdapter, NodeRedisAdapter, createLock, createRedlock, type LockHandle, type RedisAdapter } from 'redlock-universal';
+import { GLIDE_OPTIONS, IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeGlide, closeIoredis, closeNodeRedis, openGlide, openIoredis, openNodeRedis } from '../connections.js';
 import type { QuorumContenderFactory } from './quorum.js';
 import { PEER_RETRY_DELAY_MS, retriesFor, type Contender, type ContenderFactory, type ContenderMode, type Driver, type Release } from './types.js';
 
@@ -58,7 +58,7 @@ function singleInstance(name: string, driver: Driver, open: (url: string) => Pro
       return universalContender(
         {
           package: REDLOCK_UNIVERSAL_PACKAGE,
-          lock: `createLock({ adapter: new ${driver === 'ioredis' ? 'IoredisAdapter' : 'NodeRedisAdapter'}(client), key, ttl }) — SimpleLock, performance 'standard' (default), circuit breaker on (default); one lock object per key`,
+          lock: `createLock({ adapter: new ${driver === 'ioredis' ? 'IoredisAdapter' : driver === 'node-redis' ? 'NodeRedisAdapter' : 'GlideAdapter'}(client), key, ttl }) — SimpleLock, performance 'standard' (default), circuit breaker on (default); one lock object per key`,
           ttl: mode.ttl,
           acquire: 'lock.acquire() / lock.release(handle)',
           retry: mode.waiting ? retry : 'defaults: retryAttempts 3, retryDelay 100',
@@ -81,6 +81,12 @@ export const redlockUniversalIoredis = singleInstance('redlock-universal (ioredi
 export const redlockUniversalNodeRedis = singleInstance('redlock-universal (node-redis)', 'node-redis', async (url) => {
   const client = await openNodeRedis(url);
   return { adapter: new NodeRedisAdapter(client as never), close: () => closeNodeRedis(client), connection: NODE_REDIS_OPTIONS };
+});
+
+/** `redlock-universal`'s single-instance lock on one Valkey GLIDE client (its `GlideAdapter`). */
+export const redlockUniversalGlide = singleInstance('redlock-universal (valkey-glide)', 'valkey-glide', async (url) => {
+  const client = await openGlide(url);
+  return { adapter: new GlideAdapter(client as never), close: () => closeGlide(client), connection: GLIDE_OPTIONS };
 });
 
 /** `redlock-universal`'s RedLock (`createRedlock`) over one ioredis client per instance, quorum = majority (default). */

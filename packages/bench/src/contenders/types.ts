@@ -1,5 +1,5 @@
 /** Which Redis driver a contender talks through. */
-export type Driver = 'ioredis' | 'node-redis';
+export type Driver = 'ioredis' | 'node-redis' | 'valkey-glide';
 
 /** How a contender is configured for a scenario. */
 export interface ContenderMode {

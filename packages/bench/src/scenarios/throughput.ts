@@ -90,7 +90,7 @@ export async function runThroughput(ctx: ScenarioContext, spec: ThroughputSpec):
 
 function withRaw(contenders: readonly ContenderFactory[]): ContenderFactory[] {
   const all = [...contenders];
-  for (const d of ['ioredis', 'node-redis'] as const) if (!all.includes(rawOf(d))) all.unshift(rawOf(d));
+  for (const d of ['ioredis', 'node-redis', 'valkey-glide'] as const) if (!all.includes(rawOf(d))) all.unshift(rawOf(d));
   return all;
 }
 
