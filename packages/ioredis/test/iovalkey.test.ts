@@ -2,6 +2,7 @@ import { describeAdapterContract, describeClusterSuite, describeFamilySuite, des
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeConnectionSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { iovalkey } from './drivers.js';
 
 describeAdapterContract(iovalkey);
@@ -13,3 +14,4 @@ describeClusterSuite(iovalkey);
 describeLostLockSuite(iovalkey);
 describeDeadlineSuite(iovalkey);
 describeConnectionSuite(iovalkey);
+describeSemaphoreSuite(iovalkey);

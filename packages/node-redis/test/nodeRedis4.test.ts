@@ -2,6 +2,7 @@ import { describeAdapterContract, describeClusterSuite, describeFamilySuite, des
 import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeConnectionSuite } from '@hilok/contract-tests';
+import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis4 } from './drivers.js';
 
 describeAdapterContract(nodeRedis4);
@@ -13,3 +14,4 @@ describeClusterSuite(nodeRedis4);
 describeLostLockSuite(nodeRedis4);
 describeDeadlineSuite(nodeRedis4);
 describeConnectionSuite(nodeRedis4);
+describeSemaphoreSuite(nodeRedis4);
