@@ -17,3 +17,4 @@ export { describeLostLockSuite } from './lost-lock-suite.js';
 export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';
 export { describeSentinelSuite } from './sentinel-suite.js';
 export { describeSemaphoreSuite } from './semaphore-suite.js';
+export { describeManagedRedisSuite, documentedAcl, scriptCommands } from './managed-suite.js';

@@ -49,12 +49,35 @@ function target(e: DriverError): string | undefined {
 const AUTH_REJECTED = /^(WRONGPASS|ERR invalid (username-)?password)/;
 const AUTH_MISSING = /^NOAUTH/;
 const AUTH_UNEXPECTED = /^ERR (AUTH .* called without any password|Client sent AUTH, but no password is set)/;
+/** `NOPERM … 'evalsha' command` (Redis 6, 7.0: "this user has no permissions to run the 'x' command"; 7.2+, Valkey: "User u has no permissions to run the 'x' command"). */
+const NOPERM_COMMAND = /NOPERM .*'([^']+)' command/;
+const NOPERM_KEY = /NOPERM .*(keys? |a key)/;
+const NOPERM_CHANNEL = /NOPERM .*channel/;
+/** A command inside a script the ACL user may not run (Redis 7.0 names none: "The user executing the script can't run this command or subcommand"). */
+const NOPERM_IN_SCRIPT = /user executing the script can't run this command|executing the script can't access/;
+const ACL_DOC = 'the minimal ACL per lock kind and for the CLI is in docs/managed-redis.md';
+
+/**
+ * A command Redis refused for lack of an ACL permission: which one, and that it is no outage.
+ * The lock keys are `<prefix>…` and the wake-up channels are named after them (`hilok:` by default).
+ */
+function permissionDenied(message: string): string | undefined {
+  const denied = (what: string, grant: string) =>
+    `Redis refused the command for lack of an ACL permission (${message}): this is not an outage — Redis is up, but the user your client authenticates as may not ${what}. Grant ${grant} (ACL SETUSER <user> …); ${ACL_DOC}`;
+  const command = NOPERM_COMMAND.exec(message)?.[1];
+  if (command) return denied(`run ${command.toUpperCase()}`, `+${command.toLowerCase()}`);
+  if (NOPERM_KEY.test(message)) return denied('access the lock keys', "the key pattern of your prefix (~hilok:* by default)");
+  if (NOPERM_CHANNEL.test(message)) return denied('use the wake-up channels', "the channel pattern of your prefix (&hilok:* by default)");
+  if (NOPERM_IN_SCRIPT.test(message)) return denied('run a command or touch a key the lock script uses', 'the commands and key pattern listed there');
+  return undefined;
+}
 
 /**
  * Turn a driver's error into an actionable {@link RedisUnavailableError} when it is a connection
  * or authentication failure — refused, unknown host, unreachable network, connect timeout, TLS,
- * wrong or missing password — with a message saying what to check and the driver's error as
- * `cause`. Returns `undefined` for any other error (a script error, a reply timeout, …).
+ * wrong or missing password — or a missing ACL permission (NOPERM: which one, and that it is no
+ * outage), with a message saying what to check and the driver's error as `cause`. Returns
+ * `undefined` for any other error (a script error, a reply timeout, …).
  *
  * @param err - the driver's error (as emitted or as a command rejected with it)
  */
@@ -66,8 +89,10 @@ export function connectionFailure(err: unknown): RedisUnavailableError | undefin
   const message = typeof e.message === 'string' ? e.message : '';
   const at = target(e);
   const where = at ? ` at ${at}` : '';
-  let text: string | undefined;
-  if (AUTH_REJECTED.test(message)) {
+  let text: string | undefined = permissionDenied(message);
+  if (text !== undefined) {
+    // an ACL permission: said above
+  } else if (AUTH_REJECTED.test(message)) {
     text = `Redis rejected the authentication (${message}): check the username and password of your client or URL`;
   } else if (AUTH_MISSING.test(message)) {
     text = `Redis requires authentication (${message}): set the password (and username) in your client options or URL`;

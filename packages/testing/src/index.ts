@@ -14,6 +14,7 @@ export {
   type RedisServer,
   type RedisInstances,
   type StartRedisOptions,
+  type TlsEndpoint,
   type RestartOptions,
   type StopOptions,
 } from './server.js';

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { INSTALL_HINT, dockerAvailable, redisServerBin } from './binaries.js';
@@ -19,6 +19,22 @@ export interface StartRedisOptions {
   args?: string[];
   /** Milliseconds to wait for the server to answer PING. Default 20 000. */
   startTimeout?: number;
+  /**
+   * Also listen with TLS (local servers only; needs `openssl` and a redis-server built with TLS,
+   * as Debian's is): a throwaway CA and a server certificate for 127.0.0.1 are made in the
+   * server's dir, and {@link RedisServer.tls} tells the `rediss://` URL and the CA to trust.
+   * The plain port stays open for the harness.
+   */
+  tls?: boolean;
+}
+
+/** Where and how to reach a server started with {@link StartRedisOptions.tls}. */
+export interface TlsEndpoint {
+  readonly port: number;
+  /** `rediss://127.0.0.1:PORT` */
+  readonly url: string;
+  /** The PEM of the test CA that signed the server's certificate: give it to the client as `ca`. */
+  readonly ca: string;
 }
 
 /** Options of {@link RedisServer.restart}. */
@@ -56,6 +72,8 @@ export interface RedisServer {
    * external server, `REDIS_URL` itself.
    */
   readonly url: string;
+  /** The TLS port, URL and CA, for a server started with {@link StartRedisOptions.tls}. */
+  readonly tls?: TlsEndpoint;
   /** The redis-server process id (changes on restart); undefined unless `kind` is `local`. */
   readonly pid: number | undefined;
   /** The server's working dir (data, AOF); undefined unless `kind` is `local`. */
@@ -419,9 +437,10 @@ export function baseArgs(port: number, dir: string, persistence: boolean, extra:
 }
 
 /** Starts a local redis-server with {@link baseArgs}; see {@link startRedis}. */
-export function startLocalRedis(bin: string, options: StartRedisOptions = {}): Promise<LocalRedisServer> {
+export async function startLocalRedis(bin: string, options: StartRedisOptions = {}): Promise<LocalRedisServer> {
   const persistence = options.persistence ?? false;
-  return launchLocal({
+  let tls: TlsEndpoint | undefined;
+  const server = await launchLocal({
     bin,
     label: 'redis-server',
     persistence,
@@ -429,9 +448,30 @@ export function startLocalRedis(bin: string, options: StartRedisOptions = {}): P
     dirPrefix: 'hilok-redis-',
     async configure(dir) {
       const port = await freePort();
-      return { port, argv: baseArgs(port, dir, persistence, options.args) };
+      if (!options.tls) return { port, argv: baseArgs(port, dir, persistence, options.args) };
+      const [tlsPort, ca] = [await freePort(), await makeTestCertificates(dir)];
+      tls = { port: tlsPort, url: `rediss://127.0.0.1:${tlsPort}`, ca };
+      const files = ['--tls-port', String(tlsPort), '--tls-cert-file', 'server.crt', '--tls-key-file', 'server.key', '--tls-ca-cert-file', 'ca.crt', '--tls-auth-clients', 'no'];
+      return { port, argv: baseArgs(port, dir, persistence, [...files, ...(options.args ?? [])]) };
     },
   });
+  return tls ? Object.assign(server, { tls }) : server;
+}
+
+/**
+ * A throwaway CA and a server certificate for 127.0.0.1 / localhost signed by it, made with
+ * `openssl` in `dir` (ca.crt, server.crt, server.key); returns the CA's PEM.
+ */
+async function makeTestCertificates(dir: string): Promise<string> {
+  const run = (...args: string[]) =>
+    new Promise<void>((resolve, reject) =>
+      execFile('openssl', args, { cwd: dir }, (err, _out, stderr) => (err ? reject(new Error(`openssl ${args[0]} failed: ${stderr || err.message}`)) : resolve())),
+    );
+  await writeFile(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hilok test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
+  await run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
+  await run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
+  return readFile(path.join(dir, 'ca.crt'), 'utf8');
 }
 
 /**
@@ -450,6 +490,7 @@ export function startLocalRedis(bin: string, options: StartRedisOptions = {}): P
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const bin = redisServerBin();
   if (bin) return startLocalRedis(bin, options);
+  if (options.tls) throw new Error('startRedis({ tls: true }) needs a local redis-server (with TLS) and openssl');
   if (await dockerAvailable()) {
     const { startDockerRedis } = await import('./docker.js');
     return startDockerRedis(options);

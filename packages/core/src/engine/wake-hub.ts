@@ -1,5 +1,6 @@
 import type { RedisAdapter } from '../adapter.js';
 import { RedisUnavailableError } from '../errors.js';
+import { connectionFailure } from '../connection.js';
 
 /** Payload a releasing script publishes when every waiter may now proceed (e.g. readers). */
 export const WAKE_ALL = 'all';
@@ -81,7 +82,8 @@ export class WakeHub {
         })
         .catch((err: unknown) => {
           current.subscribed = false;
-          throw new RedisUnavailableError(`could not subscribe to ${channel} for wake-ups`, err);
+          // A missing channel permission (NOPERM) says which ACL rule to add.
+          throw connectionFailure(err) ?? new RedisUnavailableError(`could not subscribe to ${channel} for wake-ups`, err);
         });
     }
     try {
