@@ -82,7 +82,9 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
   const ownsClient = checked.ownsClient ?? typeof connection === 'string';
   if (typeof connection !== 'string') checkIoredisClient(connection);
   const client: IoredisClient = typeof connection === 'string' ? quiet(new Redis(connection) as unknown as IoredisClient) : connection;
-  const cluster = client.isCluster !== false;
+  // ioredis-mock (unit tests without a Redis, docs/testing.md) has no `isCluster`: one server.
+  const mock = isIoredisMock(client);
+  const cluster = !mock && client.isCluster !== false;
   // ioredis follows a sharded channel to its slot's master only with `shardedSubscribers`
   // (ClusterOptions has the key, false by default, in the versions that have the feature).
   const mode = shardedPubSubMode(checked.shardedPubSub, {
@@ -149,7 +151,9 @@ export function createIoredisAdapter(connection: IoredisClient | string, options
     },
     // ioredis writes each command to the socket at once: several smaller batches overlap
     // Redis's work on one with Node's on the next (measured in packages/bench, 64 tasks).
-    maxBatch: IOREDIS_MAX_BATCH,
+    // ioredis-mock's Lua VM returns `undefined` for a table filled by assignment with more than
+    // one entry (8.13): a batched reply. Each call goes alone there.
+    maxBatch: mock ? 1 : IOREDIS_MAX_BATCH,
     evalsha: (sha: string, keys: readonly string[], args: readonly ScriptArg[]) => client.evalsha(sha, keys.length, ...keys, ...args),
     eval: (script: string, keys: readonly string[], args: readonly ScriptArg[]) => client.eval(script, keys.length, ...keys, ...args),
     async subscribe(channel, onMessage) {
@@ -205,6 +209,11 @@ export const ioredisClients: DriverClients<IoredisClient> = {
     return `this is ${kind}, not an ioredis client: use @hilok/node-redis for it (or pass an ioredis Redis / Cluster to @hilok/ioredis)`;
   },
 };
+
+/** An `ioredis-mock` instance (its own script cache and keyspace fields; no `isCluster`). */
+function isIoredisMock(client: IoredisClient): boolean {
+  return client.isCluster === undefined && 'shaScripts' in client && 'keyData' in client;
+}
 
 /**
  * Which package fits a client that is no ioredis client: an `InvalidArgumentError` now rather
