@@ -16,7 +16,7 @@ export { createDriverBindings, type DriverBindings, type DriverClients } from '.
 export { adoptAdapter } from './engine/manager.js';
 export { closeGracefully } from './engine/close.js';
 export { connectionFailure, connectionDown, connectionFailureReason } from './connection.js';
-export { checkOptions, type OptionKeys, type AllowedKeys } from './validate.js';
+export { checkOptions, checkName, checkPrefix, checkSeparator, checkDuration, checkSignal, type OptionKeys, type AllowedKeys } from './validate.js';
 export { shardedPubSubMode, SHARDED_PUBSUB_PROBE, type ShardedPubSubMode, type ShardedPubSubTarget } from './sharded.js';
 
 // The engine: running scripts, live-object registries, wake-ups, waiting, leases.
@@ -24,14 +24,30 @@ export { ScriptRunner, MAX_BATCH, type Script, type RunOptions } from './engine/
 export { Registry, type RegistrySlot } from './engine/registry.js';
 export { WakeHub, WAKE_ALL } from './engine/wake-hub.js';
 export { spinDelay, sleep } from './engine/wait.js';
-export { leaseDrift, type LeaseBehaviour } from './engine/lease.js';
+export { leaseDrift, monotonicNow, LeaseLifecycle, endScope, type LeaseBehaviour } from './engine/lease.js';
 export { runScoped } from './engine/scoped.js';
 export { NamedLockManager } from './engine/named-lock.js';
 
 // Redis protocol of the lock kinds: keys, channels, argument builders and reply parsers, scripts.
 export { hashTag, unhashTag, lockKey, readLockKey, keySlot } from './engine/keys.js';
 export { asArray, asNumber, asString } from './engine/reply.js';
-export { mutexKeys, mutexChannel, handoffMessage, acquireFlags, parseStoredMutex, soleHoldValue, readAcquire, readRelease, type StoredMutex, type AcquireReply } from './mutex/protocol.js';
+export {
+  mutexKeys,
+  mutexChannel,
+  handoffMessage,
+  acquireFlags,
+  mutexAcquireArgs,
+  mutexExtendArgs,
+  mutexReleaseArgs,
+  parseStoredMutex,
+  soleHoldValue,
+  readAcquire,
+  readExtend,
+  readMutexInspect,
+  readRelease,
+  type StoredMutex,
+  type AcquireReply,
+} from './mutex/protocol.js';
 export { pathKeys, splitPath, type PathKeys } from './hilok/paths.js';
 export {
   treeBase,

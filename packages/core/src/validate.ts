@@ -25,6 +25,13 @@ export function checkPrefix(prefix: unknown): string {
   return prefix;
 }
 
+/** A path separator: a non-empty string without `{` or `}` (a tree's keys carry its root segment as hash tag). */
+export function checkSeparator(separator: unknown): string {
+  if (typeof separator !== 'string' || separator.length === 0) throw new InvalidArgumentError('separator', 'expected a non-empty string');
+  if (/[{}]/.test(separator)) throw new InvalidArgumentError('separator', 'must not contain "{" or "}"');
+  return separator;
+}
+
 /** A positive whole number of milliseconds, at most {@link MAX_DURATION_MS}. */
 export function checkDuration(value: unknown, argument: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {

@@ -62,16 +62,24 @@ describe('exported names', () => {
 
   it('@hilok/core/internal (unstable): what adapters and hilok\'s own packages build on', () => {
     expect(surface['@hilok/core/internal']).toEqual([
-      'AcquireReply', 'AllowedKeys', 'DriverBindings', 'DriverClients', 'LeaseBehaviour', 'MAX_BATCH',
-      'NamedLockManager', 'OptionKeys', 'PathKeys', 'Registry', 'RegistrySlot', 'RunOptions',
-      'SHARDED_PUBSUB_PROBE', 'Script', 'ScriptRunner', 'SemaphoreAcquireReply', 'ShardedPubSubMode',
-      'ShardedPubSubTarget', 'StoredMutex', 'TreeAcquireReply', 'WAKE_ALL', 'WakeHub', 'acquireFlags', 'adoptAdapter',
-      'checkOptions', 'checkPermits', 'closeGracefully', 'connectionDown', 'connectionFailure', 'connectionFailureReason',
-      'createDriverBindings', 'handoffMessage', 'hashTag', 'keySlot', 'leaseDrift', 'lockKey',
-      'mutexChannel', 'mutexKeys', 'parseStoredMutex', 'pathKeys', 'readAcquire', 'readRelease',
-      'readSemaphoreAcquire', 'readSemaphoreRelease', 'readSemaphoreStatus', 'readTreeAcquire', 'runScoped',
-      'scripts', 'semaphoreChannel', 'semaphoreFlags', 'semaphoreKeys', 'shardedPubSubMode', 'sleep', 'soleHoldValue',
-      'spinDelay', 'splitPath', 'waiterMember',
+      'AcquireReply', 'AllowedKeys', 'DEFAULT_INTENT_TTL', 'DriverBindings', 'DriverClients',
+      'FairAcquireReply', 'LeaseBehaviour', 'LeaseLifecycle', 'MAX_BATCH', 'NamedLockManager',
+      'OptionKeys', 'PathKeys', 'Registry', 'RegistrySlot', 'RunOptions', 'SHARDED_PUBSUB_PROBE',
+      'Script', 'ScriptRunner', 'SemaphoreAcquireReply', 'ShardedPubSubMode', 'ShardedPubSubTarget',
+      'StoredMutex', 'TreeAcquire', 'TreeAcquireReply', 'TreeItem', 'TreeKind', 'WAKE_ALL', 'WakeHub',
+      'acquireFlags', 'adoptAdapter', 'asArray', 'asNumber', 'asString', 'checkDuration', 'checkName',
+      'checkOptions', 'checkPermits', 'checkPrefix', 'checkSeparator', 'checkSignal', 'closeGracefully',
+      'connectionDown', 'connectionFailure', 'connectionFailureReason', 'createDriverBindings',
+      'decodeTreeItem', 'endScope', 'fairAcquireArgs', 'fairChannel', 'fairExtendArgs', 'fairKeys',
+      'fairReleaseArgs', 'handoffMessage', 'hashTag', 'isFairGrant', 'keySlot', 'leaseDrift', 'lockKey',
+      'monotonicNow', 'mutexAcquireArgs', 'mutexChannel', 'mutexExtendArgs', 'mutexKeys',
+      'mutexReleaseArgs', 'parseStoredMutex', 'pathKeys', 'readAcquire', 'readExtend', 'readFairAcquire',
+      'readFairExtend', 'readFairInspect', 'readFairRelease', 'readLockKey', 'readMutexInspect',
+      'readRelease', 'readSemaphoreAcquire', 'readSemaphoreRelease', 'readSemaphoreStatus',
+      'readTreeAcquire', 'readTreeDone', 'runScoped', 'scripts', 'semaphoreChannel', 'semaphoreFlags',
+      'semaphoreKeys', 'shardedPubSubMode', 'sleep', 'soleHoldValue', 'spinDelay', 'splitPath',
+      'treeAcquireArgs', 'treeBase', 'treeChannel', 'treeExtendArgs', 'treeKeys', 'treeReleaseArgs',
+      'unhashTag', 'waiterMember',
     ]);
   });
 

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { LockBusyError, LockLostError, type LockBlocker } from '@hilok/core';
-import { sleep } from '@hilok/core/internal';
+import { monotonicNow, sleep } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import type { Grant, LockKind } from './kinds.js';
 import { drift } from './options.js';
 import type { Answer, Instances } from './quorum.js';
 
-/** Monotonic milliseconds: validity must never jump with the wall clock. */
-export const monotonicNow = (): number => performance.now();
 
 /** A hold that reached the quorum. */
 export interface Acquired {

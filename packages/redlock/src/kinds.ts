@@ -1,5 +1,24 @@
 import type { LockBlocker, ScriptArg } from '@hilok/core';
-import { mutexKeys, pathKeys, readAcquire, readRelease, readTreeAcquire, scripts, soleHoldValue, splitPath, type Script } from '@hilok/core/internal';
+import {
+  asArray,
+  asNumber,
+  mutexAcquireArgs,
+  mutexExtendArgs,
+  mutexKeys,
+  mutexReleaseArgs,
+  pathKeys,
+  readAcquire,
+  readExtend,
+  readRelease,
+  readTreeAcquire,
+  readTreeDone,
+  scripts,
+  splitPath,
+  treeAcquireArgs,
+  treeExtendArgs,
+  treeReleaseArgs,
+  type Script,
+} from '@hilok/core/internal';
 
 /** One script call: the same on every instance (the instances are independent copies). */
 export interface Call {
@@ -48,23 +67,23 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
     token,
     // No flags: not reentrant (a second acquire with the same token only refreshes), and never
     // queued for a hand-off, since on a quorum nobody waits on pub/sub (the engine retries instead).
-    acquire: (ttl) => ({ script: scripts.mutexAcquire, keys, args: [token, ttl, ''] }),
+    acquire: (ttl) => ({ script: scripts.mutexAcquire, keys, args: mutexAcquireArgs(token, ttl, '') }),
     parseAcquire: (reply) => {
-      const r = readAcquire(num(array(reply)[0]));
+      const r = readAcquire(asNumber(asArray(reply)[0]));
       if (!r.ok && 'foreign' in r) throw new TypeError(`the key of mutex "${resource}" holds a value that is not a hilok mutex`);
       return r;
     },
-    extend: (ttl) => ({ script: scripts.mutexExtend, keys: [key], args: [token, ttl] }),
-    parseExtend: (reply) => num(array(reply)[0]) === 1,
+    extend: (ttl) => ({ script: scripts.mutexExtend, keys: [key], args: mutexExtendArgs(token, ttl) }),
+    parseExtend: (reply) => readExtend(asArray(reply)[0]),
     // Each instance granted with its own fence: with it, an instance frees the hold by its exact
     // value (the fast path of mutex/release.lua); without it ("") the owner check decides.
     release: (fences) => ({
       script: scripts.mutexRelease,
       keys,
-      args: [token, ''],
-      argsFor: fences && ((i) => [token, fences[i] ? soleHoldValue(fences[i] as number, token) : '']),
+      args: mutexReleaseArgs(token),
+      argsFor: fences && ((i) => mutexReleaseArgs(token, fences[i])),
     }),
-    parseRelease: (reply) => readRelease(array(reply)[0]).released,
+    parseRelease: (reply) => readRelease(asArray(reply)[0]).released,
   };
 }
 
@@ -84,29 +103,18 @@ export function hilokKind(prefix: string, separator: string, path: string, mode:
   return {
     resource: path,
     token: id,
-    // ARGV: mode, id, ttl, path, separator, no intent, intent ttl (unused), no waiter mark.
-    acquire: (ttl) => ({ script: scripts.hilokAcquire, keys, args: [mode === 'write' ? 'w' : 'r', id, ttl, path, separator, '', 3_000, '0'] }),
+    // No intent and no waiter mark: on a quorum nobody waits on pub/sub (the engine retries).
+    acquire: (ttl) => ({ script: scripts.hilokAcquire, keys, args: treeAcquireArgs({ mode, id, ttl, path, separator }) }),
     // The tree scripts batch like the mutex's: the reply holds one entry per tree.
     parseAcquire: (reply) => {
-      const r = readTreeAcquire(array(reply)[0]);
+      const r = readTreeAcquire(asArray(reply)[0]);
       if (r.status === 'granted') return { ok: true, fence: r.fence };
       // A conflict (the id holds another path) cannot happen with our fresh random ids; count it as busy.
       return r.status === 'busy' ? { ok: false, retryAfter: r.retryAfter, blocker: r.blocker } : { ok: false, retryAfter: 0 };
     },
-    extend: (ttl) => ({ script: scripts.hilokExtend, keys, args: [id, path, ttl] }),
-    parseExtend: (reply) => num(array(reply)[0]) === 1,
-    release: () => ({ script: scripts.hilokRelease, keys, args: [id, path] }),
-    parseRelease: (reply) => num(array(reply)[0]) === 1,
+    extend: (ttl) => ({ script: scripts.hilokExtend, keys, args: treeExtendArgs(id, path, ttl) }),
+    parseExtend: (reply) => readTreeDone(asArray(reply)[0]),
+    release: () => ({ script: scripts.hilokRelease, keys, args: treeReleaseArgs(id, path) }),
+    parseRelease: (reply) => readTreeDone(asArray(reply)[0]),
   };
-}
-
-function array(reply: unknown): unknown[] {
-  if (Array.isArray(reply)) return reply;
-  throw new TypeError(`expected an array reply from Redis, got ${typeof reply}`);
-}
-
-function num(reply: unknown): number {
-  const n = typeof reply === 'number' ? reply : Number(reply instanceof Uint8Array ? Buffer.from(reply).toString() : reply);
-  if (!Number.isFinite(n)) throw new TypeError(`expected a numeric reply from Redis, got ${String(reply)}`);
-  return n;
 }

@@ -1,39 +1,32 @@
 import { LockLostError, LockReleaseError } from '@hilok/core';
-import { checkDuration, checkTtlAgainst } from './options.js';
-import { monotonicNow, type Acquired, type QuorumEngine } from './engine.js';
-
-type State = 'held' | 'released' | 'lost';
+import { LeaseLifecycle, checkDuration, endScope } from '@hilok/core/internal';
+import type { Acquired, QuorumEngine } from './engine.js';
+import { checkTtlAgainst } from './options.js';
 
 /** Called by the `Redlock` when a lease ends (to stop tracking it). */
 export type OnEnd = (lease: RedlockLease) => void;
+
+/** Start extending a lease every `interval` ms until it is released (the scoped helpers' renewal). */
+export const keepExtending: unique symbol = Symbol('hilok.redlock.keepExtending');
 
 /**
  * A lock held on a majority of instances. `valid` is true until the validity — measured on our
  * monotonic clock from the moment the acquire was sent, minus the drift allowance — runs out;
  * then `signal` aborts with a `LockLostError`. Usable with `await using` (its dispose never
- * throws; a failed release is kept in `releaseError`).
+ * throws; a failed release is kept in `releaseError`). Its life (held, released, lost; the
+ * signal and the expiry timer) is core's lease lifecycle; extend and release go to the quorum.
  */
-export class RedlockLease implements AsyncDisposable {
-  /** The lock's name (or path for read/write holds). */
-  readonly resource: string;
-  /** The owner token stored on every instance. */
-  readonly token: string;
+export class RedlockLease extends LeaseLifecycle {
   /**
    * Fencing token: the largest of the granting instances' server clocks (µs) at the grant.
    * Not a strict global order — see README, "Fencing on a quorum".
    */
-  readonly fence: number;
-  /** The error of the last release that could not throw (dispose, or after a failed body). */
-  releaseError: LockReleaseError | undefined;
+  declare readonly fence: number;
 
-  private state: State = 'held';
-  private until: number;
-  private ttlMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  // The AbortController and the expiry timer exist only once someone reads `signal`: a lock
-  // taken and released without looking at it costs no EventTarget and no timer.
-  private controller: AbortController | undefined;
-  private lostError: LockLostError | undefined;
+  /** Ms between extensions while a scoped helper runs (0: none). */
+  private extendInterval = 0;
+  private extendTimer: NodeJS.Timeout | undefined;
+  private extending: Promise<void> | undefined;
 
   /** Created by `Redlock`; not meant to be constructed by users. */
   constructor(
@@ -43,61 +36,24 @@ export class RedlockLease implements AsyncDisposable {
     private readonly instanceTimeout: number,
     private readonly onEnd: OnEnd,
   ) {
-    this.resource = acquired.kind.resource;
-    this.token = acquired.token;
-    this.fence = acquired.fence;
-    this.until = acquired.validUntil;
-    this.ttlMs = ttl;
-  }
-
-  /** Aborts with a `LockLostError` when validity runs out or an extension finds the hold lost. */
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.lostError) this.controller.abort(this.lostError);
-      else this.arm();
-    }
-    return this.controller.signal;
+    // The expiry timer is armed once the signal is read: a lock taken and released without
+    // looking at it costs no EventTarget and no timer.
+    super(acquired.kind.resource, acquired.token, acquired.fence, ttl, acquired.validUntil, false);
   }
 
   /**
    * True while not released, not lost, and validity is left — read from the monotonic clock on
    * every access, so after a process pause it is `false` at once, even before the signal's timer
    * has run. Check it (or {@link RedlockLease.throwIfLost}) before every protected side effect.
+   * (`held` is the same, under the name core's `Lease` uses.)
    */
   get valid(): boolean {
-    return this.state === 'held' && monotonicNow() < this.until;
-  }
-
-  /** Same as {@link RedlockLease.valid}, under the name core's `Lease` uses. */
-  get held(): boolean {
-    return this.valid;
-  }
-
-  /**
-   * Throw unless the lease is valid (see {@link RedlockLease.valid}): the one-line guard before a
-   * side effect. Marks the lease lost (aborting the signal) if its validity ran out.
-   * @throws LockLostError when the lease was lost, its validity ran out, or it was released
-   */
-  throwIfLost(): void {
-    if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
-    if (this.state === 'lost') throw this.lostError as LockLostError;
-    if (!this.valid) throw this.markLost('its validity ran out');
+    return this.held;
   }
 
   /** Monotonic time (`performance.now()` scale) at which validity runs out. */
   get validUntil(): number {
-    return this.until;
-  }
-
-  /** Milliseconds of validity left (0 once released, lost or expired). */
-  get remaining(): number {
-    return this.state === 'held' ? Math.max(0, this.until - monotonicNow()) : 0;
-  }
-
-  /** The ttl the hold was last set to. */
-  get ttl(): number {
-    return this.ttlMs;
+    return this.expires;
   }
 
   /**
@@ -115,11 +71,11 @@ export class RedlockLease implements AsyncDisposable {
     // After expiry someone else may hold a majority: fail at once and say so, never retry.
     if (!this.valid) throw this.markLost('its validity ran out before the extension');
     try {
-      const until = await this.engine.extend(this.acquired.kind, ttl, this.until);
+      const until = await this.engine.extend(this.acquired.kind, ttl, this.expires);
       if (this.state !== 'held') return;
-      this.until = until;
+      this.expires = until;
       this.ttlMs = ttl;
-      if (this.controller) this.arm();
+      this.armExpiry();
     } catch (err) {
       if (err instanceof LockLostError) throw this.markLost(err.message.replace(/^.*?was lost: /, ''));
       throw err;
@@ -135,6 +91,7 @@ export class RedlockLease implements AsyncDisposable {
    */
   async release(): Promise<boolean> {
     if (this.state === 'released') return false;
+    await this.stopExtending();
     const wasHeld = this.state === 'held';
     let removed: number;
     try {
@@ -144,11 +101,6 @@ export class RedlockLease implements AsyncDisposable {
     }
     this.end('released');
     return wasHeld && removed >= this.engine.instances.quorum;
-  }
-
-  /** Release without ever throwing; a failure is stored in {@link RedlockLease.releaseError}. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.releaseQuietly();
   }
 
   /** Release; record (never throw) a failure. Resolves the error, if any. */
@@ -162,34 +114,57 @@ export class RedlockLease implements AsyncDisposable {
     }
   }
 
-  /** One timer per lease: it fires when validity runs out. Unref'd so it never keeps a process alive. */
-  private arm(): void {
-    clearTimeout(this.timer);
-    if (this.state !== 'held') return;
-    const left = this.until - monotonicNow();
-    if (left <= 0) {
-      this.markLost('its validity ran out');
-      return;
-    }
-    this.timer = setTimeout(() => this.arm(), left);
-    this.timer.unref();
+  /**
+   * Extend every `interval` ms until released. A failed extension (instances unreachable) is
+   * retried sooner, never past the validity; when validity runs out the lease's own timer aborts
+   * the signal.
+   */
+  [keepExtending](interval: number): void {
+    this.extendInterval = interval;
+    this.extendIn(interval);
   }
 
-  private markLost(detail: string): LockLostError {
-    if (this.lostError) return this.lostError;
-    const error = new LockLostError(this.resource, detail);
-    if (this.state === 'released') return error;
-    this.lostError = error;
-    this.end('lost');
-    this.controller?.abort(error);
-    return error;
+  /**
+   * After a clean scope: stop extending, release, and — the caller must learn the section was
+   * not protected to the end — throw the `LockLostError` of a lease lost meanwhile. A failed
+   * release throws `LockReleaseError`.
+   */
+  async [endScope](): Promise<void> {
+    await this.stopExtending();
+    const lost = this.signal.aborted ? (this.signal.reason as LockLostError) : undefined;
+    await this.release();
+    if (lost) throw lost;
   }
 
-  private end(state: State): void {
-    clearTimeout(this.timer);
-    const first = this.state === 'held';
-    this.state = state;
-    if (first) this.onEnd(this);
+  protected expiredDetail(): string {
+    return 'its validity ran out';
+  }
+
+  protected ended(): void {
+    this.onEnd(this);
+  }
+
+  private extendIn(delay: number): void {
+    if (this.extendInterval === 0 || !this.valid) return;
+    this.extendTimer = setTimeout(() => {
+      this.extending = this.extend().then(
+        () => this.extendIn(this.extendInterval),
+        (err: unknown) => {
+          // Lost: the signal has aborted already; nothing more to do.
+          if (err instanceof LockLostError) return;
+          // Unreachable instances: try again within the validity that is left.
+          this.extendIn(Math.max(10, Math.min(this.extendInterval, this.remaining / 4)));
+        },
+      );
+    }, delay);
+    this.extendTimer.unref();
+  }
+
+  /** No more extensions; let a running one finish, so it cannot land after the release. */
+  private async stopExtending(): Promise<void> {
+    this.extendInterval = 0;
+    clearTimeout(this.extendTimer);
+    await this.extending;
   }
 }
 

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, MAX_DURATION_MS, MAX_NAME_LENGTH, isRedisAdapter, type RedisAdapter } from '@hilok/core';
-import { checkOptions, type AllowedKeys, type OptionKeys } from '@hilok/core/internal';
+import { InvalidArgumentError, MAX_DURATION_MS, isRedisAdapter, type RedisAdapter } from '@hilok/core';
+import { checkDuration, checkOptions, checkPrefix, checkSeparator, type OptionKeys } from '@hilok/core/internal';
 
 /** Options of a `Redlock`. Every duration is in milliseconds. */
 export interface RedlockOptions {
@@ -79,7 +79,7 @@ export function checkAdapters(adapters: unknown): RedisAdapter[] {
 
 /** Validate constructor options and apply defaults. Throws `InvalidArgumentError`, never touches Redis. */
 export function resolveOptions(options: unknown, closeAdaptersDefault: boolean): ResolvedOptions {
-  const o = checkObject<RedlockOptions>(options, 'options', REDLOCK_OPTION_KEYS);
+  const o = checkOptions<RedlockOptions>(options, REDLOCK_OPTION_KEYS);
   const ttl = o.ttl === undefined ? 10_000 : checkDuration(o.ttl, 'ttl');
   const retryCount = o.retryCount === undefined ? 3 : checkInteger(o.retryCount, 'retryCount', 0, MAX_RETRY_COUNT);
   const retryDelayMin = o.retryDelayMin === undefined ? 100 : checkInteger(o.retryDelayMin, 'retryDelayMin', 0, MAX_DURATION_MS);
@@ -93,14 +93,9 @@ export function resolveOptions(options: unknown, closeAdaptersDefault: boolean):
   }
   const instanceTimeout = o.instanceTimeout === undefined ? 500 : checkDuration(o.instanceTimeout, 'instanceTimeout');
   checkTtlAgainst(ttl, instanceTimeout, driftFactor);
-  const prefix = o.prefix === undefined ? 'hilok:redlock:' : o.prefix;
-  if (typeof prefix !== 'string' || /[{}]/.test(prefix) || prefix.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError('prefix', 'expected a string without "{" or "}"');
-  }
-  const separator = o.separator === undefined ? '/' : o.separator;
-  if (typeof separator !== 'string' || separator.length === 0 || /[{}]/.test(separator)) {
-    throw new InvalidArgumentError('separator', 'expected a non-empty string without "{" or "}"');
-  }
+  // Core's checks, so a prefix or separator is valid here exactly when it is for core's locks.
+  const prefix = o.prefix === undefined ? 'hilok:redlock:' : checkPrefix(o.prefix);
+  const separator = o.separator === undefined ? '/' : checkSeparator(o.separator);
   const closeAdapters = o.closeAdapters === undefined ? closeAdaptersDefault : o.closeAdapters;
   if (typeof closeAdapters !== 'boolean') throw new InvalidArgumentError('closeAdapters', 'expected a boolean');
   return { ttl, retryCount, retryDelayMin, retryDelayMax, driftFactor, instanceTimeout, prefix, separator, closeAdapters };
@@ -121,38 +116,10 @@ export function drift(ttl: number, driftFactor: number): number {
   return Math.floor(ttl * driftFactor) + 2;
 }
 
-/** A lock name: a non-empty string of at most `MAX_NAME_LENGTH` characters. */
-export function checkResource(value: unknown, argument = 'resource'): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(argument, 'expected a non-empty string');
-  if (value.length > MAX_NAME_LENGTH) throw new InvalidArgumentError(argument, `longer than ${MAX_NAME_LENGTH} characters`);
-  if (!value.isWellFormed()) throw new InvalidArgumentError(argument, 'contains a lone surrogate (not valid Unicode)');
-  return value;
-}
-
-/** A positive whole number of ms, at most `MAX_DURATION_MS`. */
-export function checkDuration(value: unknown, argument: string): number {
-  return checkInteger(value, argument, 1, MAX_DURATION_MS);
-}
-
-/** A whole number within [min, max]. */
+/** A whole number within [min, max] (retry counts and delays; durations use core's `checkDuration`). */
 export function checkInteger(value: unknown, argument: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidArgumentError(argument, `expected a whole number in [${min}, ${max}], got ${String(value)}`);
   }
-  return value;
-}
-
-/**
- * An options object, or `{}` for undefined; with `allowed`, an unknown key is an
- * `InvalidArgumentError` naming it (core's `checkOptions`).
- */
-export function checkObject<T extends object>(value: unknown, argument: string, allowed: AllowedKeys | null = null): Partial<T> {
-  return checkOptions<T>(value, allowed, argument);
-}
-
-/** An AbortSignal or undefined. */
-export function checkSignal(value: unknown): AbortSignal | undefined {
-  if (value === undefined) return undefined;
-  if (!(value instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'expected an AbortSignal');
   return value;
 }

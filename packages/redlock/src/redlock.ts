@@ -1,16 +1,12 @@
 import { ClosedError, InvalidArgumentError, type RedisAdapter } from '@hilok/core';
-import { Registry, type OptionKeys, type RegistrySlot } from '@hilok/core/internal';
+import { Registry, checkDuration, checkName, checkOptions, checkSignal, readMutexInspect, runScoped, type OptionKeys, type RegistrySlot } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
 import { hilokKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
-import { RedlockHold, RedlockLease, type OnEnd } from './lease.js';
+import { RedlockHold, RedlockLease, keepExtending, type OnEnd } from './lease.js';
 import {
   checkAdapters,
-  checkDuration,
   checkInteger,
-  checkObject,
-  checkResource,
-  checkSignal,
   checkTtlAgainst,
   MAX_RETRY_COUNT,
   resolveOptions,
@@ -19,7 +15,6 @@ import {
 } from './options.js';
 import { Instances } from './quorum.js';
 import { semaphoreKind, splitPermitOptions, type SemaphoreLockOptions } from './semaphore-kind.js';
-import { runScoped } from './scoped.js';
 
 /** Per-call options of {@link Redlock.lock}, {@link Redlock.read} and {@link Redlock.write}. */
 export interface LockOptions {
@@ -105,7 +100,7 @@ export class Redlock implements AsyncDisposable {
    * ```
    */
   static fromUrls(urls: readonly string[], options: FromUrlsOptions): Redlock {
-    const o = checkObject<FromUrlsOptions>(options, 'options');
+    const o = checkOptions<FromUrlsOptions>(options, null);
     if (typeof o.connect !== 'function') throw new InvalidArgumentError('connect', 'expected a function (url) => RedisAdapter');
     if (!Array.isArray(urls) || urls.length === 0 || urls.some((u) => typeof u !== 'string' || u.length === 0)) {
       throw new InvalidArgumentError('urls', 'expected a non-empty array of Redis URLs');
@@ -155,7 +150,7 @@ export class Redlock implements AsyncDisposable {
     let name: string;
     let call: ResolvedCall;
     try {
-      name = checkResource(resource);
+      name = checkName(resource, 'resource');
       call = this.resolveCall(options);
     } catch (err) {
       // Bad input rejects (before any Redis call), like every other failure of lock().
@@ -216,9 +211,9 @@ export class Redlock implements AsyncDisposable {
    * @throws QuorumError when fewer than a majority answered
    */
   async isLocked(resource: string): Promise<boolean> {
-    const name = checkResource(resource);
+    const name = checkName(resource, 'resource');
     this.assertOpen();
-    const answers = await this.instances.all(mutexInspect(this.options.prefix, name), (reply) => Array.isArray(reply) && reply.length > 0 && Number(reply[2]) > 0); // count 0: queued waiters, no hold
+    const answers = await this.instances.all(mutexInspect(this.options.prefix, name), (reply) => readMutexInspect(reply) !== null); // count 0: queued waiters, no hold
     const answered = answers.filter((a) => a.ok).length;
     if (answered < this.quorum) {
       throw new QuorumError(name, 'isLocked', answered, this.quorum, this.instances.failures(answers), 'cannot tell');
@@ -249,19 +244,19 @@ export class Redlock implements AsyncDisposable {
    */
   async using<T>(resource: string, fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
-    return runScoped(await this.lock(resource, lockOptions(options)), fn, interval);
+    return runScoped(extended(await this.lock(resource, lockOptions(options)), interval), fn);
   }
 
   /** {@link Redlock.using} with a read hold on `path` (`fn` gets the signal and the {@link RedlockHold}). */
   async withRead<T>(path: string, fn: (signal: AbortSignal, hold: RedlockHold) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
-    return runScoped(await this.read(path, lockOptions(options)), fn, interval);
+    return runScoped(extended(await this.read(path, lockOptions(options)), interval), fn);
   }
 
   /** {@link Redlock.using} with a write hold on `path` (`fn` gets the signal and the {@link RedlockHold}). */
   async withWrite<T>(path: string, fn: (signal: AbortSignal, hold: RedlockHold) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
-    return runScoped(await this.write(path, lockOptions(options)), fn, interval);
+    return runScoped(extended(await this.write(path, lockOptions(options)), interval), fn);
   }
 
   /**
@@ -286,7 +281,7 @@ export class Redlock implements AsyncDisposable {
   }
 
   private async hold(mode: 'read' | 'write', path: string, options?: LockOptions): Promise<RedlockHold> {
-    checkResource(path, 'path');
+    checkName(path, 'path');
     const call = this.resolveCall(options);
     const { prefix, separator, instanceTimeout } = this.options;
     hilokKind(prefix, separator, path, mode, 'validate'); // path errors before any Redis call
@@ -320,7 +315,7 @@ export class Redlock implements AsyncDisposable {
 
   private resolveCall(options: unknown): ResolvedCall {
     this.assertOpen();
-    const o = checkObject<LockOptions>(options, 'options', LOCK_OPTION_KEYS);
+    const o = checkOptions<LockOptions>(options, LOCK_OPTION_KEYS);
     const ttl = o.ttl === undefined ? this.options.ttl : checkDuration(o.ttl, 'ttl');
     checkTtlAgainst(ttl, this.options.instanceTimeout, this.options.driftFactor);
     const retryCount = o.retryCount === undefined ? this.options.retryCount : checkInteger(o.retryCount, 'retryCount', 0, MAX_RETRY_COUNT);
@@ -333,7 +328,7 @@ export class Redlock implements AsyncDisposable {
 
   private checkScoped(fn: unknown, options: UsingOptions | undefined): number {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
-    const o = checkObject<UsingOptions>(options, 'options', USING_OPTION_KEYS);
+    const o = checkOptions<UsingOptions>(options, USING_OPTION_KEYS);
     const ttl = o.ttl === undefined ? this.options.ttl : checkDuration(o.ttl, 'ttl');
     if (o.extendInterval === undefined) return Math.max(1, Math.floor(ttl / 3));
     const interval = checkDuration(o.extendInterval, 'extendInterval');
@@ -344,6 +339,12 @@ export class Redlock implements AsyncDisposable {
   private assertOpen(): void {
     if (this.closing.signal.aborted) throw new ClosedError();
   }
+}
+
+/** `lease`, extended every `interval` ms until the scope releases it. */
+function extended<L extends RedlockLease>(lease: L, interval: number): L {
+  lease[keepExtending](interval);
+  return lease;
 }
 
 /** The acquire options of a scoped call (checked by `checkScoped`): without `extendInterval`, which the acquire does not take. */

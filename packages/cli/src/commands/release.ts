@@ -7,6 +7,7 @@ import {
   fairReleaseArgs,
   mutexChannel,
   mutexKeys,
+  mutexReleaseArgs,
   parseStoredMutex,
   readFairRelease,
   readRelease,
@@ -145,7 +146,7 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
     const held = value === null ? null : parseStoredMutex(value);
     if (held?.owner === id && held.count > 0) {
       let left = held.count;
-      for (let i = 0; i <= held.count && left > 0; i++) left = readRelease((await run(scripts.mutexRelease, keys, [id, '']) as unknown[])[0]).left;
+      for (let i = 0; i <= held.count && left > 0; i++) left = readRelease((await run(scripts.mutexRelease, keys, mutexReleaseArgs(id)) as unknown[])[0]).left;
       if (left === 0) outcome.released.push({ kind: 'mutex', path: name, id, mode: 'write' });
     }
   }

@@ -53,6 +53,170 @@ export interface LeaseInit extends LeaseBehaviour {
 type LeaseState = 'held' | 'released' | 'lost';
 
 /**
+ * What a scoped helper calls after its body returned normally (see `runScoped`): each lease kind
+ * ends its scope by its own contract. A symbol, so it is no method of the public API.
+ */
+export const endScope: unique symbol = Symbol('hilok.endScope');
+
+/**
+ * The life of every lease, whatever its lock and however many Redis servers it lives on: held
+ * until released or lost; a validity that ends at a monotonic time (`expires`); the loss signal
+ * (an AbortController created only when the signal is read) and one expiry timer, armed only
+ * while someone can observe it. Core's {@link Lease} and `@hilok/redlock`'s `RedlockLease` build
+ * on it; each adds how its hold is extended and released.
+ */
+export abstract class LeaseLifecycle implements AsyncDisposable {
+  /** The lock's name or path. */
+  readonly resource: string;
+  /** The owner token stored in Redis for this hold. */
+  readonly token: string;
+  /** Fencing token of the hold. */
+  readonly fence: number;
+  /** The error of the last release that could not throw, if any. */
+  releaseError: LockReleaseError | undefined;
+
+  /** The ttl in ms the hold was last set to. */
+  protected ttlMs: number;
+  /** Monotonic time at which the validity runs out. */
+  protected expires: number;
+  protected state: LeaseState = 'held';
+  /** True once someone can observe a loss (the signal was read, or the kind watches from the start): the expiry timer is armed. */
+  protected watching: boolean;
+  protected lostError: LockLostError | undefined;
+  /** Fires at the validity's end; armed whenever the lease is held and watched. */
+  private expiryTimer: NodeJS.Timeout | undefined;
+  // The AbortController and the expiry timer are created only when someone can observe them
+  // (core's Lease: the signal is read, onLost is set, the watchdog runs, or `hilok:lost` has
+  // subscribers): an uncontended acquire+release then costs no EventTarget and no timer.
+  private controller: AbortController | undefined;
+
+  constructor(resource: string, token: string, fence: number, ttl: number, expires: number, watching: boolean) {
+    this.resource = resource;
+    this.token = token;
+    this.fence = fence;
+    this.ttlMs = ttl;
+    this.expires = expires;
+    this.watching = watching;
+  }
+
+  /** Aborts with a {@link LockLostError} when the hold is found lost. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostError) this.controller.abort(this.lostError);
+    }
+    if (!this.watching) {
+      this.watching = true;
+      this.startWatching();
+    }
+    return this.controller.signal;
+  }
+
+  /** The ttl in ms the hold was last set to. */
+  get ttl(): number {
+    return this.ttlMs;
+  }
+
+  /** Milliseconds of validity left on our clock (0 when released, lost or expired). */
+  get remaining(): number {
+    return this.state === 'held' ? Math.max(0, this.expires - monotonicNow()) : 0;
+  }
+
+  /**
+   * True while the hold is believed held: not released, not lost, and validity left — read from
+   * the monotonic clock on every access, so after a process pause it is `false` at once, even
+   * before the signal's timer has run. Check it (or `throwIfLost()`) before every side effect
+   * the lock protects.
+   */
+  get held(): boolean {
+    return this.remaining > 0;
+  }
+
+  /** True once the lease was released (or detached) by this process. */
+  get released(): boolean {
+    return this.state === 'released';
+  }
+
+  /** True once the hold was found lost (or its validity ran out on our clock). */
+  get lost(): boolean {
+    if (this.state === 'held' && monotonicNow() >= this.expires) this.markLost(this.expiredDetail(false));
+    return this.state === 'lost';
+  }
+
+  /**
+   * Throw unless the hold is clock-true held (see `held`): the one-line guard before a side
+   * effect. Marks the lease lost (aborting the signal) if its validity ran out.
+   * @throws {@link LockLostError} when the lease was lost, its validity ran out, or it was released
+   */
+  throwIfLost(): void {
+    if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
+    if (this.lost) throw this.lostError as LockLostError;
+  }
+
+  /** Release without ever throwing (for `await using`); a failure lands in `releaseError`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.releaseQuietly();
+  }
+
+  /** Release; record (never throw) a failure. */
+  abstract releaseQuietly(): Promise<unknown>;
+
+  /** End a scope whose body returned normally (see `runScoped`); throws what the caller must learn. */
+  abstract [endScope](): Promise<void>;
+
+  /** Why the lease is lost when its validity ran out (`timer`: noticed by the expiry timer). */
+  protected abstract expiredDetail(timer: boolean): string;
+
+  /** The signal was read for the first time on a lease nobody watched: arm the expiry timer. */
+  protected startWatching(): void {
+    this.armExpiry();
+  }
+
+  /** Arm the expiry timer for the current validity; false (and marked lost) if it already ran out. */
+  protected armExpiry(): boolean {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (this.state !== 'held' || !this.watching) return false;
+    const left = this.expires - monotonicNow();
+    if (left <= 0) {
+      this.markLost(this.expiredDetail(true));
+      return false;
+    }
+    // A timer may fire a little early (ms rounding): armExpiry then re-arms for the rest.
+    this.expiryTimer = setTimeout(() => this.armExpiry(), left);
+    this.expiryTimer.unref();
+    return true;
+  }
+
+  /** Mark the lease lost (once): end it, then {@link LeaseLifecycle.announceLost}. Returns the error to throw. */
+  protected markLost(detail: string): LockLostError {
+    if (this.lostError) return this.lostError;
+    const error = new LockLostError(this.resource, detail);
+    if (this.state === 'released') return error;
+    this.lostError = error;
+    this.end('lost');
+    this.announceLost(error);
+    return error;
+  }
+
+  /** Tell the watchers of a loss: the signal aborts (a kind adds its own notifications around this). */
+  protected announceLost(error: LockLostError): void {
+    this.controller?.abort(error);
+  }
+
+  /** Stop the timers and change state; the first end (from held) calls {@link LeaseLifecycle.ended}. */
+  protected end(state: LeaseState): void {
+    clearTimeout(this.expiryTimer);
+    const first = this.state === 'held';
+    this.state = state;
+    if (first) this.ended();
+  }
+
+  /** Called once, when the lease stops being held (released, detached or lost). */
+  protected abstract ended(): void;
+}
+
+/**
  * A held lock. Usable with `await using` (its dispose never throws: a failed release is
  * recorded in {@link Lease.releaseError} and passed to `onReleaseError`, so it can never mask
  * the exception of the block). Its {@link Lease.signal} aborts with a {@link LockLostError}
@@ -68,64 +232,25 @@ type LeaseState = 'held' | 'released' | 'lost';
  * may abort one timer tick late; {@link Lease.held} and {@link Lease.throwIfLost} read the
  * clock every time. Check one of them before every side effect.
  */
-export class Lease implements AsyncDisposable {
-  /** The lock's name or path. */
-  readonly resource: string;
-  /** The owner token stored in Redis for this hold (pass it as `id` to re-take the hold elsewhere). */
-  readonly token: string;
-  /**
-   * Fencing token: the Redis server's clock in microseconds when the hold was granted. Strictly
-   * larger for every later conflicting hold on the same Redis (see README, "Fencing").
-   */
-  readonly fence: number;
-  /** The error of the last release that could not throw, if any. */
-  releaseError: LockReleaseError | undefined;
-
-  private ttlMs: number;
-  private expires: number;
-  private state: LeaseState = 'held';
-  /** Fires at the validity's end; armed whenever the lease is held and watched. */
-  private expiryTimer: NodeJS.Timeout | undefined;
+export class Lease extends LeaseLifecycle {
   /** The watchdog's next renewal (or retry). */
   private renewTimer: NodeJS.Timeout | undefined;
   /** True while a watchdog renewal is in flight (for the loss message). */
   private renewing = false;
-  // The AbortController and the expiry timer are created only when someone can observe them
-  // (the signal is read, onLost is set, the watchdog runs, or `hilok:lost` has subscribers):
-  // an uncontended acquire+release then costs no EventTarget and no timer.
-  private controller: AbortController | undefined;
-  private lostError: LockLostError | undefined;
-  private watching: boolean;
   private readonly init: LeaseInit;
 
   /** Created by lock managers; not meant to be constructed by users. */
   constructor(init: LeaseInit) {
+    super(
+      init.resource,
+      init.token,
+      init.fence,
+      init.ttl,
+      init.sentAt + init.ttl - leaseDrift(init.ttl),
+      init.autoRenew !== undefined || init.onLost !== undefined || diagnostics.lost.hasSubscribers,
+    );
     this.init = init;
-    this.resource = init.resource;
-    this.token = init.token;
-    this.fence = init.fence;
-    this.ttlMs = init.ttl;
-    this.expires = init.sentAt + init.ttl - leaseDrift(init.ttl);
-    this.watching = init.autoRenew !== undefined || init.onLost !== undefined || diagnostics.lost.hasSubscribers;
     this.schedule();
-  }
-
-  /** Aborts with a {@link LockLostError} when the hold is found lost. */
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.lostError) this.controller.abort(this.lostError);
-    }
-    if (!this.watching) {
-      this.watching = true;
-      this.schedule();
-    }
-    return this.controller.signal;
-  }
-
-  /** The ttl in ms the hold was last set to. */
-  get ttl(): number {
-    return this.ttlMs;
   }
 
   /**
@@ -134,42 +259,6 @@ export class Lease implements AsyncDisposable {
    */
   get expiresAt(): number {
     return this.expires;
-  }
-
-  /** Milliseconds of validity left on our clock (0 when released, lost or expired). */
-  get remaining(): number {
-    return this.state === 'held' ? Math.max(0, this.expires - monotonicNow()) : 0;
-  }
-
-  /**
-   * True while the hold is believed held: not released, not lost, and validity left — read from
-   * the monotonic clock on every access, so after a process pause it is `false` at once, even
-   * before the signal's timer has run. Check it (or {@link Lease.throwIfLost}) before every
-   * side effect the lock protects.
-   */
-  get held(): boolean {
-    return this.remaining > 0;
-  }
-
-  /** True once the lease was released (or detached) by this process. */
-  get released(): boolean {
-    return this.state === 'released';
-  }
-
-  /**
-   * Throw unless the hold is clock-true held (see {@link Lease.held}): the one-line guard before
-   * a side effect. Marks the lease lost (aborting the signal) if its validity ran out.
-   * @throws {@link LockLostError} when the lease was lost, its validity ran out, or it was released
-   */
-  throwIfLost(): void {
-    if (this.state === 'released') throw new LockLostError(this.resource, 'it was already released');
-    if (this.lost) throw this.lostError as LockLostError;
-  }
-
-  /** True once the hold was found lost (or its ttl ran out on our clock without renewal). */
-  get lost(): boolean {
-    if (this.state === 'held' && monotonicNow() >= this.expires) this.markLost('its ttl elapsed without a successful renewal');
-    return this.state === 'lost';
   }
 
   /**
@@ -243,11 +332,6 @@ export class Lease implements AsyncDisposable {
     this.end('released');
   }
 
-  /** Release without ever throwing (for `await using`); failures land in {@link Lease.releaseError}. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.releaseQuietly();
-  }
-
   /**
    * Release; report (never throw) a failure or a hold that was no longer ours. Used by scoped
    * helpers. A lease released before is left alone (nothing to report).
@@ -259,6 +343,34 @@ export class Lease implements AsyncDisposable {
     } catch (err) {
       this.reportReleaseError(err as LockReleaseError);
     }
+  }
+
+  /** After a clean scope: release unless `fn` did; a failed release (or a hold no longer ours) throws. */
+  async [endScope](): Promise<void> {
+    if (!this.released) await this.release({ strict: true });
+  }
+
+  protected expiredDetail(timer: boolean): string {
+    return timer && this.renewing ? 'Redis did not confirm a renewal before its validity ran out' : 'its ttl elapsed without a successful renewal';
+  }
+
+  protected override startWatching(): void {
+    this.schedule();
+  }
+
+  protected override announceLost(error: LockLostError): void {
+    emit(diagnostics.lost, () => ({ ...this.eventBase(), token: this.token, fence: this.fence, error }));
+    super.announceLost(error);
+    safeCall(this.init.onLost, error);
+  }
+
+  protected override end(state: 'held' | 'released' | 'lost'): void {
+    clearTimeout(this.renewTimer);
+    super.end(state);
+  }
+
+  protected ended(): void {
+    safeCall(this.init.onEnd, this);
   }
 
   private eventBase(): { kind: string; resource: string; detail?: Record<string, unknown> } {
@@ -282,22 +394,6 @@ export class Lease implements AsyncDisposable {
     if (renew) this.renewIn(Math.min(this.init.autoRenew as number, this.expires - monotonicNow()));
   }
 
-  /** Arm the expiry timer for the current validity; false (and marked lost) if it already ran out. */
-  private armExpiry(): boolean {
-    clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
-    if (this.state !== 'held' || !this.watching) return false;
-    const left = this.expires - monotonicNow();
-    if (left <= 0) {
-      this.markLost(this.renewing ? 'Redis did not confirm a renewal before its validity ran out' : 'its ttl elapsed without a successful renewal');
-      return false;
-    }
-    // A timer may fire a little early (ms rounding): armExpiry then re-arms for the rest.
-    this.expiryTimer = setTimeout(() => this.armExpiry(), left);
-    this.expiryTimer.unref();
-    return true;
-  }
-
   private renewIn(delay: number): void {
     clearTimeout(this.renewTimer);
     this.renewTimer = setTimeout(() => void this.renew(), Math.max(0, delay));
@@ -317,26 +413,6 @@ export class Lease implements AsyncDisposable {
     } finally {
       this.renewing = false;
     }
-  }
-
-  private markLost(detail: string): LockLostError {
-    if (this.lostError) return this.lostError;
-    const error = new LockLostError(this.resource, detail);
-    if (this.state === 'released') return error;
-    this.lostError = error;
-    this.end('lost');
-    emit(diagnostics.lost, () => ({ ...this.eventBase(), token: this.token, fence: this.fence, error }));
-    this.controller?.abort(error);
-    safeCall(this.init.onLost, error);
-    return error;
-  }
-
-  private end(state: LeaseState): void {
-    clearTimeout(this.expiryTimer);
-    clearTimeout(this.renewTimer);
-    const first = this.state === 'held';
-    this.state = state;
-    if (first) safeCall(this.init.onEnd, this);
   }
 }
 

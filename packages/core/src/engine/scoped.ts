@@ -1,16 +1,18 @@
-import type { Lease } from './lease.js';
+import { endScope, type LeaseLifecycle } from './lease.js';
 
 /**
- * Run `fn(lease.signal, lease)` under `lease` and release it afterwards, with the
- * exception-safety contract every scoped helper shares: an exception from `fn` propagates
- * unchanged (a release failure is then only reported through the lease and `onReleaseError`);
- * after a clean exit a failed release — Redis failed, or the lock was no longer ours — throws
- * `LockReleaseError`. A lease `fn` released itself is not released again.
+ * Run `fn(lease.signal, lease)` under `lease` and end the scope afterwards, with the
+ * exception-safety contract every scoped helper shares (core's `withLock`/`withRead`/…, and
+ * Redlock's `using`/`withRead`/…): an exception from `fn` propagates unchanged (the lease is
+ * released quietly: a release failure is then only reported through the lease); after a clean
+ * exit the lease ends its scope by its own contract and throws what the caller must learn — core's
+ * `Lease` releases (unless `fn` did) and a failed release, or a lock no longer ours, throws
+ * `LockReleaseError`; Redlock's lease also throws the `LockLostError` of a lease lost meanwhile.
  *
  * `fn` gets the lease so it can pass `lease.fence` to the resource it protects and check
  * `lease.held` / `lease.throwIfLost()` — read from the clock — before each side effect.
  */
-export async function runScoped<T, L extends Lease = Lease>(lease: L, fn: (signal: AbortSignal, lease: L) => T | Promise<T>): Promise<T> {
+export async function runScoped<T, L extends LeaseLifecycle>(lease: L, fn: (signal: AbortSignal, lease: L) => T | Promise<T>): Promise<T> {
   let result: T;
   try {
     result = await fn(lease.signal, lease);
@@ -18,6 +20,6 @@ export async function runScoped<T, L extends Lease = Lease>(lease: L, fn: (signa
     await lease.releaseQuietly();
     throw err;
   }
-  if (!lease.released) await lease.release({ strict: true });
+  await lease[endScope]();
   return result;
 }

@@ -8,7 +8,7 @@ import { asArray, asNumber, asString } from '../engine/reply.js';
 import { runScoped } from '../engine/scoped.js';
 import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
 import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
-import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
+import { checkDuration, checkName, checkOptions, checkSeparator, type OptionKeys } from '../validate.js';
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
 import { DEFAULT_INTENT_TTL, readTreeAcquire, readTreeDone, treeAcquireArgs, treeExtendArgs, treeReleaseArgs } from './protocol.js';
 
@@ -109,11 +109,7 @@ export class HiLok extends LockManager {
   constructor(adapter: RedisAdapter, options?: HiLokOptions) {
     super(adapter, options);
     const o = checkOptions<HiLokOptions>(options, HILOK_OPTION_KEYS);
-    if (o.separator !== undefined && (typeof o.separator !== 'string' || o.separator.length === 0)) {
-      throw new InvalidArgumentError('separator', 'expected a non-empty string');
-    }
-    this.separator = o.separator ?? '/';
-    if (/[{}]/.test(this.separator)) throw new InvalidArgumentError('separator', 'must not contain "{" or "}"');
+    this.separator = o.separator === undefined ? '/' : checkSeparator(o.separator);
     this.refreshInterval = o.refreshInterval === undefined ? undefined : resolveRenewInterval(o.refreshInterval, this.ttl, 'refreshInterval');
     this.intentTtl = checkDuration(o.intentTtl ?? DEFAULT_INTENT_TTL, 'intentTtl');
   }

@@ -5,12 +5,12 @@ import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } 
 import { monotonicNow, type Lease } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
-import { asArray, asNumber, asString } from '../engine/reply.js';
+import { asNumber } from '../engine/reply.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import type { WakeHub } from '../engine/wake-hub.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
-import { acquireFlags, mutexChannel, mutexKeys, readAcquire, readRelease, retryFlags, soleHoldValue } from './protocol.js';
+import { acquireFlags, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexReleaseArgs, readAcquire, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
 
 /**
  * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
@@ -120,9 +120,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
   /** Who holds `name` (owner, fence, hold count, remaining ttl, queued waiters), or `null` when nobody holds it. Changes nothing. */
   async inspect(name: string): Promise<MutexInfo | null> {
     this.assertOpen();
-    const reply = asArray(await this.runner.run(mutexInspect, mutexKeys(this.prefix, checkName(name)), [], { timeoutMs: this.commandTimeout }));
-    if (reply.length === 0 || asNumber(reply[2]) === 0) return null;
-    return { owner: asString(reply[0]), fence: asNumber(reply[1]), count: asNumber(reply[2]), ttl: asNumber(reply[3]), waiters: asArray(reply[4]).map(asString) };
+    return readMutexInspect(await this.runner.run(mutexInspect, mutexKeys(this.prefix, checkName(name)), [], { timeoutMs: this.commandTimeout }));
   }
 
   protected acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
@@ -188,21 +186,20 @@ class MutexHold implements NamedHold {
     const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
     // Only a retry can find the caller queued already: the first attempt skips that check.
     const flags = this.attempts++ === 0 ? this.flags : retryFlags(this.flags);
-    return this.runner.runBatched(mutexAcquire, this.keys, [this.token, this.ttl, flags], options, this.readGrant);
+    return this.runner.runBatched(mutexAcquire, this.keys, mutexAcquireArgs(this.token, this.ttl, flags), options, this.readGrant);
   };
 
   /** Leave the hand-off queue after giving up (passing on a reservation held for us). */
   readonly withdraw = (): Promise<unknown> => this.runner.run(mutexWithdraw, this.keys, [this.token], { timeoutMs: this.commandTimeout });
 
   extend(ttl: number): Promise<boolean> {
-    return this.runner.runBatched(mutexExtend, this.keys[0], [this.token, ttl], { timeoutMs: this.commandTimeout }, isOne);
+    return this.runner.runBatched(mutexExtend, this.keys[0], mutexExtendArgs(this.token, ttl), { timeoutMs: this.commandTimeout }, readExtend);
   }
 
   release(): Promise<boolean> {
-    // The value a hold taken alone still has (one hold, no waiter mark): mutex/release.lua frees
-    // it with one comparison, and falls back to parsing the value when it differs.
-    const expected = this.fence > 0 ? soleHoldValue(this.fence, this.token) : '';
-    return this.runner.runBatched(mutexRelease, this.keys, [this.token, expected], { timeoutMs: this.commandTimeout }, this.readRelease);
+    // With the fence, the value a hold taken alone still has (one hold, no waiter mark):
+    // mutex/release.lua frees it with one comparison, and falls back to parsing the value when it differs.
+    return this.runner.runBatched(mutexRelease, this.keys, mutexReleaseArgs(this.token, this.fence), { timeoutMs: this.commandTimeout }, this.readRelease);
   }
 
   /** A release entry; a hand-off to a waiter of this process wakes it now, ahead of the pub/sub message. */
@@ -228,8 +225,6 @@ class MutexHold implements NamedHold {
     if (asNumber(late) > 0) this.release().catch(() => undefined);
   };
 }
-
-const isOne = (reply: unknown): boolean => asNumber(reply) === 1;
 
 /** Per-call options when none are given: shared, never mutated. */
 const NO_OPTIONS: MutexAcquireOptions = Object.freeze({});

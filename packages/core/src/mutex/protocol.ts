@@ -3,7 +3,10 @@
  * stored value's layout and the replies. `Mutex`, Redlock's per-instance mutex and the CLI all
  * build their calls from here (the scripts themselves are `scripts/mutex/*.lua`).
  */
+import type { ScriptArg } from '../adapter.js';
 import { lockKey } from '../engine/keys.js';
+import { asArray, asNumber, asString } from '../engine/reply.js';
+import type { MutexInfo } from './mutex.js';
 
 /**
  * The keys of the mutex `name`: the lock itself (a string, `fence:count:waited:owner`) and its
@@ -33,6 +36,36 @@ const HANDOFF_PREFIX = 'to:';
 /** How an acquire attempt waits if busy: the `flags` argument of `mutex/acquire.lua`. */
 export function acquireFlags(reentrant: boolean, waits: 'pubsub' | 'spin' | false): string {
   return (reentrant ? 'r' : '') + (waits === 'pubsub' ? 'w' : waits === 'spin' ? 's' : '');
+}
+
+/** ARGV of one mutex of `mutex/acquire.lua`: owner token, ttl, flags ({@link acquireFlags}; "" = not reentrant, never queued). */
+export function mutexAcquireArgs(token: string, ttl: number, flags: string): ScriptArg[] {
+  return [token, ttl, flags];
+}
+
+/** ARGV of `mutex/extend.lua` (KEYS: the lock key only): owner token, ttl. */
+export function mutexExtendArgs(token: string, ttl: number): ScriptArg[] {
+  return [token, ttl];
+}
+
+/** One entry of `mutex/extend.lua`'s reply: 1 = extended, 0 = not ours. */
+export function readExtend(entry: unknown): boolean {
+  return asNumber(entry) === 1;
+}
+
+/**
+ * ARGV of one mutex of `mutex/release.lua`: owner token, and the value the lock holds if the
+ * caller took it alone with `fence` ({@link soleHoldValue}; no fence: "", the general path).
+ */
+export function mutexReleaseArgs(token: string, fence?: number): ScriptArg[] {
+  return [token, fence ? soleHoldValue(fence, token) : ''];
+}
+
+/** Read `mutex/inspect.lua`'s reply (KEYS: lock and queue; no ARGV): the hold, or `null` when nobody holds it (count 0: free or reserved for a waiter). */
+export function readMutexInspect(reply: unknown): MutexInfo | null {
+  const r = asArray(reply);
+  if (r.length === 0 || asNumber(r[2]) === 0) return null;
+  return { owner: asString(r[0]), fence: asNumber(r[1]), count: asNumber(r[2]), ttl: asNumber(r[3]), waiters: asArray(r[4]).map(asString) };
 }
 
 /** The flags of a retry after a wait: a waiting caller may be queued already (flag "q"). */
