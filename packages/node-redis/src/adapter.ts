@@ -45,8 +45,6 @@ export interface NodeRedisClient {
   destroy?(): unknown;
   /** node-redis 4's `destroy()` (it has neither `close()` nor `destroy()`). */
   disconnect?(): Promise<unknown>;
-  /** node-redis 4's cluster client: a command routed by `firstKey` (see {@link scriptCall}). */
-  sendCommand?(firstKey: string | undefined, isReadonly: boolean, args: string[]): Promise<unknown>;
   /** Let the process exit although this client's socket is open (`createClient` clients). */
   unref?(): unknown;
 }
@@ -366,10 +364,11 @@ interface ShardedCluster {
  * through `sendCommand(firstKey, …)`, which routes by the key; `undefined` elsewhere.
  */
 function scriptCall(client: NodeRedisClient): ((command: 'EVAL' | 'EVALSHA', script: string, keys: readonly string[], args: string[]) => Promise<unknown>) | undefined {
-  const c = client as unknown as { commandsExecutor?: unknown };
-  if (!isClusterClient(client) || typeof c.commandsExecutor !== 'function' || typeof client.sendCommand !== 'function') return undefined;
-  return (command, script, keys, args) =>
-    (client.sendCommand as NonNullable<NodeRedisClient['sendCommand']>).call(client, keys[0], false, [command, script, String(keys.length), ...keys, ...args]);
+  // node-redis 4's cluster sendCommand routes by `firstKey` (5 and 6 have another signature: not typed on NodeRedisClient).
+  const c = client as unknown as { commandsExecutor?: unknown; sendCommand?: (firstKey: string | undefined, isReadonly: boolean, args: string[]) => Promise<unknown> };
+  const send = c.sendCommand;
+  if (!isClusterClient(client) || typeof c.commandsExecutor !== 'function' || typeof send !== 'function') return undefined;
+  return (command, script, keys, args) => send.call(client, keys[0], false, [command, script, String(keys.length), ...keys, ...args]);
 }
 
 /** node-redis cluster clients (`createCluster`) keep a slot table; plain and Sentinel clients don't. */
