@@ -83,7 +83,7 @@ export function describeManagedRedisSuite<C>(driver: DriverCase<C>): void {
     const clients: C[] = [];
     const adapters: RedisAdapter[] = [];
     const acl = documentedAcl();
-    /** The driver name the adapter reports ('ioredis' | 'node-redis'): which client line applies. */
+    /** The driver name the adapter reports ('ioredis' | 'node-redis' | 'valkey-glide'): which client line applies. */
     let clientRules: string[] = [];
 
     /** A user `name` with `rules` (password `pw`), and an adapter over a TLS client of it. */
@@ -109,7 +109,7 @@ export function describeManagedRedisSuite<C>(driver: DriverCase<C>): void {
       const probe = await driver.client(server.url);
       const name = driver.adapter(probe).driver;
       await driver.closeClient(probe);
-      clientRules = name === 'node-redis' ? rulesOf('node-redis 4, 5, 6') : rulesOf('ioredis, iovalkey');
+      clientRules = name === 'node-redis' ? rulesOf('node-redis 4, 5, 6') : name === 'valkey-glide' ? rulesOf('valkey-glide') : rulesOf('ioredis, iovalkey');
     });
     afterAll(async () => {
       await Promise.allSettled(adapters.map((a) => a.close()));

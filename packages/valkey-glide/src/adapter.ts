@@ -14,6 +14,12 @@ const SUBSCRIBER_IDLE_MS = 5_000;
  */
 const RECONCILE_MS = 100;
 
+/**
+ * How long a SUBSCRIBE may go unconfirmed before the adapter asks whether the channel is allowed
+ * (GLIDE does not tell a refused subscription from a slow one); allowed, it waits on.
+ */
+const SUBSCRIBE_CONFIRM_MS = 250;
+
 /** Replies as strings, numbers, arrays and null, whatever `defaultDecoder` the user's client has. */
 const AS_STRINGS = { decoder: Decoder.String } as const;
 
@@ -95,7 +101,7 @@ export function createValkeyGlideAdapter(connection: ValkeyGlideClient | string,
       (err: unknown) => {
         // The calls made meanwhile fail with the driver's reason; the next call tries again.
         connecting = undefined;
-        throw connectionDown(err);
+        throw connectionDown(connectError(err));
       },
     );
     return connecting;
@@ -128,6 +134,22 @@ export function createValkeyGlideAdapter(connection: ValkeyGlideClient | string,
     probe: () => run(['EVAL', SHARDED_PUBSUB_PROBE, '0']),
   });
 
+  /** A channel was refused by an ACL on this adapter (see checkChannel). */
+  let channelsRefused = false;
+  /**
+   * Whether the server lets this user use `channel`: a PUBLISH of an empty message (SPUBLISH when
+   * sharded) on the command connection rejects with NOPERM when not — the one side effect, a
+   * spurious wake of a waiter elsewhere, costs it one extra attempt. Throws the server's error.
+   */
+  const checkChannel = async (channel: string, sharded: boolean): Promise<void> => {
+    try {
+      await run([sharded ? 'SPUBLISH' : 'PUBLISH', channel, '']);
+      channelsRefused = false;
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOPERM')) channelsRefused = true;
+      throw err;
+    }
+  };
   /** Our listener per subscribed channel, called by the wake-up client's message callback. */
   const listeners = new Map<string, (message: string) => void>();
   let subscriber: Promise<ValkeyGlideClient> | undefined;
@@ -177,7 +199,7 @@ export function createValkeyGlideAdapter(connection: ValkeyGlideClient | string,
           advancedConfiguration: { ...rest.advancedConfiguration, pubsubReconciliationIntervalMs: RECONCILE_MS },
         } as GlideClientConfiguration);
       } catch (err) {
-        throw connectionDown(err);
+        throw connectionDown(connectError(err));
       }
       if (typeof sub.subscribe !== 'function') {
         sub.close();
@@ -211,8 +233,20 @@ export function createValkeyGlideAdapter(connection: ValkeyGlideClient | string,
       try {
         const sharded = await mode.settled();
         const sub = await pubsub();
-        // Timeout 0: until the server confirms; GLIDE re-subscribes after a reconnect by itself.
-        await (sharded ? (sub.ssubscribe as NonNullable<ValkeyGlideClient['ssubscribe']>).call(sub, [channel], 0) : (sub.subscribe as NonNullable<ValkeyGlideClient['subscribe']>).call(sub, [channel], 0));
+        const listen = (timeoutMs: number): Promise<void> =>
+          sharded ? (sub.ssubscribe as NonNullable<ValkeyGlideClient['ssubscribe']>).call(sub, [channel], timeoutMs) : (sub.subscribe as NonNullable<ValkeyGlideClient['subscribe']>).call(sub, [channel], timeoutMs);
+        // Refused before on this adapter: ask first rather than have GLIDE retry a refusal.
+        if (channelsRefused) await checkChannel(channel, sharded);
+        try {
+          await listen(SUBSCRIBE_CONFIRM_MS);
+        } catch {
+          // Not confirmed in time. GLIDE reports no reason (a refusal is only logged, and retried
+          // in a loop): stop it, and find out whether an ACL refuses the channel.
+          await (sharded ? sub.sunsubscribeLazy?.([channel]) : sub.unsubscribeLazy?.([channel]))?.catch(() => undefined);
+          await checkChannel(channel, sharded);
+          // Allowed: a slow link. Until the server confirms (GLIDE re-subscribes after a reconnect).
+          await listen(0);
+        }
       } catch (err) {
         if (listeners.get(channel) === onMessage) listeners.delete(channel);
         idleCheck();
@@ -244,14 +278,39 @@ export function createValkeyGlideAdapter(connection: ValkeyGlideClient | string,
   };
 }
 
+/** GLIDE's names of the server errors core reads, and the codes Redis sent. */
+const SERVER_CODES: Record<string, string> = { NoScriptError: 'NOSCRIPT', PermissionDenied: 'NOPERM' };
+const GLIDE_SERVER_ERROR = /^An error was signalled by the server: - (\w+): ([\s\S]*)$/;
+
 /**
  * GLIDE reports a server error as "An error was signalled by the server: - NoScriptError: …"
- * where Redis says "NOSCRIPT …": core runs EVAL on a message starting with NOSCRIPT, so that
- * one is given the server's code back (the driver's error as `cause`). Others pass unchanged.
+ * where Redis said "NOSCRIPT …" (and "PermissionDenied: …" for "NOPERM …"): core runs EVAL on a
+ * message starting with NOSCRIPT and names the missing ACL permission from NOPERM, so those get
+ * the server's code back, with GLIDE's error as `cause`. Others pass unchanged.
  */
 function serverError(err: unknown): unknown {
-  if (!(err instanceof Error) || err.message.startsWith('NOSCRIPT') || !/NoScriptError|NOSCRIPT/.test(err.message)) return err;
-  return new Error(`NOSCRIPT ${err.message}`, { cause: err });
+  if (!(err instanceof Error)) return err;
+  const match = GLIDE_SERVER_ERROR.exec(err.message);
+  const code = match && SERVER_CODES[match[1] as string];
+  return code ? new Error(`${code} ${match[2] as string}`, { cause: err }) : err;
+}
+
+const GLIDE_CONNECT_ERROR = /Received error for address `(.*):(\d+)`: ([\s\S]*?)\s*\)?\s*$/;
+
+/**
+ * GLIDE's connection error as core reads one: GLIDE wraps the server's reply or the socket's
+ * failure ("Connection error: Standalone(Received error for address `host:port`: WRONGPASS: …)")
+ * — given back as the server's "WRONGPASS …" / "NOAUTH …", or ETIMEDOUT for "timed out" (how
+ * GLIDE reports a refused or unreachable address), with the address, and GLIDE's error as cause.
+ */
+function connectError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const match = GLIDE_CONNECT_ERROR.exec(err.message);
+  if (!match) return err;
+  const [, address, port, reason] = match as unknown as [string, string, string, string];
+  const reply = /^([A-Z]+): ([\s\S]*)$/.exec(reason);
+  const error = new Error(reply ? `${reply[1]} ${reply[2]}` : reason, { cause: err });
+  return Object.assign(error, { address, port: Number(port), ...(/timed out/.test(reason) && !reply && { code: 'ETIMEDOUT' }) });
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   describeHiLokSuite,
   describeLivenessSuite,
   describeLostLockSuite,
+  describeManagedRedisSuite,
   describeMutexSuite,
   describeSemaphoreSuite,
 } from '@hilok/contract-tests';
@@ -21,6 +22,7 @@ describeClusterSuite(glide);
 describeLostLockSuite(glide);
 describeDeadlineSuite(glide);
 describeSemaphoreSuite(glide);
+describeManagedRedisSuite(glide);
 // Skipped, by design (the DriverCase has no `connectingClient`): GLIDE has no client object that
 // connects on its own — `createClient` connects or rejects — and reports a refused or unknown host
 // as a connect timeout without a system error code, so the suite's ECONNREFUSED/ENOTFOUND checks
