@@ -1,5 +1,6 @@
 import { describeSentinelSuite } from '@hilok/contract-tests';
-import { ioredis5, ioredis6 } from './drivers.js';
+import { ioredis5, ioredis6, iovalkey } from './drivers.js';
 
 describeSentinelSuite(ioredis5);
 describeSentinelSuite(ioredis6);
+describeSentinelSuite(iovalkey);
