@@ -88,7 +88,8 @@ export class Hold extends Lease {
 /**
  * A hierarchical read-write lock (redishilok's HiLok, rebuilt): paths like `a/b/c` form a tree,
  * reads anywhere coexist, and a write on a node excludes every hold on its ancestors, itself and
- * its whole subtree. Acquire, release and refresh are one Lua script each, whatever the depth;
+ * its whole subtree. Acquire, release and refresh are one Lua script each, whatever the depth
+ * (those that tasks make in the same tick share one script call, each tree checked on its own);
  * every hold has its own lease on the Redis server's clock; waiting writers keep new conflicting
  * readers out (no writer starvation); waiters are woken by the releases that can unblock them.
  *
