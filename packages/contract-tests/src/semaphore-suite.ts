@@ -131,11 +131,12 @@ export function describeSemaphoreSuite<C>(driver: DriverCase<C>): void {
       await Promise.all(streams);
       // Without the starvation rule (STARVE_US) a freed permit always goes to a single at once
       // and the 4 never drain together: ≥ 1 s (measured). With it, 5 ms + one hold time (~26 ms).
-      expect(waited).toBeLessThan(500);
+      // The bound sits below the ≥ 1 s of the unbounded case, with room for a loaded CI machine.
+      expect(waited).toBeLessThan(900);
       expect(singles).toBeGreaterThan(duringBig); // the stream went on afterwards
       // A release wakes the waiter it can serve by pub/sub, far sooner than its 1 s fallback nap.
       const holder = await sem.acquire(name, { limit: 4, permits: 3, ttl: 20_000 });
-      expect(await handOffMs(holder, other.acquire(name, { limit: 4, permits: 2, timeout: 10_000 }))).toBeLessThan(500);
+      expect(await handOffMs(holder, other.acquire(name, { limit: 4, permits: 2, timeout: 10_000 }))).toBeLessThan(900);
       await other.close();
       expect(await allKeys()).toEqual([]);
     });
