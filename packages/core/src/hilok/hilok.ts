@@ -12,6 +12,9 @@ import { checkDuration, checkName, checkOptions, checkSeparator, type OptionKeys
 import { pathKeys, splitPath, type PathKeys } from './paths.js';
 import { DEFAULT_INTENT_TTL, readTreeAcquire, readTreeDone, treeAcquireArgs, treeExtendArgs, treeReleaseArgs } from './protocol.js';
 
+
+/** Longest sleep of a waiting reader between attempts, in ms (see `TreeHold.waiting`). */
+const READER_NAP = 1_000;
 /** A hold's mode. */
 export type HoldMode = 'read' | 'write';
 
@@ -319,8 +322,10 @@ class TreeHold implements LeaseBackend, AttemptHead {
     const intent = this.intent;
     return {
       detail: this.detail,
-      // A waiting writer re-asserts its intent on every attempt; wake often enough that it never lapses.
-      maxSleep: intent ? Math.max(1, Math.floor(intentTtl / 3)) : undefined,
+      // A waiting writer re-asserts its intent on every attempt; wake often enough that it never
+      // lapses. A reader retries at least every second too: its wake-up rides on a node mark,
+      // and a mark kept while writers still sit there must not cost a reader the holders' ttl.
+      maxSleep: intent ? Math.max(1, Math.floor(intentTtl / 3)) : READER_NAP,
       // A waiting writer is woken only by a hand-off addressed to its intent (on its path's channel).
       token: intent || undefined,
       onGiveUp: intent ? () => this.engine.runner.run(hilokWithdraw, this.keys.keys, treeReleaseArgs(intent, this.resource), this.engine.plain) : undefined,
