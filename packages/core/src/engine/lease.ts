@@ -204,7 +204,7 @@ export abstract class LeaseLifecycle implements AsyncDisposable {
     this.controller?.abort(error);
   }
 
-  /** Stop the timers and change state; the first end (from held) calls {@link LeaseLifecycle.ended}. */
+  /** Stop the timers and change state; the first end (from held) calls `ended()`. */
   protected end(state: LeaseState): void {
     clearTimeout(this.expiryTimer);
     const first = this.state === 'held';
