@@ -245,6 +245,49 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
       expect(maxReaders).toBeGreaterThan(1); // conflicting readers still share with each other
     });
 
+    it('HiLok mixed tree (the bench run): no reader or writer misses its wake-up', async () => {
+      // 16 tasks over 2 connections on a 21-node tree (root, 4 categories, 16 leaves), 20 % writes,
+      // hold 1 ms, think 1 ms. Every wait here is a few sections long; a waiter that misses the
+      // publish meant for it gets in only through its safety retry (1 s: a reader's READER_NAP, a
+      // writer's intentTtl / 3), so a longest wait near 1 s is a missed wake-up.
+      const locks = [new HiLok(adapter), new HiLok(await conns.open(server.url))];
+      const root = fresh();
+      const paths = [root];
+      for (let c = 0; c < 4; c++) {
+        paths.push(`${root}/c${c}`);
+        for (let i = 0; i < 4; i++) paths.push(`${root}/c${c}/i${i}`);
+      }
+      const end = performance.now() + 1_500;
+      const longest = { read: 0, write: 0 };
+      let sections = 0;
+      let failures = 0;
+      const tasks = Array.from({ length: 16 }, async (_, task) => {
+        const lock = locks[task % 2] as HiLok;
+        await delay(task % 3);
+        while (performance.now() < end) {
+          const path = paths[Math.floor(Math.random() * paths.length)] as string;
+          const mode = Math.random() < 0.2 ? 'write' : 'read';
+          const asked = performance.now();
+          try {
+            const hold = await (mode === 'write' ? lock.write(path, { timeout: 20_000 }) : lock.read(path, { timeout: 20_000 }));
+            longest[mode] = Math.max(longest[mode], performance.now() - asked);
+            await delay(1);
+            await hold.release();
+            sections++;
+          } catch {
+            failures++;
+          }
+          await delay(1);
+        }
+      });
+      await Promise.all(tasks);
+      await Promise.all(locks.map((l) => l.close()));
+      expect(failures).toBe(0);
+      expect(sections).toBeGreaterThan(100);
+      expect(longest.read).toBeLessThan(500);
+      expect(longest.write).toBeLessThan(500);
+    });
+
     it('herd-free: 8 connections each waiting on one hot name cost Redis a bounded number of scripts per section', async () => {
       // Each connection is a process's worth of client (its own adapter and wake-up hub). Before
       // the hand-off queue, a release woke one waiter in every process: ~P scripts per section.

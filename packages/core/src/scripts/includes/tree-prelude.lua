@@ -33,8 +33,8 @@
 --             while an intent does. A writer intent that has waited STARVE_US is *starving*: no
 --             younger writer whose path is related to its path (same, ancestor or descendant)
 --             may take a hold — the writers of one path go in arrival order. When an item ends
---             (release, expiry, withdraw), the oldest related writers it may have freed are
---             checked; one that can take its hold now gets it handed to: its intent's expiry
+--             (release, expiry, withdraw), the related writers it may have freed are checked,
+--             oldest first; each that can take its hold now gets it handed to: its intent's expiry
 --             becomes now + RESERVE_MS (a writer that does not come — crashed, paused, lost the
 --             message — loses its place then) and it alone is woken: "to:<intent id>" on the
 --             channel of its own path, where a waiting writer listens.
@@ -54,8 +54,10 @@ local E, EW, EXISTED, DIRTY, E0, EW0, WRITER = 1, 2, 3, 4, 5, 6, 7
 local MARK_SLACK = 1000
 -- Writers' hand-off (field "queue"): a writer intent older than STARVE_US (µs) keeps younger
 -- related writers out; a writer handed the path must come within RESERVE_MS (ms) or lose its
--- place; one ending item checks at most HANDOFF_CHECKS waiting writers (one ZRANGEBYLEX each).
-local STARVE_US, RESERVE_MS, HANDOFF_CHECKS = 5000, 250, 4
+-- place; a call's hand-off checks every waiting writer related to an item that ended, at most
+-- HANDOFF_CHECKS of them for holds below their path (one ZRANGEBYLEX each; the rest are read
+-- with one HMGET).
+local STARVE_US, RESERVE_MS, HANDOFF_CHECKS = 5000, 250, 32
 -- Node counters (field "n:<node>") are packed with struct (see the layout above).
 local PACK = '<I4I4'
 

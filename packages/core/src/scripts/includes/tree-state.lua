@@ -324,9 +324,13 @@ end
 
 -- Hand-off after items ended: walk the writers' queue oldest first. A writer behind an older
 -- starving or handed-to writer on a related path is skipped (it would be refused); the others
--- related to an ended item are candidates, at most HANDOFF_CHECKS of them. A candidate that can
--- take its hold now (no hold on its path, its ancestors or below; not related to a writer handed
--- to before it) is handed to: its intent is renewed for RESERVE_MS only and it is woken alone.
+-- related to an ended item are candidates, all of them: a writer this ending frees and nobody
+-- hands to would wait for its own next attempt (intentTtl / 3), and readers behind its intent
+-- with it. A candidate that can take its hold now (no hold on its path, its ancestors or below;
+-- not related to a writer handed to before it) is handed to: its intent is renewed for
+-- RESERVE_MS only and it is woken alone. The checks of all candidates' paths and ancestors share
+-- one HMGET; "below" costs one ZRANGEBYLEX per candidate that passed them, at most
+-- HANDOFF_CHECKS per call.
 local function handOff()
   if #ended == 0 or (not val['queue'] and not queue) then return end
   local q = queueList()
@@ -340,7 +344,7 @@ local function handOff()
         break
       end
     end
-    if not behind and #candidates < HANDOFF_CHECKS then
+    if not behind then
       for _, it in ipairs(ended) do
         if related(it.path, it.sep, e.path, e.sep) then
           candidates[#candidates + 1] = e
@@ -357,7 +361,7 @@ local function handOff()
   load()
   -- below() reads the index: bring it in line with this script's changes first.
   syncIndex()
-  local chosen = {}
+  local chosen, checks = {}, 0
   for _, e in ipairs(candidates) do
     -- An entry whose intent is gone (see starvingAhead) leaves the queue.
     local free = val['i:' .. e.id] and true
@@ -376,7 +380,15 @@ local function handOff()
         end
       end
     end
-    if free and not below('a', e.path, e.sep) then
+    if free then
+      if checks < HANDOFF_CHECKS then
+        checks = checks + 1
+        free = not below('a', e.path, e.sep)
+      else
+        free = false
+      end
+    end
+    if free then
       chosen[#chosen + 1] = e
       local exp = now + RESERVE_MS
       put('i:' .. e.id, exp, encodeItem('i', e.arrival, exp, e.sep, e.path))
