@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RedisAdapter } from '../src/adapter.js';
 import { WakeHub } from '../src/engine/wake-hub.js';
+import { DEFAULT_SPIN, acquireOrWait, type Attempt, type WaitPlan } from '../src/engine/wait.js';
 
 /** A pub/sub link we drive by hand: what arrives on a channel, and when. */
 function handDriven(): RedisAdapter & { send(channel: string, message: string): void } {
@@ -65,6 +66,44 @@ describe('WakeHub addressed wake-ups (to:<token>)', () => {
     hub.handOff('c', 'T');
     expect(await w.sleep(5_000)).toBe(true);
     w.leave();
+    await hub.close();
+  });
+});
+
+describe('WakeHub unaddressed wake-ups and late joiners', () => {
+  it('heardAt is when the latest "all" (or wake-one) arrived; addressed messages leave it', async () => {
+    const link = handDriven();
+    const hub = new WakeHub(link);
+    const w = await hub.join('c');
+    expect(w.heardAt).toBe(-Infinity);
+    link.send('c', 'to:someone');
+    expect(w.heardAt).toBe(-Infinity);
+    const before = performance.now();
+    link.send('c', 'all');
+    expect(w.heardAt).toBeGreaterThanOrEqual(before);
+    w.leave();
+    await hub.close();
+  });
+
+  it('a waiter whose attempt was sent before an "all" that came before it joined retries at once', async () => {
+    // The subscription is live (another waiter keeps it) before the attempt is sent, so the
+    // post-join retry used to be skipped; but the "all" published after the attempt's mark woke
+    // only the waiters joined then: this one slept into its fallback timer (HiLok: 1 s).
+    const link = handDriven();
+    const hub = new WakeHub(link);
+    const other = await hub.join('c');
+    let calls = 0;
+    const attempt = async (): Promise<Attempt<number>> => {
+      calls++;
+      if (calls > 1) return { ok: true, acquired: 7 };
+      link.send('c', 'all'); // the release lands between this attempt and the join
+      return { ok: false, retryAfter: 5_000, channel: 'c' };
+    };
+    const started = performance.now();
+    const plan = (): WaitPlan => ({ resource: 'r', block: true, timeout: 10_000, strategy: 'pubsub', spin: DEFAULT_SPIN, commandTimeout: 1_000, hub, channel: 'c', maxSleep: 2_000 });
+    expect(await acquireOrWait({ resource: 'r', commandTimeout: 1_000, signal: undefined }, { block: true, timeout: 10_000 }, attempt, plan)).toBe(7);
+    expect(performance.now() - started).toBeLessThan(500);
+    other.leave();
     await hub.close();
   });
 });

@@ -215,8 +215,11 @@ async function waitAfterBusy<T extends number>(
           waiter = await confirmedWithin(joining, Math.min(plan.commandTimeout, deadline - monotonicNow(), nap), plan.signal);
           if (waiter) joining = undefined;
           // A subscription that was live before our last attempt was sent (a hot lock's channel,
-          // kept by the hub across waits) cannot have missed a release after it: no retry needed.
-          if (waiter && waiter.liveSince <= sentAt) continue;
+          // kept by the hub across waits) cannot have missed a release after it: no retry needed —
+          // unless a wake-up for every waiter (or the next one) came since that attempt was sent:
+          // it reached the waiters joined then, not this one, which joined only now (the hub keeps
+          // no unaddressed wake-up for later joiners; addressed ones it does, see WakeHub.recent).
+          if (waiter && waiter.liveSince <= sentAt && waiter.heardAt < sentAt) continue;
           result = await tryOnce();
           if (result.ok) break;
           continue;

@@ -20,6 +20,12 @@ interface Channel {
   /** Monotonic time the current subscription was confirmed (Infinity while not live). */
   liveSince: number;
   /**
+   * Monotonic time the latest message not addressed to a token ({@link WAKE_ALL} or a wake-one)
+   * arrived (-Infinity: none yet). It woke only the waiters joined then: one that joins later and
+   * whose attempt was sent before it must retry (see `Waiter.heardAt`).
+   */
+  heardAt: number;
+  /**
    * Tokens of the latest addressed messages that found no waiter here (insertion order, at most
    * {@link RECENT_TOKENS}): a waiter can be addressed before it joins — its attempt's reply and the
    * release's message travel on different connections — and then starts woken.
@@ -62,13 +68,13 @@ export class WakeHub {
     if (this.closed) throw new RedisUnavailableError('wake-up hub is closed');
     let state = this.channels.get(channel);
     if (!state) {
-      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, recent: new Set(), lingerTimer: undefined };
+      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, heardAt: -Infinity, recent: new Set(), lingerTimer: undefined };
       this.channels.set(channel, state);
     }
     clearTimeout(state.lingerTimer);
     state.lingerTimer = undefined;
     const live = state;
-    const waiter = new Waiter(() => this.leave(state, waiter), token, () => live.liveSince);
+    const waiter = new Waiter(() => this.leave(state, waiter), token, () => live.liveSince, () => live.heardAt);
     state.waiters.push(waiter);
     if (token !== undefined && state.recent.delete(token)) waiter.wake();
     if (!state.subscribed) {
@@ -126,6 +132,7 @@ export class WakeHub {
   }
 
   private deliver(state: Channel, message: string): void {
+    if (!message.startsWith(ADDRESSED)) state.heardAt = performance.now();
     if (message === WAKE_ALL) {
       for (const waiter of state.waiters) waiter.wake();
       return;
@@ -186,11 +193,13 @@ export class Waiter {
    * @param onLeave - removes this waiter from its channel
    * @param token - the token hand-off messages address this waiter by, if any
    * @param since - when its channel's current subscription was confirmed (Infinity while not live)
+   * @param heard - when its channel's latest unaddressed message arrived (-Infinity: none)
    */
   constructor(
     private readonly onLeave: () => void,
     readonly token?: string,
     private readonly since: () => number = () => Infinity,
+    private readonly heard: () => number = () => -Infinity,
   ) {}
 
   /**
@@ -199,6 +208,16 @@ export class Waiter {
    */
   get liveSince(): number {
     return this.since();
+  }
+
+  /**
+   * Monotonic time the channel's latest message not addressed to a token ({@link WAKE_ALL}, a
+   * wake-one) arrived, `-Infinity` if none: it woke the waiters joined then, not this one if it
+   * joined later — a live subscription is not enough, a wake-up between an attempt and the join
+   * that follows it was heard by the hub but reached no waiter of that attempt.
+   */
+  get heardAt(): number {
+    return this.heard();
   }
 
   /** Wake this waiter now, or at its next {@link sleep} if it is busy retrying. */
