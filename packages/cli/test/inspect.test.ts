@@ -95,7 +95,7 @@ describe('hilok inspect', () => {
       const before = await server.command('SCAN', '0', 'MATCH', `${prefix}*`, 'COUNT', '1000');
       await server.command('CONFIG', 'RESETSTAT');
       const text = await runCli(['inspect', 'shop', '--url', server.url, '--prefix', prefix]);
-      // SCAN, never KEYS (README "The hilok CLI").
+      // SCAN, never KEYS (docs/cli.md).
       const stats = String(await server.command('INFO', 'commandstats'));
       expect(stats).toMatch(/^cmdstat_scan:/m);
       expect(stats).not.toMatch(/^cmdstat_keys:/m);

@@ -6,7 +6,7 @@ import { delay, type DriverCase } from './driver.js';
 /**
  * Every lock kind through a Sentinel-managed client of one driver: a local master, a replica and
  * three sentinels; locks work before a forced failover and, on the promoted master, after it.
- * (What a failover can do to a lock held across it is an out-of-model case: see the README.)
+ * (What a failover can do to a lock held across it is an out-of-model case: see docs/cluster-and-sentinel.md.)
  */
 export function describeSentinelSuite<C>(driver: DriverCase<C>): void {
   const sentinelClient = driver.sentinelClient;

@@ -11,7 +11,7 @@ import type { Answer, Instances } from './quorum.js';
 export interface Acquired {
   kind: LockKind;
   token: string;
-  /** Largest per-instance fence among the granting instances (see README, "Fencing"). */
+  /** Largest per-instance fence among the granting instances (see docs/redlock.md, "Fencing on a quorum"). */
   fence: number;
   /** Each instance's fence, where it granted before the attempt was decided (for the release). */
   fences: (number | undefined)[];

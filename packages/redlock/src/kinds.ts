@@ -96,7 +96,7 @@ export function mutexInspect(prefix: string, resource: string): Call {
  * A read or write hold on a path of core's hierarchical lock tree, with core's key layout
  * (`pathKeys`: three keys per tree at any depth). Waiting-writer intents and waiter marks are not
  * used: on a quorum a writer retries instead of queueing, so writer preference does not apply
- * (see README).
+ * (see docs/redlock.md).
  */
 export function hilokKind(prefix: string, separator: string, path: string, mode: 'read' | 'write', id: string): LockKind {
   const { keys } = pathKeys(prefix, separator, splitPath(path, separator));

@@ -19,7 +19,7 @@ export const keepExtending: unique symbol = Symbol('hilok.redlock.keepExtending'
 export class RedlockLease extends LeaseLifecycle {
   /**
    * Fencing token: the largest of the granting instances' server clocks (µs) at the grant.
-   * Not a strict global order — see README, "Fencing on a quorum".
+   * Not a strict global order — see docs/redlock.md, "Fencing on a quorum".
    */
   declare readonly fence: number;
 

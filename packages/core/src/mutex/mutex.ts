@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
-import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
-import { mutexAcquire, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
-import { monotonicNow, type Lease } from '../engine/lease.js';
+import { InvalidArgumentError, LockLostError, RedisUnavailableError } from '../errors.js';
+import { mutexAcquire, mutexAcquireAll, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
+import { keySlot } from '../engine/keys.js';
+import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
-import { asNumber } from '../engine/reply.js';
-import { attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
+import { asArray, asNumber } from '../engine/reply.js';
+import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import type { WakeHub } from '../engine/wake-hub.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
-import { acquireFlags, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexReleaseArgs, readAcquire, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
+import { acquireFlags, mutexAcquireAllArgs, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexReleaseArgs, readAcquire, readAcquireAll, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
 
 /**
  * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
@@ -18,6 +19,9 @@ import { acquireFlags, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKey
  * lapse costs a sleeping waiter at most this long.
  */
 const QUEUED_WAITER_NAP = 1_000;
+
+/** Most distinct names one multi-name acquire ({@link Mutex.acquire} with an array) may take. */
+export const MAX_MUTEX_NAMES = 64;
 
 /** Options of a {@link Mutex}. */
 export interface MutexOptions extends ManagerOptions {
@@ -79,7 +83,7 @@ export interface MutexInfo {
  * (many tasks taking their own locks) share one script call. A blocked acquire joins the lock's
  * hand-off queue in Redis and sleeps; each release wakes the head of the queue alone (in
  * whichever process it waits), and once the head has waited 5 ms the lock is reserved for it —
- * barging for throughput, a bounded wait for everyone (README, "Waiting").
+ * barging for throughput, a bounded wait for everyone (docs/mutex.md, "Waiting"; docs/waiting.md).
  */
 /** What every hold of one {@link Mutex} shares (one object per manager, not four fields per hold). */
 interface MutexEngine {
@@ -123,7 +127,32 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     return readMutexInspect(await this.runner.run(mutexInspect, mutexKeys(this.prefix, checkName(name)), [], { timeoutMs: this.commandTimeout }));
   }
 
-  protected acquireLease(name: string, options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+  /**
+   * Acquire the lock on `name` — or on every name of an array, all or none: one lease, one fence,
+   * one release and extend for all of them (see {@link NamedLockManager.acquire} for the errors).
+   * The names are sorted and deduplicated (at most {@link MAX_MUTEX_NAMES}). On one server a
+   * single script takes every name or none; a blocked caller queues on the first busy name and
+   * retries when that one is released. On a Redis Cluster the names are taken slot by slot in
+   * ascending slot order (each slot's names in one script), the parts taken so far kept renewed
+   * while waiting for the rest and released again if the rest fails: overlapping requests never
+   * deadlock, whatever order their arrays list the names in. Not with `reentrant`.
+   */
+  override acquire(name: string | readonly string[], options?: MutexAcquireOptions): Promise<Lease> {
+    return this.acquireLease(name, options, false);
+  }
+
+  /** {@link NamedLockManager.tryAcquire}, for one name or (all or none) an array of names. */
+  override tryAcquire(name: string | readonly string[], options?: Omit<MutexAcquireOptions, 'block' | 'blockingTimeout'>): Promise<Lease | null> {
+    return super.tryAcquire(name as string, options);
+  }
+
+  /** {@link NamedLockManager.withLock}, for one name or (all or none) an array of names. */
+  override withLock<T>(name: string | readonly string[], fn: (signal: AbortSignal, lease: Lease) => T | Promise<T>, options?: MutexAcquireOptions): Promise<T> {
+    return super.withLock(name as string, fn, options);
+  }
+
+  protected acquireLease(name: string | readonly string[], options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+    if (typeof name !== 'string' && Array.isArray(name)) return this.acquireAll(name as readonly unknown[], options, scoped);
     let hold: MutexHold;
     let call: ResolvedAcquire;
     try {
@@ -146,6 +175,180 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     return this.acquireHold(hold, resolved, () =>
       this.waitPlan(hold.resource, resolved, mutexChannel(hold.keys[0]), { ...this.waiting, token: hold.token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: hold.withdraw }),
     );
+  }
+
+  /** The multi-name acquire: validate, group by slot, take the groups in order (see {@link Mutex.acquire}). */
+  private acquireAll(list: readonly unknown[], options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+    let groups: MultiMutexHold[];
+    let call: ResolvedAcquire;
+    let token: string;
+    let names: string[];
+    try {
+      if (list.length === 0) throw new InvalidArgumentError('name', 'expected at least one name, got an empty list');
+      names = [...new Set(list.map((n, i) => checkName(n, `name[${i}]`)))].sort();
+      if (names.length > MAX_MUTEX_NAMES) throw new InvalidArgumentError('name', `${names.length} names; the limit is ${MAX_MUTEX_NAMES}`);
+      call = this.resolveAcquire(options, scoped, MUTEX_ACQUIRE_OPTION_KEYS);
+      const o = options === undefined ? NO_OPTIONS : options;
+      token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
+      if (o.reentrant !== undefined && o.reentrant !== false) throw new InvalidArgumentError('reentrant', 'a multi-name acquire cannot re-enter');
+      const flags = acquireFlags(false, call.block && call.timeout > 0 && this.strategy);
+      const engine = (this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind });
+      // One script per slot: all names on a single server, a group per slot on a cluster.
+      const bySlot = new Map<number, string[]>();
+      for (const n of names) {
+        const slot = this.adapter.cluster === false ? 0 : keySlot(mutexKeys(this.prefix, n)[0]);
+        const group = bySlot.get(slot);
+        if (group) group.push(n);
+        else bySlot.set(slot, [n]);
+      }
+      const signal = call.signal;
+      groups = [...bySlot.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([, group]) => new MultiMutexHold(engine, group, group.flatMap((n) => mutexKeys(this.prefix, n)), token, call.ttl, flags, signal));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.takeGroups(names.join(','), names, groups, call, token);
+  }
+
+  /**
+   * Take each slot's group in ascending slot order (a total order every caller shares: no
+   * deadlock), renewing the groups already taken while a later one waits; on any failure give
+   * back what was taken. One group (always, off a cluster) is one plain acquire.
+   */
+  private async takeGroups(resource: string, names: string[], groups: MultiMutexHold[], call: ResolvedAcquire, token: string): Promise<Lease> {
+    const started = monotonicNow();
+    const taken: MultiMutexHold[] = [];
+    let keeper: NodeJS.Timeout | undefined;
+    try {
+      for (const group of groups) {
+        const within = { ...call, timeout: Math.max(0, call.timeout - (monotonicNow() - started)) };
+        await acquireOrWait(group, within, group.attempt, () =>
+          this.waitPlan(group.resource, within, mutexChannel(group.keys[0] as string), { ...this.waiting, token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: group.withdraw }),
+        );
+        taken.push(group);
+        if (!keeper && groups.length > 1) {
+          // Keep the parts taken so far alive while a later one waits.
+          keeper = setInterval(() => {
+            for (const g of taken) g.extend(call.ttl).catch(() => undefined);
+          }, Math.max(1, Math.floor(call.ttl / 3)));
+          keeper.unref();
+        }
+      }
+      clearInterval(keeper);
+      if (groups.length > 1) {
+        // The earlier parts' ttl restarts now, together with the last one's.
+        const renewed = await Promise.all(taken.slice(0, -1).map((g) => g.extend(call.ttl)));
+        if (!renewed.every(Boolean)) throw new LockLostError(resource, 'a part taken earlier was lost while waiting for the rest');
+      }
+    } catch (err) {
+      clearInterval(keeper);
+      for (const g of taken) g.release().catch(() => undefined);
+      throw err;
+    }
+    // One fence per grant: the same in every key of a slot; across slots (cluster), the largest.
+    const fence = Math.max(...groups.map((g) => g.fence));
+    const backend = new MultiMutexBackend(groups);
+    const sentAt = groups[groups.length - 1]!.sentAt;
+    return this.track({ resource, token, fence, ttl: call.ttl, sentAt: Math.min(sentAt, ...groups.map((g) => g.sentAt)), backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { names } });
+  }
+}
+
+/**
+ * The names of one slot taken as one grant by `mutex/acquire-all.lua`, and their owner-checked
+ * extend and release (each one script call over all of the group's keys).
+ */
+class MultiMutexHold {
+  sentAt = 0;
+  /** Fencing token of the grant (0 until granted): the same in every key of the group. */
+  fence = 0;
+  readonly resource: string;
+  readonly commandTimeout: number;
+  readonly kind: string;
+  readonly detail: Record<string, unknown>;
+  /** Index of the name whose queue the latest busy attempt joined (-1: none). */
+  private queuedOn = -1;
+  private firstOptions: RunOptions | undefined;
+  private attempts = 0;
+
+  constructor(
+    private readonly engine: MutexEngine,
+    readonly names: string[],
+    /** Lock and queue key of each name in turn ({@link mutexKeys}). */
+    readonly keys: string[],
+    readonly token: string,
+    private readonly ttl: number,
+    private readonly flags: string,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.resource = names.join(',');
+    this.commandTimeout = engine.commandTimeout;
+    this.kind = engine.kind;
+    this.detail = { names };
+  }
+
+  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
+    this.sentAt = monotonicNow();
+    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
+    const flags = this.attempts++ === 0 ? this.flags : retryFlags(this.flags);
+    return this.engine.runner.run(mutexAcquireAll, this.keys, mutexAcquireAllArgs(this.token, this.ttl, flags), options).then(this.readGrant);
+  };
+
+  /** Leave the queue the caller waits in (passing on a reservation held for it). */
+  readonly withdraw = (): Promise<unknown> => {
+    const i = this.queuedOn;
+    if (i < 0) return Promise.resolve();
+    return this.engine.runner.run(mutexWithdraw, [this.keys[2 * i] as string, this.keys[2 * i + 1] as string], [this.token], { timeoutMs: this.commandTimeout });
+  };
+
+  async extend(ttl: number): Promise<boolean> {
+    const locks = this.keys.filter((_, i) => i % 2 === 0);
+    const reply = await this.engine.runner.run(mutexExtend, locks, locks.flatMap(() => mutexExtendArgs(this.token, ttl)), { timeoutMs: this.commandTimeout });
+    return asArray(reply).every(readExtend);
+  }
+
+  async release(): Promise<boolean> {
+    const args = this.names.flatMap(() => mutexReleaseArgs(this.token, this.fence));
+    const reply = asArray(await this.engine.runner.run(mutexRelease, this.keys, args, { timeoutMs: this.commandTimeout }));
+    let all = true;
+    reply.forEach((entry, i) => {
+      const r = readRelease(entry);
+      if (r.handedTo !== undefined) this.engine.hub.handOff(mutexChannel(this.keys[2 * i] as string), r.handedTo);
+      if (!r.released) all = false;
+    });
+    return all;
+  }
+
+  private readonly readGrant = (reply: unknown): Attempt<number> => {
+    const r = readAcquireAll(reply);
+    if (r.ok) {
+      this.fence = r.fence;
+      this.queuedOn = -1;
+      return { ok: true, acquired: r.fence };
+    }
+    if ('foreign' in r) throw new RedisUnavailableError(`the key of mutex "${this.names[r.index]}" holds a value that is not a hilok mutex`);
+    if (this.flags !== '') this.queuedOn = r.index;
+    return { ok: false, retryAfter: r.retryAfter, channel: mutexChannel(this.keys[2 * r.index] as string) };
+  };
+
+  private readonly undoLateGrant = (late: unknown): void => {
+    if (readAcquireAll(late).ok) this.release().catch(() => undefined);
+  };
+}
+
+/** The lease backend of a multi-name hold: every slot group extended and released together. */
+class MultiMutexBackend implements LeaseBackend {
+  constructor(private readonly groups: MultiMutexHold[]) {}
+
+  async extend(ttl: number): Promise<boolean> {
+    const all = (await Promise.all(this.groups.map((g) => g.extend(ttl)))).every(Boolean);
+    // Part of it lost: the lease is lost, so free the rest now instead of at its ttl.
+    if (!all) await this.release().catch(() => undefined);
+    return all;
+  }
+
+  async release(): Promise<boolean> {
+    return (await Promise.all(this.groups.map((g) => g.release()))).every(Boolean);
   }
 }
 
