@@ -59,6 +59,39 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       await Promise.all([a.close(), b.close()]);
     });
 
+    it('mutex multi-name: names on different masters are taken slot by slot in slot order, all or none, without deadlock', async () => {
+      const a = new Mutex(await conns.openCluster(cluster.rootNodes), { ttl: 3_000 });
+      const b = new Mutex(await conns.openCluster(cluster.rootNodes), { ttl: 3_000 });
+      // Names on (at least) two masters: every name is its own hash tag, so slots differ.
+      const names = ['multi-x', 'multi-y', 'multi-z'];
+      const slots = names.map((n) => keySlot(lockKey('hilok:', 'mutex', n)));
+      expect(new Set(slots).size).toBe(3);
+      const all = await a.acquire(names);
+      for (const n of names) expect(await b.inspect(n)).toMatchObject({ owner: all.token });
+      await all.release();
+      // All or none across slots: the part taken before the busy one is given back.
+      const last = names[slots.indexOf(Math.max(...slots))] as string;
+      const holder = await b.acquire(last);
+      await expect(a.acquire(names, { timeout: 200 })).rejects.toBeInstanceOf(LockBusyError);
+      for (const n of names) if (n !== last) expect(await b.isLocked(n)).toBe(false);
+      // A waiter holding the earlier slots keeps them alive past their ttl, and gets in on release.
+      const waiter = a.acquire(names, { timeout: 10_000 });
+      await delay(3_500);
+      await holder.release();
+      const lease = await waiter;
+      for (const n of names) expect(await b.inspect(n)).toMatchObject({ owner: lease.token });
+      await lease.release();
+      // [x, y, z] against [z, y, x] over two connections: exclusive, and nobody deadlocks.
+      const result = await checkMutualExclusion({
+        tasks: 6,
+        rounds: 3,
+        acquire: (task) => (task % 2 ? a.acquire(names, { timeout: 20_000 }) : b.acquire([...names].reverse(), { timeout: 20_000 })),
+      });
+      expect(result).toEqual({ maxConcurrent: 1, counter: 18 });
+      for (const n of names) expect(await a.isLocked(n)).toBe(false);
+      await Promise.all([a.close(), b.close()]);
+    });
+
     it('semaphore: its four keys share a slot on every master, and a release hands off across cluster connections', async () => {
       const a = new Semaphore(await conns.openCluster(cluster.rootNodes), { limit: 2 });
       const b = new Semaphore(await conns.openCluster(cluster.rootNodes), { limit: 2 });

@@ -490,6 +490,105 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       await keyCall(adapter, 'DEL', key);
     });
 
+    it('multi-name: all or none — one busy name takes nothing and leaves no key of the failed attempt', async () => {
+      const [a, b, c] = [fresh(), fresh(), fresh()];
+      const held = await mutex.acquire(b);
+      await expect(mutex.acquire([c, b, a], { block: false })).rejects.toBeInstanceOf(LockBusyError);
+      expect(await mutex.tryAcquire([a, b])).toBeNull();
+      await expect(mutex.acquire([a, b, c], { timeout: 100 })).rejects.toMatchObject({ reason: 'timeout' });
+      expect(await mutex.isLocked(a)).toBe(false);
+      expect(await mutex.isLocked(c)).toBe(false);
+      // The failed waits left no queue behind: only the single holder's key exists.
+      const keys = ((await redisCall(adapter, 'KEYS', 'hilok:*')) as unknown[]).map(String);
+      expect(keys).toEqual([`hilok:mutex:{${b}}`]);
+      await held.release();
+      const all = await mutex.acquire([c, a, b, a]);
+      expect(all.held).toBe(true);
+      for (const name of [a, b, c]) expect(await mutex.inspect(name)).toMatchObject({ owner: all.token, fence: all.fence, count: 1 });
+      await all.extend(3_000);
+      expect((await mutex.inspect(a))!.ttl).toBeLessThanOrEqual(3_000);
+      expect(await all.release()).toBe(true);
+      for (const name of [a, b, c]) expect(await mutex.isLocked(name)).toBe(false);
+    });
+
+    it('multi-name: excludes single-name holders of any of its names, with increasing fences per name', async () => {
+      const [a, b] = [fresh(), fresh()];
+      const first = await mutex.acquire(a);
+      await first.release();
+      const both = await mutex.acquire([a, b]);
+      expect(both.fence).toBeGreaterThan(first.fence);
+      expect(await mutex.tryAcquire(a)).toBeNull();
+      expect(await mutex.tryAcquire(b)).toBeNull();
+      await both.release();
+      const after = await mutex.acquire(b);
+      expect(after.fence).toBeGreaterThan(both.fence);
+      await after.release();
+    });
+
+    it('multi-name: a waiter for [a, b] gets in when the holder of b releases; the signal aborts if one name is lost', async () => {
+      const [a, b] = [fresh(), fresh()];
+      const holder = await mutex.acquire(b);
+      const started = performance.now();
+      const waiter = mutex.acquire([a, b], { timeout: 4_000 });
+      await delay(50);
+      expect(await mutex.isLocked(a)).toBe(false); // nothing taken while waiting
+      await holder.release();
+      const lease = await waiter;
+      expect(performance.now() - started).toBeLessThan(2_000);
+      const signal = lease.signal;
+      // Another hold of `a` by key surgery: the watchdog-less extend finds the part lost.
+      await keyCall(adapter, 'DEL', `hilok:mutex:{${a}}`);
+      await expect(lease.extend()).rejects.toBeInstanceOf(LockLostError);
+      expect(signal.aborted).toBe(true);
+      expect(signal.reason).toBeInstanceOf(LockLostError);
+      expect(await mutex.isLocked(b)).toBe(false); // the part still held was freed with the loss
+      expect(await lease.release()).toBe(false);
+    });
+
+    it('multi-name: no deadlock between [a, b] and [b, a] tasks; withLock and await using cover every name', async () => {
+      const [a, b] = [fresh(), fresh()];
+      let inside = 0;
+      let overlaps = 0;
+      const task = (names: string[]) =>
+        mutex.withLock(names, async (_signal, lease) => {
+          expect(lease.held).toBe(true);
+          if (++inside > 1) overlaps++;
+          await delay(2);
+          inside--;
+        }, { timeout: 10_000 });
+      await Promise.all(Array.from({ length: 12 }, (_, i) => task(i % 2 ? [a, b] : [b, a])));
+      expect(overlaps).toBe(0);
+      {
+        await using lease = await mutex.acquire([a, b]);
+        expect(await mutex.inspect(b)).toMatchObject({ owner: lease.token });
+      }
+      expect(await mutex.isLocked(a)).toBe(false);
+      expect(await mutex.isLocked(b)).toBe(false);
+    });
+
+    it('multi-name: rejects bad input with InvalidArgumentError before any Redis call', async () => {
+      const counted = countingAdapter(adapter);
+      const m = new Mutex(counted);
+      const bad: [string, () => Promise<unknown>][] = [
+        ['empty list', () => m.acquire([])],
+        ['non-string name', () => m.acquire(['a', 7 as unknown as string])],
+        ['empty name in list', () => m.acquire(['a', ''])],
+        ['too many', () => m.acquire(Array.from({ length: 65 }, (_, i) => `n${i}`))],
+        ['reentrant', () => m.acquire(['a', 'b'], { id: 'me', reentrant: true })],
+        ['tryAcquire empty list', () => m.tryAcquire([])],
+        ['withLock empty list', () => m.withLock([], () => undefined)],
+      ];
+      for (const [label, call] of bad) {
+        const err = await call().then(
+          () => new Error(`${label}: resolved`),
+          (e: unknown) => e,
+        );
+        expect(err, label).toBeInstanceOf(InvalidArgumentError);
+      }
+      expect(counted.calls).toBe(0);
+      await m.close();
+    });
+
     it('leaves no key behind once everything is released', async () => {
       const keys = (await redisCall(adapter, 'KEYS', 'hilok:*')) as unknown[];
       expect(keys.map(String)).toEqual([]);

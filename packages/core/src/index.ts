@@ -11,7 +11,7 @@
 
 // Lock classes, their options and what they report.
 export { LockManager, type ManagerOptions, type AcquireOptions } from './engine/manager.js';
-export { Mutex, SpinLock, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';
+export { Mutex, SpinLock, MAX_MUTEX_NAMES, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';
 export { type SpinOptions, DEFAULT_SPIN, DEADLINE_SLACK, ONE_SHOT_TIMEOUT } from './engine/wait.js';
 export { HiLok, Hold, type HiLokOptions, type HoldOptions, type HoldMode, type HoldInfo, type TreeStatus } from './hilok/hilok.js';
 export { MAX_DEPTH } from './hilok/paths.js';

@@ -51,7 +51,7 @@ describe('exported names', () => {
       'HandoffEvent', 'HiLok', 'HiLokOptions', 'HilokError', 'HilokErrorCode', 'Hold', 'HoldInfo',
       'HoldMode', 'HoldOptions', 'InvalidArgumentError', 'Lease', 'LockBlocker', 'LockBusyError',
       'LockEventBase', 'LockLostError', 'LockManager', 'LockReleaseError', 'LostEvent', 'MAX_DEPTH',
-      'MAX_DURATION_MS', 'MAX_NAME_LENGTH', 'ManagerOptions', 'Mutex', 'MutexAcquireOptions', 'MutexInfo',
+      'MAX_DURATION_MS', 'MAX_MUTEX_NAMES', 'MAX_NAME_LENGTH', 'ManagerOptions', 'Mutex', 'MutexAcquireOptions', 'MutexInfo',
       'MutexOptions', 'ONE_SHOT_TIMEOUT', 'ReadWriteLock', 'ReadWriteLockOptions', 'RedisAdapter',
       'RedisUnavailableError', 'ReentrantAcquireOptions', 'ReentrantMutex', 'ReleaseEvent',
       'ReplyTimeoutError', 'ScriptArg', 'Semaphore', 'SemaphoreAcquireOptions', 'SemaphoreOptions',

@@ -249,8 +249,9 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     // One fence per grant: the same in every key of a slot; across slots (cluster), the largest.
     const fence = Math.max(...groups.map((g) => g.fence));
     const backend = new MultiMutexBackend(groups);
-    const sentAt = groups[groups.length - 1]!.sentAt;
-    return this.track({ resource, token, fence, ttl: call.ttl, sentAt: Math.min(sentAt, ...groups.map((g) => g.sentAt)), backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { names } });
+    // Validity counts from the earliest send among the parts (conservative).
+    const sentAt = Math.min(...groups.map((g) => g.sentAt));
+    return this.track({ resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { names } });
   }
 }
 

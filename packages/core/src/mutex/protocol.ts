@@ -43,6 +43,21 @@ export function mutexAcquireArgs(token: string, ttl: number, flags: string): Scr
   return [token, ttl, flags];
 }
 
+/** ARGV of `mutex/acquire-all.lua` (KEYS: each name's lock and queue, sorted, one slot): owner token, ttl, flags (no "r"). */
+export function mutexAcquireAllArgs(token: string, ttl: number, flags: string): ScriptArg[] {
+  return [token, ttl, flags];
+}
+
+/** Read `mutex/acquire-all.lua`'s reply: the grant's fence, or which name (0-based) was busy or foreign. */
+export function readAcquireAll(reply: unknown): { ok: true; fence: number } | { ok: false; retryAfter: number; index: number } | { ok: false; foreign: true; index: number } {
+  const r = asArray(reply);
+  const code = asNumber(r[0]);
+  if (code > 0) return { ok: true, fence: code };
+  const index = asNumber(r[1]) - 1;
+  if (code === 0) return { ok: false, foreign: true, index };
+  return { ok: false, retryAfter: -1 - code, index };
+}
+
 /** ARGV of `mutex/extend.lua` (KEYS: the lock key only): owner token, ttl. */
 export function mutexExtendArgs(token: string, ttl: number): ScriptArg[] {
   return [token, ttl];
