@@ -2,12 +2,14 @@ import type { LockBlocker, ScriptArg } from '@hilok/core';
 import {
   asArray,
   asNumber,
+  mutexAcquireAllArgs,
   mutexAcquireArgs,
   mutexExtendArgs,
   mutexKeys,
   mutexReleaseArgs,
   pathKeys,
   readAcquire,
+  readAcquireAll,
   readExtend,
   readRelease,
   readTreeAcquire,
@@ -84,6 +86,39 @@ export function mutexKind(prefix: string, resource: string, token: string): Lock
       argsFor: fences && ((i) => mutexReleaseArgs(token, fences[i])),
     }),
     parseRelease: (reply) => readRelease(asArray(reply)[0]).released,
+  };
+}
+
+/**
+ * Several mutexes as one hold, all or none on each instance (core's `mutex/acquire-all.lua`: one
+ * script per instance, one fence per instance's grant); `names` checked, sorted and distinct
+ * (`mutexNames`). An instance counts towards the quorum only if it granted every name.
+ */
+export function mutexAllKind(prefix: string, names: readonly string[], token: string): LockKind {
+  const keys = names.flatMap((n) => mutexKeys(prefix, n));
+  const locks = keys.filter((_, i) => i % 2 === 0);
+  const resource = names.join(',');
+  return {
+    resource,
+    token,
+    // No flags: never queued (on a quorum the engine retries instead of waiting on pub/sub).
+    acquire: (ttl) => ({ script: scripts.mutexAcquireAll, keys, args: mutexAcquireAllArgs(token, ttl, '') }),
+    parseAcquire: (reply) => {
+      const r = readAcquireAll(reply);
+      if (r.ok) return r;
+      if ('foreign' in r) throw new TypeError(`the key of mutex "${names[r.index] ?? resource}" holds a value that is not a hilok mutex`);
+      return { ok: false, retryAfter: r.retryAfter };
+    },
+    extend: (ttl) => ({ script: scripts.mutexExtend, keys: locks, args: locks.flatMap(() => mutexExtendArgs(token, ttl)) }),
+    parseExtend: (reply) => asArray(reply).every(readExtend),
+    release: (fences) => ({
+      script: scripts.mutexRelease,
+      keys,
+      args: names.flatMap(() => mutexReleaseArgs(token)),
+      argsFor: fences && ((i) => names.flatMap(() => mutexReleaseArgs(token, fences[i]))),
+    }),
+    // The instance removed our hold: every name of it was still ours.
+    parseRelease: (reply) => asArray(reply).every((entry) => readRelease(entry).released),
   };
 }
 

@@ -1,8 +1,8 @@
 import { ClosedError, InvalidArgumentError, type RedisAdapter } from '@hilok/core';
-import { Registry, checkDuration, checkName, checkOptions, checkSignal, readMutexInspect, runScoped, type OptionKeys, type RegistrySlot } from '@hilok/core/internal';
+import { Registry, checkDuration, checkName, checkOptions, checkSignal, mutexNames, readMutexInspect, runScoped, type OptionKeys, type RegistrySlot } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
-import { hilokKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
+import { hilokKind, mutexAllKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
 import { RedlockHold, RedlockLease, keepExtending, type OnEnd } from './lease.js';
 import {
   checkAdapters,
@@ -141,24 +141,35 @@ export class Redlock implements AsyncDisposable {
   }
 
   /**
-   * Take the exclusive lock `resource` on a majority (aioredlock's `lock`).
+   * Take the exclusive lock `resource` on a majority (aioredlock's `lock`) — or every name of an
+   * array as one lease, all or none on each instance (node-redlock's `acquire([...])`; sorted,
+   * deduplicated, at most `MAX_MUTEX_NAMES`): an instance counts only if it granted them all, and
+   * an instance that could not never keeps a part. The same keys as `Mutex`'s single names.
    * @throws LockBusyError when it is held by someone else after all retries
    * @throws QuorumError when too few instances answered (or validity ran out)
    * @throws InvalidArgumentError before any Redis call
    */
-  lock(resource: string, options?: LockOptions): Promise<RedlockLease> {
-    let name: string;
+  lock(resource: string | readonly string[], options?: LockOptions): Promise<RedlockLease> {
+    let kind: (token: string) => LockKind;
     let call: ResolvedCall;
     try {
-      name = checkName(resource, 'resource');
+      const { prefix } = this.options;
+      if (typeof resource !== 'string' && Array.isArray(resource)) {
+        // Several names, all or none on each instance (one script per instance): sorted, distinct.
+        const names = mutexNames(resource as readonly unknown[], 'resource');
+        kind = (token) => mutexAllKind(prefix, names, token);
+      } else {
+        const name = checkName(resource, 'resource');
+        kind = (token) => mutexKind(prefix, name, token);
+      }
       call = this.resolveCall(options);
     } catch (err) {
       // Bad input rejects (before any Redis call), like every other failure of lock().
       return Promise.reject(err);
     }
-    const { prefix, instanceTimeout } = this.options;
+    const { instanceTimeout } = this.options;
     return this.acquire(
-      (token) => mutexKind(prefix, name, token),
+      kind,
       call,
       (acquired, onEnd) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, onEnd),
     );
@@ -242,7 +253,7 @@ export class Redlock implements AsyncDisposable {
    * exit, a failed release throws `LockReleaseError`, and a lease lost meanwhile throws its
    * `LockLostError` (the body was not protected to the end).
    */
-  async using<T>(resource: string, fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+  async using<T>(resource: string | readonly string[], fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
     return runScoped(extended(await this.lock(resource, lockOptions(options)), interval), fn);
   }

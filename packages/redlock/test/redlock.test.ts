@@ -181,6 +181,32 @@ describe('using()', () => {
   });
 });
 
+describe('several names as one lock over the quorum', () => {
+  it('all or none on every instance; excludes single-name holders; one release frees every name', async () => {
+    const other = another();
+    const held = await other.lock('multi-b', { ttl: 10_000 });
+    await expect(redlock.lock(['multi-c', 'multi-b', 'multi-a'])).rejects.toBeInstanceOf(LockBusyError);
+    await held.release();
+    expect(await leftoverKeys(instances.servers)).toEqual([]); // the failed attempt kept no part anywhere
+    const lease = await redlock.lock(['multi-c', 'multi-b', 'multi-a', 'multi-b'], { ttl: 10_000 });
+    expect(lease.resource).toBe('multi-a,multi-b,multi-c');
+    for (const name of ['multi-a', 'multi-b', 'multi-c']) {
+      expect(await redlock.isLocked(name)).toBe(true);
+      await expect(other.lock(name)).rejects.toBeInstanceOf(LockBusyError);
+    }
+    await lease.extend(20_000);
+    expect(await lease.release()).toBe(true);
+    await redlock.using(['multi-b', 'multi-a'], async (_signal, l) => {
+      expect(l.valid).toBe(true);
+      expect(await redlock.isLocked('multi-a')).toBe(true);
+    });
+    expect(await leftoverKeys(instances.servers)).toEqual([]);
+    await expect(redlock.lock([])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(redlock.lock(['a', 3 as unknown as string])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(redlock.lock(Array.from({ length: 65 }, (_, i) => `n${i}`))).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
 describe('read/write locks on paths over the quorum', () => {
   it('reads coexist; a write on an ancestor is busy; writes exclude the subtree', async () => {
     const other = another();

@@ -11,7 +11,7 @@ import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptLimits, typ
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import type { WakeHub } from '../engine/wake-hub.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
-import { acquireFlags, mutexAcquireAllArgs, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexReleaseArgs, readAcquire, readAcquireAll, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
+import { acquireFlags, mutexAcquireAllArgs, mutexNames, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexReleaseArgs, readAcquire, readAcquireAll, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
 
 /**
  * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
@@ -20,8 +20,7 @@ import { acquireFlags, mutexAcquireAllArgs, mutexAcquireArgs, mutexChannel, mute
  */
 const QUEUED_WAITER_NAP = 1_000;
 
-/** Most distinct names one multi-name acquire ({@link Mutex.acquire} with an array) may take. */
-export const MAX_MUTEX_NAMES = 64;
+export { MAX_MUTEX_NAMES } from './protocol.js';
 
 /** Options of a {@link Mutex}. */
 export interface MutexOptions extends ManagerOptions {
@@ -184,9 +183,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     let token: string;
     let names: string[];
     try {
-      if (list.length === 0) throw new InvalidArgumentError('name', 'expected at least one name, got an empty list');
-      names = [...new Set(list.map((n, i) => checkName(n, `name[${i}]`)))].sort();
-      if (names.length > MAX_MUTEX_NAMES) throw new InvalidArgumentError('name', `${names.length} names; the limit is ${MAX_MUTEX_NAMES}`);
+      names = mutexNames(list);
       call = this.resolveAcquire(options, scoped, MUTEX_ACQUIRE_OPTION_KEYS);
       const o = options === undefined ? NO_OPTIONS : options;
       token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');

@@ -6,6 +6,8 @@
 import type { ScriptArg } from '../adapter.js';
 import { lockKey } from '../engine/keys.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkName } from '../validate.js';
 import type { MutexInfo } from './mutex.js';
 
 /**
@@ -41,6 +43,21 @@ export function acquireFlags(reentrant: boolean, waits: 'pubsub' | 'spin' | fals
 /** ARGV of one mutex of `mutex/acquire.lua`: owner token, ttl, flags ({@link acquireFlags}; "" = not reentrant, never queued). */
 export function mutexAcquireArgs(token: string, ttl: number, flags: string): ScriptArg[] {
   return [token, ttl, flags];
+}
+
+/** Most distinct names one multi-name acquire may take (`Mutex.acquire` with an array, Redlock's `lock`). */
+export const MAX_MUTEX_NAMES = 64;
+
+/**
+ * The names of a multi-name acquire, checked, deduplicated and sorted (the order of the keys in
+ * `mutex/acquire-all.lua`): an {@link InvalidArgumentError} for an empty list, a bad name or more
+ * than {@link MAX_MUTEX_NAMES} distinct names.
+ */
+export function mutexNames(list: readonly unknown[], argument = 'name'): string[] {
+  if (list.length === 0) throw new InvalidArgumentError(argument, 'expected at least one name, got an empty list');
+  const names = [...new Set(list.map((n, i) => checkName(n, `${argument}[${i}]`)))].sort();
+  if (names.length > MAX_MUTEX_NAMES) throw new InvalidArgumentError(argument, `${names.length} names; the limit is ${MAX_MUTEX_NAMES}`);
+  return names;
 }
 
 /** ARGV of `mutex/acquire-all.lua` (KEYS: each name's lock and queue, sorted, one slot): owner token, ttl, flags (no "r"). */
