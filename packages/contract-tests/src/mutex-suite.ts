@@ -178,8 +178,10 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
 
     it('renews a lease with the watchdog past its ttl and stops after release', async () => {
       const name = fresh();
-      const lease = await mutex.acquire(name, { ttl: 300, autoRenew: 100 });
-      await delay(900);
+      // ttl 1 s, renewed every 250 ms, held 2.2 s: past two ttls, with room for a loaded CI event
+      // loop (a renewal whose reply comes after the validity ended loses the lease, by design).
+      const lease = await mutex.acquire(name, { ttl: 1_000, autoRenew: 250 });
+      await delay(2_200);
       expect(lease.signal.aborted).toBe(false);
       expect((await mutex.inspect(name))?.owner).toBe(lease.token);
       await lease.release();

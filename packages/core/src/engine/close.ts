@@ -4,10 +4,11 @@
  * After `graceMs` (or if the graceful close fails) `force` is called.
  *
  * @param graceful - the driver's QUIT/close
- * @param force - the driver's immediate disconnect/destroy
+ * @param force - the driver's immediate disconnect/destroy (a promise it returns may reject —
+ *   node-redis 4's `disconnect()` does on a client already closed — and is ignored)
  * @param graceMs - how long to wait for the graceful close
  */
-export async function closeGracefully(graceful: () => Promise<unknown>, force: () => void, graceMs = 1_000): Promise<void> {
+export async function closeGracefully(graceful: () => Promise<unknown>, force: () => unknown, graceMs = 1_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
   const closed = await Promise.race([
@@ -18,5 +19,10 @@ export async function closeGracefully(graceful: () => Promise<unknown>, force: (
     gaveUp,
   ]);
   clearTimeout(timer);
-  if (!closed) force();
+  if (!closed) ignoreRejection(force());
+}
+
+/** A driver call's promise whose failure nobody needs: never an unhandled rejection. */
+function ignoreRejection(result: unknown): void {
+  if (result instanceof Promise) result.catch(() => undefined);
 }
