@@ -6,18 +6,19 @@ import { pathToFileURL } from 'node:url';
 import type { HiLok, HiLokOptions } from '@hilok/ioredis';
 import { startRedis } from '@hilok/testing';
 
-/** Which driver package an example runs on. Both export the same `HiLok` API. */
-export type Driver = 'ioredis' | 'node-redis';
+/** Which driver package an example runs on. All export the same `HiLok` API. */
+export type Driver = 'ioredis' | 'node-redis' | 'valkey-glide';
 
 /** The `HiLok` class of either driver package, as the examples use it: built from a `redis://` URL. */
 export type HiLokClass = new (url: string, options?: HiLokOptions) => HiLok;
 
 /**
- * `HiLok` of `@hilok/node-redis`. The examples are written against `@hilok/ioredis`; the tests
- * also run them through node-redis, loaded only then, so running an example needs only ioredis.
+ * `HiLok` of `@hilok/node-redis` or `@hilok/valkey-glide`. The examples are written against
+ * `@hilok/ioredis`; the tests also run them through the other drivers — the one import an example
+ * would change — loaded only then, so running an example needs only ioredis.
  */
-export async function nodeRedisHiLok(): Promise<HiLokClass> {
-  return (await import('@hilok/node-redis')).HiLok;
+export async function otherHiLok(driver: Exclude<Driver, 'ioredis'>): Promise<HiLokClass> {
+  return driver === 'node-redis' ? (await import('@hilok/node-redis')).HiLok : ((await import('@hilok/valkey-glide')).HiLok as unknown as HiLokClass);
 }
 
 /**

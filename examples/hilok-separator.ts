@@ -8,15 +8,15 @@
  *   Write lock acquired on 'a:b:c'
  */
 import { HiLok } from '@hilok/ioredis'; // or '@hilok/node-redis': same API
-import { nodeRedisHiLok, printer, runIfMain, withRedisUrl, type Driver } from './hilok-common.js';
+import { otherHiLok, printer, runIfMain, withRedisUrl, type Driver } from './hilok-common.js';
 
 /**
  * Run the example and return the lines it printed.
  * @param url - Redis URL; default `REDIS_URL`, else a throwaway redis-server
- * @param driver - driver package to run on (the tests run both)
+ * @param driver - driver package to run on (the tests run every driver)
  */
 export async function main(url?: string, driver: Driver = 'ioredis'): Promise<string[]> {
-  const Lock = driver === 'ioredis' ? HiLok : await nodeRedisHiLok();
+  const Lock = driver === 'ioredis' ? HiLok : await otherHiLok(driver);
   const { lines, print } = printer();
   await withRedisUrl(url, async (redisUrl) => {
     await using hilok = new Lock(redisUrl, { separator: ':' });
