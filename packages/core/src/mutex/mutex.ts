@@ -128,7 +128,9 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
 
   /**
    * Acquire the lock on `name` — or on every name of an array, all or none: one lease, one fence,
-   * one release and extend for all of them (see {@link NamedLockManager.acquire} for the errors).
+   * one release and extend for all of them. Throws `LockBusyError` when `block: false` and held
+   * or when `timeout` passed, `RedisUnavailableError` when Redis failed or did not answer, and
+   * `InvalidArgumentError` for bad input, before any Redis call.
    * The names are sorted and deduplicated (at most {@link MAX_MUTEX_NAMES}). On one server a
    * single script takes every name or none; a blocked caller queues on the first busy name and
    * retries when that one is released. On a Redis Cluster the names are taken slot by slot in
@@ -140,12 +142,19 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     return this.acquireLease(name, options, false);
   }
 
-  /** {@link NamedLockManager.tryAcquire}, for one name or (all or none) an array of names. */
+  /**
+   * Try once: the lease if the lock (every name of an array: all or none) was available, `null`
+   * if it is busy. Redis failures still throw `RedisUnavailableError`.
+   */
   override tryAcquire(name: string | readonly string[], options?: Omit<MutexAcquireOptions, 'block' | 'blockingTimeout'>): Promise<Lease | null> {
     return super.tryAcquire(name as string, options);
   }
 
-  /** {@link NamedLockManager.withLock}, for one name or (all or none) an array of names. */
+  /**
+   * Run `fn` while holding `name` (or every name of an array, all or none), with the watchdog
+   * renewing the lease; `fn` gets the lease's signal and the lease. An exception from `fn`
+   * propagates unchanged; after a clean exit a failed release throws `LockReleaseError`.
+   */
   override withLock<T>(name: string | readonly string[], fn: (signal: AbortSignal, lease: Lease) => T | Promise<T>, options?: MutexAcquireOptions): Promise<T> {
     return super.withLock(name as string, fn, options);
   }
