@@ -314,7 +314,7 @@ function confirmedWithin(joining: Promise<Waiter>, ms: number, signal?: AbortSig
 }
 
 /** Resolves once `task` settled (its outcome ignored) or after `ms`, whichever is first. */
-function settledWithin(task: Promise<unknown>, ms: number): Promise<void> {
+export function settledWithin(task: Promise<unknown>, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
     task.then(

@@ -7,7 +7,7 @@ import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js'
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
 import { asArray, asNumber } from '../engine/reply.js';
-import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
+import { DEADLINE_SLACK, acquireOrWait, attemptRunOptions, settledWithin, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import type { WakeHub } from '../engine/wake-hub.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
@@ -15,7 +15,7 @@ import { acquireFlags, mutexAcquireAllArgs, mutexNames, mutexAcquireArgs, mutexC
 
 /**
  * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
- * hand-off queue (which outlives it by 10 s), and a lost wake-up or a reservation its head let
+ * hand-off queue (which outlives it by 3 s), and a lost wake-up or a reservation its head let
  * lapse costs a sleeping waiter at most this long.
  */
 const QUEUED_WAITER_NAP = 1_000;
@@ -249,7 +249,9 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
       }
     } catch (err) {
       clearInterval(keeper);
-      for (const g of taken) g.release().catch(() => undefined);
+      // Give the parts taken so far back before rejecting (all or none, as the caller sees it),
+      // waiting for that at most DEADLINE_SLACK: a frozen Redis must not hold the call.
+      await settledWithin(Promise.allSettled(taken.map((g) => g.release())), DEADLINE_SLACK);
       throw err;
     }
     // One fence per grant: the same in every key of a slot; across slots (cluster), the largest.

@@ -9,11 +9,11 @@
 --   RESERVE_MS   how long a reservation waits for its head (then anyone may take it, and the
 --                head loses its place: it was dead, paused or lost the wake-up)
 --   QUEUE_LIFE   ms the queue (and a count-0 key) outlive the last waiter that touched them;
---                waiters re-attempt at least every second, refreshing it
+--                waiters re-attempt at least every second, refreshing it (3 s: three of those)
 --   SPIN_STEP_MS a polling (spin) waiter at place k of the queue (1 = head) is told to retry
 --                within k * max(SPIN_STEP_MS, how long the current hold has lasted)
 local STARVE_US = 5000
 local RESERVE_MS = 250
-local QUEUE_LIFE = 10000
+local QUEUE_LIFE = 3000
 local SPIN_STEP_MS = 5
 local PARSE = '^(%d+):(%d+):(%d):(.*)$'
