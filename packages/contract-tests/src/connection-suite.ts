@@ -31,6 +31,9 @@ function driverCode(error: Error): string | undefined {
  */
 export function describeConnectionSuite<C>(driver: DriverCase<C>): void {
   const connecting = driver.connectingClient;
+  // Skipped only for a driver with no client that connects later on its own (Valkey GLIDE: its
+  // createClient connects or rejects, and reports refused or unknown hosts as connect timeouts
+  // without system codes — see packages/valkey-glide/README.md and docs/drivers.md).
   describe.skipIf(!connecting)(`connection failures: ${driver.name}`, () => {
     const clients: C[] = [];
     const managers: Mutex[] = [];

@@ -128,3 +128,59 @@ export function connectionDown(err: unknown): RedisUnavailableError {
     )
   );
 }
+
+/**
+ * What a driver adapter knows about its user's client connection, shared by every adapter (and so
+ * every lock manager) on that client: one set of driver listeners, not one per manager. The
+ * adapter feeds it the driver's events; core reads it through `RedisAdapter.watchConnection`.
+ *
+ * Down means: the driver reported an error while the client was not ready, i.e. an attempt to
+ * connect failed (refused, unknown host, auth rejected…). An error on a ready connection only
+ * marks it dropped — the driver reconnects and replays queued commands, so a reconnect that
+ * succeeds fails nothing. Only a failed attempt to connect fails the calls waiting at that moment.
+ */
+export class ConnectionTracker {
+  /** True while the client's connection is ready (the adapter keeps it current). */
+  ready: boolean;
+  private down: unknown;
+  private readonly changes = new Set<(error: unknown) => void>();
+  private readonly ends = new Set<() => void>();
+
+  /** @param ready - whether the client is ready now */
+  constructor(ready: boolean) {
+    this.ready = ready;
+  }
+
+  /** The driver says the client is ready: a down state ends (listeners get `undefined`). */
+  becameReady(): void {
+    this.ready = true;
+    if (this.down === undefined) return;
+    this.down = undefined;
+    for (const listener of [...this.changes]) listener(undefined);
+  }
+
+  /** An attempt to connect failed with the driver's `error`: listeners get it. */
+  failed(error: unknown): void {
+    this.down = error;
+    for (const listener of [...this.changes]) listener(error);
+  }
+
+  /** The client ended (quit, close, no more retries). */
+  ended(): void {
+    this.ready = false;
+    for (const listener of [...this.ends]) listener();
+  }
+
+  /** Call `listener` with the driver's error while a connect attempt failed since the last ready, `undefined` once ready; returns its removal. */
+  onChange(listener: (error: unknown) => void): () => void {
+    this.changes.add(listener);
+    if (this.down !== undefined) listener(this.down);
+    return () => this.changes.delete(listener);
+  }
+
+  /** Call `listener` when the client ends; returns its removal. */
+  onEnd(listener: () => void): () => void {
+    this.ends.add(listener);
+    return () => this.ends.delete(listener);
+  }
+}

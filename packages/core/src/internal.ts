@@ -15,7 +15,7 @@
 export { createDriverBindings, type DriverBindings, type DriverClients } from './bindings.js';
 export { adoptAdapter } from './engine/manager.js';
 export { closeGracefully } from './engine/close.js';
-export { connectionFailure, connectionDown, connectionFailureReason } from './connection.js';
+export { connectionFailure, connectionDown, connectionFailureReason, ConnectionTracker } from './connection.js';
 export { checkOptions, checkName, checkPrefix, checkSeparator, checkDuration, checkSignal, type OptionKeys, type AllowedKeys } from './validate.js';
 export { shardedPubSubMode, SHARDED_PUBSUB_PROBE, type ShardedPubSubMode, type ShardedPubSubTarget } from './sharded.js';
 

@@ -62,7 +62,7 @@ describe('exported names', () => {
 
   it('@hilok/core/internal (unstable): what adapters and hilok\'s own packages build on', () => {
     expect(surface['@hilok/core/internal']).toEqual([
-      'AcquireReply', 'AllowedKeys', 'DEFAULT_INTENT_TTL', 'DriverBindings', 'DriverClients',
+      'AcquireReply', 'AllowedKeys', 'ConnectionTracker', 'DEFAULT_INTENT_TTL', 'DriverBindings', 'DriverClients',
       'FairAcquireReply', 'LeaseBehaviour', 'LeaseLifecycle', 'MAX_BATCH', 'NamedLockManager',
       'OptionKeys', 'PathKeys', 'Registry', 'RegistrySlot', 'RunOptions', 'SHARDED_PUBSUB_PROBE',
       'Script', 'ScriptRunner', 'SemaphoreAcquireReply', 'ShardedPubSubMode', 'ShardedPubSubTarget',

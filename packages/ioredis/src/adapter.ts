@@ -9,6 +9,7 @@ import {
   checkOptions,
   closeGracefully,
   connectionDown,
+  ConnectionTracker,
   SHARDED_PUBSUB_PROBE,
   shardedPubSubMode,
   type DriverClients,
@@ -263,70 +264,31 @@ function followSlots(client: IoredisClient, sub: IoredisClient): () => void {
   };
 }
 
-/**
- * What the adapters of one user client know about its connection, shared so that many lock
- * managers on one client add one set of listeners (not one per manager).
- */
-interface ConnectionWatch {
-  /** Call `listener` with the driver's error while a connect attempt failed since the last ready, `undefined` once ready. */
-  onChange(listener: (error: unknown) => void): () => void;
-  /** Call `listener` when the client ends (quit, disconnect, no more retries). */
-  onEnd(listener: () => void): () => void;
-}
-
-const watches = new WeakMap<object, ConnectionWatch>();
+const watches = new WeakMap<object, ConnectionTracker>();
 const HILOK_LISTENER = Symbol('hilok');
 
 /**
- * Follow `client`'s connection. Down means: an `error` arrived while the client was not ready,
- * i.e. an attempt to connect failed (refused, unknown host, auth rejected in the ready check…).
- * An error on a ready connection only marks it dropped: ioredis reconnects and replays queued
- * commands, so calls made during a reconnect that succeeds wait for it as they always did, and
- * the initial connect of a healthy server never fails anything. Only a failed attempt to
- * connect — the state in which waiting out `commandTimeout` cannot help — fails the calls waiting
- * at that moment (core's ScriptRunner gives them up); calls made later wait for the next attempt.
+ * Follow `client`'s connection (see core's `ConnectionTracker` for what "down" means). An
+ * error on a ready connection only marks it dropped: ioredis reconnects and replays queued
+ * commands, so calls made during a reconnect that succeeds wait for it as they always did.
  */
-function watchFor(client: IoredisClient): ConnectionWatch {
+function watchFor(client: IoredisClient): ConnectionTracker {
   let watch = watches.get(client);
   if (watch) return watch;
-  const changes = new Set<(error: unknown) => void>();
-  const ends = new Set<() => void>();
-  let ready = client.status === 'ready';
-  let down: unknown;
-  client.on('ready', () => {
-    ready = true;
-    if (down === undefined) return;
-    down = undefined;
-    for (const listener of [...changes]) listener(undefined);
-  });
-  client.on('close', () => (ready = false));
-  client.on('end', () => {
-    ready = false;
-    for (const listener of [...ends]) listener();
-  });
+  const state = new ConnectionTracker(client.status === 'ready');
+  client.on('ready', () => state.becameReady());
+  client.on('close', () => (state.ready = false));
+  client.on('end', () => state.ended());
   const onError = (err: Error): void => {
     // ioredis prints an error nobody listens to; our listener must not silence the user's client.
     if (client.listeners?.('error').every((l) => (l as { [HILOK_LISTENER]?: boolean })[HILOK_LISTENER])) {
       console.error('[ioredis] Unhandled error event:', err.stack);
     }
-    if (ready) return;
-    down = err;
-    for (const listener of [...changes]) listener(err);
+    if (!state.ready) state.failed(err);
   };
   Object.assign(onError, { [HILOK_LISTENER]: true });
   client.on('error', onError);
-  watch = {
-    onChange(listener) {
-      changes.add(listener);
-      if (down !== undefined) listener(down);
-      return () => changes.delete(listener);
-    },
-    onEnd(listener) {
-      ends.add(listener);
-      return () => ends.delete(listener);
-    },
-  };
-  watches.set(client, watch);
+  watches.set(client, (watch = state));
   return watch;
 }
 

@@ -9,6 +9,7 @@ import {
   checkOptions,
   closeGracefully,
   connectionDown,
+  ConnectionTracker,
   keySlot,
   SHARDED_PUBSUB_PROBE,
   shardedPubSubMode,
@@ -271,70 +272,30 @@ export const nodeRedisClients: DriverClients<NodeRedisClient> = {
   },
 };
 
-/**
- * What the adapters of one user client know about its connection, shared so that many lock
- * managers on one client add one set of listeners (not one per manager).
- */
-interface ConnectionWatch {
-  /** Call `listener` with the driver's error while a connect attempt failed since the last ready, `undefined` once ready. */
-  onChange(listener: (error: unknown) => void): () => void;
-  /** Call `listener` when the client is closed (close, quit, destroy, disconnect). */
-  onEnd(listener: () => void): () => void;
-}
-
-const watches = new WeakMap<object, ConnectionWatch>();
+const watches = new WeakMap<object, ConnectionTracker>();
 const HILOK_LISTENER = Symbol('hilok');
 
 /**
- * Follow `client`'s connection. Down means: an `error` arrived while the client was not ready,
- * i.e. an attempt to connect failed (refused, unknown host, wrong password…). The first error of
- * a ready connection only marks it dropped: node-redis reconnects and sends queued commands, so
- * calls made during a reconnect that succeeds wait for it as they always did, and the initial
- * connect of a healthy server never fails anything. Only a failed attempt to connect — the state
- * in which waiting out `commandTimeout` cannot help — fails the calls waiting at that moment
- * (core's ScriptRunner gives them up); calls made later wait for the next attempt.
+ * Follow `client`'s connection (see core's `ConnectionTracker` for what "down" means). The first
+ * error of a ready connection only marks it dropped: node-redis reconnects and sends queued
+ * commands, so calls made during a reconnect that succeeds wait for it as they always did.
  */
-function watchFor(client: NodeRedisClient): ConnectionWatch {
+function watchFor(client: NodeRedisClient): ConnectionTracker {
   let watch = watches.get(client);
   if (watch) return watch;
-  const changes = new Set<(error: unknown) => void>();
-  const ends = new Set<() => void>();
-  let ready = client.isReady === true;
-  let down: unknown;
-  client.on('ready', () => {
-    ready = true;
-    if (down === undefined) return;
-    down = undefined;
-    for (const listener of [...changes]) listener(undefined);
-  });
-  client.on('end', () => {
-    ready = false;
-    for (const listener of [...ends]) listener();
-  });
+  const state = new ConnectionTracker(client.isReady === true);
+  client.on('ready', () => state.becameReady());
+  client.on('end', () => state.ended());
   const onError = (err: Error): void => {
-    const wasReady = ready;
-    ready = false;
-    if (!wasReady) {
-      down = err;
-      for (const listener of [...changes]) listener(err);
-    }
+    const wasReady = state.ready;
+    state.ready = false;
+    if (!wasReady) state.failed(err);
     // Without a listener of its own, node-redis's 'error' would have thrown: so does this one.
     if (client.listeners?.('error').every((l) => (l as { [HILOK_LISTENER]?: boolean })[HILOK_LISTENER])) throw err;
   };
   Object.assign(onError, { [HILOK_LISTENER]: true });
   client.on('error', onError);
-  watch = {
-    onChange(listener) {
-      changes.add(listener);
-      if (down !== undefined) listener(down);
-      return () => changes.delete(listener);
-    },
-    onEnd(listener) {
-      ends.add(listener);
-      return () => ends.delete(listener);
-    },
-  };
-  watches.set(client, watch);
+  watches.set(client, (watch = state));
   return watch;
 }
 
