@@ -371,6 +371,24 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
       await Promise.all([mutex.close(), other.close()]);
     });
 
+    it('SpinLock: a release in the same process hands the lock to a polling waiter at once, not at its next poll', async () => {
+      // The waiter's polls are far apart: the holder's age (1 s) sets the head's poll hint, and
+      // its own backoff is longer still. Before the local hand-off it came at its next poll, about
+      // 1 s after its first attempt; the release reply naming it now wakes it (no pub/sub).
+      const spin = new SpinLock(adapter, { ttl: 30_000, spin: { initialDelay: 5_000, maxDelay: 5_000, factor: 1 } });
+      const name = fresh();
+      const holder = await spin.acquire(name);
+      await delay(1_000);
+      const waiting = spin.acquire(name, { timeout: 20_000 });
+      await delay(100); // the waiter is queued (its first attempt found the lock busy) and sleeping
+      const released = performance.now();
+      await holder.release();
+      const lease = await waiting;
+      expect(performance.now() - released).toBeLessThan(500);
+      await lease.release();
+      await spin.close();
+    });
+
     it('a waiter that times out leaves the queue: no key is left', async () => {
       const mutex = new Mutex(adapter, { ttl: 30_000 });
       const name = fresh();

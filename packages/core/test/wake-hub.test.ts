@@ -71,6 +71,22 @@ describe('WakeHub addressed wake-ups (to:<token>)', () => {
 });
 
 describe('WakeHub unaddressed wake-ups and late joiners', () => {
+  it('a local (polling) waiter subscribes nothing and is woken by a hand-off of this process', async () => {
+    const link = handDriven();
+    let subscribes = 0;
+    const counted: RedisAdapter = { ...link, subscribe: async (c, m) => (subscribes++, link.subscribe(c, m)) };
+    const hub = new WakeHub(counted, 10);
+    const w = hub.local('c', 'T');
+    hub.handOff('c', 'X'); // someone else's hand-off
+    expect(await w.sleep(20)).toBe(false);
+    hub.handOff('c', 'T');
+    expect(await w.sleep(5_000)).toBe(true);
+    w.leave();
+    expect(subscribes).toBe(0);
+    expect(hub.subscriptionCount).toBe(0);
+    await hub.close();
+  });
+
   it('heardAt is when the latest "all" (or wake-one) arrived; addressed messages leave it', async () => {
     const link = handDriven();
     const hub = new WakeHub(link);

@@ -199,6 +199,9 @@ async function waitAfterBusy<T extends number>(
     // polling, and each poll's pause is spent waiting for this confirmation.
     let joining: Promise<Waiter> | undefined;
     let channel: string | undefined;
+    // A polling waiter addressed by token listens locally (no subscription): a release in this
+    // process that hands the lock to it wakes it at once (WakeHub.local).
+    let local: Waiter | undefined;
     try {
       for (let round = 0; !result.ok; round++) {
         const wanted = result.channel ?? plan.channel;
@@ -233,6 +236,9 @@ async function waitAfterBusy<T extends number>(
           // Still unconfirmed: poll with the spin backoff, waiting for the confirmation meanwhile.
           waiter = await confirmedWithin(joining, Math.min(spinDelay(plan.spin, round), nap), plan.signal);
           if (waiter) joining = undefined;
+        } else if (plan.token !== undefined) {
+          local ??= plan.hub.local(result.channel ?? plan.channel, plan.token);
+          wokenAt = (await local.sleep(Math.min(spinDelay(plan.spin, round), nap), plan.signal)) ? monotonicNow() : undefined;
         } else await sleep(Math.min(spinDelay(plan.spin, round), nap), plan.signal);
         result = await tryOnce();
       }
@@ -248,6 +254,7 @@ async function waitAfterBusy<T extends number>(
       throw err;
     } finally {
       waiter?.leave();
+      local?.leave();
       abandonJoin(joining);
     }
   }

@@ -102,6 +102,28 @@ export class WakeHub {
   }
 
   /**
+   * Join the waiters of `channel` as `token` without subscribing: only this process's own
+   * hand-offs ({@link handOff}: a release reply naming `token`) wake the waiter, and any message
+   * of a subscription another waiter of this process holds on the channel. A polling (spin) waiter
+   * uses it: a release in the same process hands it the lock at once instead of at its next poll,
+   * at no Redis cost (no SUBSCRIBE, no connection).
+   */
+  local(channel: string, token: string): Waiter {
+    let state = this.channels.get(channel);
+    if (!state) {
+      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, heardAt: -Infinity, recent: new Set(), lingerTimer: undefined };
+      this.channels.set(channel, state);
+    }
+    clearTimeout(state.lingerTimer);
+    state.lingerTimer = undefined;
+    const live = state;
+    const waiter = new Waiter(() => this.leave(live, waiter), token, () => live.liveSince, () => live.heardAt);
+    state.waiters.push(waiter);
+    if (state.recent.delete(token)) waiter.wake();
+    return waiter;
+  }
+
+  /**
    * Wake the waiter of this process joined on `channel` as `token`, if any — what the pub/sub
    * message addressed to it would do, without waiting for it (a releaser that learnt from its
    * reply whom it handed the lock to). The message, when it comes, finds the waiter gone or
@@ -167,7 +189,12 @@ export class WakeHub {
     if (waiter.pending && waiter.token === undefined) state.waiters.find((w) => !w.pending)?.wake();
     if (state.waiters.length > 0 || this.closed) return;
     state.lingerTimer = setTimeout(() => {
-      if (state.waiters.length > 0 || !state.subscribed) return;
+      if (state.waiters.length > 0) return;
+      if (!state.subscribed) {
+        // Only local (spin) waiters used it: nothing to unsubscribe, just forget the channel.
+        if (this.channels.get(state.name) === state) this.channels.delete(state.name);
+        return;
+      }
       state.subscribed = false;
       state.liveSince = Infinity;
       // Chained on `ready` so a later re-subscribe of the same channel is ordered after this.
