@@ -81,5 +81,19 @@ export {
   readFairInspect,
   type FairAcquireReply,
 } from './fair/protocol.js';
-export { semaphoreKeys, semaphoreChannel, waiterMember, semaphoreFlags, checkPermits, readSemaphoreAcquire, readSemaphoreRelease, readSemaphoreStatus, type SemaphoreAcquireReply } from './semaphore/protocol.js';
+export {
+  semaphoreKeys,
+  semaphoreChannel,
+  waiterMember,
+  semaphoreFlags,
+  checkPermits,
+  readSemaphoreAcquire,
+  readSemaphoreRelease,
+  readSemaphoreStatus,
+  decodeSemaphoreHold,
+  decodeWaiterMember,
+  type SemaphoreAcquireReply,
+  type SemaphoreHolderEntry,
+  type SemaphoreWaiterEntry,
+} from './semaphore/protocol.js';
 export * as scripts from './generated/scripts.js';

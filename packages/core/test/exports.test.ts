@@ -65,12 +65,12 @@ describe('exported names', () => {
       'AcquireReply', 'AllowedKeys', 'ConnectionTracker', 'DEFAULT_INTENT_TTL', 'DriverBindings', 'DriverClients',
       'FairAcquireReply', 'LeaseBehaviour', 'LeaseLifecycle', 'MAX_BATCH', 'NamedLockManager',
       'OptionKeys', 'PathKeys', 'Registry', 'RegistrySlot', 'RunOptions', 'SHARDED_PUBSUB_PROBE',
-      'Script', 'ScriptRunner', 'SemaphoreAcquireReply', 'ShardedPubSubMode', 'ShardedPubSubTarget',
+      'Script', 'ScriptRunner', 'SemaphoreAcquireReply', 'SemaphoreHolderEntry', 'SemaphoreWaiterEntry', 'ShardedPubSubMode', 'ShardedPubSubTarget',
       'StoredMutex', 'TreeAcquire', 'TreeAcquireReply', 'TreeItem', 'TreeKind', 'WAKE_ALL', 'WakeHub',
       'acquireFlags', 'adoptAdapter', 'asArray', 'asNumber', 'asString', 'checkDuration', 'checkName',
       'checkOptions', 'checkPermits', 'checkPrefix', 'checkSeparator', 'checkSignal', 'closeGracefully',
       'connectionDown', 'connectionFailure', 'connectionFailureReason', 'createDriverBindings',
-      'decodeTreeItem', 'endScope', 'fairAcquireArgs', 'fairChannel', 'fairExtendArgs', 'fairKeys',
+      'decodeSemaphoreHold', 'decodeTreeItem', 'decodeWaiterMember', 'endScope', 'fairAcquireArgs', 'fairChannel', 'fairExtendArgs', 'fairKeys',
       'fairReleaseArgs', 'handoffMessage', 'hashTag', 'isFairGrant', 'keySlot', 'leaseDrift', 'lockKey',
       'monotonicNow', 'mutexAcquireAllArgs', 'mutexAcquireArgs', 'mutexChannel', 'mutexExtendArgs', 'mutexKeys',
       'mutexNames', 'mutexReleaseArgs', 'parseStoredMutex', 'pathKeys', 'readAcquire', 'readAcquireAll', 'readExtend', 'readFairAcquire',
@@ -93,7 +93,8 @@ describe('exported names', () => {
     expect(surface['@hilok/redlock']).toEqual([
       'ClosedError', 'FromUrlsOptions', 'HilokError', 'InstanceFailure', 'InvalidArgumentError',
       'LockBusyError', 'LockLostError', 'LockOptions', 'LockReleaseError', 'MAX_RETRY_COUNT', 'QuorumError',
-      'RedisUnavailableError', 'Redlock', 'RedlockHold', 'RedlockLease', 'RedlockOptions', 'SemaphoreLockOptions',
+      'RedisUnavailableError', 'Redlock', 'RedlockHold', 'RedlockLease', 'RedlockOptions', 'RedlockSemaphoreHolder',
+      'RedlockSemaphoreInstance', 'RedlockSemaphoreStatus', 'SemaphoreLockOptions', 'SemaphoreUsingOptions',
       'UsingOptions', 'isHilokError', 'quorumOf', 'semaphoreQuorumOf',
     ]);
   });

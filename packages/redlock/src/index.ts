@@ -8,5 +8,12 @@ export { RedlockLease, RedlockHold } from './lease.js';
 export { QuorumError, type InstanceFailure } from './errors.js';
 export { type RedlockOptions, MAX_RETRY_COUNT } from './options.js';
 export { quorumOf } from './quorum.js';
-export { semaphoreQuorumOf, type SemaphoreLockOptions } from './semaphore-kind.js';
+export {
+  semaphoreQuorumOf,
+  type SemaphoreLockOptions,
+  type SemaphoreUsingOptions,
+  type RedlockSemaphoreStatus,
+  type RedlockSemaphoreInstance,
+  type RedlockSemaphoreHolder,
+} from './semaphore-kind.js';
 export { LockBusyError, LockLostError, LockReleaseError, InvalidArgumentError, RedisUnavailableError, ClosedError, HilokError, isHilokError } from '@hilok/core';

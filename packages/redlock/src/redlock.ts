@@ -1,5 +1,18 @@
 import { ClosedError, InvalidArgumentError, type RedisAdapter } from '@hilok/core';
-import { Registry, checkDuration, checkName, checkOptions, checkSignal, mutexNames, readMutexInspect, runScoped, type OptionKeys, type RegistrySlot } from '@hilok/core/internal';
+import {
+  Registry,
+  checkDuration,
+  checkName,
+  checkOptions,
+  checkPermits,
+  checkSignal,
+  mutexNames,
+  readMutexInspect,
+  readSemaphoreStatus,
+  runScoped,
+  type OptionKeys,
+  type RegistrySlot,
+} from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
 import { hilokKind, mutexAllKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
@@ -14,7 +27,16 @@ import {
   type ResolvedOptions,
 } from './options.js';
 import { Instances } from './quorum.js';
-import { semaphoreKind, splitPermitOptions, type SemaphoreLockOptions } from './semaphore-kind.js';
+import {
+  semaphoreKind,
+  semaphoreQuorumOf,
+  semaphoreStatusCall,
+  splitPermitOptions,
+  summariseSemaphore,
+  type RedlockSemaphoreStatus,
+  type SemaphoreLockOptions,
+  type SemaphoreUsingOptions,
+} from './semaphore-kind.js';
 
 /** Per-call options of {@link Redlock.lock}, {@link Redlock.read} and {@link Redlock.write}. */
 export interface LockOptions {
@@ -41,6 +63,9 @@ export interface UsingOptions extends LockOptions {
 
 /** The keys of {@link UsingOptions}: unknown keys are an `InvalidArgumentError`. */
 const USING_OPTION_KEYS = { ...LOCK_OPTION_KEYS, extendInterval: true } as const satisfies OptionKeys<UsingOptions>;
+
+/** The keys of `Redlock.semaphoreStatus`'s options. */
+const STATUS_OPTION_KEYS = { limit: true } as const satisfies OptionKeys<{ limit: number }>;
 
 /** Options of {@link Redlock.fromUrls}. */
 export interface FromUrlsOptions extends RedlockOptions {
@@ -214,6 +239,41 @@ export class Redlock implements AsyncDisposable {
       call,
       (acquired, onEnd) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, onEnd),
     );
+  }
+
+  /**
+   * Run `fn(signal, lease)` holding `permits` of the semaphore `name` (size `limit`) on the
+   * quorum, extending the lease every `extendInterval` while it runs, and release it after — the
+   * contract of {@link Redlock.using} and of core's `Semaphore.withPermits`: an exception from
+   * `fn` propagates unchanged (a release failure never masks it); after a clean exit a failed
+   * release throws `LockReleaseError`, and a lease lost meanwhile throws its `LockLostError`.
+   * @throws InvalidArgumentError before any Redis call (bad name, limit, permits, options, or `fn`)
+   */
+  async withPermits<T>(name: string, fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options: SemaphoreUsingOptions): Promise<T> {
+    const { limit, permits, rest } = splitPermitOptions(name, options);
+    const interval = this.checkScoped(fn, rest);
+    return runScoped(extended(await this.semaphore(name, { ...lockOptions(rest), limit, permits }), interval), fn);
+  }
+
+  /**
+   * The semaphore `name` of size `limit` on every instance (core's status script: expired holds
+   * are purged first), and what the quorum agrees on: each hold with the instances that have it
+   * and whether that reaches `semaphoreQuorumOf(N, limit)` (a valid hold), and `available`, the
+   * most permits a new hold could be granted on a quorum now. Instances that did not answer are
+   * listed with their error.
+   * @throws QuorumError when fewer than a majority of the instances answered (nothing can be told)
+   * @throws InvalidArgumentError before any Redis call (bad name, a limit that is not a whole number ≥ 1, unknown keys)
+   */
+  async semaphoreStatus(name: string, options: { limit: number }): Promise<RedlockSemaphoreStatus> {
+    const resource = checkName(name, 'name');
+    const o = checkOptions<{ limit: number }>(options, STATUS_OPTION_KEYS);
+    const { limit } = checkPermits(o.limit, 1);
+    this.assertOpen();
+    const answers = await this.instances.all(semaphoreStatusCall(this.options.prefix, resource), readSemaphoreStatus);
+    const failures = this.instances.failures(answers);
+    const answered = answers.length - failures.length;
+    if (answered < this.quorum) throw new QuorumError(resource, 'semaphoreStatus', answered, this.quorum, failures, 'cannot tell');
+    return summariseSemaphore(answers, limit, semaphoreQuorumOf(this.size, limit), failures);
   }
 
   /**

@@ -29,6 +29,21 @@ export function waiterMember(permits: number, limit: number, token: string): str
   return `${permits}:${limit}:${token}`;
 }
 
+/**
+ * A field of the permits hash read back, for tools (the CLI): holder `field` with its permits and
+ * fence (`permits:fence`), or `null` for the last-fence field `#` and anything the scripts never write.
+ */
+export function decodeSemaphoreHold(field: string, value: string): { id: string; permits: number; fence: number } | null {
+  const m = field === '#' ? null : /^(\d+):(\d+)$/.exec(value);
+  return m ? { id: field, permits: Number(m[1]), fence: Number(m[2]) } : null;
+}
+
+/** A queue member read back, for tools: the inverse of {@link waiterMember}, or `null` if it is not one. */
+export function decodeWaiterMember(member: string): { id: string; permits: number; limit: number } | null {
+  const m = /^(\d+):(\d+):(.+)$/s.exec(member);
+  return m ? { id: m[3] as string, permits: Number(m[1]), limit: Number(m[2]) } : null;
+}
+
 /** The flags argument of `semaphore/acquire.lua`: `"w"` when the caller waits (and so queues) if busy. */
 export function semaphoreFlags(waits: boolean): string {
   return waits ? 'w' : '';
