@@ -2,7 +2,7 @@ import { connect, type Connection } from '../connect.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { KeyKind } from '../keys.js';
 import { oneTarget, parseCommand, parseKinds, parseMs, type CliIO } from '../options.js';
-import { paletteFor, renderTree, type Palette } from '../render.js';
+import { PLAIN, paletteFor, renderTree, type Palette } from '../render.js';
 import { readSnapshot } from '../snapshot.js';
 
 /** Help of `hilok watch`. */
@@ -11,6 +11,11 @@ export const WATCH_HELP = `Usage: hilok watch [path] [options]
 A live tree of the locks at a path and below, redrawn as holds come and go: reads in green,
 writes in red, waiting writers / queued waiters in yellow, each with its owner, ttl countdown
 and fencing token. Read-only, like \`hilok inspect\`. Press q or Ctrl-C to quit.
+
+When stdout is not a terminal (\`hilok watch | tee watch.log\`) it writes plain text instead: no
+colours, no cursor moves, no alternate screen — one frame per interval: a title line with the
+server's time (HH:MM:SSZ) and the counts, the tree, then one blank line (none inside a frame). It stops
+on Ctrl-C, SIGTERM, or when the reader of the pipe goes away.
 
 Arguments:
   path                 a lock name, tree path or glob, as for \`hilok inspect\` (default: all)
@@ -27,7 +32,7 @@ Options:
   --separator <sep>    tree path separator (default: /)
   -h, --help           show this help
 
-Exit codes: 0 quit by the user, 2 usage error, 3 Redis unreachable or bad URL.
+Exit codes: 0 quit by the user (or the pipe closed), 2 usage error, 3 Redis unreachable or bad URL.
 `;
 
 /** What one frame of the live view shows. */
@@ -46,12 +51,14 @@ export interface FrameOptions {
   height?: number | undefined;
   /** Extra lines under the tree (e.g. the demo's counters). */
   footer?: string[];
+  /** Plain, line-oriented frame (not a terminal): no colour legend, no blank line inside (default false). */
+  plain?: boolean;
 }
 
 /** Read a snapshot and lay out one frame of the live tree (errors become a line, not a crash). */
 export async function frame(conn: Connection, o: FrameOptions): Promise<string[]> {
   const c = o.colors;
-  const lines = [c.bold(o.title), `${c.read('■ read')}  ${c.write('■ write')}  ${c.waiting('■ waiting')}`, ''];
+  const lines = o.plain ? [o.title] : [c.bold(o.title), `${c.read('■ read')}  ${c.write('■ write')}  ${c.waiting('■ waiting')}`, ''];
   try {
     const snap = await readSnapshot(conn, { prefix: o.prefix, path: o.path, separator: o.separator, kinds: o.kinds });
     lines[0] += c.dim(`  ${new Date(snap.now).toISOString().slice(11, 19)}Z  ${snap.holds.length} held, ${snap.waiting.length} waiting`);
@@ -140,26 +147,35 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
   oneTarget(global, 'watch');
   const conn = await connect(global.target, global.driver);
   const stopper = new Stopper();
+  // Not a terminal (a pipe, a file): no escape codes at all — plain frames one after another,
+  // each starting with its timestamped title line and ended by a blank line.
+  const tty = io.stdout.isTTY === true;
   const leave = enterScreen(io, stopper.stop);
+  // A reader that goes away (`hilok watch | head`) ends the watch, not the process with EPIPE.
+  io.stdout.on('error', stopper.stop);
   try {
     const where = positionals[0] === undefined ? '' : ` "${positionals[0]}"`;
+    const quits = tty || io.stdin.isTTY ? ' — q quits' : '';
     while (!stopper.stopped) {
       const lines = await frame(conn, {
-        title: `hilok watch${where} — ${conn.displayUrl} — prefix ${global.prefix} — every ${interval} ms — q quits`,
+        title: `hilok watch${where} — ${conn.displayUrl} — prefix ${global.prefix} — every ${interval} ms${quits}`,
         path: positionals[0],
         prefix: global.prefix,
         separator: global.separator,
         kinds,
-        colors: paletteFor(io.stdout, io.env),
-        width: io.stdout.columns,
-        height: io.stdout.rows,
+        colors: tty ? paletteFor(io.stdout, io.env) : PLAIN,
+        width: tty ? io.stdout.columns : undefined,
+        height: tty ? io.stdout.rows : undefined,
+        plain: !tty,
       });
       if (stopper.stopped) break;
-      draw(io.stdout, lines);
+      if (tty) draw(io.stdout, lines);
+      else io.stdout.write(lines.join('\n') + '\n\n');
       await stopper.sleep(interval);
     }
     return ExitCode.Ok;
   } finally {
+    io.stdout.off('error', stopper.stop);
     leave();
     await conn.close();
   }
