@@ -20,6 +20,7 @@ export { ReadWriteLock, type ReadWriteLockOptions } from './rwlock/rwlock.js';
 export { FairLock, type FairLockOptions, type FairLockInfo } from './fair/fair.js';
 export { Semaphore, type SemaphoreOptions, type SemaphoreAcquireOptions, type SemaphoreStatus } from './semaphore/semaphore.js';
 export { Lease } from './engine/lease.js';
+export { parseOwner, type OwnerInfo } from './engine/owner.js';
 export { MAX_NAME_LENGTH, MAX_DURATION_MS } from './validate.js';
 
 // Errors.

@@ -27,6 +27,8 @@ export { spinDelay, sleep } from './engine/wait.js';
 export { leaseDrift, monotonicNow, LeaseLifecycle, endScope, type LeaseBehaviour } from './engine/lease.js';
 export { runScoped } from './engine/scoped.js';
 export { NamedLockManager } from './engine/named-lock.js';
+export { checkApp } from './validate.js';
+export { ownerTokenPrefix, nextOwnerToken, formatOwner, grantedAt } from './engine/owner.js';
 
 // Redis protocol of the lock kinds: keys, channels, argument builders and reply parsers, scripts.
 export { hashTag, unhashTag, lockKey, readLockKey, keySlot } from './engine/keys.js';

@@ -16,6 +16,18 @@ export function checkName(name: unknown, argument = 'name'): string {
   return name;
 }
 
+/**
+ * The `app` manager option (the label in every owner token the manager makes): `undefined` or
+ * 1–64 characters `A-Z a-z 0-9 . _ -`, so a token stays readable and parses back.
+ */
+export function checkApp(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
+    throw new InvalidArgumentError('app', `expected 1–64 characters of A-Z a-z 0-9 . _ -, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  }
+  return value;
+}
+
 /** A key prefix: any string without `{` or `}` (they would hijack the Redis Cluster hash tag). */
 export function checkPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string') throw new InvalidArgumentError('prefix', `expected a string, got ${describe(prefix)}`);

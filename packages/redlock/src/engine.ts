@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { LockBusyError, LockLostError, type LockBlocker } from '@hilok/core';
-import { monotonicNow, sleep } from '@hilok/core/internal';
+import { monotonicNow, nextOwnerToken, ownerTokenPrefix, sleep } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import type { Grant, LockKind } from './kinds.js';
 import { drift } from './options.js';
@@ -32,11 +31,20 @@ export interface RetryPolicy {
  * between attempts, extension only within the remaining validity.
  */
 export class QuorumEngine {
-  /** @param instances - the instances; @param driftFactor - drift allowance per ttl */
+  /**
+   * @param instances - the instances; @param driftFactor - drift allowance per ttl;
+   * @param app - the label in every owner token (see core's `ownerTokenPrefix`)
+   */
   constructor(
     readonly instances: Instances,
     readonly driftFactor: number,
-  ) {}
+    app?: string,
+  ) {
+    this.tokenPrefix = ownerTokenPrefix(app);
+  }
+
+  /** `[app@]host:pid:started:nonce.` of this Redlock's tokens. */
+  private readonly tokenPrefix: string;
 
   /**
    * Acquire on a majority, retrying per `retry`. Each attempt uses a fresh token, so a late
@@ -49,7 +57,7 @@ export class QuorumEngine {
   acquire(makeKind: (token: string) => LockKind, ttl: number, retry: RetryPolicy, signal?: AbortSignal, attemptSignal?: AbortSignal): Promise<Acquired> {
     // The first attempt as a plain promise chain (the common, successful case); retries loop.
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.abortable(this.attempt(makeKind(randomUUID()), ttl), attemptSignal).then((result) =>
+    return this.abortable(this.attempt(makeKind(nextOwnerToken(this.tokenPrefix)), ttl), attemptSignal).then((result) =>
       result instanceof Error ? this.retry(makeKind, ttl, retry, result, signal, attemptSignal) : result,
     );
   }
@@ -68,7 +76,7 @@ export class QuorumEngine {
       const pause = retry.retryDelayMin + Math.random() * (retry.retryDelayMax - retry.retryDelayMin);
       await sleep(pause, signal);
       signal?.throwIfAborted();
-      result = await this.abortable(this.attempt(makeKind(randomUUID()), ttl), attemptSignal);
+      result = await this.abortable(this.attempt(makeKind(nextOwnerToken(this.tokenPrefix)), ttl), attemptSignal);
       if (!(result instanceof Error)) return result;
     }
     throw result;

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, MAX_DURATION_MS, isRedisAdapter, type RedisAdapter } from '@hilok/core';
-import { checkDuration, checkOptions, checkPrefix, checkSeparator, type OptionKeys } from '@hilok/core/internal';
+import { checkApp, checkDuration, checkOptions, checkPrefix, checkSeparator, type OptionKeys } from '@hilok/core/internal';
 
 /** Options of a `Redlock`. Every duration is in milliseconds. */
 export interface RedlockOptions {
@@ -33,6 +33,12 @@ export interface RedlockOptions {
    * {@link Redlock.fromUrls}, which created them).
    */
   closeAdapters?: boolean;
+  /**
+   * Application label in every owner token this Redlock makes (1–64 characters
+   * `A-Z a-z 0-9 . _ -`), next to the host, pid and process start time, as core's managers do:
+   * `hilok inspect --redlock` shows `app@host:pid`; `parseOwner(lease.token)` reads it back.
+   */
+  app?: string;
 }
 
 /** The keys of {@link RedlockOptions}: unknown keys are an `InvalidArgumentError`. */
@@ -46,6 +52,7 @@ export const REDLOCK_OPTION_KEYS = {
   prefix: true,
   separator: true,
   closeAdapters: true,
+  app: true,
 } as const satisfies OptionKeys<RedlockOptions>;
 
 /** Options after validation, with defaults applied. */
@@ -59,6 +66,7 @@ export interface ResolvedOptions {
   prefix: string;
   separator: string;
   closeAdapters: boolean;
+  app: string | undefined;
 }
 
 /** Largest accepted `retryCount`; more is a configuration mistake, not a strategy. */
@@ -98,7 +106,8 @@ export function resolveOptions(options: unknown, closeAdaptersDefault: boolean):
   const separator = o.separator === undefined ? '/' : checkSeparator(o.separator);
   const closeAdapters = o.closeAdapters === undefined ? closeAdaptersDefault : o.closeAdapters;
   if (typeof closeAdapters !== 'boolean') throw new InvalidArgumentError('closeAdapters', 'expected a boolean');
-  return { ttl, retryCount, retryDelayMin, retryDelayMax, driftFactor, instanceTimeout, prefix, separator, closeAdapters };
+  const app = checkApp(o.app);
+  return { ttl, retryCount, retryDelayMin, retryDelayMax, driftFactor, instanceTimeout, prefix, separator, closeAdapters, app };
 }
 
 /**

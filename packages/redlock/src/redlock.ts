@@ -112,7 +112,7 @@ export class Redlock implements AsyncDisposable {
     const list = checkAdapters(adapters);
     this.options = Object.freeze(resolveOptions(options, false));
     this.instances = new Instances(list, this.options.instanceTimeout);
-    this.engine = new QuorumEngine(this.instances, this.options.driftFactor);
+    this.engine = new QuorumEngine(this.instances, this.options.driftFactor, this.options.app);
   }
 
   /**

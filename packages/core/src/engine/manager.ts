@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import type { RedisAdapter } from '../adapter.js';
 import { ClosedError, InvalidArgumentError, type LockLostError, type LockReleaseError } from '../errors.js';
-import { checkCallback, checkDuration, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, type AllowedKeys, type OptionKeys } from '../validate.js';
+import { checkApp, checkCallback, checkDuration, checkName, checkOptions, checkPrefix, checkSignal, checkTimeout, checkBoolean, type AllowedKeys, type OptionKeys } from '../validate.js';
 import { Lease, type LeaseInit } from './lease.js';
+import { nextOwnerToken, ownerTokenPrefix } from './owner.js';
 import { Registry, type RegistrySlot } from './registry.js';
 import { ScriptRunner } from './script.js';
 import { DEFAULT_SPIN, type SpinOptions, type WaitPlan } from './wait.js';
@@ -29,6 +30,13 @@ export interface ManagerOptions {
   onLost?: (error: LockLostError) => void;
   /** Called when a release that must not throw (dispose, or after the body threw) fails. */
   onReleaseError?: (error: LockReleaseError) => void;
+  /**
+   * Application label in the owner token of every hold this manager takes (1–64 characters
+   * `A-Z a-z 0-9 . _ -`), next to the host, pid and process start time, so `status()` /
+   * `inspect()` and `hilok inspect` show who holds a lock (`billing-worker@web-7:4242`); read
+   * one back with `parseOwner(token)`. Default: none (host and pid only).
+   */
+  app?: string;
 }
 
 /** The keys of {@link ManagerOptions}; each kind's own options list extends it. */
@@ -39,6 +47,7 @@ export const MANAGER_OPTION_KEYS = {
   autoRenew: true,
   onLost: true,
   onReleaseError: true,
+  app: true,
 } as const satisfies OptionKeys<ManagerOptions>;
 
 /** Per-call options of every acquire. */
@@ -130,6 +139,8 @@ export abstract class LockManager implements AsyncDisposable {
   private readonly resolvedDefaults: [ResolvedAcquire?, ResolvedAcquire?] = [];
   private readonly closing = new AbortController();
   private readonly ownsAdapter: boolean;
+  /** `[app@]host:pid:started:nonce.` of this manager's owner tokens (see engine/owner.ts). */
+  private readonly tokenPrefix: string;
 
   /** @param adapter - a driver adapter; @param options - see {@link ManagerOptions} */
   constructor(adapter: RedisAdapter, options?: ManagerOptions) {
@@ -148,6 +159,7 @@ export abstract class LockManager implements AsyncDisposable {
       onReleaseError: checkCallback(o.onReleaseError, 'onReleaseError'),
     };
     resolveRenewInterval(this.defaults.autoRenew, this.ttl, 'autoRenew');
+    this.tokenPrefix = ownerTokenPrefix(checkApp(o.app));
     this.ownsAdapter = ownedAdapters.has(adapter);
     // Every pending script call of every task listens on this signal; hundreds of concurrent
     // acquires are normal, not a leak, so Node's listener-count warning does not apply.
@@ -247,6 +259,15 @@ export abstract class LockManager implements AsyncDisposable {
     }
     if (lease.held) tracked = this.leases.add(lease);
     return lease;
+  }
+
+  /**
+   * The owner token of a new hold: `id` as given (checked like a name), or, when `undefined`, a
+   * fresh token carrying this manager's owner metadata (`app`, host, pid, process start; read
+   * back with `parseOwner`). No Redis call, no allocation beyond the string.
+   */
+  protected newToken(id?: unknown, argument = 'id'): string {
+    return id === undefined ? nextOwnerToken(this.tokenPrefix) : checkName(id, argument);
   }
 
   /** Throw {@link ClosedError} if closed. */

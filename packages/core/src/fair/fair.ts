@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import { fairAcquire, fairExtend, fairInspect, fairRelease, fairWithdraw } from '../generated/scripts.js';
 import { monotonicNow, type Lease } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
+import type { OwnerInfo } from '../engine/owner.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
@@ -44,6 +44,10 @@ export interface FairLockInfo {
   ttl: number;
   /** Tokens of the queued waiters, first in line first (a crashed one stays until skipped). */
   queue: string[];
+  /** Who took the hold (`app`, host, pid, process start), read from `owner`; `undefined` when free or for an `id` the caller chose. */
+  ownerInfo: OwnerInfo | undefined;
+  /** When the hold was granted, in ms on the Redis server's clock (read from the fence); `undefined` when free. */
+  acquiredAt: number | undefined;
 }
 
 /**
@@ -88,7 +92,7 @@ export class FairLock extends NamedLockManager {
       const resource = checkName(name);
       call = this.resolveAcquire(options, scoped, ACQUIRE_OPTION_KEYS);
       const queueing = call.block && call.timeout > 0;
-      hold = new FairHold(this.runner, resource, fairKeys(this.prefix, resource), randomUUID(), call.ttl, this.queueTtl, queueing, this.commandTimeout, this.kind, call.signal);
+      hold = new FairHold(this.runner, resource, fairKeys(this.prefix, resource), this.newToken(), call.ttl, this.queueTtl, queueing, this.commandTimeout, this.kind, call.signal);
     } catch (err) {
       // Bad input rejects the returned promise (before any Redis call), like every other failure.
       return Promise.reject(err);

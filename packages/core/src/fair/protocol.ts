@@ -9,6 +9,7 @@
  */
 import type { ScriptArg } from '../adapter.js';
 import { lockKey } from '../engine/keys.js';
+import { grantedAt, parseOwner } from '../engine/owner.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import type { FairLockInfo } from './fair.js';
 
@@ -78,5 +79,6 @@ export function readFairRelease(entry: unknown): boolean {
 export function readFairInspect(reply: unknown): FairLockInfo {
   const [owner, fence, pttl, queue] = asArray(reply);
   const o = asString(owner);
-  return { owner: o === '' ? undefined : o, fence: asNumber(fence), ttl: Math.max(0, asNumber(pttl)), queue: asArray(queue).map(asString) };
+  const f = asNumber(fence);
+  return { owner: o === '' ? undefined : o, fence: f, ttl: Math.max(0, asNumber(pttl)), queue: asArray(queue).map(asString), ownerInfo: (o && parseOwner(o)) || undefined, acquiredAt: o === '' ? undefined : grantedAt(f) };
 }

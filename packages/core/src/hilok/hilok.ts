@@ -5,6 +5,7 @@ import { hilokAcquire, hilokExtend, hilokRelease, hilokStatus, hilokWithdraw } f
 import { Lease, monotonicNow, type LeaseBackend, type LeaseInit } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, LockManager, MANAGER_OPTION_KEYS, resolveRenewInterval, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
+import { grantedAt, parseOwner, type OwnerInfo } from '../engine/owner.js';
 import { runScoped } from '../engine/scoped.js';
 import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
 import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
@@ -58,6 +59,10 @@ export interface HoldInfo {
   fence: number;
   /** Remaining ttl in ms on the Redis server's clock. */
   ttl: number;
+  /** Who took the hold (`app`, host, pid, process start), read from `id`; `undefined` for an `id` the caller chose. */
+  ownerInfo: OwnerInfo | undefined;
+  /** When the hold was granted, in ms on the Redis server's clock (read from the fence). */
+  acquiredAt: number | undefined;
 }
 
 /** What {@link HiLok.status} reports for a path and everything below it. */
@@ -190,7 +195,8 @@ export class HiLok extends LockManager {
     const flat = asArray(holds).map(asString);
     for (let i = 0; i + 4 < flat.length; i += 5) {
       const [id, mode, fence, expiry, holdPath] = flat.slice(i, i + 5) as [string, string, string, string, string];
-      result.holds.push({ id, path: holdPath, mode: mode === 'w' ? 'write' : 'read', fence: Number(fence), ttl: ttl(expiry) });
+      const f = Number(fence);
+      result.holds.push({ id, path: holdPath, mode: mode === 'w' ? 'write' : 'read', fence: f, ttl: ttl(expiry), ownerInfo: parseOwner(id) ?? undefined, acquiredAt: grantedAt(f) });
     }
     const waiting = asArray(intents).map(asString);
     for (let i = 0; i + 2 < waiting.length; i += 3) result.waitingWriters.push({ path: waiting[i + 2] as string, ttl: ttl(waiting[i + 1]) });
@@ -219,7 +225,7 @@ export class HiLok extends LockManager {
       // No options and no refresh default: the manager's resolved defaults (shared, no allocation).
       const given = options === undefined && refresh === undefined ? undefined : o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o;
       call = this.resolveAcquire(given, false, null);
-      const id = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
+      const id = this.newToken(o.id);
       const blocking = call.block && call.timeout > 0;
       // Only a writer that will wait leaves an intent (so readers queue behind it); the script
       // removes it when the writer gets in, withdraw when it gives up.

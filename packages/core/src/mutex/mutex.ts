@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError, LockLostError, RedisUnavailableError } from '../errors.js';
 import { mutexAcquire, mutexAcquireAll, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
 import { keySlot } from '../engine/keys.js';
+import type { OwnerInfo } from '../engine/owner.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
@@ -67,6 +67,10 @@ export interface MutexInfo {
   ttl: number;
   /** Tokens of the acquires queued for a hand-off, first in line first. */
   waiters: string[];
+  /** Who took the hold (`app`, host, pid, process start), read from `owner`; `undefined` for an `id` the caller chose. */
+  ownerInfo: OwnerInfo | undefined;
+  /** When the hold was granted (a reentrant one: first entered), in ms on the Redis server's clock: read from the fence. */
+  acquiredAt: number | undefined;
 }
 
 /**
@@ -168,7 +172,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
       call = this.resolveAcquire(options, scoped, MUTEX_ACQUIRE_OPTION_KEYS);
       // resolveAcquire checked the shape and keys.
       const o = options === undefined ? NO_OPTIONS : options;
-      const token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
+      const token = this.newToken(o.id);
       const reentrant = o.reentrant ?? false;
       if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');
       // A caller that will wait joins the hand-off queue when it finds the lock busy (see the
@@ -195,7 +199,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
       names = mutexNames(list);
       call = this.resolveAcquire(options, scoped, MUTEX_ACQUIRE_OPTION_KEYS);
       const o = options === undefined ? NO_OPTIONS : options;
-      token = o.id === undefined ? randomUUID() : checkName(o.id, 'id');
+      token = this.newToken(o.id);
       if (o.reentrant !== undefined && o.reentrant !== false) throw new InvalidArgumentError('reentrant', 'a multi-name acquire cannot re-enter');
       const flags = acquireFlags(false, call.block && call.timeout > 0 && this.strategy);
       const engine = (this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind });

@@ -5,6 +5,7 @@
  */
 import type { ScriptArg } from '../adapter.js';
 import { lockKey } from '../engine/keys.js';
+import { grantedAt, parseOwner } from '../engine/owner.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkName } from '../validate.js';
@@ -97,7 +98,9 @@ export function mutexReleaseArgs(token: string, fence?: number): ScriptArg[] {
 export function readMutexInspect(reply: unknown): MutexInfo | null {
   const r = asArray(reply);
   if (r.length === 0 || asNumber(r[2]) === 0) return null;
-  return { owner: asString(r[0]), fence: asNumber(r[1]), count: asNumber(r[2]), ttl: asNumber(r[3]), waiters: asArray(r[4]).map(asString) };
+  const owner = asString(r[0]);
+  const fence = asNumber(r[1]);
+  return { owner, fence, count: asNumber(r[2]), ttl: asNumber(r[3]), waiters: asArray(r[4]).map(asString), ownerInfo: parseOwner(owner) ?? undefined, acquiredAt: grantedAt(fence) };
 }
 
 /** The flags of a retry after a wait: a waiting caller may be queued already (flag "q"). */

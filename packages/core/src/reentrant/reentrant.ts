@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import type { Lease } from '../engine/lease.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
@@ -89,7 +88,7 @@ export class ReentrantMutex extends Mutex {
     if (raw.reentrant !== undefined) throw new InvalidArgumentError('reentrant', 'a ReentrantMutex is always reentrant');
     const o = checkOptions<ReentrantAcquireOptions>(options, REENTRANT_ACQUIRE_OPTION_KEYS);
     if (o.owner !== undefined) return checkName(o.owner, 'owner');
-    return this.context.getStore() ?? randomUUID();
+    return this.context.getStore() ?? this.newToken();
   }
 
   private entry(options: ReentrantAcquireOptions | undefined, owner: string): MutexAcquireOptions {

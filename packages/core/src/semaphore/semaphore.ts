@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { RedisAdapter } from '../adapter.js';
 import { semaphoreAcquire, semaphoreExtend, semaphoreRelease, semaphoreStatus, semaphoreWithdraw } from '../generated/scripts.js';
 import { monotonicNow, type Lease } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
+import { grantedAt, parseOwner, type OwnerInfo } from '../engine/owner.js';
 import { asNumber } from '../engine/reply.js';
 import type { RunOptions, ScriptRunner } from '../engine/script.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
@@ -54,8 +54,12 @@ export const SEMAPHORE_ACQUIRE_OPTION_KEYS = { ...ACQUIRE_OPTION_KEYS, limit: tr
 
 /** What {@link Semaphore.status} reports. */
 export interface SemaphoreStatus {
-  /** Live holds, the first to expire first: owner token, permits, fencing token, ms left (server clock). */
-  holders: { id: string; permits: number; fence: number; ttl: number }[];
+  /**
+   * Live holds, the first to expire first: owner token, permits, fencing token, ms left (server
+   * clock), who took it (read from the token; `undefined` for an `id` the caller chose) and when
+   * (server ms, read from the fence).
+   */
+  holders: { id: string; permits: number; fence: number; ttl: number; ownerInfo: OwnerInfo | undefined; acquiredAt: number | undefined }[];
   /** Waiting acquires, first in line first: token, permits wanted, the limit they asked with. */
   waiters: { id: string; permits: number; limit: number }[];
   /** Permits held now (the sum over `holders`). */
@@ -119,7 +123,8 @@ export class Semaphore extends NamedLockManager<SemaphoreAcquireOptions> {
     const o = checkOptions<{ limit?: number }>(options, STATUS_OPTION_KEYS);
     const { limit } = checkPermits(o.limit ?? this.limit, 1);
     const reply = await this.runner.run(semaphoreStatus, semaphoreKeys(this.prefix, checkName(name)), [], { timeoutMs: this.commandTimeout });
-    const { holders, waiters } = readSemaphoreStatus(reply);
+    const { holders: entries, waiters } = readSemaphoreStatus(reply);
+    const holders = entries.map((h) => ({ ...h, ownerInfo: parseOwner(h.id) ?? undefined, acquiredAt: grantedAt(h.fence) }));
     const used = holders.reduce((sum, h) => sum + h.permits, 0);
     return { holders, waiters, used, limit, available: Math.max(0, limit - used) };
   }
@@ -137,7 +142,7 @@ export class Semaphore extends NamedLockManager<SemaphoreAcquireOptions> {
         (this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind }),
         resource,
         semaphoreKeys(this.prefix, resource),
-        randomUUID(),
+        this.newToken(),
         permits,
         limit,
         call.ttl,
