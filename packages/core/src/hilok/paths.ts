@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkName } from '../validate.js';
-import { treeBase, treeChannelAt, treeKeysAt } from './protocol.js';
+import { MAX_TREE_PARTS, treeBase, treeChannelAt, treeKeysAt } from './protocol.js';
 
 /**
  * Deepest path a tree accepts. A script call costs the same number of Redis commands at any
@@ -51,4 +51,58 @@ export function pathKeys(prefix: string, separator: string, segments: string[], 
     keys: treeKeysAt(base),
     channel: (level) => treeChannelAt(base, segments.slice(0, level).join(separator)),
   };
+}
+
+/** One part of a multi-path hold, as checked and normalised by {@link treeParts}. */
+export interface PathPart {
+  path: string;
+  mode: 'read' | 'write';
+  segments: string[];
+}
+
+/**
+ * Check and normalise the parts of a multi-path acquire (`HiLok.acquire`, Redlock's multi-path
+ * hold): a non-empty array of `{ path, mode }` objects (no other keys), each path as for
+ * {@link splitPath}, mode `'read'` or `'write'`. The same path twice is one part, write if either
+ * is; a part below another part of the request is merged into it when the ancestor covers it (the
+ * ancestor is a write, or both are reads) and rejected otherwise (a read ancestor with a write
+ * below: take the ancestor as a write, or split the request). At most {@link MAX_TREE_PARTS} parts
+ * remain, sorted by path. Errors are `InvalidArgumentError`s naming the offending entry.
+ */
+export function treeParts(list: unknown, separator: string, argument = 'parts'): PathPart[] {
+  if (!Array.isArray(list)) throw new InvalidArgumentError(argument, 'expected an array of { path, mode }');
+  if (list.length === 0) throw new InvalidArgumentError(argument, 'expected at least one { path, mode }, got an empty list');
+  const byPath = new Map<string, PathPart>();
+  list.forEach((entry: unknown, i) => {
+    const at = `${argument}[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new InvalidArgumentError(at, 'expected { path, mode }');
+    for (const key of Object.keys(entry)) {
+      if (key !== 'path' && key !== 'mode') throw new InvalidArgumentError(at, `unknown key "${key}" (expected path and mode)`);
+    }
+    const { path, mode } = entry as { path: unknown; mode: unknown };
+    if (mode !== 'read' && mode !== 'write') throw new InvalidArgumentError(`${at}.mode`, `expected 'read' or 'write', got ${JSON.stringify(mode)}`);
+    let segments: string[];
+    try {
+      segments = splitPath(path, separator);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${at}.path`, err.message.replace(/^[^:]*:\s*/, ''));
+      throw err;
+    }
+    const key = path as string;
+    const seen = byPath.get(key);
+    if (!seen) byPath.set(key, { path: key, mode, segments });
+    else if (mode === 'write') seen.mode = 'write';
+  });
+  const all = [...byPath.values()];
+  const kept = all.filter((p) => {
+    for (const q of all) {
+      // q a strict ancestor of p (its segments are a prefix of p's)?
+      if (q.segments.length >= p.segments.length || !q.segments.every((s, j) => s === p.segments[j])) continue;
+      if (q.mode === 'write' || p.mode === 'read') return false;
+      throw new InvalidArgumentError(argument, `"${p.path}" (write) is below "${q.path}" (read) in one request: take "${q.path}" as a write, or the two in separate holds`);
+    }
+    return true;
+  });
+  if (kept.length > MAX_TREE_PARTS) throw new InvalidArgumentError(argument, `${kept.length} parts; the limit is ${MAX_TREE_PARTS}`);
+  return kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

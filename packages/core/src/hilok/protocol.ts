@@ -7,6 +7,7 @@
  * each as its three keys and its own arguments (the builders below give one tree's), and the
  * reply has one entry per tree, which the readers below take.
  */
+import { randomUUID } from 'node:crypto';
 import type { ScriptArg } from '../adapter.js';
 import type { LockBlocker } from '../errors.js';
 import { hashTag } from '../engine/keys.js';
@@ -49,6 +50,17 @@ export function treeChannelAt(base: string, node: string): string {
 
 /** How long a waiting writer's intent keeps readers out without a refresh, unless configured (`intentTtl`). */
 export const DEFAULT_INTENT_TTL = 3_000;
+
+/**
+ * Start of a waiting reader's intent id (`READER_INTENT` in `tree-prelude.lua`): the scripts tell
+ * a queued reader from a queued writer by it. A writer's intent id is a bare UUID.
+ */
+export const READER_INTENT = 'r.';
+
+/** A fresh intent id for a blocking acquire: a place in the tree's hand-off queue while it waits. */
+export function newIntentId(mode: 'read' | 'write'): string {
+  return mode === 'read' ? READER_INTENT + randomUUID() : randomUUID();
+}
 
 /** The ARGV of one `hilok/acquire.lua` call (see the script's header). */
 export interface TreeAcquire {
@@ -152,4 +164,69 @@ function readBlocker(path: unknown, kind: unknown, id: unknown): LockBlocker | u
   if (k === 'w' && owner !== '') blocker.id = owner;
   if (k === 'i') blocker.waiting = true;
   return blocker;
+}
+
+/**
+ * Most parts one multi-path acquire may name (after merging duplicates and covered descendants):
+ * every part of a tree is checked in one script, so the bound keeps a script short.
+ */
+export const MAX_TREE_PARTS = 64;
+
+/**
+ * The hold id of one part of a multi-path hold with owner token `owner`: `<owner>#<path>`. Each
+ * part is a hold of its own in its tree (its own field, counters and expiry); the same owner
+ * token and path always give the same id, so a re-take with `{ id }` finds its parts again.
+ */
+export function treePartId(owner: string, path: string): string {
+  return `${owner}#${path}`;
+}
+
+/** One part of a `hilok/acquire-all.lua` call. */
+export interface TreePart {
+  mode: 'read' | 'write';
+  /** The part's hold id ({@link treePartId}). */
+  id: string;
+  path: string;
+  /** Intent id of a blocking caller's write part (queues it among waiting writers), else "". */
+  intent: string;
+}
+
+/** The ARGV of one `hilok/acquire-all.lua` call (one tree; see the script's header). */
+export interface TreeAcquireAll {
+  ttl: number;
+  separator: string;
+  /** Ttl of the write parts' intents (default {@link DEFAULT_INTENT_TTL}). */
+  intentTtl?: number;
+  /** The caller will wait for a wake-up if busy: mark the node it listens on. Default: false. */
+  listens?: boolean;
+  /** The tree's parts: distinct, none an ancestor of another (see `treeParts`). */
+  parts: readonly TreePart[];
+}
+
+/** ARGV of `hilok/acquire-all.lua`. */
+export function treeAcquireAllArgs(a: TreeAcquireAll): ScriptArg[] {
+  const args: ScriptArg[] = [a.ttl, a.separator, a.intentTtl ?? DEFAULT_INTENT_TTL, a.listens ? '1' : '0'];
+  for (const p of a.parts) args.push(p.mode === 'write' ? 'w' : 'r', p.id, p.path, p.intent);
+  return args;
+}
+
+/** The reply of `hilok/acquire-all.lua` (`part`: 0-based index into the call's parts). */
+export type TreeAcquireAllReply =
+  /** Every part held: each part's fencing token, in the call's order. */
+  | { status: 'granted'; fences: number[] }
+  /** Nothing taken: the first busy part, and its blocker as in {@link TreeAcquireReply}. */
+  | { status: 'busy'; part: number; retryAfter: number; level: number; blocker: LockBlocker | undefined }
+  /** A part's hold id already holds another path or mode: the live hold's stored value. */
+  | { status: 'conflict'; part: number; hold: string };
+
+/**
+ * Parse a `hilok/acquire-all.lua` reply: `{1, fence…}`, `{-1, k, hold}` or
+ * `{0, retryAfter, level, blocker path, blocker kind, write hold id or "", k}` (k 1-based).
+ */
+export function readTreeAcquireAll(reply: unknown): TreeAcquireAllReply {
+  const r = asArray(reply);
+  const status = asNumber(r[0]);
+  if (status === 1) return { status: 'granted', fences: r.slice(1).map(asNumber) };
+  if (status === -1) return { status: 'conflict', part: asNumber(r[1]) - 1, hold: asString(r[2]) };
+  return { status: 'busy', part: asNumber(r[6]) - 1, retryAfter: asNumber(r[1]), level: asNumber(r[2]), blocker: readBlocker(r[3], r[4], r[5]) };
 }
