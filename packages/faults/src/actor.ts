@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { FairLock, HiLok, Mutex, RedisUnavailableError, LockBusyError, type Lease } from '@hilok/ioredis';
-import type { LockTarget } from './conflict.js';
+import { FairLock, HiLok, Mutex, RedisUnavailableError, LockBusyError, Semaphore, type Lease } from '@hilok/ioredis';
+import { multiTarget, semaphoreTarget, targetFields, type LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
 import { recordGrant, recordRelease, rmwIncrement } from './client.js';
 import type { SharedCounter } from './resource.js';
@@ -44,6 +44,7 @@ export class Actor {
   readonly mutex: Mutex;
   readonly hilok: HiLok;
   readonly fair: FairLock;
+  readonly semaphore: Semaphore;
   readonly commandTimeout: number;
   private readonly slack: number;
 
@@ -61,6 +62,7 @@ export class Actor {
     this.mutex = new Mutex(this.redis, { prefix, commandTimeout: this.commandTimeout });
     this.hilok = new HiLok(this.redis, { prefix, commandTimeout: this.commandTimeout });
     this.fair = new FairLock(this.redis, { prefix, commandTimeout: this.commandTimeout });
+    this.semaphore = new Semaphore(this.redis, { prefix, commandTimeout: this.commandTimeout });
   }
 
   /** Bound of an acquire with this timeout: timeout + one command timeout + slack. */
@@ -76,14 +78,18 @@ export class Actor {
     const hold = this.rec.nextHold();
     const timeout = o.timeout ?? 0;
     const startedAt = now();
-    const base = { client: this.name, hold, kind: target.kind, resource: target.resource, mode: target.mode };
+    const base = { client: this.name, hold, ...targetFields(target) };
     this.rec.record({ ...base, type: 'acquire:invoke' });
     const opts = { ttl: o.ttl, timeout, block: timeout > 0, autoRenew: o.autoRenew ?? false };
     try {
       const lease =
-        target.kind === 'mutex'
-          ? await (o.fair ? this.fair : this.mutex).acquire(target.resource, opts)
-          : await (target.mode === 'read' ? this.hilok.read(target.resource, opts) : this.hilok.write(target.resource, opts));
+        target.kind === 'semaphore'
+          ? await this.semaphore.acquire(target.resource, { ...opts, limit: target.limit ?? 1, permits: target.permits ?? 1 })
+          : target.kind === 'mutex'
+            ? target.names !== undefined
+              ? await this.mutex.acquire(target.names, opts)
+              : await (o.fair ? this.fair : this.mutex).acquire(target.resource, opts)
+            : await (target.mode === 'read' ? this.hilok.read(target.resource, opts) : this.hilok.write(target.resource, opts));
       recordGrant(this.rec, base, lease, toEpoch(lease.expiresAt));
       return { lease, hold, target };
     } catch (err) {
@@ -135,13 +141,30 @@ export class Actor {
 
   /** Close the managers and the connection. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.mutex.close(), this.hilok.close(), this.fair.close()]);
+    await Promise.allSettled([this.mutex.close(), this.hilok.close(), this.fair.close(), this.semaphore.close()]);
     this.redis.disconnect();
   }
 }
 
-/** The lock targets of a scenario for each kind: a conflicting pair (mutex: same name; HiLok: ancestor write vs descendant read). */
-export function targetsFor(kind: 'mutex' | 'hilok', base: string): { a: LockTarget; b: LockTarget } {
+/** The lock kinds the scenarios run: the checker's kinds, plus `multi` (a multi-name Mutex hold, all or none). */
+export type ScenarioKind = 'mutex' | 'hilok' | 'semaphore' | 'multi';
+
+/** A one-letter code per kind, for the scenarios' lock and counter names (`mutex` and `multi` share an initial). */
+export function kindTag(kind: ScenarioKind | 'fair'): string {
+  return { mutex: 'm', hilok: 'h', semaphore: 's', multi: 'n', fair: 'f' }[kind];
+}
+
+/** The semaphore limit of the scenarios' and the load's semaphore targets. */
+export const SEMAPHORE_LIMIT = 3;
+
+/**
+ * The lock targets of a scenario for each kind: a conflicting pair (mutex: same name; HiLok:
+ * ancestor write vs descendant read; semaphore: every permit vs one more; multi: two pairs of
+ * names sharing one, listed in opposite orders).
+ */
+export function targetsFor(kind: ScenarioKind, base: string): { a: LockTarget; b: LockTarget } {
+  if (kind === 'semaphore') return { a: semaphoreTarget(base, SEMAPHORE_LIMIT, SEMAPHORE_LIMIT), b: semaphoreTarget(base, 1, SEMAPHORE_LIMIT) };
+  if (kind === 'multi') return { a: multiTarget([`${base}.x`, `${base}.y`]), b: multiTarget([`${base}.z`, `${base}.y`]) };
   return kind === 'mutex'
     ? { a: { kind, resource: base, mode: 'write' }, b: { kind, resource: base, mode: 'write' } }
     : { a: { kind, resource: `${base}/x/y`, mode: 'write' }, b: { kind, resource: base, mode: 'read' } };

@@ -1,4 +1,4 @@
-import { conflicts, conflictGroup, isAncestor, type LockTarget } from './conflict.js';
+import { conflicts, conflictGroups, isAncestor, type LockTarget } from './conflict.js';
 import type { HistoryEvent } from './recorder.js';
 
 /**
@@ -12,6 +12,8 @@ export interface HoldInterval extends LockTarget {
   fence: number;
   /** When the acquire resolved (the client learnt it holds). */
   grantedAt: number;
+  /** When the acquire was called (`NaN` if the history lacks its `acquire:invoke`). */
+  invokedAt: number;
   /**
    * When the client stopped acting on the lock: the earliest of its release call, its lease's
    * signal aborting (the `lost` event) and its process's end (`exit`). `Infinity` if none of
@@ -29,7 +31,7 @@ export interface HoldInterval extends LockTarget {
 
 /** One violation found by {@link checkHistory}. */
 export interface Violation {
-  rule: 'overlap' | 'fence-order' | 'lost-update' | 'bound' | 'keys-left' | 'stale-write-accepted';
+  rule: 'overlap' | 'over-limit' | 'fence-order' | 'lost-update' | 'bound' | 'keys-left' | 'stale-write-accepted';
   detail: string;
 }
 
@@ -94,6 +96,7 @@ export interface CheckOptions {
 /** Rebuild the holds of a history. Holds whose acquire never resolved are not holds. */
 export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
   const byHold = new Map<string, HoldInterval>();
+  const invoked = new Map<string, number>();
   const exits = new Map<string, number>();
   for (const e of [...events].sort((a, b) => a.t - b.t)) {
     if (e.type === 'exit') {
@@ -101,6 +104,7 @@ export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
       continue;
     }
     if (!e.hold) continue;
+    if (e.type === 'acquire:invoke') invoked.set(e.hold, e.t);
     if (e.type === 'acquire:ok') {
       byHold.set(e.hold, {
         hold: e.hold,
@@ -108,8 +112,12 @@ export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
         kind: e.kind ?? 'mutex',
         resource: e.resource ?? '',
         mode: e.mode ?? 'write',
+        ...(e.names === undefined ? {} : { names: e.names }),
+        ...(e.permits === undefined ? {} : { permits: e.permits }),
+        ...(e.limit === undefined ? {} : { limit: e.limit }),
         fence: e.fence ?? NaN,
         grantedAt: e.t,
+        invokedAt: invoked.get(e.hold) ?? NaN,
         endAt: e.abortedAtGrant ? e.t : Infinity,
         ...(e.validUntil === undefined ? {} : { validUntil: e.validUntil }),
         abortedAtGrant: e.abortedAtGrant === true,
@@ -142,10 +150,15 @@ export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
 /**
  * Check a merged history against the user's oracle — a program acts on a lock from the moment
  * its acquire resolved until it releases or its lease's signal aborts, whichever is first:
- * - no two conflicting holds overlap (per the kind's conflict rule): a hold whose signal never
- *   aborted and which was not released before another client's conflicting grant is a
- *   violation, however long ago its validity ran out;
- * - fencing tokens strictly increase in grant order for conflicting holds;
+ * - no two conflicting holds overlap (per the kind's conflict rule; a multi-name mutex hold
+ *   conflicts with any hold on any of its names): a hold whose signal never aborted and which
+ *   was not released before another client's conflicting grant is a violation, however long
+ *   ago its validity ran out;
+ * - semaphore: at no instant do the live holds' permits on one name exceed the limit (checked
+ *   at every grant, against the limit that grant was asked with: `over-limit`);
+ * - fencing tokens strictly increase in grant order for conflicting holds (semaphore: a hold
+ *   whose acquire was called after another hold's acquire resolved has the larger fence —
+ *   concurrent holds may learn of their grants in any order);
  * - every `call` event ended within its bound;
  * - no lock-guarded counter lost an update: `ok ≤ final ≤ ok + indeterminate`.
  *
@@ -174,13 +187,28 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
   const groups = new Map<string, HoldInterval[]>();
   for (const h of holds) {
     if (h.endAt <= h.grantedAt) continue;
-    const g = conflictGroup(h, separator);
-    let list = groups.get(g);
-    if (!list) groups.set(g, (list = []));
-    list.push(h);
+    // A multi-name hold joins the group of each of its names.
+    for (const g of conflictGroups(h, separator)) {
+      let list = groups.get(g);
+      if (!list) groups.set(g, (list = []));
+      list.push(h);
+    }
   }
-  for (const list of groups.values()) {
+  // A multi-name pair sharing several names meets in several groups: report it once, and keep
+  // each lost hold's lead to its earliest next conflicting grant over all its groups.
+  const reported = new Set<string>();
+  const leadOf = new Map<string, SignalLead>();
+  const lead = (a: HoldInterval, b: HoldInterval) => {
+    const l = { hold: a.hold, client: a.client, leadMs: b.grantedAt - (a.lostAt as number), next: b.hold };
+    const prev = leadOf.get(a.hold);
+    if (!prev || l.leadMs < prev.leadMs) leadOf.set(a.hold, l);
+  };
+  for (const [group, list] of groups) {
     list.sort((a, b) => a.grantedAt - b.grantedAt);
+    if (group.startsWith('s:')) {
+      checkSemaphoreGroup(list, outOfModel, violations, lead, () => outOfModelOverlaps++);
+      continue;
+    }
     // Sweep: holds still acted on when the next one is granted.
     const active: HoldInterval[] = [];
     // Holds that ended by their signal, waiting for the next conflicting grant (lead time).
@@ -191,11 +219,14 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
         const a = awaitingNext[j] as HoldInterval;
         if (!conflicts(a, b, separator)) continue;
         awaitingNext.splice(j, 1);
-        if (!outOfModel(a, b)) signalLeads.push({ hold: a.hold, client: a.client, leadMs: b.grantedAt - (a.lostAt as number), next: b.hold });
+        if (!outOfModel(a, b)) lead(a, b);
       }
       for (let j = active.length - 1; j >= 0; j--) if ((active[j] as HoldInterval).endAt <= b.grantedAt) active.splice(j, 1);
       for (const a of active) {
         if (!conflicts(a, b, separator)) continue;
+        const pair = `${a.hold}|${b.hold}`;
+        if (reported.has(pair)) continue;
+        reported.add(pair);
         if (outOfModel(a, b)) outOfModelOverlaps++;
         else violations.push({ rule: 'overlap', detail: `${describe(a)} still held (${a.endAt === Infinity ? 'never released, signal never aborted' : `until ${Math.round(a.endAt - b.grantedAt)} ms later`}) when ${describe(b)} was granted` });
       }
@@ -203,10 +234,14 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       if (b.lostAt !== undefined) awaitingNext.push(b);
       if (!Number.isFinite(b.fence)) continue;
       const a = fences.latestConflicting(b);
-      if (a && !(a.fence < b.fence)) violations.push({ rule: 'fence-order', detail: `${describe(b)} granted after ${describe(a)} has fence ${b.fence} ≤ ${a.fence}` });
       fences.add(b);
+      if (!a || a.fence < b.fence || reported.has(`fence:${a.hold}|${b.hold}`)) continue;
+      reported.add(`fence:${a.hold}|${b.hold}`);
+      violations.push({ rule: 'fence-order', detail: `${describe(b)} granted after ${describe(a)} has fence ${b.fence} ≤ ${a.fence}` });
     }
   }
+
+  signalLeads.push(...leadOf.values());
 
   let calls = 0;
   for (const e of events) {
@@ -247,6 +282,60 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
 }
 
 /**
+ * The semaphore rule on one name's holds (sorted by grant): at every grant, the permits of the
+ * holds still acted on plus the new hold's must fit within the new hold's limit (the limit a
+ * call is granted against). Holds out of the model with the new one (a loss point between
+ * their grants, or a paused holder) are left out of the sum; an excess only they cause is
+ * counted as out of the model. Fences: a hold whose acquire was called after another's acquire
+ * resolved (so the server granted it later) must have the larger fence. Signal leads: a hold
+ * that ended by its signal, against the first later grant that would have exceeded the limit
+ * had it still been held.
+ */
+function checkSemaphoreGroup(
+  list: readonly HoldInterval[],
+  outOfModel: (a: HoldInterval, b: HoldInterval) => boolean,
+  violations: Violation[],
+  lead: (a: HoldInterval, b: HoldInterval) => void,
+  outOfModelOverlap: () => void,
+): void {
+  const permits = (h: HoldInterval) => h.permits ?? 1;
+  const active: HoldInterval[] = [];
+  const awaitingNext: HoldInterval[] = [];
+  for (const b of list) {
+    const limit = b.limit ?? 1;
+    for (let j = active.length - 1; j >= 0; j--) if ((active[j] as HoldInterval).endAt <= b.grantedAt) active.splice(j, 1);
+    for (let j = awaitingNext.length - 1; j >= 0; j--) {
+      const a = awaitingNext[j] as HoldInterval;
+      const others = active.reduce((sum, h) => (h === a ? sum : sum + permits(h)), 0);
+      if (others + permits(a) + permits(b) <= limit) continue;
+      awaitingNext.splice(j, 1);
+      if (!outOfModel(a, b)) lead(a, b);
+    }
+    const inModel = active.filter((a) => !outOfModel(a, b));
+    const used = inModel.reduce((sum, h) => sum + permits(h), 0);
+    const usedAll = active.reduce((sum, h) => sum + permits(h), 0);
+    if (used + permits(b) > limit) {
+      violations.push({ rule: 'over-limit', detail: `${describe(b)} (${permits(b)} of limit ${limit}) granted while ${used} permit(s) were held: ${inModel.map(describe).join(', ')}` });
+    } else if (usedAll + permits(b) > limit) outOfModelOverlap();
+    active.push(b);
+    if (b.lostAt !== undefined) awaitingNext.push(b);
+  }
+  // Fences, in order of the acquire calls: each must exceed every fence granted (as its client
+  // learnt) before the call.
+  const byInvoke = list.filter((h) => Number.isFinite(h.fence) && Number.isFinite(h.invokedAt)).sort((a, b) => a.invokedAt - b.invokedAt);
+  const byGrant = list.filter((h) => Number.isFinite(h.fence));
+  let k = 0;
+  let top: HoldInterval | undefined;
+  for (const b of byInvoke) {
+    for (; k < byGrant.length && (byGrant[k] as HoldInterval).grantedAt < b.invokedAt; k++) {
+      const a = byGrant[k] as HoldInterval;
+      if (!top || a.fence > top.fence) top = a;
+    }
+    if (top && !(top.fence < b.fence)) violations.push({ rule: 'fence-order', detail: `${describe(b)} called after ${describe(top)} was granted has fence ${b.fence} ≤ ${top.fence}` });
+  }
+}
+
+/**
  * The fence-order check's memory of one conflict group, so each hold is compared with the
  * latest conflicting one in O(paths): mutex — the previous hold of the name (fences along the
  * chain); HiLok — per path, the earlier read and write with the largest fence.
@@ -281,7 +370,8 @@ class FenceIndex {
 }
 
 function describe(h: HoldInterval): string {
-  return `${h.client} ${h.kind} ${h.mode} "${h.resource}" (fence ${h.fence}, ${h.hold})`;
+  const permits = h.kind === 'semaphore' ? ` ${h.permits ?? 1}/${h.limit ?? 1}` : '';
+  return `${h.client} ${h.kind}${permits} ${h.mode} "${h.resource}" (fence ${h.fence}, ${h.hold})`;
 }
 
 /** Throw with every violation listed (and the history size) if the result has any. */

@@ -1,4 +1,4 @@
-import type { LockTarget } from './conflict.js';
+import { targetFields, type LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
 import type { SharedCounter } from './resource.js';
 
@@ -52,7 +52,7 @@ export class RecordingClient<L extends AnyLease> {
   async acquire(target: LockTarget): Promise<RecordedHold<L> | null> {
     const hold = this.rec.nextHold();
     const startedAt = now();
-    const base = { client: this.name, hold, kind: target.kind, resource: target.resource, mode: target.mode };
+    const base = { client: this.name, hold, ...targetFields(target) };
     this.rec.record({ ...base, type: 'acquire:invoke' });
     try {
       const lease = await this.driver.acquire(target);
@@ -95,7 +95,7 @@ export function errorName(err: unknown): string {
  * event when the signal aborts later. Reading `lease.signal` also arms the lease's expiry timer,
  * as it does in a program that watches its signal.
  */
-export function recordGrant(rec: Recorder, base: { client: string; hold: string; kind: LockTarget['kind']; resource: string; mode: LockTarget['mode'] }, lease: { readonly fence: number; readonly signal: AbortSignal }, validUntil: number | undefined): void {
+export function recordGrant(rec: Recorder, base: { client: string; hold: string } & ReturnType<typeof targetFields>, lease: { readonly fence: number; readonly signal: AbortSignal }, validUntil: number | undefined): void {
   const signal = lease.signal;
   const abortedAtGrant = signal.aborted;
   rec.record({ ...base, type: 'acquire:ok', fence: lease.fence, ...(validUntil === undefined ? {} : { validUntil }), ...(abortedAtGrant ? { abortedAtGrant } : {}) });

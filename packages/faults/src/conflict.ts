@@ -1,18 +1,67 @@
 /** A lock a hold is on: its kind, name or path, and mode. */
 export interface LockTarget {
-  kind: 'mutex' | 'hilok';
+  kind: 'mutex' | 'hilok' | 'semaphore';
+  /**
+   * Name (mutex, semaphore) or path (HiLok). A multi-name mutex hold: its names joined by `+`
+   * (for the history and messages; the rule reads {@link LockTarget.names}).
+   */
   resource: string;
-  /** Mutex holds are always `'write'`. */
+  /**
+   * Mutex holds are always `'write'`. Semaphore: `'write'` when the hold takes every permit
+   * (`permits === limit`: it excludes every other hold, so a counter may be guarded by it),
+   * `'read'` otherwise.
+   */
   mode: 'read' | 'write';
+  /** Mutex: several names taken as one hold, all or none (`mutex.acquire([...])`, `redlock.lock([...])`). */
+  names?: readonly string[];
+  /** Semaphore: the permits this hold takes (default 1). */
+  permits?: number;
+  /** Semaphore: the limit the hold was asked with. */
+  limit?: number;
+}
+
+/** A target's fields as a history event records them (`kind`, `resource`, `mode`, and `names` / `permits` / `limit` when set). */
+export function targetFields(t: LockTarget): Pick<LockTarget, 'kind' | 'resource' | 'mode' | 'names' | 'permits' | 'limit'> {
+  return {
+    kind: t.kind,
+    resource: t.resource,
+    mode: t.mode,
+    ...(t.names === undefined ? {} : { names: t.names }),
+    ...(t.permits === undefined ? {} : { permits: t.permits }),
+    ...(t.limit === undefined ? {} : { limit: t.limit }),
+  };
+}
+
+/** The names a target covers: a multi-name mutex's names, otherwise its resource. */
+export function namesOf(t: LockTarget): readonly string[] {
+  return t.kind === 'mutex' && t.names !== undefined && t.names.length > 0 ? t.names : [t.resource];
+}
+
+/** A multi-name mutex target (`resource` is the names joined by `+`). */
+export function multiTarget(names: readonly string[]): LockTarget {
+  return { kind: 'mutex', resource: names.join('+'), mode: 'write', names: [...names] };
+}
+
+/** A semaphore target: `permits` of `limit` on `name` (a write when it takes every permit). */
+export function semaphoreTarget(name: string, permits: number, limit: number): LockTarget {
+  return { kind: 'semaphore', resource: name, mode: permits >= limit ? 'write' : 'read', permits, limit };
 }
 
 /**
- * The conflict rule of each lock kind. Mutex: same name. HiLok: same path, or one an ancestor of
- * the other, and at least one of the two a write.
+ * The pairwise conflict rule of each lock kind. Mutex: a name in common (a multi-name hold
+ * conflicts with any hold on any of its names). HiLok: same path, or one an ancestor of the
+ * other, and at least one of the two a write. Semaphore: same name and `permits` together over
+ * the limit — but a semaphore's rule is not pairwise (three holds of 1 permit each conflict
+ * under limit 2 though no two do): the checker sums the live holds' permits per name (see
+ * `checkHistory`); this function answers for the pair alone.
  */
 export function conflicts(a: LockTarget, b: LockTarget, separator = '/'): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'mutex') return a.resource === b.resource;
+  if (a.kind === 'mutex') {
+    const bn = namesOf(b);
+    return namesOf(a).some((n) => bn.includes(n));
+  }
+  if (a.kind === 'semaphore') return a.resource === b.resource && (a.permits ?? 1) + (b.permits ?? 1) > Math.min(a.limit ?? 1, b.limit ?? 1);
   if (a.mode === 'read' && b.mode === 'read') return false;
   return a.resource === b.resource || isAncestor(a.resource, b.resource, separator) || isAncestor(b.resource, a.resource, separator);
 }
@@ -22,7 +71,17 @@ export function isAncestor(a: string, b: string, separator = '/'): boolean {
   return b.length > a.length && b.startsWith(a + separator);
 }
 
-/** Grouping key: holds in different groups can never conflict (mutex name; HiLok tree root). */
+/**
+ * Grouping keys: holds that share no group can never conflict (mutex: one per name — a
+ * multi-name hold is in the group of each of its names; semaphore: the name; HiLok: the tree root).
+ */
+export function conflictGroups(t: LockTarget, separator = '/'): string[] {
+  if (t.kind === 'mutex') return namesOf(t).map((n) => `m:${n}`);
+  if (t.kind === 'semaphore') return [`s:${t.resource}`];
+  return [`h:${t.resource.split(separator)[0]}`];
+}
+
+/** The first of {@link conflictGroups} (a single-name target's only group). */
 export function conflictGroup(t: LockTarget, separator = '/'): string {
-  return t.kind === 'mutex' ? `m:${t.resource}` : `h:${t.resource.split(separator)[0]}`;
+  return conflictGroups(t, separator)[0] as string;
 }

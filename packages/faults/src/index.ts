@@ -5,10 +5,10 @@
  * @packageDocumentation
  */
 export { Recorder, now, toEpoch, type HistoryEvent, type EventType } from './recorder.js';
-export { conflicts, isAncestor, conflictGroup, type LockTarget } from './conflict.js';
+export { conflicts, isAncestor, conflictGroup, conflictGroups, namesOf, multiTarget, semaphoreTarget, targetFields, type LockTarget } from './conflict.js';
 export { checkHistory, holdsOf, assertClean, type CheckResult, type CheckOptions, type Violation, type HoldInterval, type SignalLead } from './checker.js';
 export { FencedResource, RmwCounter, CounterStore, FENCED_WRITE_LUA, type SharedCounter } from './resource.js';
-export { Actor, targetsFor, type ActorOptions, type ActorAcquireOptions, type ActorHold } from './actor.js';
+export { Actor, targetsFor, kindTag, SEMAPHORE_LIMIT, type ScenarioKind, type ActorOptions, type ActorAcquireOptions, type ActorHold } from './actor.js';
 export { spawnWorker, spawnScript, type WorkerHandle } from './process.js';
 export * from './scenarios.js';
 export { fuzzSchedule, type FuzzOptions, type FuzzReport } from './fuzz.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { Actor } from './actor.js';
-import type { LockTarget } from './conflict.js';
+import { Actor, SEMAPHORE_LIMIT } from './actor.js';
+import { multiTarget, semaphoreTarget, type LockTarget } from './conflict.js';
 import { spawnScript, type WorkerHandle } from './process.js';
 import { now, type HistoryEvent, type Recorder } from './recorder.js';
 import { redlockClient, type RedlockClient } from './redlock-client.js';
@@ -19,8 +19,12 @@ export const LOAD_PREFIX = 'faults-load:';
 /** Key prefix of the load's Redlock locks (the Redlock scenarios' own use `hilok:redlock:`). */
 export const REDLOCK_LOAD_PREFIX = 'hilok:redlock-load:';
 
-/** Which lock the load takes: `fair` is the FairLock (a mutex for the checker). */
-export type LoadKind = 'mutex' | 'hilok' | 'fair';
+/**
+ * Which lock the load takes: `fair` is the FairLock (a mutex for the checker); `multi` takes
+ * two names at once with the Mutex (`mutex.acquire([a, b])`; Redlock: `redlock.lock([a, b])`);
+ * `semaphore` the Semaphore (Redlock: `redlock.semaphore`).
+ */
+export type LoadKind = 'mutex' | 'hilok' | 'fair' | 'semaphore' | 'multi';
 
 /** What the load's clients lock, where, and how. Plain data: it is sent to the worker processes. */
 export interface LoadSpec {
@@ -55,9 +59,15 @@ export interface LoadGroup {
 /**
  * The targets of one group. Mutex (and FairLock): the name. HiLok: reads and writes along the
  * chain `n`, `n/a`, `n/a/b` (every two writes conflict, so one counter per tree is exact), plus
- * reads on the sibling `n/c`.
+ * reads on the sibling `n/c`. Semaphore (limit {@link SEMAPHORE_LIMIT}): 1, 2 or every permit of
+ * `n` — only a hold of every permit excludes all others, so only those are writes (counter).
+ * Multi: the three pairs of the names `n.x`, `n.y`, `n.z`, in mixed orders (any two pairs share
+ * a name, so every two holds conflict and one counter per group is exact; the orders check that
+ * overlapping requests in different orders never deadlock).
  */
-export function groupTargets(kind: 'mutex' | 'hilok', name: string): LockTarget[] {
+export function groupTargets(kind: 'mutex' | 'hilok' | 'semaphore' | 'multi', name: string): LockTarget[] {
+  if (kind === 'semaphore') return Array.from({ length: SEMAPHORE_LIMIT }, (_, k) => semaphoreTarget(name, k + 1, SEMAPHORE_LIMIT));
+  if (kind === 'multi') return [multiTarget([`${name}.x`, `${name}.y`]), multiTarget([`${name}.z`, `${name}.y`]), multiTarget([`${name}.z`, `${name}.x`])];
   if (kind === 'mutex') return [{ kind, resource: name, mode: 'write' }];
   const chain = [name, `${name}/a`, `${name}/a/b`];
   return [...chain.flatMap((resource) => [{ kind, resource, mode: 'write' as const }, { kind, resource, mode: 'read' as const }]), { kind, resource: `${name}/c`, mode: 'read' }];
@@ -66,7 +76,7 @@ export function groupTargets(kind: 'mutex' | 'hilok', name: string): LockTarget[
 /** The groups of a spec. */
 export function loadGroups(spec: LoadSpec): LoadGroup[] {
   return Array.from({ length: spec.groups }, (_, g) => ({
-    targets: groupTargets(spec.kind === 'hilok' ? 'hilok' : 'mutex', `${spec.tag}${g}`),
+    targets: groupTargets(spec.kind === 'fair' ? 'mutex' : spec.kind, `${spec.tag}${g}`),
     counterKey: `faults-counter:${spec.tag}${g}`,
   }));
 }
@@ -131,7 +141,12 @@ export async function contend(client: LoadClient, groups: readonly LoadGroup[], 
 }
 
 /** The private lock a load client warms up on (see {@link warmUpClient}). */
-const warmTarget = (spec: LoadSpec, k: number, prefix: string): LockTarget => ({ kind: spec.kind === 'hilok' ? 'hilok' : 'mutex', resource: `${spec.tag}warm-${prefix}${k}`, mode: 'write' });
+const warmTarget = (spec: LoadSpec, k: number, prefix: string): LockTarget => {
+  const resource = `${spec.tag}warm-${prefix}${k}`;
+  if (spec.kind === 'semaphore') return semaphoreTarget(resource, 1, SEMAPHORE_LIMIT);
+  if (spec.kind === 'multi') return multiTarget([`${resource}.x`, `${resource}.y`]);
+  return { kind: spec.kind === 'hilok' ? 'hilok' : 'mutex', resource, mode: 'write' };
+};
 
 /**
  * Take and release the client's private lock once (up to 20 tries, 100 ms apart): opens its

@@ -230,7 +230,9 @@ function judge(rounds: readonly PartitionRound[], check: CheckResult, holderPref
 }
 
 /** Options of {@link partitionWatchdog}. */
-export interface PartitionOptions extends RunOptions {
+export interface PartitionOptions extends Omit<RunOptions, 'kind'> {
+  /** The partition scenario runs the single-name kinds. */
+  kind: 'mutex' | 'hilok';
   driver: Driver;
   /** Lease ttl (default 500 ms); the partition lasts `blackholeTtls` × ttl (default 3). */
   ttl?: number;

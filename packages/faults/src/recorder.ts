@@ -41,11 +41,16 @@ export interface HistoryEvent {
   type: EventType;
   /** Correlates the events of one hold (acquire → release/lost). */
   hold?: string;
-  /** `'mutex'` or `'hilok'`. */
-  kind?: 'mutex' | 'hilok';
-  /** Lock name or path. */
+  /** `'mutex'`, `'hilok'` or `'semaphore'`. */
+  kind?: 'mutex' | 'hilok' | 'semaphore';
+  /** Lock name or path (a multi-name mutex hold: its names joined by `+`). */
   resource?: string;
   mode?: 'read' | 'write';
+  /** A multi-name mutex hold's names. */
+  names?: readonly string[];
+  /** Semaphore: the permits taken and the limit asked with. */
+  permits?: number;
+  limit?: number;
   fence?: number;
   /**
    * The lease's validity end on the client's clock (`lease.expiresAt`, as of this event), in the

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createIoredisAdapter } from '@hilok/ioredis';
-import { QuorumError, Redlock, RedisUnavailableError, type RedlockLease } from '@hilok/redlock';
+import { QuorumError, Redlock, RedisUnavailableError, type LockOptions, type RedlockLease } from '@hilok/redlock';
 import { errorName, RecordingClient, type LockDriver } from './client.js';
 import type { LockTarget } from './conflict.js';
 import type { Recorder } from './recorder.js';
@@ -32,7 +32,7 @@ export function redlockClient(name: string, rec: Recorder, urls: readonly string
   });
   const redlock = new Redlock(adapters, { closeAdapters: true, ttl: o.ttl, instanceTimeout: o.instanceTimeout, retryCount: 0, ...(o.prefix === undefined ? {} : { prefix: o.prefix }) });
   const driver: LockDriver<RedlockLease> = {
-    acquire: (t: LockTarget) => (t.kind === 'mutex' ? redlock.lock(t.resource) : t.mode === 'read' ? redlock.read(t.resource) : redlock.write(t.resource)),
+    acquire: (t: LockTarget) => redlockAcquire(redlock, t),
     validUntil: (l) => l.validUntil,
     valid: (l) => l.valid,
     indeterminate: (err) => err instanceof RedisUnavailableError,
@@ -44,3 +44,13 @@ export function redlockClient(name: string, rec: Recorder, urls: readonly string
   return { client: new RecordingClient(name, rec, driver), redlock, close: () => redlock.close() };
 }
 
+
+/**
+ * Take `target` on the quorum with its kind's call: `lock(name)`, `lock(names)` (multi-name),
+ * `semaphore(name, { limit, permits })`, `read(path)` / `write(path)`.
+ */
+export function redlockAcquire(redlock: Redlock, t: LockTarget, options: LockOptions = {}): Promise<RedlockLease> {
+  if (t.kind === 'semaphore') return redlock.semaphore(t.resource, { ...options, limit: t.limit ?? 1, permits: t.permits ?? 1 });
+  if (t.kind === 'mutex') return redlock.lock(t.names ?? t.resource, options);
+  return t.mode === 'read' ? redlock.read(t.resource, options) : redlock.write(t.resource, options);
+}

@@ -5,7 +5,8 @@ import { errorName } from './client.js';
 import type { LockTarget } from './conflict.js';
 import { asLoadClient, contend, groupTargets, REDLOCK_LOAD_PREFIX, repeatFault, startLoad, type LoadSpec, type LoadVolume, type RunningLoad } from './load.js';
 import { now, Recorder } from './recorder.js';
-import { redlockClient, type RedlockClient } from './redlock-client.js';
+import { redlockAcquire, redlockClient, type RedlockClient } from './redlock-client.js';
+import { kindTag, type ScenarioKind } from './actor.js';
 import { CounterStore } from './resource.js';
 
 /** Key prefix of every Redlock lock of the suite (Redlock's own default namespace). */
@@ -82,7 +83,7 @@ export interface RedlockVolume extends LoadVolume {
 /** What a Redlock scenario reports. */
 export interface RedlockReport {
   scenario: string;
-  kind: 'mutex' | 'hilok';
+  kind: ScenarioKind;
   check: CheckResult;
   failures: string[];
   notes: Record<string, number | string>;
@@ -94,7 +95,7 @@ export interface RedlockFaultOptions {
   quorum: Quorum;
   /** Holds the lock-guarded counters (not part of the quorum). */
   resource: RedisServer;
-  kind: 'mutex' | 'hilok';
+  kind: ScenarioKind;
   fault: QuorumFault;
   /** How many of the 5 instances get the fault (2: minority, 3: majority). */
   down: number;
@@ -108,7 +109,7 @@ export interface RedlockFaultOptions {
 }
 
 /** A Redlock load spec over the quorum's proxies. */
-export function redlockLoadSpec(q: Quorum, resource: RedisServer, kind: 'mutex' | 'hilok', v: RedlockVolume, ttl: number, instanceTimeout: number, tag: string): LoadSpec {
+export function redlockLoadSpec(q: Quorum, resource: RedisServer, kind: ScenarioKind, v: RedlockVolume, ttl: number, instanceTimeout: number, tag: string): LoadSpec {
   return { impl: 'redlock', urls: q.urls, counterUrl: resource.url, kind, groups: v.groups, clients: v.clients, ttl, timeout: 0, instanceTimeout, tag };
 }
 
@@ -157,7 +158,7 @@ export async function redlockFaults(o: RedlockFaultOptions): Promise<RedlockRepo
   const failures: string[] = [];
   const notes: Record<string, number | string> = {};
   const majority = o.down >= 3;
-  const tag = `rl${o.kind[0]}${o.fault[0]}${o.down}-`;
+  const tag = `rl${kindTag(o.kind)}${o.fault[0]}${o.down}-`;
   const counters = new CounterStore(o.resource.url);
   const counter = counters.counter(`faults-counter:${tag}scenario`);
   await counters.reset([counter.key]);
@@ -195,7 +196,7 @@ export async function redlockFaults(o: RedlockFaultOptions): Promise<RedlockRepo
         for (let i = 0; i < o.iterations; i++) {
           const t = now();
           const target = group.targets[i % group.targets.length] as LockTarget;
-          const err = await (target.kind === 'mutex' ? c0.redlock.lock(target.resource, retries) : target.mode === 'read' ? c0.redlock.read(target.resource, retries) : c0.redlock.write(target.resource, retries)).then(
+          const err = await redlockAcquire(c0.redlock, target, retries).then(
             (l) => {
               void l.release();
               return null;
@@ -286,7 +287,7 @@ export async function waitKeys(servers: readonly RedisServer[], withinMs: number
 export interface RedlockChaosOptions {
   quorum: Quorum;
   resource: RedisServer;
-  kind: 'mutex' | 'hilok';
+  kind: ScenarioKind;
   volume: RedlockVolume;
   ttl?: number;
   instanceTimeout?: number;
@@ -307,7 +308,7 @@ export async function redlockChaos(o: RedlockChaosOptions): Promise<RedlockRepor
   const rec = new Recorder('parent');
   const failures: string[] = [];
   const faultCounts: Record<string, number> = { kill: 0, stop: 0, blackhole: 0 };
-  const load = await startLoad(rec, redlockLoadSpec(q, o.resource, o.kind, o.volume, ttl, instanceTimeout, `rlc${o.kind[0]}-`), o.volume);
+  const load = await startLoad(rec, redlockLoadSpec(q, o.resource, o.kind, o.volume, ttl, instanceTimeout, `rlc${kindTag(o.kind)}-`), o.volume);
   let finals: Record<string, number> = {};
   let iterations = 0;
   try {

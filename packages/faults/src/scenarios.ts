@@ -1,13 +1,14 @@
 import { sendCommand, startProxy, type RedisServer, type TcpProxy } from '@hilok/testing';
-import { Actor, targetsFor } from './actor.js';
+import { Actor, kindTag, SEMAPHORE_LIMIT, targetsFor, type ScenarioKind } from './actor.js';
+import { semaphoreTarget } from './conflict.js';
 import { checkHistory, type CheckResult } from './checker.js';
 import { LOAD_PREFIX, repeatFault, startLoad, type LoadKind, type LoadSpec, type LoadVolume, type RunningLoad } from './load.js';
 import { spawnWorker } from './process.js';
 import { now, Recorder } from './recorder.js';
 import { FENCED_WRITE_LUA, RmwCounter } from './resource.js';
 
-/** Lock kinds every scenario runs for. */
-export type Kind = 'mutex' | 'hilok';
+/** Lock kinds every scenario runs for (`multi`: a multi-name Mutex hold; see {@link targetsFor}). */
+export type Kind = ScenarioKind;
 
 /** What a scenario run reports. */
 export interface ScenarioReport {
@@ -61,7 +62,7 @@ export async function keysAfterQuiescence(server: RedisServer, withinMs: number,
 /** @internal Shared with the partition scenario (`partition.ts`). */
 export async function withLoad<T>(o: RunOptions, rec: Recorder, url: string, kind: LoadKind, tag: string, body: (load: RunningLoad) => Promise<T>, extra: Partial<LoadSpec> = {}): Promise<{ result: T; counters: Record<string, number>; loadAcquisitions: number }> {
   const v = o.volume;
-  const spec: LoadSpec = { impl: 'single', urls: [url], counterUrl: v.resource.url, kind, groups: v.groups, clients: v.clients, ttl: 2_000, timeout: 5_000, tag: `${tag}${kind[0]}-`, ...extra };
+  const spec: LoadSpec = { impl: 'single', urls: [url], counterUrl: v.resource.url, kind, groups: v.groups, clients: v.clients, ttl: 2_000, timeout: 5_000, tag: `${tag}${kindTag(kind)}-`, ...extra };
   const load = await startLoad(rec, spec, v);
   let result: T;
   try {
@@ -420,9 +421,18 @@ export async function latencyContention(o: RunOptions & { fair?: boolean }): Pro
   const counter = new RmwCounter();
   const gaveUp: Record<string, number> = {};
   let own = 0;
+  let ownWrites = 0;
   const actors = Array.from({ length: 4 }, (_, k) => new Actor(`c${k}`, rec, { url: proxy.url, commandTimeout: 2_000 }));
   const jitter = setInterval(() => proxy.setLatency(20 + Math.floor(Math.random() * 31)), 50);
-  const targets = o.kind === 'mutex' ? [targetsFor('mutex', 'lat').a] : [{ kind: 'hilok' as const, resource: 'lat/x', mode: 'write' as const }, { kind: 'hilok' as const, resource: 'lat', mode: 'write' as const }];
+  // Semaphore: every permit (a write: the counter) and one permit (a read: no increment); multi: two pairs sharing a name.
+  const targets =
+    o.kind === 'mutex' || o.kind === 'multi'
+      ? o.kind === 'mutex'
+        ? [targetsFor('mutex', 'lat').a]
+        : Object.values(targetsFor('multi', 'lat'))
+      : o.kind === 'semaphore'
+        ? [semaphoreTarget('lat', SEMAPHORE_LIMIT, SEMAPHORE_LIMIT), semaphoreTarget('lat', 1, SEMAPHORE_LIMIT)]
+        : [{ kind: 'hilok' as const, resource: 'lat/x', mode: 'write' as const }, { kind: 'hilok' as const, resource: 'lat', mode: 'write' as const }];
   const kind: LoadKind = o.fair ? 'fair' : o.kind;
   const run = await withLoad(
     o,
@@ -445,7 +455,8 @@ export async function latencyContention(o: RunOptions & { fair?: boolean }): Pro
                 continue;
               }
               own++;
-              await actor.guarded(h, () => counter.increment(Math.random() * 3));
+              if (h.target.mode === 'read') await sleep(Math.random() * 3);
+              else if (await actor.guarded(h, () => counter.increment(Math.random() * 3))) ownWrites++;
               await actor.release(h);
             }
           }),
@@ -459,5 +470,5 @@ export async function latencyContention(o: RunOptions & { fair?: boolean }): Pro
   });
   const loadGaveUp = rec.events.filter((e) => e.type === 'acquire:fail' && e.client.startsWith('lat') && e.detail === 'LOCK_BUSY').length;
   const keys = await keysAfterQuiescence(o.server, ttl + 2_000);
-  return report(`proxy latency 20–50 ms under contention${o.fair ? ' (FairLock)' : ''}`, o, rec, failures, { counter: counter.value, scenarioAcquisitions: own, loadGaveUp, ...gaveUp }, keys, { counters: run.counters, counter: counter.value, iterations: run.result });
+  return report(`proxy latency 20–50 ms under contention${o.fair ? ' (FairLock)' : ''}`, o, rec, failures, { counter: counter.value, scenarioAcquisitions: own, scenarioWrites: ownWrites, loadGaveUp, ...gaveUp }, keys, { counters: run.counters, counter: counter.value, iterations: run.result });
 }

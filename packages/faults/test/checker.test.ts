@@ -66,6 +66,40 @@ describe('the checker itself catches violations', () => {
     ]);
     expect(r.violations.map((v) => v.rule)).toContain('overlap');
   });
+  it('semaphore: live holds over the limit on one name are a violation (over-limit); within it, or on other names, they are not', () => {
+    const sem = (id: string, from: number, to: number, fence: number, permits: number, limit: number, resource = 's') => [
+      ev(from - 1, id, 'acquire:invoke', { hold: id }),
+      ...hold(id, id, from, to, fence, { kind: 'semaphore', resource, mode: permits >= limit ? 'write' : 'read', permits, limit }),
+    ];
+    // Three single-permit holds under limit 2: no two conflict, three at once do.
+    const three = [...sem('a', 0, 100, 1, 1, 2), ...sem('b', 10, 100, 2, 1, 2), ...sem('c', 20, 100, 3, 1, 2)];
+    expect(checkHistory(three).violations.map((v) => v.rule)).toEqual(['over-limit']);
+    // Limit 3: fine. One ended before the third grant: fine. The third on another name: fine.
+    expect(checkHistory([...sem('a', 0, 100, 1, 1, 3), ...sem('b', 10, 100, 2, 1, 3), ...sem('c', 20, 100, 3, 1, 3)]).violations).toEqual([]);
+    expect(checkHistory([...sem('a', 0, 15, 1, 1, 2), ...sem('b', 10, 100, 2, 1, 2), ...sem('c', 20, 100, 3, 1, 2)]).violations).toEqual([]);
+    expect(checkHistory([...sem('a', 0, 100, 1, 1, 2), ...sem('b', 10, 100, 2, 1, 2), ...sem('c', 20, 100, 3, 1, 2, 't')]).violations).toEqual([]);
+    // Several permits: 3 + 2 > 4.
+    expect(checkHistory([...sem('a', 0, 100, 1, 3, 4), ...sem('b', 50, 100, 2, 2, 4)]).violations.map((v) => v.rule)).toEqual(['over-limit']);
+    // A hold whose signal aborted before the grant no longer counts (and its lead is measured).
+    const lost = [...sem('a', 0, 500, 1, 2, 2), ev(40, 'a', 'lost', { hold: 'a' }), ...sem('b', 50, 100, 2, 1, 2)];
+    expect(checkHistory(lost).violations).toEqual([]);
+    expect(checkHistory(lost).signalLeads).toEqual([{ hold: 'a', client: 'a', leadMs: 10, next: 'b' }]);
+    // Fences: a hold called after another was granted must have the larger fence; concurrent calls may learn of theirs in any order.
+    expect(checkHistory([...sem('a', 0, 100, 5, 1, 4), ...sem('b', 10, 100, 4, 1, 4)]).violations.map((v) => v.rule)).toEqual(['fence-order']);
+    const racing = [ev(0, 'a', 'acquire:invoke', { hold: 'a' }), ...hold('a', 'a', 20, 100, 5, { kind: 'semaphore', resource: 's', mode: 'read', permits: 1, limit: 4 }), ...sem('b', 10, 100, 4, 1, 4)];
+    expect(checkHistory(racing).violations).toEqual([]);
+  });
+  it('multi-name mutex holds conflict with any hold on any of their names, reported once per pair', () => {
+    const multi = (id: string, from: number, to: number, fence: number, names: string[]) => hold(id, id, from, to, fence, { resource: names.join('+'), names });
+    expect(conflicts({ kind: 'mutex', resource: 'a+b', mode: 'write', names: ['a', 'b'] }, { kind: 'mutex', resource: 'b', mode: 'write' })).toBe(true);
+    expect(conflicts({ kind: 'mutex', resource: 'a+b', mode: 'write', names: ['a', 'b'] }, { kind: 'mutex', resource: 'c+d', mode: 'write', names: ['c', 'd'] })).toBe(false);
+    expect(checkHistory([...multi('p', 0, 100, 1, ['a', 'b']), ...multi('q', 50, 150, 2, ['b', 'c'])]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    expect(checkHistory([...multi('p', 0, 100, 1, ['a', 'b']), ...multi('q', 50, 150, 2, ['a', 'b'])]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    expect(checkHistory([...multi('p', 0, 100, 1, ['a', 'b']), ...hold('q', 'Q', 50, 150, 2, { resource: 'a' })]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    expect(checkHistory([...multi('p', 0, 100, 1, ['a', 'b']), ...multi('q', 50, 150, 2, ['c', 'd'])]).violations).toEqual([]);
+    // Fences per name: a later hold on any shared name needs a larger fence.
+    expect(checkHistory([...multi('p', 0, 100, 5, ['a', 'b']), ...hold('q', 'Q', 200, 300, 3, { resource: 'b' })]).violations.map((v) => v.rule)).toEqual(['fence-order']);
+  });
   it('lost updates, and indeterminate writes counted as "may have happened"', () => {
     const writes = [ev(1, 'A', 'write:ok'), ev(2, 'B', 'write:ok'), ev(3, 'C', 'write:fail', { indeterminate: true })];
     expect(checkHistory(writes, { counter: { final: 1 } }).violations.map((v) => v.rule)).toEqual(['lost-update']);

@@ -7,7 +7,7 @@ const ctx = useServer();
 const res = useServer();
 const load = useLoadPool();
 
-describe.each(['mutex', 'hilok'] as const)('%s: (2) Redis restarts without persistence while a watched lease is held', (kind) => {
+describe.each(['mutex', 'hilok', 'semaphore', 'multi'] as const)('%s: (2) Redis restarts without persistence while a watched lease is held', (kind) => {
   it('the watchdog detects the loss and aborts the signal; the next holder has a larger fence; the load stays clean within each server lifetime', { timeout: MAX_MS + 120_000 }, async () => {
     const t = performance.now();
     const volume = { resource: res.server, pool: load.pool, inProcess: scale(4), clients: scale(4), groups: 4, acquisitions: VOLUME, maxMs: MAX_MS };
