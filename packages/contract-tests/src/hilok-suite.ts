@@ -403,5 +403,198 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
       const keys = ((await redisCall(adapter, 'KEYS', `hilok:tree:{${r}}*`)) as unknown[]).map(String);
       expect(keys).toEqual([]);
     });
+
+    describe('several paths as one hold (acquire / withLock)', () => {
+      const noKeys = async (...roots: string[]) => {
+        for (const t of roots) expect(((await redisCall(adapter, 'KEYS', `hilok:tree:{${t}}*`)) as unknown[]).map(String)).toEqual([]);
+      };
+
+      it('takes reads and writes in several trees as one lease: a fence per part, one release', async () => {
+        const [r, s] = [root(), root()];
+        const hold = await hilok.acquire([
+          { path: `${r}/a`, mode: 'write' },
+          { path: `${r}/b`, mode: 'read' },
+          { path: `${s}/x`, mode: 'write' },
+        ]);
+        expect(hold.parts.map((p) => [p.path, p.mode])).toEqual([
+          [`${r}/a`, 'write'],
+          [`${r}/b`, 'read'],
+          [`${s}/x`, 'write'],
+        ]);
+        for (const p of hold.parts) expect(p.fence).toBeGreaterThan(0);
+        expect(hold.fence).toBe(Math.max(...hold.parts.map((p) => p.fence)));
+        // The parts of one tree share their grant's fence.
+        expect(hold.parts[0]?.fence).toBe(hold.parts[1]?.fence);
+        await busy(hilok.read(`${r}/a/deep`, { block: false }));
+        await busy(hilok.write(`${r}/b`, { block: false }));
+        await busy(hilok.read(`${s}/x`, { block: false }));
+        // The read part shares; unrelated paths are free.
+        await (await hilok.read(`${r}/b`, { block: false })).release();
+        await (await hilok.write(`${s}/y`, { block: false })).release();
+        await hold.extend();
+        expect(hold.held).toBe(true);
+        await hold.release();
+        expect(hold.held).toBe(false);
+        await (await hilok.write(r, { block: false })).release();
+        await (await hilok.write(s, { block: false })).release();
+        await noKeys(r, s);
+      });
+
+      it('all or none: a busy part leaves no other part held, in its tree or in an earlier one', async () => {
+        const [r, s] = [root(), root()].sort();
+        const blocker = await hilok.read(`${s}/x`);
+        await busy(hilok.acquire([{ path: `${r}/a`, mode: 'write' }, { path: `${s}/x`, mode: 'write' }], { block: false }));
+        await busy(hilok.acquire([{ path: `${s}/y`, mode: 'write' }, { path: `${s}/x`, mode: 'write' }], { timeout: 150 }));
+        // Nothing of the failed requests is left: every other part is free at once.
+        await (await hilok.write(`${r}/a`, { block: false })).release();
+        await (await hilok.write(`${s}/y`, { block: false })).release();
+        expect((await hilok.status(s)).waitingWriters).toEqual([]);
+        await blocker.release();
+        await noKeys(r, s);
+      });
+
+      it('waits for the busy part and is woken by its release (pub/sub), within the timeout', async () => {
+        const r = root();
+        const blocker = await hilok.read(`${r}/b`, { ttl: 20_000 });
+        const waiting = hilok.acquire([{ path: `${r}/a`, mode: 'write' }, { path: `${r}/b`, mode: 'write' }], { timeout: 15_000 });
+        expect(await handOffMs(blocker, waiting)).toBeLessThan(5_000);
+        const hold = await waiting;
+        expect(hold.parts.map((p) => p.mode)).toEqual(['write', 'write']);
+        await hold.release();
+        await noKeys(r);
+      });
+
+      it('an abort or a timeout while waiting leaves no part and no intent behind', async () => {
+        const [r, s] = [root(), root()].sort();
+        const blocker = await hilok.write(`${s}/x`);
+        const controller = new AbortController();
+        const aborted = hilok.acquire([{ path: `${r}/a`, mode: 'write' }, { path: `${s}/x`, mode: 'read' }, { path: `${s}/y`, mode: 'write' }], { signal: controller.signal }).catch((e: unknown) => e);
+        await delay(150);
+        // The first tree is held while the second waits; the second's write part waits as a writer.
+        await busy(hilok.read(`${r}/a`, { block: false }));
+        expect((await hilok.status(s)).waitingWriters.map((w) => w.path)).toEqual([`${s}/y`]);
+        controller.abort(new Error('gave up'));
+        expect(await aborted).toMatchObject({ message: 'gave up' });
+        await (await hilok.write(`${r}/a`, { block: false })).release();
+        expect((await hilok.status(s)).waitingWriters).toEqual([]);
+        await busy(hilok.acquire([{ path: `${r}/a`, mode: 'read' }, { path: `${s}/x`, mode: 'read' }], { timeout: 100 }));
+        await (await hilok.write(`${r}/a`, { block: false })).release();
+        await blocker.release();
+        await noKeys(r, s);
+      });
+
+      it('merges duplicates (write wins) and covered descendants; rejects a write below a read of the same request', async () => {
+        const r = root();
+        const hold = await hilok.acquire([
+          { path: `${r}/a`, mode: 'read' },
+          { path: `${r}/a`, mode: 'write' },
+          { path: `${r}/a/b`, mode: 'read' },
+          { path: `${r}/c/d`, mode: 'read' },
+          { path: `${r}/c`, mode: 'read' },
+        ]);
+        expect(hold.parts.map((p) => `${p.mode}:${p.path}`)).toEqual([`write:${r}/a`, `read:${r}/c`]);
+        await hold.release();
+        await expect(hilok.acquire([{ path: `${r}/c`, mode: 'read' }, { path: `${r}/c/d`, mode: 'write' }])).rejects.toBeInstanceOf(InvalidArgumentError);
+        await noKeys(r);
+      });
+
+      it('rejects an empty list and bad entries with InvalidArgumentError before any Redis call', async () => {
+        const counted = countingAdapter(adapter);
+        const h = new HiLok(counted, { ttl: 1_000 });
+        const bad: unknown[] = [
+          [],
+          'a',
+          [{ path: 'a' }],
+          [{ path: 'a', mode: 'exclusive' }],
+          [{ path: 'a//b', mode: 'read' }],
+          [{ path: '', mode: 'read' }],
+          [{ path: 'a', mode: 'read', ttl: 5 }],
+          [null],
+          Array.from({ length: 65 }, (_, i) => ({ path: `p${i}`, mode: 'read' })),
+        ];
+        for (const parts of bad) await expect(h.acquire(parts as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(h.acquire([{ path: 'a', mode: 'read' }], { bogus: 1 } as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(h.withLock([{ path: 'a', mode: 'read' }], 'nope' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+        expect(counted.calls).toBe(0);
+        await h.close();
+      });
+
+      it('two requests for overlapping sets listed in opposite orders never deadlock', async () => {
+        const [r, s] = [root(), root()];
+        const setA = [{ path: `${r}/a`, mode: 'write' as const }, { path: `${s}/b`, mode: 'write' as const }, { path: `${r}/c`, mode: 'read' as const }];
+        const setB = [...setA].reverse();
+        let inside = 0;
+        let overlap = 0;
+        const run = async (parts: typeof setA) => {
+          for (let i = 0; i < 15; i++) {
+            await hilok.withLock(parts, async () => {
+              if (++inside > 1) overlap++;
+              await delay(2);
+              inside--;
+            }, { timeout: 10_000 });
+          }
+        };
+        await Promise.all([run(setA), run(setB), run(setA), run(setB)]);
+        expect(overlap).toBe(0);
+        await noKeys(r, s);
+      });
+
+      it('a lost part aborts the signal and frees the other parts', async () => {
+        const [r, s] = [root(), root()];
+        const hold = await hilok.acquire([{ path: `${r}/a`, mode: 'write' }, { path: `${s}/b`, mode: 'write' }], { ttl: 2_000 });
+        // Someone removes one part's hold behind our back (as an operator's forced release would).
+        expect(await hilok.release(`${s}/b`, `${hold.id}#${s}/b`)).toBe(true);
+        await expect(hold.extend()).rejects.toBeInstanceOf(LockLostError);
+        expect(hold.signal.aborted).toBe(true);
+        await (await hilok.write(`${r}/a`, { block: false })).release();
+        await noKeys(r, s);
+      });
+
+      it('a multi-path writer is not starved by a stream of single-path holders on its paths', async () => {
+        const r = root();
+        let stop = false;
+        const stream = (path: string, mode: 'read' | 'write', offset: number) =>
+          (async () => {
+            await delay(offset);
+            while (!stop) {
+              const h = mode === 'read' ? await hilok.read(path, { timeout: 20_000 }) : await hilok.write(path, { timeout: 20_000 });
+              await delay(15);
+              await h.release();
+            }
+          })();
+        const streams = [stream(`${r}/a`, 'read', 0), stream(`${r}/a`, 'read', 7), stream(`${r}/b`, 'write', 0), stream(`${r}/b`, 'write', 5), stream(`${r}/a`, 'write', 3)];
+        await delay(100);
+        const waits: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const t0 = performance.now();
+          const hold = await hilok.acquire([{ path: `${r}/a`, mode: 'write' }, { path: `${r}/b`, mode: 'write' }], { timeout: 10_000 });
+          waits.push(performance.now() - t0);
+          await delay(5);
+          await hold.release();
+          await delay(20);
+        }
+        stop = true;
+        await Promise.all(streams);
+        // A bound that catches starvation (the stream never pauses by itself), not a speed.
+        expect(Math.max(...waits)).toBeLessThan(3_000);
+        await noKeys(r);
+      });
+    });
+
+    describe('several names as one hold on a ReadWriteLock', () => {
+      it('takes names in their own trees, all or none, and checks names as flat', async () => {
+        const rw = new ReadWriteLock(adapter, { ttl: 5_000 });
+        const [a, b] = [root(), root()];
+        const hold = await rw.acquire([{ path: a, mode: 'write' }, { path: b, mode: 'read' }]);
+        await busy(rw.read(a, { block: false }));
+        await (await rw.read(b, { block: false })).release();
+        await busy(rw.acquire([{ path: b, mode: 'write' }], { block: false }));
+        await hold.release();
+        await expect(rw.acquire([{ path: 'x\u0000y', mode: 'read' }])).rejects.toBeInstanceOf(InvalidArgumentError);
+        // A "/" is part of a flat name: no overlap between "x" and "x/y".
+        await (await rw.acquire([{ path: `${a}`, mode: 'write' }, { path: `${a}/y`, mode: 'write' }])).release();
+        await rw.close();
+      });
+    });
   });
 }

@@ -13,8 +13,9 @@
 export { LockManager, type ManagerOptions, type AcquireOptions } from './engine/manager.js';
 export { Mutex, SpinLock, MAX_MUTEX_NAMES, type MutexOptions, type MutexAcquireOptions, type MutexInfo } from './mutex/mutex.js';
 export { type SpinOptions, DEFAULT_SPIN, DEADLINE_SLACK, ONE_SHOT_TIMEOUT } from './engine/wait.js';
-export { HiLok, Hold, type HiLokOptions, type HoldOptions, type HoldMode, type HoldInfo, type TreeStatus } from './hilok/hilok.js';
+export { HiLok, Hold, MultiHold, type HiLokOptions, type HoldOptions, type HoldMode, type HoldInfo, type TreeStatus, type PathRequest, type HeldPart } from './hilok/hilok.js';
 export { MAX_DEPTH } from './hilok/paths.js';
+export { MAX_TREE_PARTS } from './hilok/protocol.js';
 export { ReentrantMutex, type ReentrantAcquireOptions } from './reentrant/reentrant.js';
 export { ReadWriteLock, type ReadWriteLockOptions } from './rwlock/rwlock.js';
 export { FairLock, type FairLockOptions, type FairLockInfo } from './fair/fair.js';

@@ -53,12 +53,15 @@ export {
   type StoredMutex,
   type AcquireReply,
 } from './mutex/protocol.js';
-export { pathKeys, splitPath, type PathKeys } from './hilok/paths.js';
+export { pathKeys, splitPath, treeParts, type PathKeys, type PathPart } from './hilok/paths.js';
 export {
   treeBase,
   treeKeys,
   treeChannel,
   treeAcquireArgs,
+  treeAcquireAllArgs,
+  treePartId,
+  readTreeAcquireAll,
   treeExtendArgs,
   treeReleaseArgs,
   readTreeAcquire,
@@ -68,6 +71,9 @@ export {
   type TreeKind,
   type TreeAcquire,
   type TreeAcquireReply,
+  type TreeAcquireAll,
+  type TreeAcquireAllReply,
+  type TreePart,
   type TreeItem,
 } from './hilok/protocol.js';
 export {

@@ -48,11 +48,11 @@ describe('exported names', () => {
     expect(surface['@hilok/core']).toEqual([
       'AcquireEvent', 'AcquireFailedEvent', 'AcquireOptions', 'BusyReason', 'ClosedError', 'Connection',
       'DEADLINE_SLACK', 'DEFAULT_SPIN', 'ExtendEvent', 'FairLock', 'FairLockInfo', 'FairLockOptions',
-      'HandoffEvent', 'HiLok', 'HiLokOptions', 'HilokError', 'HilokErrorCode', 'Hold', 'HoldInfo',
+      'HandoffEvent', 'HeldPart', 'HiLok', 'HiLokOptions', 'HilokError', 'HilokErrorCode', 'Hold', 'HoldInfo',
       'HoldMode', 'HoldOptions', 'InvalidArgumentError', 'Lease', 'LockBlocker', 'LockBusyError',
       'LockEventBase', 'LockLostError', 'LockManager', 'LockReleaseError', 'LostEvent', 'MAX_DEPTH',
-      'MAX_DURATION_MS', 'MAX_MUTEX_NAMES', 'MAX_NAME_LENGTH', 'ManagerOptions', 'Mutex', 'MutexAcquireOptions', 'MutexInfo',
-      'MutexOptions', 'ONE_SHOT_TIMEOUT', 'OwnerInfo', 'ReadWriteLock', 'ReadWriteLockOptions', 'RedisAdapter',
+      'MAX_DURATION_MS', 'MAX_MUTEX_NAMES', 'MAX_NAME_LENGTH', 'MAX_TREE_PARTS', 'ManagerOptions', 'MultiHold', 'Mutex', 'MutexAcquireOptions', 'MutexInfo',
+      'MutexOptions', 'ONE_SHOT_TIMEOUT', 'OwnerInfo', 'PathRequest', 'ReadWriteLock', 'ReadWriteLockOptions', 'RedisAdapter',
       'RedisUnavailableError', 'ReentrantAcquireOptions', 'ReentrantMutex', 'ReleaseEvent',
       'ReplyTimeoutError', 'ScriptArg', 'Semaphore', 'SemaphoreAcquireOptions', 'SemaphoreOptions',
       'SemaphoreStatus', 'ShardedPubSubOption', 'SpinLock', 'SpinOptions', 'TreeStatus',
@@ -64,9 +64,9 @@ describe('exported names', () => {
     expect(surface['@hilok/core/internal']).toEqual([
       'AcquireReply', 'AllowedKeys', 'ConnectionTracker', 'DEFAULT_INTENT_TTL', 'DriverBindings', 'DriverClients',
       'FairAcquireReply', 'LeaseBehaviour', 'LeaseLifecycle', 'MAX_BATCH', 'NamedLockManager',
-      'OptionKeys', 'PathKeys', 'Registry', 'RegistrySlot', 'RunOptions', 'SHARDED_PUBSUB_PROBE',
+      'OptionKeys', 'PathKeys', 'PathPart', 'Registry', 'RegistrySlot', 'RunOptions', 'SHARDED_PUBSUB_PROBE',
       'Script', 'ScriptRunner', 'SemaphoreAcquireReply', 'SemaphoreHolderEntry', 'SemaphoreWaiterEntry', 'ShardedPubSubMode', 'ShardedPubSubTarget',
-      'StoredMutex', 'TreeAcquire', 'TreeAcquireReply', 'TreeItem', 'TreeKind', 'WAKE_ALL', 'WakeHub',
+      'StoredMutex', 'TreeAcquire', 'TreeAcquireAll', 'TreeAcquireAllReply', 'TreeAcquireReply', 'TreeItem', 'TreeKind', 'TreePart', 'WAKE_ALL', 'WakeHub',
       'acquireFlags', 'adoptAdapter', 'asArray', 'asNumber', 'asString', 'checkApp', 'checkDuration', 'checkName',
       'checkOptions', 'checkPermits', 'checkPrefix', 'checkSeparator', 'checkSignal', 'closeGracefully',
       'connectionDown', 'connectionFailure', 'connectionFailureReason', 'createDriverBindings',
@@ -76,9 +76,9 @@ describe('exported names', () => {
       'mutexNames', 'mutexReleaseArgs', 'nextOwnerToken', 'ownerTokenPrefix', 'parseStoredMutex', 'pathKeys', 'readAcquire', 'readAcquireAll', 'readExtend', 'readFairAcquire',
       'readFairExtend', 'readFairInspect', 'readFairRelease', 'readLockKey', 'readMutexInspect',
       'readRelease', 'readSemaphoreAcquire', 'readSemaphoreRelease', 'readSemaphoreStatus',
-      'readTreeAcquire', 'readTreeDone', 'runScoped', 'scripts', 'semaphoreChannel', 'semaphoreFlags',
+      'readTreeAcquire', 'readTreeAcquireAll', 'readTreeDone', 'runScoped', 'scripts', 'semaphoreChannel', 'semaphoreFlags',
       'semaphoreKeys', 'shardedPubSubMode', 'sleep', 'soleHoldValue', 'spinDelay', 'splitPath',
-      'treeAcquireArgs', 'treeBase', 'treeChannel', 'treeExtendArgs', 'treeKeys', 'treeReleaseArgs',
+      'treeAcquireAllArgs', 'treeAcquireArgs', 'treeBase', 'treeChannel', 'treeExtendArgs', 'treeKeys', 'treePartId', 'treeParts', 'treeReleaseArgs',
       'unhashTag', 'waiterMember',
     ]);
   });

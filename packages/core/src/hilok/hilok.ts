@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
-import { InvalidArgumentError } from '../errors.js';
-import { hilokAcquire, hilokExtend, hilokRelease, hilokStatus, hilokWithdraw } from '../generated/scripts.js';
+import { InvalidArgumentError, LockLostError } from '../errors.js';
+import { hilokAcquire, hilokAcquireAll, hilokExtend, hilokRelease, hilokStatus, hilokWithdraw } from '../generated/scripts.js';
 import { Lease, monotonicNow, type LeaseBackend, type LeaseInit } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, LockManager, MANAGER_OPTION_KEYS, resolveRenewInterval, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { grantedAt, parseOwner, type OwnerInfo } from '../engine/owner.js';
 import { runScoped } from '../engine/scoped.js';
 import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
-import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
+import { acquireOrWait, attemptRunOptions, DEADLINE_SLACK, settledWithin, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, checkSeparator, type OptionKeys } from '../validate.js';
-import { pathKeys, splitPath, type PathKeys } from './paths.js';
-import { DEFAULT_INTENT_TTL, readTreeAcquire, readTreeDone, treeAcquireArgs, treeExtendArgs, treeReleaseArgs } from './protocol.js';
+import { pathKeys, splitPath, treeParts, type PathKeys, type PathPart } from './paths.js';
+import { DEFAULT_INTENT_TTL, newIntentId, readTreeAcquire, readTreeAcquireAll, readTreeDone, treeAcquireAllArgs, treeAcquireArgs, treeChannelAt, treeExtendArgs, treePartId, treeReleaseArgs, type TreePart } from './protocol.js';
 
 
 /** Longest sleep of a waiting reader between attempts, in ms (see `TreeHold.waiting`). */
@@ -43,7 +43,7 @@ export const HILOK_OPTION_KEYS = { ...MANAGER_OPTION_KEYS, separator: true, refr
 export interface HoldOptions extends AcquireOptions {
   /**
    * Hold id: re-take the hold with this id (from any process or HiLok instance) instead of
-   * conflicting with it; a new hold gets this id. Default: a random UUID.
+   * conflicting with it; a new hold gets this id. Default: a fresh token naming this process (`parseOwner`).
    */
   id?: string;
 }
@@ -227,9 +227,10 @@ export class HiLok extends LockManager {
       call = this.resolveAcquire(given, false, null);
       const id = this.newToken(o.id);
       const blocking = call.block && call.timeout > 0;
-      // Only a writer that will wait leaves an intent (so readers queue behind it); the script
-      // removes it when the writer gets in, withdraw when it gives up.
-      const intent = mode === 'write' && blocking ? randomUUID() : '';
+      // A caller that will wait leaves an intent when busy: its place in the tree's hand-off
+      // queue (a writer's also keeps new readers out); the script removes it when the caller gets
+      // in, withdraw when it gives up.
+      const intent = blocking ? newIntentId(mode) : '';
       // A waiter marks the node it listens on (`listens`), so that releases publish only where someone listens.
       const args = treeAcquireArgs({ mode, id, ttl: call.ttl, path, separator: this.separator, intent, intentTtl: this.intentTtl, listens: blocking });
       const engine = (this.engine ??= { runner: this.runner, commandTimeout: this.commandTimeout, kind: this.kind, plain: { timeoutMs: this.commandTimeout } });
@@ -246,6 +247,126 @@ export class HiLok extends LockManager {
         (full) => new Hold(full, path, mode),
       ) as Hold,
     );
+  }
+
+  /**
+   * Take several holds — reads and writes on paths of one or several trees — as one lease, all or
+   * none: one `release`, one `extend`, one watchdog, one `signal` that aborts if any part is lost,
+   * and a fencing token per part (`hold.parts[i].fence`). Waits like {@link HiLok.read} /
+   * {@link HiLok.write} within `timeout` / `signal`; a blocking request's write parts wait as
+   * writers (intents, in the hand-off queue), so a stream of single-path holders does not starve it.
+   *
+   * The parts are checked before any Redis call (`InvalidArgumentError`): a non-empty array of
+   * `{ path, mode }`; the same path twice is one part (write if either is); a part below another
+   * part is merged into it when that ancestor covers it (a write, or both reads) and rejected
+   * otherwise (a read above a write). The parts of one tree are taken by one script, all or none;
+   * trees are taken one after the other in sorted order (a tree's key), the trees already taken
+   * kept renewed while a later one waits and released if it fails: two requests naming
+   * overlapping sets in any order never deadlock (docs/hilok.md, "Several paths as one hold").
+   * @throws {@link LockBusyError} when `block: false` and busy, or when `timeout` passed
+   */
+  acquire(parts: readonly PathRequest[], options?: HoldOptions): Promise<MultiHold> {
+    return this.takeAll(parts, options, this.refreshInterval);
+  }
+
+  /**
+   * Run `fn(signal, hold)` under a refreshed multi-path hold (see {@link HiLok.acquire}). An
+   * exception from `fn` propagates unchanged (a release failure is then only reported); after a
+   * clean exit a failed release throws {@link LockReleaseError}.
+   */
+  async withLock<T>(parts: readonly PathRequest[], fn: (signal: AbortSignal, hold: MultiHold) => T | Promise<T>, options?: HoldOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'expected a function');
+    return runScoped<T, MultiHold>(await this.takeAll(parts, options, this.refreshInterval ?? true), fn);
+  }
+
+  /** Check the parts of a multi-path request (a subclass with flat names checks more). */
+  protected checkParts(parts: unknown): PathPart[] {
+    return treeParts(parts, this.separator);
+  }
+
+  private takeAll(list: readonly PathRequest[], options: HoldOptions | undefined, refresh: number | boolean | undefined): Promise<MultiHold> {
+    let groups: TreeGroupHold[];
+    let call: ResolvedAcquire;
+    let token: string;
+    let parts: PathPart[];
+    try {
+      parts = this.checkParts(list);
+      const o = options === undefined ? NO_OPTIONS : checkOptions<HoldOptions>(options, HOLD_OPTION_KEYS);
+      call = this.resolveAcquire(o.autoRenew === undefined && refresh !== undefined ? { ...o, autoRenew: refresh } : o, false, null);
+      token = this.newToken(o.id);
+      const blocking = call.block && call.timeout > 0;
+      const intentBase = blocking ? randomUUID() : '';
+      const engine = (this.engine ??= { runner: this.runner, commandTimeout: this.commandTimeout, kind: this.kind, plain: { timeoutMs: this.commandTimeout } });
+      // One script per tree; the trees in the order of their state key (every caller's order).
+      const byTree = new Map<string, { keys: PathKeys; parts: PathPart[] }>();
+      for (const p of parts) {
+        const keys = this.keys(p.path);
+        const tree = byTree.get(keys.keys[0]);
+        if (tree) tree.parts.push(p);
+        else byTree.set(keys.keys[0], { keys, parts: [p] });
+      }
+      let n = 0;
+      groups = [...byTree.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([, tree]) => {
+          const treeParts = tree.parts.map((p) => ({ mode: p.mode, id: treePartId(token, p.path), path: p.path, intent: p.mode === 'write' && intentBase ? `${intentBase}#${n++}` : '' }));
+          const args = treeAcquireAllArgs({ ttl: call.ttl, separator: this.separator, intentTtl: this.intentTtl, listens: blocking, parts: treeParts });
+          return new TreeGroupHold(engine, tree.keys, treeParts, token, args, call.signal, this.separator);
+        });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.takeTrees(parts, groups, call, token);
+  }
+
+  /**
+   * Take each tree's group in order, renewing the groups already taken while a later one waits;
+   * on any failure give back what was taken (all or none, as the caller sees it).
+   */
+  private async takeTrees(parts: PathPart[], groups: TreeGroupHold[], call: ResolvedAcquire, token: string): Promise<MultiHold> {
+    const resource = parts.map((p) => p.path).join(',');
+    const started = monotonicNow();
+    const taken: TreeGroupHold[] = [];
+    let keeper: NodeJS.Timeout | undefined;
+    try {
+      for (const group of groups) {
+        const within = { ...call, timeout: Math.max(0, call.timeout - (monotonicNow() - started)) };
+        await acquireOrWait(group, within, group.attempt, () => {
+          const plan = this.waitPlan(group.resource, within, group.keys.channel(1), group.waiting(this.intentTtl));
+          group.plan = plan;
+          return plan;
+        });
+        taken.push(group);
+        if (!keeper && groups.length > 1) {
+          // Keep the trees taken so far alive while a later one waits.
+          keeper = setInterval(() => {
+            for (const g of taken) g.extend(call.ttl).catch(() => undefined);
+          }, Math.max(1, Math.floor(call.ttl / 3)));
+          keeper.unref();
+        }
+      }
+      clearInterval(keeper);
+      if (groups.length > 1) {
+        // The earlier trees' ttl restarts now, with the last one's.
+        const renewed = await Promise.all(taken.slice(0, -1).map((g) => g.extend(call.ttl)));
+        if (!renewed.every(Boolean)) throw new LockLostError(resource, 'a part taken earlier was lost while waiting for the rest');
+      }
+    } catch (err) {
+      clearInterval(keeper);
+      // Give back the trees taken so far before rejecting, waiting for that at most
+      // DEADLINE_SLACK: a frozen Redis must not hold the call.
+      await settledWithin(Promise.allSettled(taken.map((g) => g.release())), DEADLINE_SLACK);
+      throw err;
+    }
+    const held: HeldPart[] = groups.flatMap((g) => g.parts.map((p, i) => ({ path: p.path, mode: p.mode, fence: g.fences[i] as number })));
+    held.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const fence = Math.max(...held.map((p) => p.fence));
+    const sentAt = Math.min(...groups.map((g) => g.sentAt));
+    const backend = new MultiTreeBackend(groups);
+    return this.track(
+      { resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { parts: held.map((p) => `${p.mode}:${p.path}`) } },
+      (full) => new MultiHold(full, held),
+    ) as MultiHold;
   }
 
   /** Key-kind segment of this manager's keys (`tree`); a subclass with other semantics uses its own. */
@@ -328,11 +449,12 @@ class TreeHold implements LeaseBackend, AttemptHead {
     const intent = this.intent;
     return {
       detail: this.detail,
-      // A waiting writer re-asserts its intent on every attempt; wake often enough that it never
-      // lapses. A reader retries at least every second too: its wake-up rides on a node mark,
-      // and a mark kept while writers still sit there must not cost a reader the holders' ttl.
+      // A waiting caller re-asserts its intent on every attempt; wake often enough that it never
+      // lapses. A reader without one retries at least every second too: its wake-up rides on a
+      // node mark, and a mark kept while writers still sit there must not cost it the holders' ttl.
       maxSleep: intent ? Math.max(1, Math.floor(intentTtl / 3)) : READER_NAP,
-      // A waiting writer is woken only by a hand-off addressed to its intent (on its path's channel).
+      // A waiting caller is woken by a hand-off addressed to its intent (on its path's channel);
+      // a reader also by "all" there.
       token: intent || undefined,
       onGiveUp: intent ? () => this.engine.runner.run(hilokWithdraw, this.keys.keys, treeReleaseArgs(intent, this.resource), this.engine.plain) : undefined,
     };
@@ -350,4 +472,157 @@ class TreeHold implements LeaseBackend, AttemptHead {
   private readonly undoLateGrant = (late: unknown): void => {
     if (readTreeAcquire(late).status === 'granted') this.release().catch(() => undefined);
   };
+}
+
+/** One part of a {@link HiLok.acquire} request. */
+export interface PathRequest {
+  /** The path (for a {@link ReadWriteLock}: the name). */
+  path: string;
+  mode: HoldMode;
+}
+
+/** One part of a {@link MultiHold}: its path, mode and fencing token. */
+export interface HeldPart {
+  path: string;
+  mode: HoldMode;
+  /**
+   * The part's fencing token: the grant's (the Redis server's µs when its tree was taken; the
+   * parts of one tree share it), strictly larger than that of any earlier conflicting hold on
+   * the path. Pass the part's own fence to the resource the path guards.
+   */
+  fence: number;
+}
+
+/**
+ * Several holds on paths of a {@link HiLok} taken as one lease ({@link HiLok.acquire}): one
+ * release, one extend, one watchdog and one signal for all of them. `fence` is the largest of the
+ * parts' fences; each part's own is in `parts`.
+ */
+export class MultiHold extends Lease {
+  /** The parts held, sorted by path (duplicates merged, covered descendants dropped). */
+  readonly parts: readonly HeldPart[];
+
+  /** Created by {@link HiLok}; not meant to be constructed by users. */
+  constructor(init: LeaseInit, parts: readonly HeldPart[]) {
+    super(init);
+    this.parts = parts;
+  }
+
+  /** The hold's id (its owner token): pass it as `id` to re-take the same parts elsewhere. */
+  get id(): string {
+    return this.token;
+  }
+}
+
+/** Longest sleep of a multi-path waiter with several write parts in one tree, in ms: shorter than a hand-off's reservation (250 ms). */
+const MULTI_WRITER_NAP = 100;
+
+/**
+ * The parts of one tree of a multi-path acquire, taken as one grant by `hilok/acquire-all.lua`,
+ * and their id-checked extend and release (one batched tree script call over all the parts).
+ */
+class TreeGroupHold implements LeaseBackend, AttemptHead {
+  sentAt = 0;
+  /** Each part's fence once granted (0 before). */
+  fences: number[];
+  /** The wait plan, once the tree was found busy: its token follows the busy part. */
+  plan: WaitPlan | undefined;
+  readonly resource: string;
+  readonly commandTimeout: number;
+  readonly kind: string;
+  readonly detail: Record<string, unknown>;
+  private busyPart = 0;
+  private firstOptions: RunOptions | undefined;
+
+  constructor(
+    private readonly engine: TreeEngine,
+    readonly keys: PathKeys,
+    readonly parts: readonly TreePart[],
+    readonly token: string,
+    private readonly args: ScriptArg[],
+    readonly signal: AbortSignal | undefined,
+    private readonly separator: string,
+  ) {
+    this.resource = parts.map((p) => p.path).join(',');
+    this.commandTimeout = engine.commandTimeout;
+    this.kind = engine.kind;
+    this.detail = { parts: parts.map((p) => `${p.mode}:${p.path}`) };
+    this.fences = parts.map(() => 0);
+  }
+
+  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
+    this.sentAt = monotonicNow();
+    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
+    return this.engine.runner.run(hilokAcquireAll, this.keys.keys, this.args, options).then(this.readGrant);
+  };
+
+  /** The tree's keys once per part: the batched tree scripts take one entry per part. */
+  private entries(): string[] {
+    return this.parts.flatMap(() => this.keys.keys);
+  }
+
+  async extend(ttl: number): Promise<boolean> {
+    const reply = await this.engine.runner.run(hilokExtend, this.entries(), this.parts.flatMap((p) => treeExtendArgs(p.id, p.path, ttl)), this.engine.plain);
+    return asArray(reply).every(readTreeDone);
+  }
+
+  async release(): Promise<boolean> {
+    const reply = await this.engine.runner.run(hilokRelease, this.entries(), this.parts.flatMap((p) => treeReleaseArgs(p.id, p.path)), this.engine.plain);
+    return asArray(reply).every(readTreeDone);
+  }
+
+  /** The wait plan's tree-specific part, once the tree was found busy. */
+  waiting(intentTtl: number): Partial<WaitPlan> {
+    const writers = this.parts.filter((p) => p.intent !== '');
+    return {
+      detail: this.detail,
+      // Intents are renewed by every attempt (at least every intentTtl / 3). A part handed the
+      // path (reserved for 250 ms) is woken on its own path's channel, which this waiter hears
+      // only while that part is the busy one: with several write parts it retries within the
+      // reservation, so a hand-off it did not hear does not cost it its place.
+      maxSleep: writers.length > 1 ? MULTI_WRITER_NAP : writers.length === 1 ? Math.max(1, Math.floor(intentTtl / 3)) : READER_NAP,
+      token: this.parts[this.busyPart]?.intent || undefined,
+      onGiveUp: writers.length === 0 ? undefined : () => Promise.all(writers.map((p) => this.engine.runner.run(hilokWithdraw, this.keys.keys, treeReleaseArgs(p.intent, p.path), this.engine.plain))),
+    };
+  }
+
+  private readonly readGrant = (reply: unknown): Attempt<number> => {
+    const r = readTreeAcquireAll(reply);
+    if (r.status === 'granted') {
+      this.fences = r.fences;
+      return { ok: true, acquired: Math.max(...r.fences) };
+    }
+    if (r.status === 'conflict') throw new InvalidArgumentError('id', `"${this.token}" already identifies a live hold with another path or mode (${r.hold})`);
+    const part = this.parts[r.part] as TreePart;
+    this.busyPart = r.part;
+    // The waiter listens with the busy part's intent as token (its hand-off is addressed so);
+    // the plan's token is read when the waiter joins a channel, i.e. whenever the channel changes.
+    if (this.plan) this.plan.token = part.intent || undefined;
+    return { ok: false, retryAfter: r.retryAfter, channel: this.channelOf(part.path, r.level), blocker: r.blocker };
+  };
+
+  /** The channel of the node at `level` (1 = root) of a part's path. */
+  private channelOf(path: string, level: number): string {
+    return treeChannelAt(this.keys.keys[0].slice(0, -'state'.length), path.split(this.separator).slice(0, level).join(this.separator));
+  }
+
+  private readonly undoLateGrant = (late: unknown): void => {
+    if (readTreeAcquireAll(late).status === 'granted') this.release().catch(() => undefined);
+  };
+}
+
+/** The lease backend of a multi-path hold: every tree extended and released together. */
+class MultiTreeBackend implements LeaseBackend {
+  constructor(private readonly groups: TreeGroupHold[]) {}
+
+  async extend(ttl: number): Promise<boolean> {
+    const all = (await Promise.all(this.groups.map((g) => g.extend(ttl)))).every(Boolean);
+    // A part lost: the lease is lost, so free the rest now instead of at its ttl.
+    if (!all) await this.release().catch(() => undefined);
+    return all;
+  }
+
+  async release(): Promise<boolean> {
+    return (await Promise.all(this.groups.map((g) => g.release()))).every(Boolean);
+  }
 }

@@ -2,6 +2,7 @@ import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import { HiLok, HILOK_OPTION_KEYS, type Hold, type HiLokOptions, type HoldOptions, type TreeStatus } from '../hilok/hilok.js';
 import { checkName, checkOptions } from '../validate.js';
+import type { PathPart } from '../hilok/paths.js';
 
 /**
  * The separator of the underlying tree. A flat name is a one-segment path, so the separator only
@@ -71,6 +72,16 @@ export class ReadWriteLock extends HiLok {
   /** Take a write hold and return only its id (see {@link HiLok.acquireWrite}). */
   override async acquireWrite(name: string, options?: HoldOptions): Promise<string> {
     return super.acquireWrite(flatName(name), options);
+  }
+
+  /**
+   * The parts of a multi-name hold ({@link HiLok.acquire}, {@link HiLok.withLock}): `path` is a
+   * flat name (no NUL character); each name is its own tree, taken in sorted order.
+   */
+  protected override checkParts(parts: unknown): PathPart[] {
+    const checked = super.checkParts(parts);
+    for (const p of checked) flatName(p.path);
+    return checked;
   }
 
   /** Release the hold `id` on `name`, from any process (see {@link HiLok.release}). */
