@@ -245,6 +245,53 @@ export function describeLivenessSuite<C>(driver: DriverCase<C>): void {
       expect(maxReaders).toBeGreaterThan(1); // conflicting readers still share with each other
     });
 
+    it('HiLok: readers are not starved by a continuous stream of writers on a related path (think 0)', async () => {
+      // 8 writers on r/a, hold 1 ms, think 0: some writer always waits, and a waiting writer keeps
+      // new readers out (writer priority). Readers on r and r/a/b each take 5 holds meanwhile.
+      // Before readers queued, a reader waited until the writers stopped (the whole window).
+      const locks = [new HiLok(adapter), new HiLok(await conns.open(server.url))];
+      const root = fresh();
+      let stop = false;
+      let writerSections = 0;
+      let writersInside = 0;
+      let overlap = 0;
+      const writerLoops = Array.from({ length: 8 }, async (_, task) => {
+        const lock = locks[task % 2] as HiLok;
+        while (!stop) {
+          const hold = await lock.write(`${root}/a`, { timeout: 20_000 });
+          writersInside++;
+          await delay(1);
+          writersInside--;
+          await hold.release();
+          writerSections++;
+        }
+      });
+      await delay(100);
+      const waits: number[] = [];
+      const readerLoops = [root, `${root}/a/b`, root, `${root}/a/b`].map(async (path, task) => {
+        const lock = locks[task % 2] as HiLok;
+        for (let i = 0; i < 5; i++) {
+          const asked = performance.now();
+          const hold = await lock.read(path, { timeout: 20_000 });
+          waits.push(performance.now() - asked);
+          if (writersInside > 0) overlap++;
+          await delay(1);
+          await hold.release();
+        }
+      });
+      const readersDone = Promise.all(readerLoops);
+      const within = await Promise.race([readersDone.then(() => true), delay(8_000).then(() => false)]);
+      const sectionsWhileReading = writerSections;
+      stop = true;
+      await readersDone;
+      await Promise.all(writerLoops);
+      await Promise.all(locks.map((l) => l.close()));
+      expect(within).toBe(true); // the readers got their 20 holds while the writers kept going
+      expect(overlap).toBe(0);
+      expect(sectionsWhileReading).toBeGreaterThan(20); // the writers did keep going
+      expect(Math.max(...waits)).toBeLessThan(1_000);
+    });
+
     it('HiLok mixed tree (the bench run): no reader or writer misses its wake-up', async () => {
       // 16 tasks over 2 connections on a 21-node tree (root, 4 categories, 16 leaves), 20 % writes,
       // hold 1 ms, think 1 ms. Every wait here is a few sections long; a waiter that misses the

@@ -11,9 +11,9 @@
 -- ARGV[8i-5]  ttl in ms
 -- ARGV[8i-4]  path
 -- ARGV[8i-3]  path separator
--- ARGV[8i-2]  intent id of a blocking writer ("" for readers and non-blocking writers): a busy
---             attempt leaves (or refreshes) it and queues it among the waiting writers, a
---             successful one removes it
+-- ARGV[8i-2]  intent id of a blocking caller ("" for non-blocking ones; a reader's starts with
+--             READER_INTENT): a busy attempt leaves (or refreshes) it and queues it in the
+--             hand-off queue, a successful one removes it
 -- ARGV[8i-1]  intent ttl in ms
 -- ARGV[8i]    "1" when a reader will wait for a wake-up if busy: mark the node it listens on (a
 --             waiting writer listens on its own path's channel, where its hand-off is addressed)
@@ -24,8 +24,9 @@
 --          hold id), "r" read holds (id ""), "i" a waiting writer (id "").
 --          Parsed by readTreeAcquire (hilok/protocol.ts) for core and Redlock alike.
 -- Conflict rule: holds on P and Q conflict iff P = Q or one is an ancestor of the other, and at
--- least one is a write. Readers also wait behind waiting writers (intents), and a writer behind
--- an older starving writer on a related path (see the queue in tree-prelude): no writer starves.
+-- least one is a write. Readers also wait behind waiting writers (intents) — a queued reader only
+-- behind those older than it — and a writer behind an older starving writer or reader on a
+-- related path (see the queue in tree-prelude): no writer and no reader starves.
 -- @include tree-prelude
 
 -- A tree with no item at all (no hold, no intent: its keys do not exist) — the uncontended case
@@ -102,11 +103,24 @@ local function acquire(mode, id, ttl, path, sep, intent, intentTtl, listens)
   end
   local under = not blocked and below(tag, path, sep)
   if under then blocked = d end
-  -- A writer the holds let in still lets an older starving writer on a related path go first (the
-  -- field is absent, and this costs nothing, while no writer waits).
+  -- A writer the holds let in still lets an older starving writer or reader on a related path go
+  -- first (the field is absent, and this costs nothing, while nobody waits).
   local ownIntent = mine and decodeItem(val[mine])
   local entry = ownIntent and queued(intent)
   local ahead = not blocked and mode == 'w' and starvingAhead(intent, entry and entry.at, path, sep)
+  if blocked and mode == 'r' and mine then
+    -- A reader that will wait is kept out by write holds, and by the waiting writers that came
+    -- before it (all of them until it is queued), not by those that came after it: they wait
+    -- for it once it starves.
+    local l = writeAt(levels)
+    under = not l and writeBelow(path, sep)
+    if l or under then
+      blocked = l or d
+    else
+      blocked = nil
+      ahead = olderWriter(entry and entry.at, path, sep)
+    end
+  end
   if not blocked and not ahead then
     created(mode, levels, hold)
     return grant(FENCE, mode, sep)
@@ -131,16 +145,17 @@ local function acquire(mode, id, ttl, path, sep, intent, intentTtl, listens)
   local retry = math.max(1, soonestLive() - now)
   local level = blocked or d
   if mine then
-    -- A waiting writer keeps its place (its arrival) while its intent lives, and listens on its own
-    -- path's channel: releases address its hand-off there.
+    -- A waiting writer or reader keeps its place (its arrival) while its intent lives, and listens
+    -- on its own path's channel: releases address its hand-off there (every ending related to its
+    -- path considers it, so a queued reader needs no mark).
     local exp = now + intentTtl
     local arrival = entry and entry.arrival
-    if not ownIntent then created('i', levels) end
+    if not ownIntent and mode == 'w' then created('i', levels) end
     if not arrival then
       if ownIntent then dequeue(intent) end
       arrival = enqueue(intent, sep, path)
     end
-    local item = encodeItem('i', arrival, exp, sep, path)
+    local item = encodeItem(mode == 'w' and 'i' or 'q', arrival, exp, sep, path)
     put(mine, exp, item)
     val[mine] = item -- live now (the hand-off walk in flush drops queue entries without an intent)
     level = d

@@ -17,7 +17,9 @@ for i, f in ipairs(live) do
   local it = decodeItem(values[i])
   if it and (it.path == path or string.sub(it.path, 1, #path + #sep) == path .. sep) then
     local id, exp = string.sub(f, 3), string.format('%.0f', it.exp)
-    if it.kind == 'i' then
+    if it.kind == 'q' then
+      -- A waiting reader's intent: neither a hold nor a waiting writer.
+    elseif it.kind == 'i' then
       intents[#intents + 1] = id
       intents[#intents + 1] = exp
       intents[#intents + 1] = it.path

@@ -16,7 +16,9 @@
 -- can clash with another field (a node named "h:x" is field "n:h:x"):
 --   h:<id>    a hold:   "<r|w>|<fence>|<expiry ms>|<separator length>|<separator><path>"
 --   i:<id>    a waiting writer's intent, same format with kind "i" and, as fence, its arrival
---             (server clock, µs, strictly increasing per tree): its place among waiting writers
+--             (server clock, µs, strictly increasing per tree): its place among waiting writers;
+--             a waiting reader's intent has kind "q" and an id starting with READER_INTENT: it
+--             is in no counter (it keeps nobody out but by its place in the queue)
 --   n:<node>  counters of holds exactly at the node, packed with struct '<I4I4' (decoding text
 --             costs µs per level): E (holds) and EW (writes + intents), followed by the id of
 --             the write hold at the node, if any (a write is alone at its node), so a busy reply
@@ -28,13 +30,17 @@
 --             reader listening there can proceed, and the mark stays. Expired marks are dropped
 --             whenever the field is rewritten. A mark is always at or above a live blocker, so
 --             it is consumed when that blocker ends: no mark outlives the holds it waits for.
---   queue     the waiting writers in arrival order (the hand-off queue, see docs/waiting.md):
---             "<arrival µs>\254<intent id>\254<separator>\254<path>\255" per intent; exists
---             while an intent does. A writer intent that has waited STARVE_US is *starving*: no
---             younger writer whose path is related to its path (same, ancestor or descendant)
---             may take a hold — the writers of one path go in arrival order. When an item ends
+--   queue     the waiting writers and readers in arrival order (the hand-off queue, see
+--             docs/waiting.md): "<arrival µs>\254<intent id>\254<separator>\254<path>\255" per
+--             intent; exists while an intent does. An intent that has waited STARVE_US is
+--             *starving*: no younger writer whose path is related to its path (same, ancestor or
+--             descendant) may take a hold — the writers of one path go in arrival order, and a
+--             reader waits at most for the writers that came before it. A waiting reader is kept
+--             out by write holds and by older writers only (not by younger writers' intents,
+--             which keep out the readers that come after them). When an item ends
 --             (release, expiry, withdraw), the related writers it may have freed are checked,
---             oldest first; each that can take its hold now gets it handed to: its intent's expiry
+--             oldest first (readers only need no write hold; readers do not keep each other
+--             out); each that can take its hold now gets it handed to: its intent's expiry
 --             becomes now + RESERVE_MS (a writer that does not come — crashed, paused, lost the
 --             message — loses its place then) and it alone is woken: "to:<intent id>" on the
 --             channel of its own path, where a waiting writer listens.
@@ -58,6 +64,9 @@ local MARK_SLACK = 1000
 -- HANDOFF_CHECKS of them for holds below their path (one ZRANGEBYLEX each; the rest are read
 -- with one HMGET).
 local STARVE_US, RESERVE_MS, HANDOFF_CHECKS = 5000, 250, 32
+-- Intent ids of waiting readers start with this (hilok/protocol.ts READER_INTENT): their queue
+-- entries are told from writers' by the id alone.
+local READER_INTENT = 'r.'
 -- Node counters (field "n:<node>") are packed with struct (see the layout above).
 local PACK = '<I4I4'
 

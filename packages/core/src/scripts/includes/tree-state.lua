@@ -96,6 +96,9 @@ end
 -- Add delta to the counters an item of kind r / w / i counts in at its node (field f); a write
 -- hold's id (hold field "h:<id>") is kept at its node while it lives.
 local function apply(kind, f, delta, holdField)
+  -- A waiting reader's intent ("q") counts nowhere: it blocks nobody by counters, only by its
+  -- place in the queue.
+  if kind == 'q' then return end
   local c = counts(f)
   if kind ~= 'i' then c[E] = c[E] + delta end
   if kind ~= 'r' then c[EW] = c[EW] + delta end
@@ -136,8 +139,16 @@ local function related(p, psep, q, qsep)
   return p == q or string.sub(q, 1, #p + #psep) == p .. psep or string.sub(p, 1, #q + #qsep) == q .. qsep
 end
 
--- The writers' queue (field "queue"), oldest first: {arrival (text), at (number), id, sep, path};
--- loaded with the other fields.
+-- The queue (field "queue"), oldest first: {arrival (text), at (number), id, sep, path};
+-- loaded with the other fields. Waiting writers, and waiting readers (their intent ids start with
+-- READER_INTENT, see tree-prelude).
+local function isReader(e)
+  return string.sub(e.id, 1, #READER_INTENT) == READER_INTENT
+end
+-- Two queued waiters conflict: related paths, not both readers.
+local function clash(a, b)
+  return related(a.path, a.sep, b.path, b.sep) and not (isReader(a) and isReader(b))
+end
 local function queueList()
   if queue then return queue end
   local v = val['queue']
@@ -178,8 +189,8 @@ local function dequeue(id)
     end
   end
 end
--- The oldest starving writer intent that a writer on path (with intent id and arrival `at`, or
--- none yet) must let go first: related to path, not its own, older than it. nil when none. The
+-- The oldest starving waiter (writer or reader) that a writer on path (with intent id and arrival
+-- `at`, or none yet) must let go first: related to path, not its own, older than it. nil when none. The
 -- entry's intent is read (one HMGET): an entry whose intent is gone (ended by a script of an
 -- older hilok version, which does not know the queue) is dropped instead of blocking.
 local function starvingAhead(id, at, path, sep)
@@ -190,6 +201,50 @@ local function starvingAhead(id, at, path, sep)
     local e = q[i]
     if at and e.at >= at then return nil end
     if e.id ~= id and nowUs - e.at >= STARVE_US and related(e.path, e.sep, path, sep) then
+      want('i:' .. e.id)
+      load()
+      if val['i:' .. e.id] then return e end
+      dequeue(e.id)
+    else
+      i = i + 1
+    end
+  end
+end
+
+-- The first node strictly below path with a write hold (not only intents), or nil: the "w" index
+-- nodes below (writes and intents), each node's counters read with one HMGET. At most
+-- HANDOFF_CHECKS nodes are looked at; beyond them the answer is "blocked" (the next attempt or
+-- ending tells).
+local function writeBelow(path, sep)
+  local last = #sep
+  local upper = string.sub(sep, 1, last - 1) .. string.char(string.byte(sep, last) + 1)
+  local found = redis.call('ZRANGEBYLEX', IX, '[w' .. path .. sep, '(w' .. path .. upper, 'LIMIT', 0, HANDOFF_CHECKS + 1)
+  if #found == 0 then return nil end
+  for _, m in ipairs(found) do want('n:' .. string.sub(m, 2)) end
+  load()
+  for i, m in ipairs(found) do
+    if i > HANDOFF_CHECKS then return string.sub(m, 2) end
+    if counts('n:' .. string.sub(m, 2))[WRITER] then return string.sub(m, 2) end
+  end
+  return nil
+end
+-- The level (1 = root) of the first node on a path (its node fields: levels) with a write hold, or nil.
+local function writeAt(levels)
+  for l = 1, #levels do
+    if val[levels[l]] and counts(levels[l])[WRITER] then return l end
+  end
+  return nil
+end
+-- The oldest live writer intent related to path and older than `at` (any age when at is nil): a
+-- waiting reader lets it go first. nil when none.
+local function olderWriter(at, path, sep)
+  if not val['queue'] and not queue then return nil end
+  local q = queueList()
+  local i = 1
+  while q[i] do
+    local e = q[i]
+    if at and e.at >= at then return nil end
+    if not isReader(e) and related(e.path, e.sep, path, sep) then
       want('i:' .. e.id)
       load()
       if val['i:' .. e.id] then return e end
@@ -254,7 +309,7 @@ local function ending(f)
 end
 local function finish(it, wakeUp)
   apply(it.kind, it.node, -1, it.field)
-  if it.kind == 'i' then dequeue(string.sub(it.field, 3)) end
+  if it.kind == 'i' or it.kind == 'q' then dequeue(string.sub(it.field, 3)) end
   if wakeUp then
     ended[#ended + 1] = it
     local path, sep = it.path, it.sep
@@ -339,7 +394,7 @@ local function handOff()
   for _, e in ipairs(q) do
     local behind = false
     for _, a in ipairs(firm) do
-      if related(a.path, a.sep, e.path, e.sep) then
+      if clash(a, e) then
         behind = true
         break
       end
@@ -367,14 +422,16 @@ local function handOff()
     local free = val['i:' .. e.id] and true
     if not free then dequeue(e.id) end
     for _, c in ipairs(chosen) do
-      if related(c.path, c.sep, e.path, e.sep) then
+      if clash(c, e) then
         free = false
         break
       end
     end
+    -- A writer needs no hold on its path, its ancestors or below; a reader no write hold there.
+    local reader = isReader(e)
     if free then
       for _, f in ipairs(e.levels) do
-        if val[f] and counts(f)[E] > 0 then
+        if val[f] and (reader and counts(f)[WRITER] or (not reader and counts(f)[E] > 0)) then
           free = false
           break
         end
@@ -383,7 +440,7 @@ local function handOff()
     if free then
       if checks < HANDOFF_CHECKS then
         checks = checks + 1
-        free = not below('a', e.path, e.sep)
+        if reader then free = not writeBelow(e.path, e.sep) else free = not below('a', e.path, e.sep) end
       else
         free = false
       end
@@ -391,7 +448,7 @@ local function handOff()
     if free then
       chosen[#chosen + 1] = e
       local exp = now + RESERVE_MS
-      put('i:' .. e.id, exp, encodeItem('i', e.arrival, exp, e.sep, e.path))
+      put('i:' .. e.id, exp, encodeItem(reader and 'q' or 'i', e.arrival, exp, e.sep, e.path))
       handed[#handed + 1] = e
     end
   end
