@@ -66,17 +66,8 @@ export class WakeHub {
    */
   async join(channel: string, token?: string): Promise<Waiter> {
     if (this.closed) throw new RedisUnavailableError('wake-up hub is closed');
-    let state = this.channels.get(channel);
-    if (!state) {
-      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, heardAt: -Infinity, recent: new Set(), lingerTimer: undefined };
-      this.channels.set(channel, state);
-    }
-    clearTimeout(state.lingerTimer);
-    state.lingerTimer = undefined;
-    const live = state;
-    const waiter = new Waiter(() => this.leave(state, waiter), token, () => live.liveSince, () => live.heardAt);
-    state.waiters.push(waiter);
-    if (token !== undefined && state.recent.delete(token)) waiter.wake();
+    const state = this.channel(channel);
+    const waiter = this.add(state, token);
     if (!state.subscribed) {
       state.subscribed = true;
       const current = state;
@@ -109,17 +100,26 @@ export class WakeHub {
    * at no Redis cost (no SUBSCRIBE, no connection).
    */
   local(channel: string, token: string): Waiter {
-    let state = this.channels.get(channel);
+    return this.add(this.channel(channel), token);
+  }
+
+  /** The state of `name`, created (not subscribed) if new; a pending unsubscribe is called off. */
+  private channel(name: string): Channel {
+    let state = this.channels.get(name);
     if (!state) {
-      state = { name: channel, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, heardAt: -Infinity, recent: new Set(), lingerTimer: undefined };
-      this.channels.set(channel, state);
+      state = { name, waiters: [], ready: Promise.resolve(), subscribed: false, liveSince: Infinity, heardAt: -Infinity, recent: new Set(), lingerTimer: undefined };
+      this.channels.set(name, state);
     }
     clearTimeout(state.lingerTimer);
     state.lingerTimer = undefined;
-    const live = state;
-    const waiter = new Waiter(() => this.leave(live, waiter), token, () => live.liveSince, () => live.heardAt);
+    return state;
+  }
+
+  /** A new waiter on `state`, woken at once if a message addressed to `token` came before it. */
+  private add(state: Channel, token: string | undefined): Waiter {
+    const waiter = new Waiter(() => this.leave(state, waiter), token, () => state.liveSince, () => state.heardAt);
     state.waiters.push(waiter);
-    if (state.recent.delete(token)) waiter.wake();
+    if (token !== undefined && state.recent.delete(token)) waiter.wake();
     return waiter;
   }
 

@@ -109,10 +109,13 @@ end
 -- The first node (its path) that the index has with tag ('a' holds, 'w' writes + intents)
 -- strictly below path, or nil: one ZRANGEBYLEX on the prefix "<tag><path><sep>" (the upper
 -- bound is that prefix with its last byte + 1; UTF-8 never has byte 255, so there is no carry).
-local function below(tag, path, sep)
+local function belowAll(tag, path, sep, limit)
   local last = #sep
   local upper = string.sub(sep, 1, last - 1) .. string.char(string.byte(sep, last) + 1)
-  local first = redis.call('ZRANGEBYLEX', IX, '[' .. tag .. path .. sep, '(' .. tag .. path .. upper, 'LIMIT', 0, 1)[1]
+  return redis.call('ZRANGEBYLEX', IX, '[' .. tag .. path .. sep, '(' .. tag .. path .. upper, 'LIMIT', 0, limit)
+end
+local function below(tag, path, sep)
+  local first = belowAll(tag, path, sep, 1)[1]
   return first and string.sub(first, 2)
 end
 
@@ -193,14 +196,16 @@ end
 -- `at`, or none yet) must let go first: related to path, not its own, older than it. nil when none. The
 -- entry's intent is read (one HMGET): an entry whose intent is gone (ended by a script of an
 -- older hilok version, which does not know the queue) is dropped instead of blocking.
-local function starvingAhead(id, at, path, sep)
+-- (firstAhead: the oldest live entry older than `at` (any, when at is nil) on a path related to
+-- path for which wanted(e) is true.)
+local function firstAhead(at, path, sep, wanted)
   if not val['queue'] and not queue then return nil end
   local q = queueList()
   local i = 1
   while q[i] do
     local e = q[i]
     if at and e.at >= at then return nil end
-    if e.id ~= id and nowUs - e.at >= STARVE_US and related(e.path, e.sep, path, sep) then
+    if wanted(e) and related(e.path, e.sep, path, sep) then
       want('i:' .. e.id)
       load()
       if val['i:' .. e.id] then return e end
@@ -210,15 +215,17 @@ local function starvingAhead(id, at, path, sep)
     end
   end
 end
+local function starvingAhead(id, at, path, sep)
+  return firstAhead(at, path, sep, function(e) return e.id ~= id and nowUs - e.at >= STARVE_US end)
+end
 
+-- (belowAll: the first `limit` index members with tag strictly below path.)
 -- The first node strictly below path with a write hold (not only intents), or nil: the "w" index
 -- nodes below (writes and intents), each node's counters read with one HMGET. At most
 -- HANDOFF_CHECKS nodes are looked at; beyond them the answer is "blocked" (the next attempt or
 -- ending tells).
 local function writeBelow(path, sep)
-  local last = #sep
-  local upper = string.sub(sep, 1, last - 1) .. string.char(string.byte(sep, last) + 1)
-  local found = redis.call('ZRANGEBYLEX', IX, '[w' .. path .. sep, '(w' .. path .. upper, 'LIMIT', 0, HANDOFF_CHECKS + 1)
+  local found = belowAll('w', path, sep, HANDOFF_CHECKS + 1)
   if #found == 0 then return nil end
   for _, m in ipairs(found) do want('n:' .. string.sub(m, 2)) end
   load()
@@ -238,21 +245,7 @@ end
 -- The oldest live writer intent related to path and older than `at` (any age when at is nil): a
 -- waiting reader lets it go first. nil when none.
 local function olderWriter(at, path, sep)
-  if not val['queue'] and not queue then return nil end
-  local q = queueList()
-  local i = 1
-  while q[i] do
-    local e = q[i]
-    if at and e.at >= at then return nil end
-    if not isReader(e) and related(e.path, e.sep, path, sep) then
-      want('i:' .. e.id)
-      load()
-      if val['i:' .. e.id] then return e end
-      dequeue(e.id)
-    else
-      i = i + 1
-    end
-  end
+  return firstAhead(at, path, sep, function(e) return not isReader(e) end)
 end
 
 local function put(f, exp, v)
