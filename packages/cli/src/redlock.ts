@@ -3,6 +3,8 @@ import { CliError, ExitCode } from './errors.js';
 import type { KeyKind } from './keys.js';
 import { formatTtl, PLAIN, type Palette } from './render.js';
 import { readSnapshot } from './snapshot.js';
+import { parseOwner, type OwnerInfo } from '@hilok/core';
+import { formatOwner } from '@hilok/core/internal';
 
 /** One instance of a Redlock set, as {@link readRedlockView} saw it. */
 export interface RedlockInstanceView {
@@ -29,6 +31,8 @@ export interface RedlockHoldView {
   majority: boolean;
   /** Shortest remaining ttl (ms) among the instances that hold it. */
   ttl: number;
+  /** Who took it (app, host, pid, process start), read from the owner id; `null` for an id the caller chose. */
+  owner?: OwnerInfo | null;
 }
 
 /** Who holds what on each instance of a Redlock set, side by side. */
@@ -101,6 +105,7 @@ export async function readRedlockView(urls: string[], driver: Driver, options: R
     const holds = [...rows.values()];
     for (const r of holds) r.majority = r.held >= quorum;
     holds.sort((a, b) => a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || b.held - a.held || (a.id < b.id ? -1 : 1));
+    for (const r of holds) r.owner = parseOwner(r.id);
     return { prefix: options.prefix, path: options.path, quorum, instances, holds };
   } finally {
     await Promise.all(conns.map((c) => c?.close()));
@@ -115,7 +120,7 @@ export function renderRedlock(view: RedlockView, colors: Palette = PLAIN): strin
   out.push('');
   if (view.holds.length === 0) out.push('no locks held');
   else {
-    const header = ['KIND', 'PATH', 'MODE', ...view.instances.map((_, i) => `#${i + 1}`), 'HELD', 'MAJORITY', 'TTL', 'ID'];
+    const header = ['KIND', 'PATH', 'MODE', ...view.instances.map((_, i) => `#${i + 1}`), 'HELD', 'MAJORITY', 'TTL', 'OWNER', 'ID'];
     const rows = view.holds.map((h) => [
       h.kind,
       h.path,
@@ -124,6 +129,7 @@ export function renderRedlock(view: RedlockView, colors: Palette = PLAIN): strin
       `${h.held}/${n}`,
       h.majority ? 'yes' : colors.waiting('no'),
       formatTtl(h.ttl),
+      h.owner ? formatOwner(h.owner) : '-',
       h.id,
     ]);
     const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;

@@ -1,3 +1,5 @@
+import { parseOwner } from '@hilok/core';
+import { formatOwner } from '@hilok/core/internal';
 import { isGlob } from './match.js';
 import type { HoldView, Snapshot, WaiterView } from './snapshot.js';
 
@@ -56,7 +58,7 @@ function modeLabel(h: HoldView): string {
 }
 
 /**
- * `hilok inspect` as text: a table of holds (kind, path, mode, ttl, time held, fence, id) and one of the
+ * `hilok inspect` as text: a table of holds (kind, path, mode, ttl, time held, fence, owner, id) and one of the
  * waiters. Ids are printed whole so they can be passed to `hilok release --id`.
  */
 export function renderInspect(snap: Snapshot, colors: Palette = PLAIN): string {
@@ -77,9 +79,10 @@ export function renderInspect(snap: Snapshot, colors: Palette = PLAIN): string {
       formatTtl(h.ttl),
       formatAge(h.acquiredAt, snap.now),
       String(h.fence),
+      h.owner ? formatOwner(h.owner) : '-',
       h.id,
     ]);
-    out.push(...table(['KIND', 'PATH', 'MODE', 'TTL', 'HELD', 'FENCE', 'ID'], rows));
+    out.push(...table(['KIND', 'PATH', 'MODE', 'TTL', 'HELD', 'FENCE', 'OWNER', 'ID'], rows));
   }
   if (snap.waiting.length > 0) {
     out.push('', colors.bold(`${snap.waiting.length} waiting`));
@@ -123,7 +126,7 @@ export function renderTree(snap: Snapshot, options: TreeOptions = {}): string[] 
   const separator = options.separator ?? '/';
   const out: string[] = [];
   const item = (h: HoldView) =>
-    `${(h.mode === 'read' ? colors.read : colors.write)(pad(modeLabel(h), 7))} ${h.id.slice(0, 8)}  ttl ${pad(formatTtl(h.ttl), 6)} held ${pad(formatAge(h.acquiredAt, snap.now), 6)} ${colors.dim(`fence ${h.fence}`)}`;
+    `${(h.mode === 'read' ? colors.read : colors.write)(pad(modeLabel(h), 7))} ${ownerLabel(h.id)}  ttl ${pad(formatTtl(h.ttl), 6)} held ${pad(formatAge(h.acquiredAt, snap.now), 6)} ${colors.dim(`fence ${h.fence}`)}`;
   const waiter = (w: WaiterView) =>
     colors.waiting(`waiting ${w.mode}${w.position === undefined ? '' : ` #${w.position}`}`) + ` ${w.id.slice(0, 8)}  ${colors.dim(`lapses in ${formatTtl(w.ttl)}`)}`;
   const LABEL = 34;
@@ -165,6 +168,12 @@ export function renderTree(snap: Snapshot, options: TreeOptions = {}): string[] 
   if (out.length === 0) out.push(colors.dim('  (no locks held)'));
   if (options.width) return out.map((l) => cut(l, options.width as number));
   return out;
+}
+
+/** Who holds, in the watch tree: `app@host:pid` read from an owner token, else the id's first 8 characters. */
+export function ownerLabel(id: string): string {
+  const owner = parseOwner(id);
+  return owner ? formatOwner(owner) : id.slice(0, 8);
 }
 
 /** Cut `line` to `width` visible columns, keeping ANSI sequences intact. */

@@ -2,6 +2,7 @@ import { decodeTreeItem, fairKeys, mutexKeys, parseStoredMutex, treeKeys } from 
 import type { Connection } from './connect.js';
 import { globEscape, parseKey, type KeyKind } from './keys.js';
 import { pathMatcher } from './match.js';
+import { parseOwner, type OwnerInfo } from '@hilok/core';
 
 /** One live hold, as {@link readSnapshot} reports it. */
 export interface HoldView {
@@ -25,6 +26,11 @@ export interface HoldView {
    * `null` when the fence is not such a time.
    */
   acquiredAt: number | null;
+  /**
+   * Who took the hold — its manager's `app` label, host, pid and process start — read from the
+   * owner token (core's `parseOwner`); `null` for an id the caller chose.
+   */
+  owner?: OwnerInfo | null;
 }
 
 /** One waiter that Redis knows about: a tree / read-write writer's intent, or a fair lock's queue entry. */
@@ -41,6 +47,8 @@ export interface WaiterView {
   position?: number;
   /** Ms until the waiter's intent / heartbeat lapses unless it renews it (it does while it waits). */
   ttl: number;
+  /** Who waits (read from a waiter token, see {@link HoldView.owner}); `null` for a tree intent or an id the caller chose. */
+  owner?: OwnerInfo | null;
 }
 
 /** Everything held and waited for under a prefix (and path), read at one moment. */
@@ -206,6 +214,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
   ]);
 
   for (const h of holds) h.acquiredAt = grantTime(h.fence, now);
+  for (const x of [...holds, ...waiting]) x.owner = parseOwner(x.id);
   const order = (a: { kind: string; path: string }, b: { kind: string; path: string }) =>
     a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   holds.sort((a, b) => order(a, b) || (a.mode === b.mode ? a.fence - b.fence : a.mode === 'write' ? -1 : 1));

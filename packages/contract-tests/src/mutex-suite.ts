@@ -568,6 +568,58 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       expect(await mutex.isLocked(b)).toBe(false);
     });
 
+    it('multi-name: a waiter for [a, b] is not starved by single-name callers that keep taking a and b', async () => {
+      const [a, b] = [fresh(), fresh()];
+      let stop = false;
+      // Two tasks per name, each taking its name again at once (think 0, hold 10 ms): without a
+      // bound, one of a and b is always held when the other is free.
+      const single = (name: string, offset: number) =>
+        (async () => {
+          await delay(offset);
+          while (!stop) {
+            const lease = await mutex.acquire(name, { timeout: 20_000 });
+            await delay(10);
+            await lease.release();
+          }
+        })();
+      const streams = [single(a, 0), single(a, 5), single(b, 2), single(b, 7)];
+      await delay(60);
+      const waits: number[] = [];
+      try {
+        for (let i = 0; i < 5; i++) {
+          const started = performance.now();
+          const lease = await mutex.acquire([a, b], { timeout: 10_000 });
+          waits.push(performance.now() - started);
+          await delay(5);
+          await lease.release();
+          await delay(20);
+        }
+      } finally {
+        stop = true;
+        await Promise.all(streams);
+      }
+      // A bound that catches starvation (the streams never pause by themselves), not a speed.
+      expect(Math.max(...waits)).toBeLessThan(3_000);
+    });
+
+    it('multi-name: a waiter keeps a name handed to it while it waits for the next, and gives it back when it gives up', async () => {
+      const [a, b] = [fresh(), fresh()];
+      const holdA = await mutex.acquire(a);
+      const holdB = await mutex.acquire(b, { ttl: 20_000 });
+      const waiter = mutex.acquire([a, b], { timeout: 1_200 }).catch((e: unknown) => e);
+      await delay(50);
+      // The waiter is first in a's queue and has waited > 5 ms: a's release reserves a for it,
+      // and it keeps a while it waits for b.
+      await holdA.release();
+      await delay(150);
+      await expect(mutex.acquire(a, { block: false })).rejects.toBeInstanceOf(LockBusyError);
+      expect(await waiter).toBeInstanceOf(LockBusyError);
+      // Given up: a is free at once (the reservation was passed on), not after its 3 s.
+      await (await mutex.acquire(a, { block: false })).release();
+      await holdB.release();
+      expect(((await redisCall(adapter, 'KEYS', `hilok:mutex:{${a}}*`)) as unknown[]).map(String)).toEqual([]);
+    });
+
     it('multi-name: rejects bad input with InvalidArgumentError before any Redis call', async () => {
       const counted = countingAdapter(adapter);
       const m = new Mutex(counted);

@@ -307,11 +307,15 @@ class MultiMutexHold {
     return this.engine.runner.run(mutexAcquireAll, this.keys, mutexAcquireAllArgs(this.token, this.ttl, flags), options).then(this.readGrant);
   };
 
-  /** Leave the queue the caller waits in (passing on a reservation held for it). */
+  /**
+   * Leave the queues the caller waits in — the busy name's and those of the names before it,
+   * where it may keep reservations (see `mutex/acquire-all.lua`) — passing on what it held.
+   */
   readonly withdraw = (): Promise<unknown> => {
-    const i = this.queuedOn;
-    if (i < 0) return Promise.resolve();
-    return this.engine.runner.run(mutexWithdraw, [this.keys[2 * i] as string, this.keys[2 * i + 1] as string], [this.token], { timeoutMs: this.commandTimeout });
+    const last = this.queuedOn;
+    if (last < 0) return Promise.resolve();
+    const options = { timeoutMs: this.commandTimeout };
+    return Promise.all(Array.from({ length: last + 1 }, (_, i) => this.engine.runner.run(mutexWithdraw, [this.keys[2 * i] as string, this.keys[2 * i + 1] as string], [this.token], options)));
   };
 
   async extend(ttl: number): Promise<boolean> {

@@ -1,8 +1,15 @@
 -- Take several mutexes as one grant, all or none: if any is busy, none is taken. Same key layout
--- and hand-off queues as mutex/acquire.lua; a blocking caller that cannot have them all queues on
--- the first busy mutex only (it leaves every other queue it was in, passing on a reservation held
--- for it there), and retries when that one wakes it. All keys share one slot (a cluster caller
--- groups its names by slot and takes the groups in slot order; see Mutex.acquire).
+-- and hand-off queues as mutex/acquire.lua. A blocking caller that cannot have them all waits in
+-- name order: it is queued on the first busy mutex (k) and stays queued on those before it; a
+-- reservation handed to it on a mutex before k is KEPT (renewed to QUEUE_LIFE on every attempt,
+-- so it outlives the caller's next retry, at most 1 s away) and only those after k are passed on
+-- (it leaves their queues). So the caller gathers its mutexes in order, each through that mutex's
+-- hand-off queue, and a stream of single-name callers cannot keep one of them always taken while
+-- another is free (the starvation of waiting on one busy name at a time). Deadlock-free: a
+-- caller keeps reservations only on names sorted before the one it waits for (ordered locking);
+-- single-name callers keep none while waiting. Bound: docs/waiting.md, "Several names".
+-- All keys share one slot (a cluster caller groups its names by slot and takes the groups in
+-- slot order; see Mutex.acquire).
 -- KEYS[2i-1]  mutex i (layout in mutex/acquire.lua), the names sorted and distinct
 -- KEYS[2i]    mutex i's queue (zset waiter token -> arrival µs, server clock)
 -- ARGV[1]     owner token (the same for every mutex of the grant)
@@ -39,9 +46,25 @@ if busy then
   local retry
   if n == '0' then retry = tonumber(f) - nowMs else retry = redis.call('PTTL', key) end
   if waits then
-    -- Wait on this mutex only: leave the other queues, handing on a reservation held for us.
-    for i = 1, count do
-      if i ~= busy and redis.call('ZREM', KEYS[2 * i], owner) == 1 then
+    -- Keep what we gathered before the busy mutex (each of those is free, open or reserved
+    -- for us): where we are queued and first in line, the mutex is reserved for us until
+    -- QUEUE_LIFE from now (renewed by every attempt; nobody else may take it while we wait for
+    -- the rest); where others are ahead of us, it is marked open so that whoever takes it hands
+    -- it on when releasing.
+    for i = 1, busy - 1 do
+      local q = KEYS[2 * i]
+      if (not states[i][1] or states[i][2] == '0') and redis.call('ZSCORE', q, owner) then
+        if redis.call('ZRANGE', q, 0, 0)[1] == owner then
+          redis.call('SET', KEYS[2 * i - 1], string.format('%.0f', nowMs + QUEUE_LIFE) .. ':0:1:' .. owner, 'PX', QUEUE_LIFE)
+        elseif not states[i][1] then
+          redis.call('SET', KEYS[2 * i - 1], '0:0:1:', 'PX', QUEUE_LIFE)
+        end
+        redis.call('PEXPIRE', q, QUEUE_LIFE)
+      end
+    end
+    -- Leave the queues after the busy mutex, handing on a reservation held for us there.
+    for i = busy + 1, count do
+      if redis.call('ZREM', KEYS[2 * i], owner) == 1 then
         local s = states[i]
         if s and s[2] == '0' and s[4] == owner then
           local head = redis.call('ZRANGE', KEYS[2 * i], 0, 0)[1]
