@@ -1,6 +1,7 @@
 /**
  * `pnpm bench [--quick] [--rounds N] [--only a,b] [--docs | --no-docs]`: runs the benchmark on
- * throwaway redis-servers and writes the Markdown report, SVG charts and raw JSON lines.
+ * throwaway redis-servers (`--only` takes scenario names: uncontended, parallel-keys, contended,
+ * semaphore, multi, processes, hierarchy, redlock, memory, cluster) and writes the Markdown report, SVG charts and raw JSON lines.
  * Full mode writes docs/benchmarks.md (+ docs/benchmarks/*.svg); quick mode writes
  * packages/bench/results/quick.md unless `--docs` is given.
  * @packageDocumentation
@@ -15,7 +16,7 @@ import { machineInfo } from './machine.js';
 import { renderMarkdown, type RunResults } from './report.js';
 import type { ResultLine, ScenarioContext } from './scenario.js';
 import { CLUSTER_DEFAULTS, cluster } from './scenarios/cluster.js';
-import { CONTENDED_DEFAULTS, contended } from './scenarios/contended.js';
+import { CONTENDED_DEFAULTS, MULTI_DEFAULTS, SEMAPHORE_DEFAULTS, contended } from './scenarios/contended.js';
 import { hierarchy } from './scenarios/hierarchy.js';
 import { memory } from './scenarios/memory.js';
 import { parallelKeys } from './scenarios/parallel-keys.js';
@@ -76,6 +77,9 @@ results.uncontended = await scenario('uncontended', durations.uncontended, uncon
 results.parallelKeys = await scenario('parallel-keys', durations.parallelKeys, (ctx) => parallelKeys(ctx));
 // Issue 17's two shapes, think 0 ms and think 2 ms, same run and server.
 results.contended = await scenario('contended', durations.contended, async (ctx) => [await contended(ctx, { ...CONTENDED_DEFAULTS, thinkMs: 0 }), await contended(ctx, CONTENDED_DEFAULTS)], contendedRounds);
+// Issue 19: a semaphore (limit 4) and two names at once, the contended shapes' measurements and targets.
+results.semaphore = await scenario('semaphore', durations.contended, async (ctx) => [await contended(ctx, { ...SEMAPHORE_DEFAULTS, thinkMs: 0 }), await contended(ctx, SEMAPHORE_DEFAULTS)], contendedRounds);
+results.multi = await scenario('multi', durations.contended, async (ctx) => [await contended(ctx, { ...MULTI_DEFAULTS, thinkMs: 0 }), await contended(ctx, MULTI_DEFAULTS)], contendedRounds);
 results.processes = await scenario('processes', 0, (ctx) => processes(ctx, { ...PROCESSES_DEFAULTS, counts: processCounts }));
 results.hierarchy = await scenario('hierarchy', durations.hierarchy, (ctx) => hierarchy(ctx));
 results.quorum = await scenario('redlock', durations.redlock, (ctx) => quorum(ctx));
@@ -83,7 +87,7 @@ results.memory = await scenario('memory', 0, (ctx) => memory(ctx, durations.memo
 // Its own 3-master cluster (the scenario starts it), compared with the scenario's one server.
 results.cluster = await scenario('cluster', durations.cluster, (ctx) => cluster(ctx, CLUSTER_DEFAULTS), Math.min(rounds, 3));
 
-const all = [results.uncontended, results.parallelKeys, ...(results.contended ?? []), results.processes, results.hierarchy, results.quorum, results.memory, results.cluster].filter((r) => r !== undefined);
+const all = [results.uncontended, results.parallelKeys, ...(results.contended ?? []), ...(results.semaphore ?? []), ...(results.multi ?? []), results.processes, results.hierarchy, results.quorum, results.memory, results.cluster].filter((r) => r !== undefined);
 const docsDir = path.join(root, 'docs');
 const mdFile = writeDocs ? path.join(docsDir, 'benchmarks.md') : path.join(resultsDir, 'quick.md');
 const chartDir = writeDocs ? path.join(docsDir, 'benchmarks') : resultsDir;
@@ -109,7 +113,7 @@ const run: RunResults = {
   command,
   mode: quick ? 'quick' : 'full',
   rounds,
-  durations: { uncontended: durations.uncontended, 'parallel keys': durations.parallelKeys, [`contended (${contendedRounds} rounds)`]: durations.contended, 'hierarchy': durations.hierarchy, redlock: durations.redlock },
+  durations: { uncontended: durations.uncontended, 'parallel keys': durations.parallelKeys, [`contended, semaphore, two names (${contendedRounds} rounds)`]: durations.contended, 'hierarchy': durations.hierarchy, redlock: durations.redlock },
   startedAt: startedAt.toISOString(),
   elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
   machine: machine as RunResults['machine'],

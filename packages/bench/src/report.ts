@@ -20,6 +20,10 @@ export interface RunResults {
   parallelKeys?: ThroughputResult;
   /** One result per contended shape (think 0 ms and think 2 ms). */
   contended?: ContendedResult[];
+  /** The semaphore rows (limit 4, 16 tasks, one name), think 0 and 2 ms (issue 19). */
+  semaphore?: ContendedResult[];
+  /** The multi-name rows (16 tasks, each taking 2 of 4 names at once), think 0 and 2 ms (issue 19). */
+  multi?: ContendedResult[];
   processes?: ProcessesResult;
   hierarchy?: HierarchyResult;
   memory?: MemoryResult;
@@ -68,6 +72,36 @@ function parallelTarget(row: { contender: string }): number {
   return row.contender.startsWith('hilok HiLok') ? TREES_PARALLEL_RAW_TARGET : PARALLEL_RAW_TARGET;
 }
 
+/** The shapes judged like the contended Mutex rows: the contended ones, then the semaphore and multi-name rows. */
+const contendedShapes = (res: RunResults): ContendedResult[] => [...(res.contended ?? []), ...(res.semaphore ?? []), ...(res.multi ?? [])];
+
+/** A contended shape's area in the targets table. */
+function shapeArea(c: ContendedResult): string {
+  const lock = c.spec.lock;
+  if (lock?.kind === 'semaphore') return `Semaphore (limit ${lock.limit}), think ${c.spec.thinkMs} ms`;
+  if (lock?.kind === 'multi') return `Two names at once (of ${lock.names}), think ${c.spec.thinkMs} ms`;
+  return `Contended, think ${c.spec.thinkMs} ms`;
+}
+
+/** A contended shape's section heading and the sentence saying what its tasks lock. */
+function shapeHeading(c: ContendedResult): { title: string; what: string } {
+  const lock = c.spec.lock;
+  const base = `${c.spec.tasks} tasks over ${c.spec.connections} connections, ${c.spec.holdMs} ms hold, ${c.spec.thinkMs} ms think`;
+  if (lock?.kind === 'semaphore') {
+    return {
+      title: `## Semaphore: ${base}, one name of limit ${lock.limit}`,
+      what: `Each task takes one permit of one semaphore of size ${lock.limit} (hilok's \`Semaphore\`, redis-semaphore's \`Semaphore\`); an overlap is a moment with more than ${lock.limit} holders. Same measurements and targets as the contended Mutex rows.`,
+    };
+  }
+  if (lock?.kind === 'multi') {
+    return {
+      title: `## Two names at once: ${base}, pairs of ${lock.names} names`,
+      what: `Task i takes names i mod ${lock.names} and i + 1 mod ${lock.names} as one lock, all or none (odd tasks list them in the opposite order), so each pair overlaps its two neighbours and at most ${Math.floor(lock.names / 2)} tasks hold at once: hilok's \`mutex.acquire([a, b])\`, node-redlock's \`redlock.acquire([a, b], ttl)\` (redlock v5 and its fork), redlock-universal's \`LockManager.acquireBatch([a, b])\`. An overlap is a name held twice. Same measurements and targets as the contended Mutex rows.`,
+    };
+  }
+  return { title: `## Contended: ${c.spec.tasks} tasks on one key over ${c.spec.connections} connections, ${c.spec.holdMs} ms hold, ${c.spec.thinkMs} ms think`, what: '' };
+}
+
 function bestBy<T>(rows: readonly T[], value: (r: T) => number): T | undefined {
   return rows.reduce<T | undefined>((a, b) => (a === undefined || value(b) > value(a) ? b : a), undefined);
 }
@@ -75,8 +109,8 @@ function bestBy<T>(rows: readonly T[], value: (r: T) => number): T | undefined {
 /** Every target of issues 17 and 22 this run can judge, in report order. */
 export function judgeTargets(res: RunResults): Target[] {
   const out: Target[] = [];
-  for (const c of res.contended ?? []) {
-    const area = `Contended, think ${c.spec.thinkMs} ms`;
+  for (const c of contendedShapes(res)) {
+    const area = shapeArea(c);
     const peer = bestBy(c.rows.filter(isPeerRow), (r) => r.sectionsPerSec);
     const need = contendedThroughputTarget(c.spec.thinkMs);
     for (const h of c.rows.filter(isHilokRow)) {
@@ -205,8 +239,10 @@ export function renderMarkdown(res: RunResults): string {
       reading.push(`With ${res.parallelKeys.tasks} tasks pipelining on one connection, ${row.contender} reaches **${fmt(row.ratioToRaw, 3)}×** raw ${row.driver} (target ≥ ${need}: ${mark(row.ratioToRaw >= need)}).`);
     }
   }
-  for (const c of res.contended ?? []) {
-    out.push(`## Contended: ${c.spec.tasks} tasks on one key over ${c.spec.connections} connections, ${c.spec.holdMs} ms hold, ${c.spec.thinkMs} ms think`, '');
+  for (const c of contendedShapes(res)) {
+    const heading = shapeHeading(c);
+    out.push(heading.title, '');
+    if (heading.what) out.push(heading.what, '');
     out.push(
       `Longest wait = the longest single wait of any task in any round (from its first attempt to holding, across acquire timeouts) — **the figure judged**, target ≤ ${LONGEST_WAIT_TARGET_MS} ms for hilok's rows. Every contender gets an acquire timeout of ${c.spec.timeoutMs ?? 'no'} ms; a timed-out task asks again at once (timeouts = how often, all rounds). Sections per task and fairness (busiest ÷ least busy task, 1 is even, target ≤ ${FAIRNESS_TARGET}) are from the round with the worst fairness; the other figures are medians over rounds. Hand-off = from the start of a release that had a waiter to the next holder holding. Raw contenders do not wait, so they are not in this table. Polling peers retry every 10 ms (±5 ms jitter for the Redlocks); hilok's locks run with their default options (Mutex, ReentrantMutex, ReadWriteLock, HiLok, FairLock wait on pub/sub, SpinLock polls).`,
       '',
@@ -218,7 +254,7 @@ export function renderMarkdown(res: RunResults): string {
     const bw = bestBy(peers, (r) => -r.longestWaitMs);
     if (bt && bw) {
       for (const h of c.rows.filter(isHilokRow)) {
-        reading.push(`Contended, think ${c.spec.thinkMs} ms, ${h.contender}: **${fmt(h.sectionsPerSec / bt.sectionsPerSec)}×** the best peer's throughput (${bt.contender}, ${fmt(bt.sectionsPerSec, 0)}/s; target ≥ ${contendedThroughputTarget(c.spec.thinkMs)}×), longest wait **${fmt(h.longestWaitMs, 1)} ms** (target ≤ ${LONGEST_WAIT_TARGET_MS}: ${mark(h.longestWaitMs <= LONGEST_WAIT_TARGET_MS)}; the best peer's ${fmt(bw.longestWaitMs, 1)} ms, ${bw.contender}), fairness ${h.fairness === null ? '∞' : fmt(h.fairness)} (${h.perTaskMin}–${h.perTaskMax} sections per task), ${h.timeouts} acquire timeout(s), hand-off p50 ${fmt(h.handoffP50Ms)} ms.`);
+        reading.push(`${shapeArea(c)}, ${h.contender}: **${fmt(h.sectionsPerSec / bt.sectionsPerSec)}×** the best peer's throughput (${bt.contender}, ${fmt(bt.sectionsPerSec, 0)}/s; target ≥ ${contendedThroughputTarget(c.spec.thinkMs)}×), longest wait **${fmt(h.longestWaitMs, 1)} ms** (target ≤ ${LONGEST_WAIT_TARGET_MS}: ${mark(h.longestWaitMs <= LONGEST_WAIT_TARGET_MS)}; the best peer's ${fmt(bw.longestWaitMs, 1)} ms, ${bw.contender}), fairness ${h.fairness === null ? '∞' : fmt(h.fairness)} (${h.perTaskMin}–${h.perTaskMax} sections per task), ${h.timeouts} acquire timeout(s), hand-off p50 ${fmt(h.handoffP50Ms)} ms.`);
       }
     }
   }
@@ -286,6 +322,8 @@ export function renderMarkdown(res: RunResults): string {
   const settings = new Map<string, unknown>();
   for (const r of [...(res.uncontended?.rows ?? []), ...(res.parallelKeys?.rows ?? [])]) if (!settings.has(`${r.contender} — not waiting (uncontended, parallel keys)`)) settings.set(`${r.contender} — not waiting (uncontended, parallel keys)`, r.settings);
   for (const r of res.contended?.[0]?.rows ?? []) settings.set(`${r.contender} — waiting (contended)`, r.settings);
+  for (const r of res.semaphore?.[0]?.rows ?? []) settings.set(`${r.contender} — waiting (semaphore rows)`, r.settings);
+  for (const r of res.multi?.[0]?.rows ?? []) settings.set(`${r.contender} — waiting (two names at once)`, r.settings);
   if (res.hierarchy) settings.set('HiLok (hierarchy)', res.hierarchy.settings);
   for (const r of res.quorum?.rows.filter((row) => row.tasks === 1) ?? []) settings.set(`${r.contender} — Redlock scenario`, r.settings);
   if (res.processes) settings.set('processes on one name (each child)', { 'hilok Mutex / FairLock': 'new Mutex|FairLock(client, { ttl: 30000 }); acquire(name, { timeout })', 'redis-semaphore': `new Mutex(client, name, { lockTimeout: 30000, acquireTimeout: ${res.processes.spec.timeoutMs}, retryInterval: 10 })`, connection: 'ioredis, the options above' });

@@ -6,7 +6,7 @@ import { ALL_CONTENDERS } from '../src/contenders/index.js';
 import { barChart } from '../src/chart.js';
 import { renderMarkdown } from '../src/report.js';
 import type { ScenarioContext } from '../src/scenario.js';
-import { contended } from '../src/scenarios/contended.js';
+import { CONTENDED_DEFAULTS, contended, MULTI_DEFAULTS, SEMAPHORE_DEFAULTS } from '../src/scenarios/contended.js';
 import { countOverlaps, processes, PROCESSES_DEFAULTS } from '../src/scenarios/processes.js';
 import { hierarchy } from '../src/scenarios/hierarchy.js';
 import { memory } from '../src/scenarios/memory.js';
@@ -14,7 +14,7 @@ import { parallelKeys } from '../src/scenarios/parallel-keys.js';
 import { quorum } from '../src/scenarios/quorum.js';
 import { QUORUM_CONTENDERS } from '../src/contenders/quorum.js';
 import { uncontended } from '../src/scenarios/uncontended.js';
-import { runsIn } from '../src/contenders/types.js';
+import { runsIn, type ContenderFactory } from '../src/contenders/types.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -55,6 +55,39 @@ describe('bench smoke (structure only, never speed)', () => {
         expect(Number.isInteger(row.timeouts)).toBe(true);
       }
       expect(result.keysLeft).toBe(0);
+    }
+  });
+
+  it('semaphore (limit 4) and two names at once: the contenders of each kind, worst-case figures, the kind\'s exclusion held, no keys left', async () => {
+    for (const [spec, kind, names] of [
+      [SEMAPHORE_DEFAULTS, 'semaphore', ['hilok Semaphore (ioredis)', 'redis-semaphore']],
+      [MULTI_DEFAULTS, 'multi', ['hilok (ioredis)', 'redlock v5', '@sesamecare-oss/redlock', 'redlock-universal (ioredis)']],
+    ] as const) {
+      for (const thinkMs of [0, 1]) {
+        const result = await contended(ctx(120), { ...spec, tasks: 6, thinkMs, timeoutMs: 5_000 });
+        expect(result.scenario).toBe(kind);
+        expect(result.rows.map((r) => r.contender).sort()).toEqual(ALL_CONTENDERS.filter((c) => !c.raw && !c.probe && runsIn(c, kind)).map((c) => c.name).sort());
+        expect(result.rows.map((r) => r.contender)).toEqual(expect.arrayContaining([...names]));
+        expect(result.overlaps).toBe(0);
+        for (const row of result.rows) {
+          expect(row.perTaskMin, `${row.contender}: every task got in`).toBeGreaterThan(0);
+          finite(row.sectionsPerSec);
+          finite(row.longestWaitMs);
+          expect(row.longestWaitMs).toBeGreaterThanOrEqual(row.waitP99Ms);
+          expect(Number.isInteger(row.timeouts)).toBe(true);
+        }
+        expect(result.keysLeft).toBe(0);
+        expect(await server.dbsize()).toBe(0);
+      }
+    }
+  });
+
+  it('the exclusion checks can fail: a contender that never waits overlaps in the mutex, semaphore and two-name shapes', async () => {
+    const free = async () => async () => undefined;
+    const never: ContenderFactory = { name: 'never waits', driver: 'ioredis', raw: false, kinds: ['semaphore', 'multi'], create: async () => ({ settings: {}, acquire: free, acquireSemaphore: free, acquireAll: free, close: async () => undefined }) };
+    const only = { ...ctx(40), contenders: [never] };
+    for (const spec of [{ ...CONTENDED_DEFAULTS }, SEMAPHORE_DEFAULTS, MULTI_DEFAULTS]) {
+      expect((await contended(only, { ...spec, tasks: 6, thinkMs: 0 })).overlaps, spec.lock?.kind ?? 'mutex').toBeGreaterThan(0);
     }
   });
 
@@ -107,6 +140,8 @@ describe('bench smoke (structure only, never speed)', () => {
     const results = {
       uncontended: await uncontended(ctx(40)),
       contended: [await contended(ctx(60), { tasks: 4, connections: 2, holdMs: 1, thinkMs: 0, timeoutMs: 5_000 })],
+      semaphore: [await contended(ctx(60), { ...SEMAPHORE_DEFAULTS, tasks: 6, thinkMs: 0, timeoutMs: 5_000 })],
+      multi: [await contended(ctx(60), { ...MULTI_DEFAULTS, tasks: 6, thinkMs: 0, timeoutMs: 5_000 })],
       processes: await processes(ctx(0), { ...PROCESSES_DEFAULTS, counts: [2], kinds: ['mutex', 'semaphore'], totalSections: 6, minPerProcess: 2 }),
       quorum: await quorum(ctx(40), 2),
       memory: await memory(ctx(0), 3),
@@ -128,6 +163,9 @@ describe('bench smoke (structure only, never speed)', () => {
     for (const heading of ['# Benchmarks', '## Targets', '## Uncontended', '## Contended', '## One hot name shared by many processes', '## Redlock on 3 independent instances', '## Memory per held lock', '## Reading']) expect(md).toContain(heading);
     expect(md).toMatch(/\| Contended, think 0 ms \| hilok \(ioredis\): longest wait ≤ 250 ms \| [\d.,]+ ms \| (met|\*\*missed\*\*) \|/);
     expect(md).toContain('redlock-universal');
+    expect(md).toMatch(/\| Semaphore \(limit 4\), think 0 ms \| hilok Semaphore \(ioredis\): sections\/s ≥ 1× the best peer \| .* \(.* vs redis-semaphore .*\) \| (met|\*\*missed\*\*) \|/);
+    expect(md).toMatch(/\| Two names at once \(of 4\), think 0 ms \| hilok \(ioredis\): no acquire timeout \| \d+ \| (met|\*\*missed\*\*) \|/);
+    for (const heading of ['## Semaphore: ', '## Two names at once: ']) expect(md).toContain(heading);
   });
 
   it('draws an SVG bar chart', () => {

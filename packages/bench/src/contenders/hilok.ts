@@ -4,16 +4,25 @@ import {
   Mutex as IoMutex,
   ReadWriteLock as IoReadWriteLock,
   ReentrantMutex as IoReentrantMutex,
+  Semaphore as IoSemaphore,
   SpinLock as IoSpinLock,
 } from '@hilok/ioredis';
 import { Mutex as NrMutex } from '@hilok/node-redis';
 import { Mutex as GlideMutex } from '@hilok/valkey-glide';
 import { GLIDE_OPTIONS, IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeGlide, closeIoredis, closeNodeRedis, openGlide, openIoredis, openNodeRedis } from '../connections.js';
-import type { ContenderFactory, ContenderScenario, Driver, Release } from './types.js';
+import type { ContenderFactory, ContenderKind, ContenderScenario, Driver, Release } from './types.js';
 
-/** What a contender needs of a hilok lock: take `key` exclusively (optionally bounded by `timeout` ms), and close. */
+type Held = { release(): Promise<unknown> };
+
+/**
+ * What a contender needs of a hilok lock: take `key` exclusively (optionally bounded by
+ * `timeout` ms), and close; the kinds beyond that, where the lock has them: a permit of a
+ * semaphore, several keys at once.
+ */
 interface HilokLock {
-  take(key: string, timeout: number | undefined): Promise<{ release(): Promise<unknown> }>;
+  take(key: string, timeout: number | undefined): Promise<Held>;
+  takePermit?(key: string, limit: number, timeout: number | undefined): Promise<Held>;
+  takeAll?(keys: readonly string[], timeout: number | undefined): Promise<Held>;
   close(): Promise<void>;
 }
 
@@ -30,6 +39,17 @@ interface Writer {
 }
 
 const byAcquire = (lock: Acquirer): HilokLock => ({ take: (key, timeout) => lock.acquire(key, timeout === undefined ? undefined : { timeout }), close: () => lock.close() });
+/** The Mutex: one key, or several as one lease (`acquire([a, b])`, all or none). */
+const byMutex = (lock: InstanceType<typeof IoMutex>): HilokLock => ({
+  ...byAcquire(lock),
+  takeAll: (keys, timeout) => lock.acquire(keys, timeout === undefined ? undefined : { timeout }),
+});
+/** The Semaphore: one permit of `key` (size `limit`); `take` is a semaphore of size 1. */
+const bySemaphore = (lock: InstanceType<typeof IoSemaphore>): HilokLock => ({
+  take: (key, timeout) => lock.acquire(key, { limit: 1, ...(timeout === undefined ? {} : { timeout }) }),
+  takePermit: (key, limit, timeout) => lock.acquire(key, { limit, ...(timeout === undefined ? {} : { timeout }) }),
+  close: () => lock.close(),
+});
 const byWrite = (lock: Writer): HilokLock => ({ take: (key, timeout) => lock.write(key, timeout === undefined ? undefined : { timeout }), close: () => lock.close() });
 
 /**
@@ -44,12 +64,14 @@ function hilokContender<C>(
   client: { open(url: string): Promise<C>; close(client: C): Promise<void>; options: unknown },
   makeLock: (client: C, ttl: number) => HilokLock,
   scenarios?: readonly ContenderScenario[],
+  kinds?: readonly ContenderKind[],
 ): ContenderFactory {
   return {
     name,
     driver,
     raw: false,
     ...(scenarios ? { scenarios } : {}),
+    ...(kinds ? { kinds } : {}),
     async create(url, mode) {
       const connection = await client.open(url);
       const lock = makeLock(connection, mode.ttl);
@@ -70,6 +92,26 @@ function hilokContender<C>(
             await lease.release();
           };
         },
+        ...(lock.takePermit
+          ? {
+              async acquireSemaphore(key: string, limit: number): Promise<Release> {
+                const lease = await (lock.takePermit as NonNullable<HilokLock['takePermit']>)(key, limit, timeout);
+                return async () => {
+                  await lease.release();
+                };
+              },
+            }
+          : {}),
+        ...(lock.takeAll
+          ? {
+              async acquireAll(keys: readonly string[]): Promise<Release> {
+                const lease = await (lock.takeAll as NonNullable<HilokLock['takeAll']>)(keys, timeout);
+                return async () => {
+                  await lease.release();
+                };
+              },
+            }
+          : {}),
         async close() {
           await lock.close();
           await client.close(connection);
@@ -85,7 +127,19 @@ const glideClient = { open: openGlide, close: closeGlide, options: GLIDE_OPTIONS
 const MUTEX_WAIT = 'pubsub (default)';
 
 /** hilok's `Mutex` through `@hilok/ioredis` on your ioredis client (its subscriber is a duplicate, opened on the first wait). */
-export const hilokIoredis = hilokContender('hilok (ioredis)', 'ioredis', 'Mutex', MUTEX_WAIT, ioredisClient, (c, ttl) => byAcquire(new IoMutex(c, { ttl })));
+export const hilokIoredis = hilokContender('hilok (ioredis)', 'ioredis', 'Mutex', MUTEX_WAIT, ioredisClient, (c, ttl) => byMutex(new IoMutex(c, { ttl })), undefined, ['multi']);
+
+/** hilok's `Semaphore` through `@hilok/ioredis` (one permit per acquire, the call's `limit`): the semaphore rows only. */
+export const hilokSemaphoreIoredis = hilokContender(
+  'hilok Semaphore (ioredis)',
+  'ioredis',
+  'Semaphore',
+  'pubsub (default); bounded barging as the Mutex',
+  ioredisClient,
+  (c, ttl) => bySemaphore(new IoSemaphore(c, { ttl })),
+  ['semaphore'],
+  ['semaphore'],
+);
 
 /** hilok's `Mutex` through `@hilok/node-redis` on your node-redis client. */
 export const hilokNodeRedis = hilokContender('hilok (node-redis)', 'node-redis', 'Mutex', MUTEX_WAIT, nodeRedisClient, (c, ttl) => byAcquire(new NrMutex(c, { ttl })));

@@ -1,4 +1,4 @@
-import { hilokFairIoredis, hilokGlide, hilokIoredis, hilokNodeRedis, hilokReentrantIoredis, hilokRwWriteIoredis, hilokSpinIoredis, hilokTreeIoredis } from './hilok.js';
+import { hilokFairIoredis, hilokGlide, hilokIoredis, hilokNodeRedis, hilokReentrantIoredis, hilokRwWriteIoredis, hilokSemaphoreIoredis, hilokSpinIoredis, hilokTreeIoredis } from './hilok.js';
 import { hilokScriptsIoredis, rawGlide, rawIoredis, rawNodeRedis } from './raw.js';
 import { redisSemaphore } from './redis-semaphore.js';
 import { redlockUniversalGlide, redlockUniversalIoredis, redlockUniversalNodeRedis } from './redlock-universal.js';
@@ -15,6 +15,7 @@ export {
   hilokReentrantIoredis,
   hilokRwWriteIoredis,
   hilokScriptsIoredis,
+  hilokSemaphoreIoredis,
   hilokSpinIoredis,
   hilokTreeIoredis,
   rawGlide,
@@ -44,6 +45,7 @@ export const ALL_CONTENDERS: readonly ContenderFactory[] = [
   hilokRwWriteIoredis,
   hilokTreeIoredis,
   hilokFairIoredis,
+  hilokSemaphoreIoredis,
   hilokScriptsIoredis,
   redlockV5,
   sesameRedlock,

@@ -19,6 +19,7 @@ export function redlockApiContender(name: string, pkg: string, make: (clients: n
     name,
     driver: 'ioredis',
     raw: false,
+    kinds: ['multi'],
     create: (url, mode) => openRedlockApi([url], mode, pkg, make),
   };
 }
@@ -35,12 +36,18 @@ export async function openRedlockApi(urls: readonly string[], mode: ContenderMod
       package: pkg,
       instances: urls.length,
       ttl: mode.ttl,
-      acquire: 'redlock.acquire([key], ttl)',
+      acquire: 'redlock.acquire([key], ttl); redlock.acquire([a, b], ttl) in the multi-name rows',
       retry: mode.waiting ? settings : 'defaults: retryCount 10, retryDelay 200, retryJitter 100, driftFactor 0.01',
       connection: IOREDIS_OPTIONS,
     },
     async acquire(key): Promise<Release> {
       const lock = await redlock.acquire([key], mode.ttl);
+      return async () => {
+        await lock.release();
+      };
+    },
+    async acquireAll(keys): Promise<Release> {
+      const lock = await redlock.acquire([...keys], mode.ttl);
       return async () => {
         await lock.release();
       };

@@ -1,7 +1,7 @@
-import { GlideAdapter, IoredisAdapter, NodeRedisAdapter, createLock, createRedlock, type LockHandle, type RedisAdapter } from 'redlock-universal';
+import { GlideAdapter, IoredisAdapter, LockManager, NodeRedisAdapter, createLock, createRedlock, type LockHandle, type RedisAdapter } from 'redlock-universal';
 import { GLIDE_OPTIONS, IOREDIS_OPTIONS, NODE_REDIS_OPTIONS, closeGlide, closeIoredis, closeNodeRedis, openGlide, openIoredis, openNodeRedis } from '../connections.js';
 import type { QuorumContenderFactory } from './quorum.js';
-import { PEER_RETRY_DELAY_MS, retriesFor, type Contender, type ContenderFactory, type ContenderMode, type Driver, type Release } from './types.js';
+import { PEER_RETRY_DELAY_MS, retriesFor, type Contender, type ContenderFactory, type ContenderKind, type ContenderMode, type Driver, type Release } from './types.js';
 
 /** Package and version of the redlock-universal contenders. */
 export const REDLOCK_UNIVERSAL_PACKAGE = 'redlock-universal@0.8.5';
@@ -31,10 +31,21 @@ function retrySettings(mode: ContenderMode): { retryAttempts: number; retryDelay
  * (`createLock({ adapter, key })`), so the contender keeps one lock object per key, created on
  * the key's first use — as an application keeps one per resource.
  */
-function universalContender(settings: Record<string, unknown>, make: (key: string) => UniversalLock, close: () => Promise<void>): Contender {
+function universalContender(settings: Record<string, unknown>, make: (key: string) => UniversalLock, close: () => Promise<void>, batch?: LockManager): Contender {
   const locks = new Map<string, UniversalLock>();
   return {
     settings,
+    ...(batch
+      ? {
+          // All or none in one script (its keys sorted), retried every retryDelay while any is taken.
+          async acquireAll(keys: readonly string[]): Promise<Release> {
+            const handles = await batch.acquireBatch([...keys]);
+            return async () => {
+              await batch.releaseBatch(handles);
+            };
+          },
+        }
+      : {}),
     async acquire(key): Promise<Release> {
       let lock = locks.get(key);
       if (!lock) locks.set(key, (lock = make(key)));
@@ -47,25 +58,31 @@ function universalContender(settings: Record<string, unknown>, make: (key: strin
   };
 }
 
-function singleInstance(name: string, driver: Driver, open: (url: string) => Promise<{ adapter: RedisAdapter; close(): Promise<void>; connection: unknown }>): ContenderFactory {
+function singleInstance(name: string, driver: Driver, open: (url: string) => Promise<{ adapter: RedisAdapter; close(): Promise<void>; connection: unknown }>, kinds?: readonly ContenderKind[]): ContenderFactory {
   return {
     name,
     driver,
     raw: false,
+    ...(kinds ? { kinds } : {}),
     async create(url, mode) {
       const { adapter, close, connection } = await open(url);
       const retry = retrySettings(mode);
+      // The batch API (`acquireBatch` / `releaseBatch`) lives on its LockManager.
+      const batch = kinds?.includes('multi')
+        ? new LockManager({ nodes: [adapter], defaultTTL: mode.ttl, ...('retryAttempts' in retry ? { defaultRetryAttempts: retry.retryAttempts, defaultRetryDelay: retry.retryDelay } : {}) })
+        : undefined;
       return universalContender(
         {
           package: REDLOCK_UNIVERSAL_PACKAGE,
           lock: `createLock({ adapter: new ${driver === 'ioredis' ? 'IoredisAdapter' : driver === 'node-redis' ? 'NodeRedisAdapter' : 'GlideAdapter'}(client), key, ttl }) — SimpleLock, performance 'standard' (default), circuit breaker on (default); one lock object per key`,
           ttl: mode.ttl,
-          acquire: 'lock.acquire() / lock.release(handle)',
+          acquire: `lock.acquire() / lock.release(handle)${batch ? '; new LockManager({ nodes: [adapter], defaultTTL, defaultRetryAttempts, defaultRetryDelay }).acquireBatch([a, b]) / releaseBatch(handles) in the multi-name rows' : ''}`,
           retry: mode.waiting ? retry : 'defaults: retryAttempts 3, retryDelay 100',
           connection,
         },
         (key) => createLock({ adapter, key, ttl: mode.ttl, ...retry }),
         close,
+        batch,
       );
     },
   };
@@ -75,7 +92,7 @@ function singleInstance(name: string, driver: Driver, open: (url: string) => Pro
 export const redlockUniversalIoredis = singleInstance('redlock-universal (ioredis)', 'ioredis', async (url) => {
   const client = await openIoredis(url);
   return { adapter: new IoredisAdapter(client), close: () => closeIoredis(client), connection: IOREDIS_OPTIONS };
-});
+}, ['multi']);
 
 /** `redlock-universal`'s single-instance lock on one node-redis client (the only peer with a node-redis adapter). */
 export const redlockUniversalNodeRedis = singleInstance('redlock-universal (node-redis)', 'node-redis', async (url) => {

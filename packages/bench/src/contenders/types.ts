@@ -20,7 +20,14 @@ export interface ContenderMode {
 }
 
 /** The scenarios of `ALL_CONTENDERS` a contender can be limited to ({@link ContenderFactory.scenarios}). */
-export type ContenderScenario = 'uncontended' | 'parallel-keys' | 'contended';
+export type ContenderScenario = 'uncontended' | 'parallel-keys' | 'contended' | 'semaphore' | 'multi';
+
+/**
+ * Lock kinds beyond the exclusive lock of one key ({@link ContenderFactory.kinds}): `semaphore`
+ * ({@link Contender.acquireSemaphore}), `multi` — several keys as one lock, all or none
+ * ({@link Contender.acquireAll}).
+ */
+export type ContenderKind = 'semaphore' | 'multi';
 
 /** Releases a lock taken by {@link Contender.acquire}. */
 export type Release = () => Promise<void>;
@@ -29,6 +36,10 @@ export type Release = () => Promise<void>;
 export interface Contender {
   /** Take the exclusive lock on `key` (waiting if the mode says so); resolves with its release. */
   acquire(key: string): Promise<Release>;
+  /** Take one permit of the counting semaphore `key` of size `limit` (contenders of kind `semaphore`). */
+  acquireSemaphore?(key: string, limit: number): Promise<Release>;
+  /** Take every key of `keys` as one lock, all or none (contenders of kind `multi`). */
+  acquireAll?(keys: readonly string[]): Promise<Release>;
   /** The exact settings this instance runs with (library options and connection options). */
   readonly settings: Record<string, unknown>;
   /** Close the library and the connections this instance opened. */
@@ -53,6 +64,8 @@ export interface ContenderFactory {
    * where their targets are judged, to keep a full run within its time budget.
    */
   readonly scenarios?: readonly ContenderScenario[];
+  /** The lock kinds beyond the exclusive one its instances offer (the semaphore and multi-name rows run these). */
+  readonly kinds?: readonly ContenderKind[];
   /** Open one instance on its own connection to `url`. */
   create(url: string, mode: ContenderMode): Promise<Contender>;
 }
@@ -66,8 +79,9 @@ export const PEER_RETRY_DELAY_MS = 10;
 /** Jitter (± ms) of the Redlocks' retry delay when waiting. */
 export const PEER_RETRY_JITTER_MS = 5;
 
-/** Whether `f` runs in `scenario` ({@link ContenderFactory.scenarios}). */
+/** Whether `f` runs in `scenario` ({@link ContenderFactory.scenarios}; the semaphore and multi-name rows also need the kind, {@link ContenderFactory.kinds}). */
 export function runsIn(f: ContenderFactory, scenario: string): boolean {
+  if ((scenario === 'semaphore' || scenario === 'multi') && !f.kinds?.includes(scenario)) return false;
   return !f.scenarios || (f.scenarios as readonly string[]).includes(scenario);
 }
 
