@@ -3,27 +3,29 @@
  * `treeChannel` and `decodeTreeItem` in each kind's protocol module, `readLockKey` next to the
  * `lockKey` it inverts — and the CLI only names what a key is: a key is recognised when core's own
  * builder makes exactly that key for the name it carries. Kinds: `mutex` (Mutex, SpinLock,
- * ReentrantMutex), `fair` (FairLock), `tree` (HiLok) and `rw` (ReadWriteLock, a tree of
- * one-segment names).
+ * ReentrantMutex), `fair` (FairLock), `tree` (HiLok), `rw` (ReadWriteLock, a tree of
+ * one-segment names) and `semaphore` (Semaphore, `semaphoreKeys`).
  */
-import { fairKeys, hashTag, mutexKeys, readLockKey, treeKeys, unhashTag } from '@hilok/core/internal';
+import { fairKeys, hashTag, mutexKeys, readLockKey, semaphoreKeys, treeKeys, unhashTag } from '@hilok/core/internal';
 
 export { fairKeys, treeBase, treeKeys, treeChannel, decodeTreeItem, type TreeItem } from '@hilok/core/internal';
 
 /** The lock kinds as they appear in keys. */
-export type KeyKind = 'mutex' | 'fair' | 'tree' | 'rw';
+export type KeyKind = 'mutex' | 'fair' | 'tree' | 'rw' | 'semaphore';
 
 /** Every {@link KeyKind}. */
-export const KEY_KINDS: readonly KeyKind[] = ['mutex', 'fair', 'tree', 'rw'];
+export const KEY_KINDS: readonly KeyKind[] = ['mutex', 'fair', 'tree', 'rw', 'semaphore'];
 
 /** What one hilok key is. `name` is the lock name, or for trees the root segment. */
 export type ParsedKey =
   | { kind: 'mutex'; name: string; part: 'hash' }
   | { kind: 'fair'; name: string; part: 'hash' | 'queue' | 'heartbeat' }
-  | { kind: 'tree' | 'rw'; name: string; part: 'state' | 'expiry' | 'index' };
+  | { kind: 'tree' | 'rw'; name: string; part: 'state' | 'expiry' | 'index' }
+  | { kind: 'semaphore'; name: string; part: 'holders' | 'permits' | 'queue' | 'alive' };
 
 const FAIR_PARTS = ['hash', 'queue', 'heartbeat'] as const;
 const TREE_PARTS = ['state', 'expiry', 'index'] as const;
+const SEMAPHORE_PARTS = ['holders', 'permits', 'queue', 'alive'] as const;
 
 /** Core's hash-tag encoding of a name, without the braces: `%`, `{`, `}` percent-encoded. */
 export function encodeTag(name: string): string {
@@ -45,6 +47,10 @@ export function parseKey(key: string, prefix: string): ParsedKey | null {
   }
   if (kind === 'tree' || kind === 'rw') {
     const part = TREE_PARTS[treeKeys(prefix, kind, name).indexOf(key)];
+    return part === undefined ? null : { kind, name, part };
+  }
+  if (kind === 'semaphore') {
+    const part = SEMAPHORE_PARTS[semaphoreKeys(prefix, name).indexOf(key)];
     return part === undefined ? null : { kind, name, part };
   }
   return null;

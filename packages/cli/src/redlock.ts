@@ -1,3 +1,4 @@
+import { semaphoreQuorum } from '@hilok/core/internal';
 import { checkUrl, connect, maskUrl, type Connection, type Driver } from './connect.js';
 import { CliError, ExitCode } from './errors.js';
 import type { KeyKind } from './keys.js';
@@ -23,11 +24,18 @@ export interface RedlockHoldView {
   mode: 'read' | 'write';
   /** The owner id (the same on every instance: Redlock writes one id everywhere). */
   id: string;
+  /** Permits of a semaphore hold (only on `semaphore` rows). */
+  permits?: number;
+  /**
+   * Instances a hold of this kind needs: the quorum, or for a semaphore of known limit
+   * (`--limit`) core's `semaphoreQuorum(N, limit)` — more than a majority once limit ≥ 2.
+   */
+  needs: number;
   /** Per instance, in the order given: held there, not held there, or `null` (unreachable). */
   on: (boolean | null)[];
   /** On how many instances it is held. */
   held: number;
-  /** Whether `held` reaches the quorum, i.e. the Redlock hold is valid (while its ttls last). */
+  /** Whether `held` reaches `needs`, i.e. the Redlock hold is valid (while its ttls last). */
   majority: boolean;
   /** Shortest remaining ttl (ms) among the instances that hold it. */
   ttl: number;
@@ -44,6 +52,8 @@ export interface RedlockView {
   instances: RedlockInstanceView[];
   /** One row per (kind, path, mode, id), sorted by kind and path. */
   holds: RedlockHoldView[];
+  /** The semaphores' limit given (`--limit`), if any. */
+  limit?: number;
 }
 
 /** Options of {@link readRedlockView}. */
@@ -52,6 +62,8 @@ export interface RedlockViewOptions {
   path?: string | undefined;
   separator: string;
   kinds?: readonly KeyKind[] | undefined;
+  /** Semaphores' limit, for the instances a semaphore hold needs (Redis stores none; without it a majority is shown). */
+  limit?: number | undefined;
 }
 
 /**
@@ -94,7 +106,8 @@ export async function readRedlockView(urls: string[], driver: Driver, options: R
         const key = `${h.kind}\0${h.path}\0${h.mode}\0${h.id}`;
         let row = rows.get(key);
         if (!row) {
-          row = { kind: h.kind, path: h.path, mode: h.mode, id: h.id, on: snaps.map((s) => (s ? false : null)), held: 0, majority: false, ttl: h.ttl };
+          const needs = h.kind === 'semaphore' && options.limit !== undefined ? semaphoreQuorum(urls.length, options.limit) : quorum;
+          row = { kind: h.kind, path: h.path, mode: h.mode, id: h.id, ...(h.permits === undefined ? {} : { permits: h.permits }), needs, on: snaps.map((s) => (s ? false : null)), held: 0, majority: false, ttl: h.ttl };
           rows.set(key, row);
         }
         row.on[i] = true;
@@ -103,10 +116,10 @@ export async function readRedlockView(urls: string[], driver: Driver, options: R
       }
     });
     const holds = [...rows.values()];
-    for (const r of holds) r.majority = r.held >= quorum;
+    for (const r of holds) r.majority = r.held >= r.needs;
     holds.sort((a, b) => a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || b.held - a.held || (a.id < b.id ? -1 : 1));
     for (const r of holds) r.owner = parseOwner(r.id);
-    return { prefix: options.prefix, path: options.path, quorum, instances, holds };
+    return { prefix: options.prefix, path: options.path, quorum, instances, holds, ...(options.limit === undefined ? {} : { limit: options.limit }) };
   } finally {
     await Promise.all(conns.map((c) => c?.close()));
   }
@@ -124,9 +137,9 @@ export function renderRedlock(view: RedlockView, colors: Palette = PLAIN): strin
     const rows = view.holds.map((h) => [
       h.kind,
       h.path,
-      (h.mode === 'read' ? colors.read : colors.write)(h.mode),
+      (h.mode === 'read' ? colors.read : colors.write)(h.permits === undefined ? h.mode : `${h.permits} permit${h.permits === 1 ? '' : 's'}`),
       ...h.on.map((on) => (on === null ? '?' : on ? 'held' : '-')),
-      `${h.held}/${n}`,
+      h.needs === view.quorum ? `${h.held}/${n}` : `${h.held}/${n} (needs ${h.needs})`,
       h.majority ? 'yes' : colors.waiting('no'),
       formatTtl(h.ttl),
       h.owner ? formatOwner(h.owner) : '-',
@@ -137,7 +150,10 @@ export function renderRedlock(view: RedlockView, colors: Palette = PLAIN): strin
     const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] as number) - visible(c)))).join('  ').trimEnd();
     out.push(line(header), ...rows.map(line));
     const minority = view.holds.filter((h) => !h.majority).length;
-    if (minority) out.push('', colors.waiting(`${minority} hold${minority === 1 ? '' : 's'} on fewer than ${view.quorum} instances: not a valid Redlock hold (a failed or partly released acquire; it lapses with its ttl)`));
+    if (minority) out.push('', colors.waiting(`${minority} hold${minority === 1 ? '' : 's'} on fewer instances than needed: not a valid Redlock hold (a failed or partly released acquire; it lapses with its ttl)`));
+    if (view.holds.some((h) => h.kind === 'semaphore' && h.needs === view.quorum && view.limit === undefined)) {
+      out.push('', colors.dim(`semaphore rows are counted against a majority: a semaphore of limit ≥ 2 needs more instances — give --limit <n> to count them right`));
+    }
   }
   return out.join('\n') + '\n';
 }

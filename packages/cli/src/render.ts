@@ -1,7 +1,7 @@
 import { parseOwner } from '@hilok/core';
 import { formatOwner } from '@hilok/core/internal';
 import { isGlob } from './match.js';
-import type { HoldView, Snapshot, WaiterView } from './snapshot.js';
+import type { HoldView, SemaphoreView, Snapshot, WaiterView } from './snapshot.js';
 
 /** ANSI colours, or none (not a terminal, or `NO_COLOR`). */
 export interface Palette {
@@ -52,9 +52,25 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), ...rows.map(line)];
 }
 
-/** Label of a hold's mode, with its reentrant count. */
+/** Label of a hold's mode, with its reentrant count (a semaphore hold: its permits). */
 function modeLabel(h: HoldView): string {
+  if (h.permits !== undefined) return permitsLabel(h.permits);
   return h.count > 1 ? `${h.mode}×${h.count}` : h.mode;
+}
+
+/** `1 permit`, `3 permits`. */
+function permitsLabel(permits: number): string {
+  return `${permits} permit${permits === 1 ? '' : 's'}`;
+}
+
+/** What a waiter waits for: `waiting write`, or for a semaphore `waiting 2 permits`. */
+function waitLabel(w: WaiterView): string {
+  return `waiting ${w.permits === undefined ? w.mode : permitsLabel(w.permits)}`;
+}
+
+/** A semaphore's counts: `3 of 4 permits used, 1 available`, or `3 permits used (limit unknown)`. */
+function semaphoreLabel(s: SemaphoreView): string {
+  return s.limit === null ? `${permitsLabel(s.used)} used (limit unknown: --limit)` : `${s.used} of ${s.limit} permits used, ${s.available} available`;
 }
 
 /**
@@ -86,8 +102,14 @@ export function renderInspect(snap: Snapshot, colors: Palette = PLAIN): string {
   }
   if (snap.waiting.length > 0) {
     out.push('', colors.bold(`${snap.waiting.length} waiting`));
-    const rows = snap.waiting.map((w) => [w.kind, w.path, colors.waiting(`waiting ${w.mode}`), w.position === undefined ? '-' : `#${w.position}`, formatTtl(w.ttl), w.id]);
+    const rows = snap.waiting.map((w) => [w.kind, w.path, colors.waiting(waitLabel(w)), w.position === undefined ? '-' : `#${w.position}`, formatTtl(w.ttl), w.id]);
     out.push(...table(['KIND', 'PATH', 'STATE', 'QUEUE', 'TTL', 'ID'], rows));
+  }
+  // Semaphores: their counts (the limit is not stored in Redis: --limit, or the first waiter's).
+  const semaphores = snap.semaphores ?? [];
+  if (semaphores.length > 0) {
+    out.push('', colors.bold(`${semaphores.length} semaphore${semaphores.length === 1 ? '' : 's'}`));
+    out.push(...table(['PATH', 'USED', 'LIMIT', 'AVAILABLE'], semaphores.map((s) => [s.path, String(s.used), s.limit === null ? '?' : String(s.limit), s.available === null ? '?' : String(s.available)])));
   }
   return out.join('\n') + '\n';
 }
@@ -105,6 +127,7 @@ const SECTIONS: { kind: HoldView['kind']; title: string }[] = [
   { kind: 'rw', title: 'read-write (ReadWriteLock)' },
   { kind: 'mutex', title: 'mutex (Mutex, SpinLock, ReentrantMutex)' },
   { kind: 'fair', title: 'fair (FairLock)' },
+  { kind: 'semaphore', title: 'semaphore (Semaphore)' },
 ];
 
 /** Options of {@link renderTree}. */
@@ -128,7 +151,7 @@ export function renderTree(snap: Snapshot, options: TreeOptions = {}): string[] 
   const item = (h: HoldView) =>
     `${(h.mode === 'read' ? colors.read : colors.write)(pad(modeLabel(h), 7))} ${ownerLabel(h.id)}  ttl ${pad(formatTtl(h.ttl), 6)} held ${pad(formatAge(h.acquiredAt, snap.now), 6)} ${colors.dim(`fence ${h.fence}`)}`;
   const waiter = (w: WaiterView) =>
-    colors.waiting(`waiting ${w.mode}${w.position === undefined ? '' : ` #${w.position}`}`) + ` ${w.id.slice(0, 8)}  ${colors.dim(`lapses in ${formatTtl(w.ttl)}`)}`;
+    colors.waiting(`${waitLabel(w)}${w.position === undefined ? '' : ` #${w.position}`}`) + ` ${w.id.slice(0, 8)}  ${colors.dim(`lapses in ${formatTtl(w.ttl)}`)}`;
   const LABEL = 34;
 
   for (const { kind, title } of SECTIONS) {
@@ -156,7 +179,8 @@ export function renderTree(snap: Snapshot, options: TreeOptions = {}): string[] 
         const last = i === names.length - 1;
         const branch = indent + (last ? '└─ ' : '├─ ');
         const cont = indent + (last ? '   ' : '│  ');
-        const entries = [...child.holds.map(item), ...child.waiting.map(waiter)];
+        const counts = kind === 'semaphore' ? (snap.semaphores ?? []).find((s) => s.path === name && child.children.size === 0) : undefined;
+        const entries = [...(counts ? [colors.dim(semaphoreLabel(counts))] : []), ...child.holds.map(item), ...child.waiting.map(waiter)];
         const below = child.children.size > 0 ? '│ ' : '  ';
         if (entries.length === 0) out.push(branch + name);
         entries.forEach((e, j) => out.push(pad(j === 0 ? branch + name : cont + below, LABEL) + ' ' + e));

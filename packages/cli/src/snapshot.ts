@@ -1,4 +1,4 @@
-import { decodeTreeItem, fairKeys, mutexKeys, parseStoredMutex, treeKeys } from '@hilok/core/internal';
+import { decodeSemaphoreHold, decodeTreeItem, decodeWaiterMember, fairKeys, mutexKeys, parseStoredMutex, semaphoreKeys, treeKeys } from '@hilok/core/internal';
 import type { Connection } from './connect.js';
 import { globEscape, parseKey, type KeyKind } from './keys.js';
 import { pathMatcher } from './match.js';
@@ -6,12 +6,14 @@ import { parseOwner, type OwnerInfo } from '@hilok/core';
 
 /** One live hold, as {@link readSnapshot} reports it. */
 export interface HoldView {
-  /** Lock kind: `mutex` (Mutex, SpinLock, ReentrantMutex), `fair`, `tree` (HiLok) or `rw` (ReadWriteLock). */
+  /** Lock kind: `mutex` (Mutex, SpinLock, ReentrantMutex), `fair`, `tree` (HiLok), `rw` (ReadWriteLock) or `semaphore`. */
   kind: KeyKind;
   /** The lock name, or for a tree the hold's path. */
   path: string;
-  /** `write` for exclusive holds (every mutex and fair hold), `read` for shared ones. */
+  /** `write` for exclusive holds (every mutex and fair hold), `read` for shared ones (semaphore holds share up to the limit). */
   mode: 'read' | 'write';
+  /** Permits of a semaphore hold (only on `semaphore` holds). */
+  permits?: number;
   /** The owner token: the id to pass to `hilok release --id`. */
   id: string;
   /** Remaining ttl in ms on the Redis server's clock (-1: the key has no expiry). */
@@ -33,17 +35,21 @@ export interface HoldView {
   owner?: OwnerInfo | null;
 }
 
-/** One waiter that Redis knows about: a tree / read-write writer's intent, or a fair lock's queue entry. */
+/** One waiter that Redis knows about: a tree / read-write writer's intent, or a fair lock's, mutex's or semaphore's queue entry. */
 export interface WaiterView {
-  /** Lock kind (`tree`, `rw`, `fair`, or `mutex`: its hand-off queue). */
+  /** Lock kind (`tree`, `rw`, `fair`, `semaphore`, or `mutex`: its hand-off queue). */
   kind: KeyKind;
   /** The lock name or path waited for. */
   path: string;
-  /** `write` for a waiting writer; fair waiters want the lock exclusively too. */
-  mode: 'write';
+  /** `write` for a waiting writer; fair and mutex waiters want the lock exclusively too; `read` for semaphore waiters. */
+  mode: 'read' | 'write';
+  /** Permits a semaphore waiter asks for, and the limit it asks with (only on `semaphore` waiters). */
+  permits?: number;
+  /** The limit a semaphore waiter asked with (see {@link SemaphoreView.limit}). */
+  limit?: number;
   /** The intent member (tree, rw) or the waiter token (fair). */
   id: string;
-  /** Place in the queue, 1 = next (fair locks and mutexes). */
+  /** Place in the queue, 1 = next (fair locks, mutexes and semaphores). */
   position?: number;
   /** Ms until the waiter's intent / heartbeat lapses unless it renews it (it does while it waits). */
   ttl: number;
@@ -63,6 +69,23 @@ export interface Snapshot {
   holds: HoldView[];
   /** Known waiters, sorted by kind, path and position. */
   waiting: WaiterView[];
+  /** Per semaphore with holds or waiters, sorted by name: permits used, and the limit and available permits when known. */
+  semaphores: SemaphoreView[];
+}
+
+/** A semaphore's counts in a {@link Snapshot}. */
+export interface SemaphoreView {
+  /** The semaphore's name. */
+  path: string;
+  /** Permits held now (the sum over its live holds). */
+  used: number;
+  /**
+   * The limit: Redis stores none (each call brings its own), so it is `--limit` when given, else
+   * the limit the first waiter in line asked with, else `null` (unknown).
+   */
+  limit: number | null;
+  /** `limit − used`, at least 0, when the limit is known (some of it may be owed to the first waiter). */
+  available: number | null;
 }
 
 /** Options of {@link readSnapshot}. */
@@ -78,6 +101,8 @@ export interface SnapshotOptions {
   separator?: string;
   /** Only these kinds (default: all). */
   kinds?: readonly KeyKind[];
+  /** The limit of semaphores, for their `available` count (Redis stores none; default: the first waiter's). */
+  limit?: number;
 }
 
 const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString() : String(v));
@@ -126,19 +151,20 @@ export function underPath(name: string, path: string | undefined, separator: str
 /**
  * Read who holds and who waits for every hilok lock under `prefix`, without changing anything:
  * only `SCAN`, `TIME`, `GET`, `HGETALL`, `HMGET`, `PTTL` and `ZRANGE … WITHSCORES`, sent as plain
- * commands (no lock script runs). Keys of a lock that vanish or change type meanwhile are skipped.
+ * commands (no lock script runs: a semaphore's expired holds, which its scripts purge, are skipped). Keys of a lock that vanish or change type meanwhile are skipped.
  */
 export async function readSnapshot(conn: Connection, options: SnapshotOptions = {}): Promise<Snapshot> {
   const prefix = options.prefix ?? 'hilok:';
   const separator = options.separator ?? '/';
   const path = options.path;
   const selected = pathMatcher(path, separator);
-  const kinds = new Set(options.kinds ?? ['mutex', 'fair', 'tree', 'rw']);
+  const kinds = new Set(options.kinds ?? ['mutex', 'fair', 'tree', 'rw', 'semaphore']);
   const keys = await scanKeys(conn, `${globEscape(prefix)}*`);
   const now = await serverNow(conn);
 
   const mutexes = new Set<string>();
   const fairs = new Set<string>();
+  const semaphoreNames = new Set<string>();
   // Per tree (kind + root): its state hash holds every hold and intent.
   const trees = new Map<string, { kind: 'tree' | 'rw'; root: string }>();
   for (const key of keys) {
@@ -148,6 +174,8 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
       if (selected(p.name)) mutexes.add(p.name);
     } else if (p.kind === 'fair') {
       if (selected(p.name)) fairs.add(p.name);
+    } else if (p.kind === 'semaphore') {
+      if (selected(p.name)) semaphoreNames.add(p.name);
     } else {
       trees.set(`${p.kind}\0${p.name}`, { kind: p.kind, root: p.name });
     }
@@ -155,6 +183,7 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
 
   const holds: HoldView[] = [];
   const waiting: WaiterView[] = [];
+  const semaphores: SemaphoreView[] = [];
   const skipGone = (err: unknown) => {
     if (/WRONGTYPE/.test(String((err as Error)?.message))) return;
     throw err;
@@ -198,6 +227,39 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
         skipGone(err);
       }
     }),
+    ...[...semaphoreNames].map(async (name) => {
+      // Core's layout (semaphoreKeys): holders zset token → expiry ms, permits hash token →
+      // "permits:fence", queue zset member → arrival, alive zset member → lapse ms.
+      const [holdersKey, permitsKey, queueKey, aliveKey] = semaphoreKeys(prefix, name);
+      try {
+        const expiries = pairs(await conn.command(['ZRANGE', holdersKey, '0', '-1', 'WITHSCORES']));
+        const stored = new Map(pairs(await conn.command(['HGETALL', permitsKey])));
+        const queue = arr(await conn.command(['ZRANGE', queueKey, '0', '-1'])).map(str);
+        const lapses = new Map(pairs(await conn.command(['ZRANGE', aliveKey, '0', '-1', 'WITHSCORES'])));
+        let used = 0;
+        for (const [token, expiry] of expiries) {
+          const value = stored.get(token);
+          const hold = value === undefined ? null : decodeSemaphoreHold(token, value);
+          if (!hold || Number(expiry) <= now) continue; // expired: the next script purges it
+          used += hold.permits;
+          holds.push({ kind: 'semaphore', path: name, mode: 'read', id: hold.id, permits: hold.permits, ttl: Number(expiry) - now, fence: hold.fence, count: 1, acquiredAt: null });
+        }
+        let position = 0;
+        let headLimit: number | undefined;
+        for (const member of queue) {
+          const w = decodeWaiterMember(member);
+          const lapse = Number(lapses.get(member) ?? now);
+          if (!w || lapse <= now) continue; // lapsed: no longer waiting
+          headLimit ??= w.limit;
+          waiting.push({ kind: 'semaphore', path: name, mode: 'read', id: w.id, position: ++position, ttl: lapse - now, permits: w.permits, limit: w.limit });
+        }
+        if (used === 0 && position === 0) return;
+        const limit = options.limit ?? headLimit ?? null;
+        semaphores.push({ path: name, used, limit, available: limit === null ? null : Math.max(0, limit - used) });
+      } catch (err) {
+        skipGone(err);
+      }
+    }),
     ...[...trees.values()].map(async (tree) => {
       try {
         for (const [field, value] of pairs(await conn.command(['HGETALL', treeKeys(prefix, tree.kind, tree.root)[0]]))) {
@@ -219,5 +281,6 @@ export async function readSnapshot(conn: Connection, options: SnapshotOptions = 
     a.kind.localeCompare(b.kind) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   holds.sort((a, b) => order(a, b) || (a.mode === b.mode ? a.fence - b.fence : a.mode === 'write' ? -1 : 1));
   waiting.sort((a, b) => order(a, b) || (a.position ?? 0) - (b.position ?? 0));
-  return { now, prefix, path, holds, waiting };
+  semaphores.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { now, prefix, path, holds, waiting, semaphores };
 }

@@ -100,6 +100,7 @@ export {
   readSemaphoreStatus,
   decodeSemaphoreHold,
   decodeWaiterMember,
+  semaphoreQuorum,
   type SemaphoreAcquireReply,
   type SemaphoreHolderEntry,
   type SemaphoreWaiterEntry,

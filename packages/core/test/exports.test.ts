@@ -77,7 +77,7 @@ describe('exported names', () => {
       'readFairExtend', 'readFairInspect', 'readFairRelease', 'readLockKey', 'readMutexInspect',
       'readRelease', 'readSemaphoreAcquire', 'readSemaphoreRelease', 'readSemaphoreStatus',
       'readTreeAcquire', 'readTreeAcquireAll', 'readTreeDone', 'runScoped', 'scripts', 'semaphoreChannel', 'semaphoreFlags',
-      'semaphoreKeys', 'shardedPubSubMode', 'sleep', 'soleHoldValue', 'spinDelay', 'splitPath',
+      'semaphoreKeys', 'semaphoreQuorum', 'shardedPubSubMode', 'sleep', 'soleHoldValue', 'spinDelay', 'splitPath',
       'treeAcquireAllArgs', 'treeAcquireArgs', 'treeBase', 'treeChannel', 'treeExtendArgs', 'treeKeys', 'treePartId', 'treeParts', 'treeReleaseArgs',
       'unhashTag', 'waiterMember',
     ]);

@@ -1,22 +1,17 @@
 import { InvalidArgumentError, MAX_NAME_LENGTH } from '@hilok/core';
-import { checkPermits, readSemaphoreAcquire, readSemaphoreRelease, readSemaphoreStatus, scripts, semaphoreKeys, type SemaphoreHolderEntry } from '@hilok/core/internal';
+import { checkPermits, semaphoreQuorum, readSemaphoreAcquire, readSemaphoreRelease, readSemaphoreStatus, scripts, semaphoreKeys, type SemaphoreHolderEntry } from '@hilok/core/internal';
 import type { InstanceFailure } from './errors.js';
 import type { Call, LockKind } from './kinds.js';
-import { quorumOf, type Answer } from './quorum.js';
+import type { Answer } from './quorum.js';
 import type { LockOptions, UsingOptions } from './redlock.js';
 
 /**
  * How many of `n` instances must grant a hold of a semaphore of size `limit` so that the limit
- * holds across the quorum: `max(⌊n/2⌋ + 1, ⌊n·limit/(limit+1)⌋ + 1)`.
- *
- * A majority is not enough for `limit ≥ 2`: with 3 instances and limit 2, holds A on {1,2}, B on
- * {2,3} and C on {1,3} are each granted by 2 of 3 instances, every instance holds only 2 — and 3
- * permits are out. In general, `h` holds each granted by `q` instances take `h·q` places, at most
- * `n·limit` exist, so `limit + 1` holds are impossible exactly when `q·(limit+1) > n·limit`.
- * The price: fewer instances may fail (`n − quorum`); from `limit ≥ n − 1` on, none.
+ * holds across the quorum: `max(⌊n/2⌋ + 1, ⌊n·limit/(limit+1)⌋ + 1)` (core's semaphore protocol,
+ * which the CLI's Redlock view reads too; see docs/semaphore.md).
  */
 export function semaphoreQuorumOf(n: number, limit: number): number {
-  return Math.max(quorumOf(n), Math.floor((n * limit) / (limit + 1)) + 1);
+  return semaphoreQuorum(n, limit);
 }
 
 /**

@@ -11,7 +11,9 @@ import {
   parseStoredMutex,
   readFairRelease,
   readRelease,
+  readSemaphoreRelease,
   scripts,
+  semaphoreKeys,
   treeChannel,
   treeKeys,
 } from '@hilok/core/internal';
@@ -36,12 +38,14 @@ completely (every entry). Waiters are woken as by a normal release.
   mutex, fair, rw   deletes that lock's keys (and only those)
   tree path         releases every hold on exactly that path through the release script
                     (a tree's keys are shared by all its paths, so none are deleted)
+  semaphore         releases every hold through the semaphore's release script (keys
+                    kept: its waiters keep their places and are handed the permits in order)
 
 Options:
   --id <id>            the owner id of the hold to release
   --force              end every hold of the lock (asks first)
   -y, --yes            do not ask (for scripts)
-  --kind <k[,k]>       only look at these kinds: tree, rw, mutex, fair (default: all)
+  --kind <k[,k]>       only look at these kinds: tree, rw, mutex, fair, semaphore (default: all)
   --json               print the outcome as JSON
   --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); a cluster
                        node's URL reaches every master of the cluster
@@ -86,7 +90,7 @@ export async function releaseCommand(argv: string[], io: CliIO): Promise<number>
   const force = values.force === true;
   if (force && id !== undefined) throw new UsageError('give either --id or --force, not both');
   if (!force && (id === undefined || id === '')) throw new UsageError('release needs --id <id> (see `hilok inspect`), or --force');
-  const kinds = new Set<KeyKind>(parseKinds(values.kind) ?? ['tree', 'rw', 'mutex', 'fair']);
+  const kinds = new Set<KeyKind>(parseKinds(values.kind) ?? ['tree', 'rw', 'mutex', 'fair', 'semaphore']);
 
   oneTarget(global, 'release');
   const conn = await connect(global.target, global.driver);
@@ -156,6 +160,10 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
       outcome.released.push({ kind: 'fair', path: name, id, mode: 'write' });
     }
   }
+  // Semaphores: a live hold of that id (read-only check), then core's owner-checked release script.
+  if (kinds.has('semaphore') && (await releaseSemaphoreHold(conn, runner, g.prefix, name, id, now))) {
+    outcome.released.push({ kind: 'semaphore', path: name, id, mode: 'read' });
+  }
   if (outcome.released.length === 0) {
     const hint = elsewhere.length ? ` (that id holds ${elsewhere.join(' and ')})` : ' (it expired, was released, or is someone else’s)';
     throw new CliError(`no live hold with id ${id} on "${name}"${hint}`, ExitCode.Failed);
@@ -167,7 +175,7 @@ async function forceRelease(conn: Connection, io: CliIO, g: GlobalOptions, name:
   const outcome: ReleaseOutcome = { action: 'force', path: name, released: [], deletedKeys: [] };
   const snap = await readSnapshot(conn, { prefix: g.prefix, path: name, separator: g.separator, kinds: [...kinds] });
   const holdsOf = (kind: KeyKind) => snap.holds.filter((h) => h.kind === kind && h.path === name);
-  const plan: { describe: string; keys: string[]; wake: string[]; holds: HoldView[]; tree?: boolean }[] = [];
+  const plan: { describe: string; keys: string[]; wake: string[]; holds: HoldView[]; tree?: boolean; semaphore?: boolean }[] = [];
   const existing = async (keys: string[]) => {
     const found: string[] = [];
     for (const k of keys) if (str(await conn.command(['TYPE', k])) !== 'none') found.push(k);
@@ -192,16 +200,26 @@ async function forceRelease(conn: Connection, io: CliIO, g: GlobalOptions, name:
     const holds = holdsOf('tree');
     if (holds.length) plan.push({ describe: `tree path "${name}"`, keys: [], wake: [], holds, tree: true });
   }
+  if (kinds.has('semaphore')) {
+    const holds = holdsOf('semaphore');
+    if (holds.length) plan.push({ describe: `semaphore "${name}"`, keys: [], wake: [], holds, semaphore: true });
+  }
   if (plan.length === 0) throw new CliError(`nothing to release: no hilok lock "${name}" under prefix "${g.prefix}"`, ExitCode.Failed);
 
   const lines = plan.map((p) => {
     const holds = p.holds.map((h) => `${h.mode} ${h.id} (ttl ${formatTtl(h.ttl)})`).join(', ') || 'no live hold';
-    return p.tree ? `  ${p.describe}: release ${p.holds.length} hold(s): ${holds}` : `  ${p.describe}: delete ${p.keys.join(', ')} — ${holds}`;
+    return p.tree || p.semaphore ? `  ${p.describe}: release ${p.holds.length} hold(s): ${holds}` : `  ${p.describe}: delete ${p.keys.join(', ')} — ${holds}`;
   });
   io.stderr.write(`hilok release --force "${name}" will:\n${lines.join('\n')}\n`);
   if (!yes && !(await confirm(io, 'Proceed?'))) throw new CliError('aborted: nothing was changed', ExitCode.Failed);
 
   for (const p of plan) {
+    if (p.semaphore) {
+      const runner = new ScriptRunner(conn.adapter);
+      const now = await serverNow(conn);
+      for (const h of p.holds) if (await releaseSemaphoreHold(conn, runner, g.prefix, name, h.id, now)) outcome.released.push({ kind: 'semaphore', path: name, id: h.id, mode: h.mode });
+      continue;
+    }
     if (p.tree) {
       const lock = new HiLok(conn.adapter, { prefix: g.prefix, separator: g.separator });
       try {
@@ -217,4 +235,16 @@ async function forceRelease(conn: Connection, io: CliIO, g: GlobalOptions, name:
     outcome.released.push(...p.holds.map((h) => ({ kind: h.kind, path: h.path, id: h.id, mode: h.mode })));
   }
   return outcome;
+}
+
+/**
+ * Release the semaphore hold `id` of `name` if it is live (`ZSCORE` on the holders key first, read
+ * only), through core's `semaphore/release.lua`: owner-checked, and it hands the permits to the
+ * waiters in line (keys and reply from core's semaphore protocol).
+ */
+async function releaseSemaphoreHold(conn: Connection, runner: ScriptRunner, prefix: string, name: string, id: string, now: number): Promise<boolean> {
+  const keys = semaphoreKeys(prefix, name);
+  const expiry = str(await conn.command(['ZSCORE', keys[0], id]));
+  if (expiry === null || Number(expiry) <= now) return false;
+  return readSemaphoreRelease(await runner.run(scripts.semaphoreRelease, keys, [id], { timeoutMs: 5_000 })).released;
 }

@@ -22,7 +22,7 @@ Arguments:
 
 Options:
   --interval <ms>      refresh interval (default: 500)
-  --kind <k[,k]>       only these kinds: tree, rw, mutex, fair
+  --kind <k[,k]>       only these kinds: tree, rw, mutex, fair, semaphore
   --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); a cluster
                        node's URL reaches every master of the cluster
   --sentinel <h:p>     reach the master through sentinels (repeat, or comma-separate)

@@ -44,6 +44,20 @@ export function decodeWaiterMember(member: string): { id: string; permits: numbe
   return m ? { id: m[3] as string, permits: Number(m[1]), limit: Number(m[2]) } : null;
 }
 
+/**
+ * How many of `n` independent instances must grant a hold of a semaphore of size `limit` so that
+ * the limit holds across them (Redlock): `max(⌊n/2⌋ + 1, ⌊n·limit/(limit+1)⌋ + 1)`.
+ *
+ * A majority is not enough for `limit ≥ 2`: with 3 instances and limit 2, holds A on {1,2}, B on
+ * {2,3} and C on {1,3} are each granted by 2 of 3 instances, every instance holds only 2 — and 3
+ * permits are out. In general, `h` holds each granted by `q` instances take `h·q` places, at most
+ * `n·limit` exist, so `limit + 1` holds are impossible exactly when `q·(limit+1) > n·limit`.
+ * The price: fewer instances may fail (`n − quorum`); from `limit ≥ n − 1` on, none.
+ */
+export function semaphoreQuorum(n: number, limit: number): number {
+  return Math.max(Math.floor(n / 2) + 1, Math.floor((n * limit) / (limit + 1)) + 1);
+}
+
 /** The flags argument of `semaphore/acquire.lua`: `"w"` when the caller waits (and so queues) if busy. */
 export function semaphoreFlags(waits: boolean): string {
   return waits ? 'w' : '';
