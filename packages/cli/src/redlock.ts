@@ -150,7 +150,8 @@ export function renderRedlock(view: RedlockView, colors: Palette = PLAIN): strin
     const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] as number) - visible(c)))).join('  ').trimEnd();
     out.push(line(header), ...rows.map(line));
     const minority = view.holds.filter((h) => !h.majority).length;
-    if (minority) out.push('', colors.waiting(`${minority} hold${minority === 1 ? '' : 's'} on fewer instances than needed: not a valid Redlock hold (a failed or partly released acquire; it lapses with its ttl)`));
+    const fewer = view.holds.some((h) => !h.majority && h.needs !== view.quorum) ? 'fewer instances than needed' : `fewer than ${view.quorum} instances`;
+    if (minority) out.push('', colors.waiting(`${minority} hold${minority === 1 ? '' : 's'} on ${fewer}: not a valid Redlock hold (a failed or partly released acquire; it lapses with its ttl)`));
     if (view.holds.some((h) => h.kind === 'semaphore' && h.needs === view.quorum && view.limit === undefined)) {
       out.push('', colors.dim(`semaphore rows are counted against a majority: a semaphore of limit ≥ 2 needs more instances — give --limit <n> to count them right`));
     }

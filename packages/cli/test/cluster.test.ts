@@ -1,6 +1,6 @@
 import { Cluster as IoCluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FairLock, HiLok, Mutex, ReadWriteLock } from '@hilok/ioredis';
+import { FairLock, HiLok, Mutex, ReadWriteLock, Semaphore } from '@hilok/ioredis';
 import { keySlot, startCluster, type Cluster } from '@hilok/testing';
 import type { ReleaseOutcome } from '../src/commands/release.js';
 import type { Snapshot } from '../src/snapshot.js';
@@ -83,6 +83,40 @@ describe('hilok on a 3-master cluster', () => {
       expect(after.holds).toHaveLength(10);
     } finally {
       await Promise.all([mutex, tree, fair, rw].map((l) => l.close()));
+    }
+  });
+});
+
+describe('hilok and semaphores on a 3-master cluster (issue 19)', () => {
+  it('inspect on one node shows every master\'s semaphores; release --id routes to the slot\'s master', { timeout: 60_000 }, async () => {
+    const prefix = freshPrefix();
+    const sem = new Semaphore(client, { prefix, ttl: 30_000, limit: 2 });
+    try {
+      const names = 'abcdefghij'.split('');
+      const leases = new Map<string, { token: string; fence: number }>();
+      for (const n of names) leases.set(n, await sem.acquire(n, { permits: 2 }));
+      const ports = new Set(await Promise.all(names.map((n) => ownerPort(`${prefix}semaphore:{${n}}`))));
+      expect(ports.size).toBe(3);
+      const seed = cluster.urls[0] as string;
+      for (const driver of ['ioredis', 'node-redis']) {
+        const snap = JSON.parse((await runCli(['inspect', '--json', '--kind', 'semaphore', '--limit', '2', '--driver', driver, '--url', seed, '--prefix', prefix])).stdout) as Snapshot;
+        expect(snap.holds.map((h) => [h.kind, h.path, h.id, h.permits])).toEqual(names.map((n) => ['semaphore', n, leases.get(n)!.token, 2]));
+        expect(snap.semaphores).toEqual(names.map((n) => ({ path: n, used: 2, limit: 2, available: 0 })));
+      }
+      const seedPort = Number(new URL(seed).port);
+      const far: string[] = [];
+      for (const n of names) if ((await ownerPort(`${prefix}semaphore:{${n}}`)) !== seedPort) far.push(n);
+      const [first, second] = far as [string, string];
+      const byId = await runCli(['release', first, '--id', leases.get(first)!.token, '--driver', 'node-redis', '--url', seed, '--prefix', prefix]);
+      expect(byId.stderr).not.toMatch(/MOVED/);
+      expect(byId.code).toBe(0);
+      expect((await sem.status(first)).holders).toEqual([]);
+      const forced = await runCli(['release', second, '--force', '--yes', '--json', '--url', seed, '--prefix', prefix]);
+      expect(forced.code).toBe(0);
+      expect((JSON.parse(forced.stdout) as ReleaseOutcome).released.map((r) => r.id)).toEqual([leases.get(second)!.token]);
+      expect((await sem.status(second)).holders).toEqual([]);
+    } finally {
+      await sem.close();
     }
   });
 });

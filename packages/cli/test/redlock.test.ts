@@ -14,6 +14,44 @@ afterAll(async () => {
   await set?.stopAll();
 });
 
+// Before the test below, which stops the third instance.
+describe('hilok inspect on a Redlock set: semaphores (issue 19)', () => {
+  it('shows semaphore holds side by side with their permits; --limit counts them against the semaphore quorum', { timeout: 60_000 }, async () => {
+    const prefix = freshPrefix();
+    const redlock = Redlock.fromUrls(set.urls, { connect: (url) => createIoredisAdapter(url), prefix, ttl: 30_000 });
+    // A Redlock over the first two instances only: its holds are on 2 of the 3.
+    const pair = Redlock.fromUrls(set.urls.slice(0, 2), { connect: (url) => createIoredisAdapter(url), prefix, ttl: 30_000 });
+    try {
+      const a = await redlock.semaphore('pool', { limit: 3, permits: 2 });
+      const b = await pair.semaphore('other', { limit: 3 });
+
+      const plain = JSON.parse((await runCli(['inspect', '--redlock', set.urls.join(','), '--prefix', prefix, '--json'])).stdout) as RedlockView;
+      expect(plain.holds.map((h) => [h.kind, h.path, h.mode, h.permits, h.id, h.on, h.needs, h.majority])).toEqual([
+        ['semaphore', 'other', 'read', 1, b.token, [true, true, false], 2, true],
+        ['semaphore', 'pool', 'read', 2, a.token, [true, true, true], 2, true],
+      ]);
+      // Limit 3 on 3 instances: a hold needs all three (semaphoreQuorumOf) — b is not valid.
+      const limited = await runCli(['inspect', '--redlock', set.urls.join(','), '--prefix', prefix, '--kind', 'semaphore', '--limit', '3', '--json', '--driver', 'node-redis']);
+      expect(limited.code).toBe(0);
+      const view = JSON.parse(limited.stdout) as RedlockView;
+      expect(view.limit).toBe(3);
+      expect(view.holds.map((h) => [h.path, h.held, h.needs, h.majority])).toEqual([
+        ['other', 2, 3, false],
+        ['pool', 3, 3, true],
+      ]);
+      const text = await runCli(['inspect', '--redlock', set.urls.join(','), '--prefix', prefix, '--limit', '3']);
+      expect(text.stdout).toMatch(/semaphore +other +1 permit +held +held +- +2\/3 \(needs 3\) +no /);
+      expect(text.stdout).toMatch(/semaphore +pool +2 permits +held +held +held +3\/3 \(needs 3\) +yes /);
+      expect(text.stdout).toContain('1 hold on fewer instances than needed');
+      const noLimit = await runCli(['inspect', '--redlock', set.urls.join(','), '--prefix', prefix]);
+      expect(noLimit.stdout).toContain('semaphore rows are counted against a majority');
+      await Promise.all([a.release(), b.release()]);
+    } finally {
+      await Promise.all([redlock.close(), pair.close()]);
+    }
+  });
+});
+
 describe('hilok inspect on a Redlock set', () => {
   it('lines up each hold across the instances: where it is held, and whether a majority holds it', { timeout: 60_000 }, async () => {
     const prefix = freshPrefix();

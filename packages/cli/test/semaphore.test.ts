@@ -10,6 +10,7 @@ import { useRedis, type RedisServer } from '@hilok/testing';
 import { frame } from '../src/commands/watch.js';
 import type { ReleaseOutcome } from '../src/commands/release.js';
 import { connect } from '../src/connect.js';
+import { parseKey } from '../src/keys.js';
 import { PLAIN } from '../src/render.js';
 import type { Snapshot } from '../src/snapshot.js';
 import { freshPrefix, runCli } from './helpers.js';
@@ -23,6 +24,16 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('semaphore keys, read back', () => {
+  it('recognises the four keys core builds (semaphoreKeys), and nothing else', () => {
+    const parts = ['holders', 'permits', 'queue', 'alive'];
+    const keys = ['p:semaphore:{a%7Bb}', 'p:semaphore:{a%7Bb}:p', 'p:semaphore:{a%7Bb}:q', 'p:semaphore:{a%7Bb}:a'];
+    expect(keys.map((k) => parseKey(k, 'p:'))).toEqual(parts.map((part) => ({ kind: 'semaphore', name: 'a{b', part })));
+    expect(parseKey('p:semaphore:{x}:wake', 'p:')).toBeNull();
+    expect(parseKey('p:semaphore:{x}:z', 'p:')).toBeNull();
+  });
+});
 
 describe('hilok inspect / watch: semaphores', () => {
   it('lists holds with their permits, waiters with what they ask, and the counts; text, JSON, both drivers', async () => {
