@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import clusterKeySlot from 'cluster-key-slot';
 import { requireRedisCli, requireRedisServer } from './binaries.js';
 import { parseInfo } from './resp.js';
 import { baseArgs, launchLocal, type LocalRedisServer, type RedisServer } from './server.js';
@@ -164,21 +165,18 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
 }
 
 /**
- * The cluster hash slot of `key` (CRC16/XMODEM of the key, or of its `{hash tag}`, mod 16384),
- * computed locally — the same number `CLUSTER KEYSLOT key` returns.
+ * The cluster hash slot of `key` — the same number `CLUSTER KEYSLOT key` returns — with the
+ * `cluster-key-slot` package both drivers use (core's `keySlot` uses it too).
+ *
+ * One shape is refused rather than answered wrong: a key whose first `{` is directly followed by
+ * `}` and that has another `}` later (Redis hashes it whole, `cluster-key-slot` up to that later
+ * `}`). Core's `keySlot` handles it; test keys never have it — ask the server (`CLUSTER KEYSLOT`).
  */
 export function keySlot(key: string | Buffer): number {
-  let bytes = Buffer.isBuffer(key) ? key : Buffer.from(key);
+  const bytes = Buffer.isBuffer(key) ? key : Buffer.from(key, 'utf8');
   const open = bytes.indexOf(0x7b); // '{'
-  if (open !== -1) {
-    const close = bytes.indexOf(0x7d, open + 1); // '}'
-    // Only a non-empty tag counts: "{}" hashes the whole key.
-    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  if (open !== -1 && bytes[open + 1] === 0x7d && bytes.indexOf(0x7d, open + 2) !== -1) {
+    throw new RangeError(`keySlot: "${bytes.toString('utf8')}" ("{}" and a later "}") is hashed differently by cluster-key-slot; ask the server (CLUSTER KEYSLOT)`);
   }
-  let crc = 0;
-  for (const byte of bytes) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16384;
+  return clusterKeySlot(bytes);
 }
