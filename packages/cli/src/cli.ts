@@ -4,7 +4,7 @@ import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
 import { releaseCommand } from './commands/release.js';
 import { watchCommand } from './commands/watch.js';
-import { CliError, ExitCode, UsageError } from './errors.js';
+import { CliError, ExitCode, UsageError, type CliErrorCode, type ExitCodeValue, type JsonFailure } from './errors.js';
 import type { CliIO } from './options.js';
 
 /** Help of `hilok` itself. */
@@ -28,7 +28,8 @@ Global options:
   --driver <name>      ioredis (default) or node-redis
   --prefix <prefix>    key prefix of the locks (default: hilok:)
   --separator <sep>    tree path separator (default: /)
-  --json               machine-readable output (inspect, release)
+  --json               machine-readable output (inspect, release; watch: one line per interval);
+                       a failure prints {"ok":false,"error":{code,exitCode,message}} on stdout
   -h, --help           help; \`hilok <command> --help\` for a command
   -v, --version        print the version
 
@@ -50,7 +51,8 @@ export function processIO(): CliIO {
 
 /**
  * Run the `hilok` command line `argv` (without `node` and the script) and resolve with the
- * exit code; messages go to `io.stderr`. Never throws and never calls `process.exit`.
+ * exit code; messages go to `io.stderr`. With `--json` a failure also prints one
+ * {@link JsonFailure} object on `io.stdout`. Never throws and never calls `process.exit`.
  */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [command, ...rest] = argv;
@@ -68,23 +70,35 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     if (!run) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
     return await run(rest, io);
   } catch (err) {
-    if (err instanceof CliError) {
-      io.stderr.write(`hilok: ${err.message}\n`);
-      if (err instanceof UsageError) io.stderr.write(`Run \`hilok ${command && COMMANDS[command] ? `${command} ` : ''}--help\` for usage.\n`);
-      return err.exitCode;
+    const failure = describeFailure(err);
+    io.stderr.write(`hilok: ${failure.stderr}\n`);
+    if (failure.code === 'USAGE') io.stderr.write(`Run \`hilok ${command && COMMANDS[command] ? `${command} ` : ''}--help\` for usage.\n`);
+    if (wantsJson(argv)) {
+      const out: JsonFailure = { ok: false, error: { code: failure.code, exitCode: failure.exitCode, message: failure.message } };
+      io.stdout.write(JSON.stringify(out) + '\n');
     }
-    if (isHilokError(err) && err.code === 'REDIS_UNAVAILABLE') {
-      io.stderr.write(`hilok: Redis failed: ${err.message}\n`);
-      return ExitCode.Unreachable;
-    }
-    const e = err as { code?: string; message?: string; name?: string };
-    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed|The client is closed|Socket closed/i.test(`${e?.code} ${e?.message}`)) {
-      io.stderr.write(`hilok: lost the connection to Redis: ${e?.message ?? String(err)}\n`);
-      return ExitCode.Unreachable;
-    }
-    io.stderr.write(`hilok: ${e?.message ?? String(err)}\n`);
-    return ExitCode.Failed;
+    return failure.exitCode;
   }
+}
+
+/** Whether the command line asks for `--json` (looked up in the raw arguments: a usage error may come before parsing ends). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** An error of a command as its exit code, `--json` code and messages. */
+function describeFailure(err: unknown): { code: CliErrorCode; exitCode: ExitCodeValue; message: string; stderr: string } {
+  if (err instanceof CliError) return { code: err.code, exitCode: err.exitCode, message: err.message, stderr: err.message };
+  if (isHilokError(err) && err.code === 'REDIS_UNAVAILABLE') {
+    return { code: 'UNREACHABLE', exitCode: ExitCode.Unreachable, message: err.message, stderr: `Redis failed: ${err.message}` };
+  }
+  const e = err as { code?: string; message?: string; name?: string };
+  const message = e?.message ?? String(err);
+  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed|The client is closed|Socket closed/i.test(`${e?.code} ${e?.message}`)) {
+    return { code: 'UNREACHABLE', exitCode: ExitCode.Unreachable, message, stderr: `lost the connection to Redis: ${message}` };
+  }
+  return { code: 'FAILED', exitCode: ExitCode.Failed, message, stderr: message };
 }
 
 /** The package version, read from package.json (one level above both src/ and dist/). */

@@ -82,14 +82,14 @@ export function checkUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UnreachableError(`bad Redis URL "${url}": expected redis://[[user]:password@]host[:port][/db]`);
+    throw new UnreachableError(`bad Redis URL "${url}": expected redis://[[user]:password@]host[:port][/db]`, 'BAD_URL');
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new UnreachableError(`bad Redis URL "${maskUrl(url)}": the scheme must be redis:// or rediss://, not ${parsed.protocol}//`);
+    throw new UnreachableError(`bad Redis URL "${maskUrl(url)}": the scheme must be redis:// or rediss://, not ${parsed.protocol}//`, 'BAD_URL');
   }
-  if (!parsed.hostname) throw new UnreachableError(`bad Redis URL "${maskUrl(url)}": no host`);
+  if (!parsed.hostname) throw new UnreachableError(`bad Redis URL "${maskUrl(url)}": no host`, 'BAD_URL');
   const db = parsed.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) throw new UnreachableError(`bad Redis URL "${maskUrl(url)}": the database must be a number, not "${db}"`);
+  if (db !== '' && !/^\d+$/.test(db)) throw new UnreachableError(`bad Redis URL "${maskUrl(url)}": the database must be a number, not "${db}"`, 'BAD_URL');
   return parsed;
 }
 

@@ -21,10 +21,10 @@ export interface Run {
 }
 
 /** Run the CLI in a child process (real exit codes), from the TypeScript source. */
-export function spawnCli(args: string[], options: { input?: string; timeout?: number } = {}): Promise<Run> {
+export function spawnCli(args: string[], options: { input?: string; timeout?: number; env?: Record<string, string> } = {}): Promise<Run> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, env: CLI_ENV, timeout: options.timeout ?? 20_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, env: { ...CLI_ENV, ...options.env }, timeout: options.timeout ?? 20_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
       resolve({ code, stdout, stderr, ms: performance.now() - started });
     });

@@ -56,8 +56,10 @@ Options:
   --separator <sep>    tree path separator (default: /)
   -h, --help           show this help
 
-Exit codes: 0 released, 1 no such hold (expired, someone else's, or nothing to force) or
-confirmation refused, 2 usage error, 3 Redis unreachable or bad URL.
+Exit codes: 0 released, 1 no such hold (expired, or nothing to force), held by someone else,
+or confirmation refused, 2 usage error, 3 Redis unreachable or bad URL. With --json a failure
+prints {"ok":false,"error":{"code","exitCode","message"}} on stdout (codes NOT_FOUND, BUSY,
+ABORTED, USAGE, UNREACHABLE, BAD_URL).
 `;
 
 /** What a release did, as printed with `--json`. */
@@ -165,8 +167,16 @@ async function releaseById(conn: Connection, g: GlobalOptions, name: string, id:
     outcome.released.push({ kind: 'semaphore', path: name, id, mode: 'read' });
   }
   if (outcome.released.length === 0) {
-    const hint = elsewhere.length ? ` (that id holds ${elsewhere.join(' and ')})` : ' (it expired, was released, or is someone else’s)';
-    throw new CliError(`no live hold with id ${id} on "${name}"${hint}`, ExitCode.Failed);
+    // Someone else's live hold on exactly this lock: BUSY; nothing live there: NOT_FOUND (both exit 1).
+    const snap = await readSnapshot(conn, { prefix: g.prefix, path: name, separator: g.separator, kinds: [...kinds] });
+    const others = snap.holds.filter((h) => h.path === name && h.id !== id);
+    const where = elsewhere.length ? `; that id holds ${elsewhere.join(' and ')}` : '';
+    if (others.length) {
+      const owners = others.map((h) => `${h.kind} ${h.mode} ${h.id}`).join(', ');
+      throw new CliError(`no live hold with id ${id} on "${name}": it is held by someone else (${owners})${where}`, ExitCode.Failed, 'BUSY');
+    }
+    const hint = elsewhere.length ? ` (that id holds ${elsewhere.join(' and ')})` : ' (it expired or was released)';
+    throw new CliError(`no live hold with id ${id} on "${name}"${hint}`, ExitCode.Failed, 'NOT_FOUND');
   }
   return outcome;
 }
@@ -204,14 +214,14 @@ async function forceRelease(conn: Connection, io: CliIO, g: GlobalOptions, name:
     const holds = holdsOf('semaphore');
     if (holds.length) plan.push({ describe: `semaphore "${name}"`, keys: [], wake: [], holds, semaphore: true });
   }
-  if (plan.length === 0) throw new CliError(`nothing to release: no hilok lock "${name}" under prefix "${g.prefix}"`, ExitCode.Failed);
+  if (plan.length === 0) throw new CliError(`nothing to release: no hilok lock "${name}" under prefix "${g.prefix}"`, ExitCode.Failed, 'NOT_FOUND');
 
   const lines = plan.map((p) => {
     const holds = p.holds.map((h) => `${h.mode} ${h.id} (ttl ${formatTtl(h.ttl)})`).join(', ') || 'no live hold';
     return p.tree || p.semaphore ? `  ${p.describe}: release ${p.holds.length} hold(s): ${holds}` : `  ${p.describe}: delete ${p.keys.join(', ')} — ${holds}`;
   });
   io.stderr.write(`hilok release --force "${name}" will:\n${lines.join('\n')}\n`);
-  if (!yes && !(await confirm(io, 'Proceed?'))) throw new CliError('aborted: nothing was changed', ExitCode.Failed);
+  if (!yes && !(await confirm(io, 'Proceed?'))) throw new CliError('aborted: nothing was changed', ExitCode.Failed, 'ABORTED');
 
   for (const p of plan) {
     if (p.semaphore) {

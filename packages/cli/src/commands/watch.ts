@@ -1,5 +1,5 @@
 import { connect, type Connection } from '../connect.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, type JsonFailure } from '../errors.js';
 import type { KeyKind } from '../keys.js';
 import { oneTarget, parseCommand, parseKinds, parseMs, type CliIO } from '../options.js';
 import { PLAIN, paletteFor, renderTree, type Palette } from '../render.js';
@@ -17,12 +17,17 @@ colours, no cursor moves, no alternate screen — one frame per interval: a titl
 server's time (HH:MM:SSZ) and the counts, the tree, then one blank line (none inside a frame). It stops
 on Ctrl-C, SIGTERM, or when the reader of the pipe goes away.
 
+With --json it writes one line of JSON per interval instead (NDJSON): the snapshot, as
+\`hilok inspect --json\` prints it ({now, prefix, path, holds[], waiting[]}), or
+{"ok":false,"error":{…}} for an interval whose read failed (the watch goes on).
+
 Arguments:
   path                 a lock name, tree path or glob, as for \`hilok inspect\` (default: all)
 
 Options:
   --interval <ms>      refresh interval (default: 500)
   --kind <k[,k]>       only these kinds: tree, rw, mutex, fair, semaphore
+  --json               one JSON snapshot per line per interval (NDJSON)
   --url <url>          Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); a cluster
                        node's URL reaches every master of the cluster
   --sentinel <h:p>     reach the master through sentinels (repeat, or comma-separate)
@@ -141,7 +146,6 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
     return ExitCode.Ok;
   }
   if (positionals.length > 1) throw new UsageError(`watch takes at most one path, got ${positionals.length}`);
-  if (global.json) throw new UsageError('watch has no --json output; use `hilok inspect --json` in a loop');
   const interval = parseMs(values.interval, 'interval', 500, 50);
   const kinds = parseKinds(values.kind);
   oneTarget(global, 'watch');
@@ -149,14 +153,14 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
   const stopper = new Stopper();
   // Not a terminal (a pipe, a file): no escape codes at all — plain frames one after another,
   // each starting with its timestamped title line and ended by a blank line.
-  const tty = io.stdout.isTTY === true;
-  const leave = enterScreen(io, stopper.stop);
+  const tty = io.stdout.isTTY === true && !global.json;
+  const leave = enterScreen(io, stopper.stop, !global.json);
   // A reader that goes away (`hilok watch | head`) ends the watch, not the process with EPIPE.
   io.stdout.on('error', stopper.stop);
   try {
     const where = positionals[0] === undefined ? '' : ` "${positionals[0]}"`;
     const quits = tty || io.stdin.isTTY ? ' — q quits' : '';
-    while (!stopper.stopped) {
+    while (!global.json && !stopper.stopped) {
       const lines = await frame(conn, {
         title: `hilok watch${where} — ${conn.displayUrl} — prefix ${global.prefix} — every ${interval} ms${quits}`,
         path: positionals[0],
@@ -171,6 +175,20 @@ export async function watchCommand(argv: string[], io: CliIO): Promise<number> {
       if (stopper.stopped) break;
       if (tty) draw(io.stdout, lines);
       else io.stdout.write(lines.join('\n') + '\n\n');
+      await stopper.sleep(interval);
+    }
+    // --json: one line per interval (NDJSON): the snapshot as `inspect --json` prints it, or
+    // the error of that read ({"ok":false,…}, and the watch goes on, as on the screen).
+    while (global.json && !stopper.stopped) {
+      let line: string;
+      try {
+        line = JSON.stringify(await readSnapshot(conn, { prefix: global.prefix, path: positionals[0], separator: global.separator, kinds }));
+      } catch (err) {
+        const failure: JsonFailure = { ok: false, error: { code: 'UNREACHABLE', exitCode: ExitCode.Unreachable, message: (err as Error).message } };
+        line = JSON.stringify(failure);
+      }
+      if (stopper.stopped) break;
+      io.stdout.write(line + '\n');
       await stopper.sleep(interval);
     }
     return ExitCode.Ok;
