@@ -1,23 +1,16 @@
 import { InvalidArgumentError, LockBusyError } from '../errors.js';
-import { checkOptions } from '../validate.js';
-import type { Lease, LeaseBackend } from './lease.js';
+import { checkName, checkOptions, type AllowedKeys, type OptionKeys } from '../validate.js';
+import { ProtocolHold, type HoldEngine, type HoldInit, type HoldProtocol } from './hold.js';
+import type { Lease } from './lease.js';
 import { LockManager, type AcquireOptions, type ResolvedAcquire } from './manager.js';
 import { runScoped } from './scoped.js';
-import { acquireOrWait, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from './wait.js';
-
-/** One acquire of a single-name lock and the hold it yields (a kind's Redis side: `MutexHold`, `FairHold`). */
-export interface NamedHold extends LeaseBackend, AttemptHead {
-  readonly resource: string;
-  readonly token: string;
-  /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
-  readonly sentAt: number;
-  /** One acquire attempt: the fence when granted. */
-  readonly attempt: (limits: AttemptLimits) => Promise<Attempt<number>>;
-}
+import { acquireOrWait, type WaitPlan } from './wait.js';
 
 /**
  * The shared surface of the single-name locks (`Mutex`, `SpinLock`, `ReentrantMutex`,
- * `FairLock`): `acquire`, `tryAcquire` and `withLock`, all on one kind-specific `acquireLease`.
+ * `FairLock`, `Semaphore`): `acquire`, `tryAcquire` and `withLock`, all on one `acquireLease`
+ * that runs a {@link ProtocolHold} with the kind's protocol. A kind supplies its `protocol`, its
+ * per-call option keys, `holdInit` (one acquire's keys, token and ARGV) and `waitOptions`.
  */
 export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions> extends LockManager {
   /**
@@ -62,16 +55,56 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
     return runScoped(await this.acquireLease(name, options, true), fn);
   }
 
+  /** The kind's Redis protocol: its scripts, ARGV builders and reply readers. */
+  protected abstract readonly protocol: HoldProtocol;
+  /** The per-call option keys the kind accepts (unknown keys are an `InvalidArgumentError`). */
+  protected abstract readonly acquireOptionKeys: AllowedKeys & OptionKeys<AcquireOptions>;
+
   /**
-   * Acquire `hold` on the lean path: the first attempt alone, the wait `plan` built only once
-   * the lock was found busy, and the grant wrapped in a tracked lease in the same reaction.
+   * One acquire's own facts (keys, token, the acquire ARGV, whether it queues) from the checked
+   * name, the resolved call and the caller's options (checked for shape and keys, never undefined).
+   * Throws `InvalidArgumentError` for bad kind-specific options.
    */
-  protected acquireHold(hold: NamedHold, call: ResolvedAcquire, plan: () => WaitPlan): Promise<Lease> {
-    return acquireOrWait(hold, call, hold.attempt, plan, (fence) =>
-      this.track({ resource: hold.resource, token: hold.token, fence, ttl: call.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: call.autoRenew, onLost: call.onLost }),
+  protected abstract holdInit(resource: string, call: ResolvedAcquire, options: O): HoldInit;
+
+  /** The kind's part of the wait plan (`token`, `maxSleep`, …), once the first attempt found the lock busy. */
+  protected abstract waitOptions(hold: ProtocolHold): Partial<WaitPlan>;
+
+  private sharedEngine: HoldEngine | undefined;
+
+  /**
+   * Take the lock on the lean path: check the input (before any Redis call), the first attempt
+   * alone, the wait plan built only once the lock was found busy, and the grant wrapped in a
+   * tracked lease in the same reaction. `scoped` holds default to the watchdog being on.
+   */
+  protected acquireLease(name: string, options: O | undefined, scoped: boolean): Promise<Lease> {
+    let hold: ProtocolHold;
+    let call: ResolvedAcquire;
+    try {
+      const resource = checkName(name);
+      call = this.resolveAcquire(options, scoped, this.acquireOptionKeys);
+      // resolveAcquire checked the shape and keys.
+      const init = this.holdInit(resource, call, options === undefined ? (NO_OPTIONS as O) : options);
+      hold = new ProtocolHold(this.protocol, this.holdEngine, init);
+    } catch (err) {
+      // Bad input rejects the returned promise (before any Redis call), like every other failure.
+      return Promise.reject(err);
+    }
+    const resolved = call;
+    return acquireOrWait(
+      hold,
+      resolved,
+      hold.attempt,
+      () => this.waitPlan(hold.resource, resolved, hold.channel, this.waitOptions(hold)),
+      (fence) => this.track({ resource: hold.resource, token: hold.token, fence, ttl: resolved.ttl, sentAt: hold.sentAt, backend: hold, autoRenew: resolved.autoRenew, onLost: resolved.onLost }),
     );
   }
 
-  /** Take the lock: the kind's own protocol. `scoped` holds default to the watchdog being on. */
-  protected abstract acquireLease(name: string, options: O | undefined, scoped: boolean): Promise<Lease>;
+  /** The shared {@link HoldEngine} of this manager's holds. */
+  protected get holdEngine(): HoldEngine {
+    return (this.sharedEngine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind, plain: { timeoutMs: this.commandTimeout } });
+  }
 }
+
+/** Per-call options when none are given: shared, never mutated. */
+const NO_OPTIONS: AcquireOptions = Object.freeze({});

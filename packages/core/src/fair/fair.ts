@@ -1,25 +1,13 @@
-import type { RedisAdapter, ScriptArg } from '../adapter.js';
+import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
-import { fairAcquire, fairExtend, fairInspect, fairRelease, fairWithdraw } from '../generated/scripts.js';
-import { monotonicNow, type Lease } from '../engine/lease.js';
-import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
-import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
+import { fairInspect } from '../generated/scripts.js';
+import type { HoldInit, ProtocolHold } from '../engine/hold.js';
+import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
+import { NamedLockManager } from '../engine/named-lock.js';
 import type { OwnerInfo } from '../engine/owner.js';
-import type { RunOptions, ScriptRunner } from '../engine/script.js';
-import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
+import type { WaitPlan } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, type OptionKeys } from '../validate.js';
-import {
-  fairAcquireArgs,
-  fairChannel,
-  fairExtendArgs,
-  fairKeys,
-  fairReleaseArgs,
-  isFairGrant,
-  readFairAcquire,
-  readFairExtend,
-  readFairInspect,
-  readFairRelease,
-} from './protocol.js';
+import { fairAcquireArgs, fairChannel, fairKeys, fairProtocol, readFairInspect } from './protocol.js';
 
 /** Options of a {@link FairLock}. */
 export interface FairLockOptions extends ManagerOptions {
@@ -64,6 +52,8 @@ export interface FairLockInfo {
  * Non-blocking attempts (`block: false`, `timeout: 0`) never queue, and fail while others wait.
  */
 export class FairLock extends NamedLockManager {
+  protected readonly protocol = fairProtocol;
+  protected readonly acquireOptionKeys = ACQUIRE_OPTION_KEYS;
   private readonly queueTtl: number;
 
   /** @param adapter - a driver adapter; @param options - see {@link FairLockOptions} */
@@ -85,87 +75,20 @@ export class FairLock extends NamedLockManager {
     return (await this.inspect(name)).owner !== undefined;
   }
 
-  protected acquireLease(name: string, options: AcquireOptions | undefined, scoped: boolean): Promise<Lease> {
-    let hold: FairHold;
-    let call: ResolvedAcquire;
-    try {
-      const resource = checkName(name);
-      call = this.resolveAcquire(options, scoped, ACQUIRE_OPTION_KEYS);
-      const queueing = call.block && call.timeout > 0;
-      hold = new FairHold(this.runner, resource, fairKeys(this.prefix, resource), this.newToken(), call.ttl, this.queueTtl, queueing, this.commandTimeout, this.kind, call.signal);
-    } catch (err) {
-      // Bad input rejects the returned promise (before any Redis call), like every other failure.
-      return Promise.reject(err);
-    }
-    const resolved = call;
-    return this.acquireHold(hold, resolved, () =>
-      this.waitPlan(hold.resource, resolved, hold.channel, {
-        token: hold.token,
-        // Every attempt renews the waiter's heartbeat: never sleep so long that it lapses.
-        maxSleep: Math.max(1, Math.floor(this.queueTtl / 3)),
-        onGiveUp: hold.queueing ? () => hold.withdraw() : undefined,
-      }),
-    );
-  }
-}
-
-/**
- * The Redis side of one fair acquire and the hold it yields: attempts (each renews the waiter's
- * place in the queue), the withdrawal of a waiter that gives up, and the owner-checked extend and
- * release of the lease. Acquires and releases of many locks in the same tick share one script call.
- */
-class FairHold implements NamedHold {
-  /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
-  sentAt = 0;
-  /**
-   * The lock's wake-up channel. A release addresses its message to the head of the queue
-   * (`to:<token>`), so one subscription per lock and process serves every wait — no SUBSCRIBE per wait.
-   */
-  readonly channel: string;
-  private readonly acquireArgs: ScriptArg[];
-  private firstOptions: RunOptions | undefined;
-
-  constructor(
-    private readonly runner: ScriptRunner,
-    readonly resource: string,
-    /** Lock hash, queue and heartbeat keys ({@link fairKeys}). */
-    private readonly keys: string[],
-    readonly token: string,
-    ttl: number,
-    queueTtl: number,
-    /** A blocking caller that joins the queue when the lock is busy. */
-    readonly queueing: boolean,
-    readonly commandTimeout: number,
-    readonly kind: string,
-    /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
-    readonly signal: AbortSignal | undefined,
-  ) {
-    this.channel = fairChannel(keys[0] as string);
-    this.acquireArgs = fairAcquireArgs(token, ttl, queueTtl, queueing, this.channel);
+  protected holdInit(resource: string, call: ResolvedAcquire): HoldInit {
+    const keys = fairKeys(this.prefix, resource);
+    const token = this.newToken();
+    // A blocking caller joins the queue when the lock is busy; a one-shot attempt never queues.
+    const queues = call.block && call.timeout > 0;
+    return { resource, keys, token, acquireArgs: fairAcquireArgs(token, call.ttl, this.queueTtl, queues, fairChannel(keys[0])), queues, signal: call.signal };
   }
 
-  /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
-  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
-    this.sentAt = monotonicNow();
-    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
-    return this.runner.runBatched(fairAcquire, this.keys, this.acquireArgs, options, readFairAcquire);
-  };
-
-  extend(ttl: number): Promise<boolean> {
-    return this.runner.run(fairExtend, this.keys.slice(0, 1), fairExtendArgs(this.token, ttl), { timeoutMs: this.commandTimeout }).then(readFairExtend);
+  protected waitOptions(hold: ProtocolHold): Partial<WaitPlan> {
+    return {
+      token: hold.token,
+      // Every attempt renews the waiter's heartbeat: never sleep so long that it lapses.
+      maxSleep: Math.max(1, Math.floor(this.queueTtl / 3)),
+      onGiveUp: hold.queues ? () => hold.withdraw() : undefined,
+    };
   }
-
-  release(): Promise<boolean> {
-    return this.runner.runBatched(fairRelease, this.keys, fairReleaseArgs(this.token, this.channel), { timeoutMs: this.commandTimeout }, readFairRelease);
-  }
-
-  /** Leave the queue (the wait ended without the lock); wakes the next waiter if we were the head of a free lock. */
-  withdraw(): Promise<unknown> {
-    return this.runner.run(fairWithdraw, this.keys, fairReleaseArgs(this.token, this.channel), { timeoutMs: this.commandTimeout });
-  }
-
-  /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
-  private readonly undoLateGrant = (late: unknown): void => {
-    if (isFairGrant(late)) this.release().catch(() => undefined);
-  };
 }

@@ -8,7 +8,9 @@
  * take many locks per call; extend, withdraw and inspect take one.
  */
 import type { ScriptArg } from '../adapter.js';
+import type { HoldProtocol, ReleaseReply } from '../engine/hold.js';
 import { lockKey } from '../engine/keys.js';
+import { fairAcquire, fairExtend, fairRelease, fairWithdraw } from '../generated/scripts.js';
 import { grantedAt, parseOwner } from '../engine/owner.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import type { FairLockInfo } from './fair.js';
@@ -40,19 +42,14 @@ export function fairAcquireArgs(token: string, ttl: number, queueTtl: number, qu
   return [token, ttl, queueTtl, queueing ? '1' : '0', channel];
 }
 
-/** One lock's entry of the `fair/acquire.lua` reply, in the shape of the wait loop's `Attempt`. */
-export type FairAcquireReply = { ok: true; acquired: number } | { ok: false; retryAfter: number };
+/** One lock's entry of the `fair/acquire.lua` reply: the grant's fence, or busy with ms until worth retrying. */
+export type FairAcquireReply = { ok: true; fence: number } | { ok: false; retryAfter: number };
 
 /** Read one entry of `fair/acquire.lua`'s reply: `{1, fence}` held, `{0, ms until worth retrying}` not. */
 export function readFairAcquire(entry: unknown): FairAcquireReply {
   const [status, value] = asArray(entry);
-  if (asNumber(status) === 1) return { ok: true, acquired: asNumber(value) };
+  if (asNumber(status) === 1) return { ok: true, fence: asNumber(value) };
   return { ok: false, retryAfter: Math.max(1, asNumber(value)) };
-}
-
-/** Whether a `fair/acquire.lua` entry says "held" (for undoing a grant that came too late). */
-export function isFairGrant(entry: unknown): boolean {
-  return asNumber(asArray(entry)[0]) === 1;
 }
 
 /** ARGV of `fair/extend.lua` (KEYS: the lock hash only). */
@@ -82,3 +79,28 @@ export function readFairInspect(reply: unknown): FairLockInfo {
   const f = asNumber(fence);
   return { owner: o === '' ? undefined : o, fence: f, ttl: Math.max(0, asNumber(pttl)), queue: asArray(queue).map(asString), ownerInfo: (o && parseOwner(o)) || undefined, acquiredAt: o === '' ? undefined : grantedAt(f) };
 }
+
+const RELEASED: ReleaseReply = Object.freeze({ released: true });
+const NOT_RELEASED: ReleaseReply = Object.freeze({ released: false });
+
+/**
+ * The fair lock as the generic hold runs it (`engine/hold.ts`): KEYS lock hash, queue and
+ * heartbeats ({@link fairKeys}); the acquire ARGV ({@link fairAcquireArgs}) are the same on every
+ * attempt (each renews the waiter's heartbeat); extend takes the lock hash only; release and
+ * withdraw name the channel the next waiter is woken on.
+ */
+export const fairProtocol: HoldProtocol = {
+  name: 'fair lock',
+  acquire: fairAcquire,
+  extend: fairExtend,
+  release: fairRelease,
+  withdraw: fairWithdraw,
+  channel: fairChannel,
+  readAcquire: readFairAcquire,
+  extendKeys: 'lock',
+  extendArgs: fairExtendArgs,
+  readExtend: readFairExtend,
+  releaseArgs: (hold) => fairReleaseArgs(hold.token, hold.channel),
+  readRelease: (entry) => (readFairRelease(entry) ? RELEASED : NOT_RELEASED),
+  withdrawArgs: (hold) => fairReleaseArgs(hold.token, hold.channel),
+};

@@ -1,17 +1,17 @@
 import type { RedisAdapter } from '../adapter.js';
 import { InvalidArgumentError, LockLostError, RedisUnavailableError } from '../errors.js';
-import { mutexAcquire, mutexAcquireAll, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
+import { mutexAcquireAll, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
 import { keySlot } from '../engine/keys.js';
 import type { OwnerInfo } from '../engine/owner.js';
 import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
-import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
-import { asArray, asNumber } from '../engine/reply.js';
+import type { HoldEngine, HoldInit, ProtocolHold } from '../engine/hold.js';
+import { NamedLockManager } from '../engine/named-lock.js';
+import { asArray } from '../engine/reply.js';
 import { DEADLINE_SLACK, acquireOrWait, attemptRunOptions, settledWithin, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
-import type { RunOptions, ScriptRunner } from '../engine/script.js';
-import type { WakeHub } from '../engine/wake-hub.js';
+import type { RunOptions } from '../engine/script.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
-import { acquireFlags, mutexAcquireAllArgs, mutexNames, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexReleaseArgs, readAcquire, readAcquireAll, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
+import { acquireFlags, mutexAcquireAllArgs, mutexNames, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexProtocol, mutexReleaseArgs, readAcquireAll, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
 
 /**
  * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
@@ -88,16 +88,9 @@ export interface MutexInfo {
  * whichever process it waits), and once the head has waited 5 ms the lock is reserved for it —
  * barging for throughput, a bounded wait for everyone (docs/mutex.md, "Waiting"; docs/waiting.md).
  */
-/** What every hold of one {@link Mutex} shares (one object per manager, not four fields per hold). */
-interface MutexEngine {
-  readonly runner: ScriptRunner;
-  readonly hub: WakeHub;
-  readonly commandTimeout: number;
-  readonly kind: string;
-}
-
 export class Mutex extends NamedLockManager<MutexAcquireOptions> {
-  private engine: MutexEngine | undefined;
+  protected readonly protocol = mutexProtocol;
+  protected readonly acquireOptionKeys = MUTEX_ACQUIRE_OPTION_KEYS;
   private readonly strategy: 'pubsub' | 'spin';
   private readonly spin: SpinOptions;
   private readonly waiting: Partial<WaitPlan>;
@@ -163,30 +156,24 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     return super.withLock(name as string, fn, options);
   }
 
-  protected acquireLease(name: string | readonly string[], options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
+  protected override acquireLease(name: string | readonly string[], options: MutexAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
     if (typeof name !== 'string' && Array.isArray(name)) return this.acquireAll(name as readonly unknown[], options, scoped);
-    let hold: MutexHold;
-    let call: ResolvedAcquire;
-    try {
-      const resource = checkName(name);
-      call = this.resolveAcquire(options, scoped, MUTEX_ACQUIRE_OPTION_KEYS);
-      // resolveAcquire checked the shape and keys.
-      const o = options === undefined ? NO_OPTIONS : options;
-      const token = this.newToken(o.id);
-      const reentrant = o.reentrant ?? false;
-      if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');
-      // A caller that will wait joins the hand-off queue when it finds the lock busy (see the
-      // flags in mutex/acquire.lua); a one-shot attempt never queues.
-      const flags = acquireFlags(reentrant, call.block && call.timeout > 0 && this.strategy);
-      hold = new MutexHold((this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind }), resource, mutexKeys(this.prefix, resource), token, call.ttl, flags, call.signal);
-    } catch (err) {
-      // Bad input rejects the returned promise (before any Redis call), like every other failure.
-      return Promise.reject(err);
-    }
-    const resolved = call;
-    return this.acquireHold(hold, resolved, () =>
-      this.waitPlan(hold.resource, resolved, mutexChannel(hold.keys[0]), { ...this.waiting, token: hold.token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: hold.withdraw }),
-    );
+    return super.acquireLease(name as string, options, scoped);
+  }
+
+  protected holdInit(resource: string, call: ResolvedAcquire, o: MutexAcquireOptions): HoldInit {
+    const token = this.newToken(o.id);
+    const reentrant = o.reentrant ?? false;
+    if (typeof reentrant !== 'boolean') throw new InvalidArgumentError('reentrant', 'expected a boolean');
+    // A caller that will wait joins the hand-off queue when it finds the lock busy (see the
+    // flags in mutex/acquire.lua); a one-shot attempt never queues.
+    const queues = call.block && call.timeout > 0;
+    const flags = acquireFlags(reentrant, queues && this.strategy);
+    return { resource, keys: mutexKeys(this.prefix, resource), token, acquireArgs: mutexAcquireArgs(token, call.ttl, flags), queues, signal: call.signal };
+  }
+
+  protected waitOptions(hold: ProtocolHold): Partial<WaitPlan> {
+    return { ...this.waiting, token: hold.token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: hold.queues ? () => hold.withdraw() : undefined };
   }
 
   /** The multi-name acquire: validate, group by slot, take the groups in order (see {@link Mutex.acquire}). */
@@ -202,7 +189,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
       token = this.newToken(o.id);
       if (o.reentrant !== undefined && o.reentrant !== false) throw new InvalidArgumentError('reentrant', 'a multi-name acquire cannot re-enter');
       const flags = acquireFlags(false, call.block && call.timeout > 0 && this.strategy);
-      const engine = (this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind });
+      const engine = this.holdEngine;
       // One script per slot: all names on a single server, a group per slot on a cluster.
       const bySlot = new Map<number, string[]>();
       for (const n of names) {
@@ -285,7 +272,7 @@ class MultiMutexHold {
   private attempts = 0;
 
   constructor(
-    private readonly engine: MutexEngine,
+    private readonly engine: HoldEngine,
     readonly names: string[],
     /** Lock and queue key of each name in turn ({@link mutexKeys}). */
     readonly keys: string[],
@@ -367,83 +354,6 @@ class MultiMutexBackend implements LeaseBackend {
   async release(): Promise<boolean> {
     return (await Promise.all(this.groups.map((g) => g.release()))).every(Boolean);
   }
-}
-
-/**
- * The Redis side of one mutex acquire and the hold it yields: attempts, and the owner-checked
- * extend and release of the lease. Calls of many holds in the same tick share one script call.
- */
-class MutexHold implements NamedHold {
-  /** Monotonic time the latest attempt was sent: the hold's validity counts from there. */
-  sentAt = 0;
-  /** Fencing token of the grant (0 until granted). */
-  private fence = 0;
-  private firstOptions: RunOptions | undefined;
-  private attempts = 0;
-  private readonly runner: ScriptRunner;
-  readonly commandTimeout: number;
-  readonly kind: string;
-
-  constructor(
-    private readonly engine: MutexEngine,
-    readonly resource: string,
-    /** The lock key and its hand-off queue ({@link mutexKeys}). */
-    readonly keys: [string, string],
-    readonly token: string,
-    private readonly ttl: number,
-    private readonly flags: string,
-    /** The caller's signal: cancels the first attempt (it is the {@link AttemptHead} of the acquire). */
-    readonly signal: AbortSignal | undefined,
-  ) {
-    this.runner = engine.runner;
-    this.commandTimeout = engine.commandTimeout;
-    this.kind = engine.kind;
-  }
-
-  /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
-  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
-    this.sentAt = monotonicNow();
-    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
-    // Only a retry can find the caller queued already: the first attempt skips that check.
-    const flags = this.attempts++ === 0 ? this.flags : retryFlags(this.flags);
-    return this.runner.runBatched(mutexAcquire, this.keys, mutexAcquireArgs(this.token, this.ttl, flags), options, this.readGrant);
-  };
-
-  /** Leave the hand-off queue after giving up (passing on a reservation held for us). */
-  readonly withdraw = (): Promise<unknown> => this.runner.run(mutexWithdraw, this.keys, [this.token], { timeoutMs: this.commandTimeout });
-
-  extend(ttl: number): Promise<boolean> {
-    return this.runner.runBatched(mutexExtend, this.keys[0], mutexExtendArgs(this.token, ttl), { timeoutMs: this.commandTimeout }, readExtend);
-  }
-
-  release(): Promise<boolean> {
-    // With the fence, the value a hold taken alone still has (one hold, no waiter mark):
-    // mutex/release.lua frees it with one comparison, and falls back to parsing the value when it differs.
-    return this.runner.runBatched(mutexRelease, this.keys, mutexReleaseArgs(this.token, this.fence), { timeoutMs: this.commandTimeout }, this.readRelease);
-  }
-
-  /** A release entry; a hand-off to a waiter of this process wakes it now, ahead of the pub/sub message. */
-  private readonly readRelease = (reply: unknown): boolean => {
-    const r = readRelease(reply);
-    if (r.handedTo !== undefined) this.engine.hub.handOff(mutexChannel(this.keys[0]), r.handedTo);
-    return r.released;
-  };
-
-  /** An acquire reply: the fence (> 0), busy with the holder's ms left (< 0), or 0 for a foreign value. */
-  private readonly readGrant = (reply: unknown): Attempt<number> => {
-    const r = readAcquire(asNumber(reply));
-    if (r.ok) {
-      this.fence = r.fence;
-      return { ok: true, acquired: r.fence };
-    }
-    if ('foreign' in r) throw new RedisUnavailableError(`the key of mutex "${this.resource}" holds a value that is not a hilok mutex`);
-    return r;
-  };
-
-  /** A reply that came after we gave up may say "acquired": undo that ghost hold. */
-  private readonly undoLateGrant = (late: unknown): void => {
-    if (asNumber(late) > 0) this.release().catch(() => undefined);
-  };
 }
 
 /** Per-call options when none are given: shared, never mutated. */

@@ -4,7 +4,9 @@
  * build their calls from here (the scripts themselves are `scripts/mutex/*.lua`).
  */
 import type { ScriptArg } from '../adapter.js';
+import type { HoldProtocol } from '../engine/hold.js';
 import { lockKey } from '../engine/keys.js';
+import { mutexAcquire, mutexExtend, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
 import { grantedAt, parseOwner } from '../engine/owner.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -159,3 +161,30 @@ export function readAcquire(r: number): AcquireReply {
   if (r === 0) return { ok: false, foreign: true };
   return { ok: false, retryAfter: -1 - r };
 }
+
+/**
+ * The mutex as the generic hold runs it (`engine/hold.ts`): KEYS lock and queue
+ * ({@link mutexKeys}); a retry adds flag "q" ({@link retryFlags}); extend takes the lock key only;
+ * a release sends the sole-hold value ({@link mutexReleaseArgs}) and may hand the lock to a queued
+ * waiter; a waiter that gives up withdraws with its token.
+ */
+export const mutexProtocol: HoldProtocol = {
+  name: 'mutex',
+  acquire: mutexAcquire,
+  extend: mutexExtend,
+  release: mutexRelease,
+  withdraw: mutexWithdraw,
+  channel: mutexChannel,
+  readAcquire: (entry) => readAcquire(asNumber(entry)),
+  retryArgs: (first) => {
+    const flags = first[2] as string;
+    const retry = retryFlags(flags);
+    return retry === flags ? (first as ScriptArg[]) : mutexAcquireArgs(first[0] as string, first[1] as number, retry);
+  },
+  extendKeys: 'lock',
+  extendArgs: mutexExtendArgs,
+  readExtend,
+  releaseArgs: (hold) => mutexReleaseArgs(hold.token, hold.fence),
+  readRelease,
+  withdrawArgs: (hold) => [hold.token],
+};

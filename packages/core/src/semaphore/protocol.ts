@@ -4,8 +4,11 @@
  * semaphore build their calls from here (the scripts are `scripts/semaphore/*.lua`, the layout is
  * documented in `scripts/includes/semaphore-prelude.lua`).
  */
+import type { ScriptArg } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { HoldProtocol } from '../engine/hold.js';
 import { lockKey } from '../engine/keys.js';
+import { semaphoreAcquire, semaphoreExtend, semaphoreRelease, semaphoreWithdraw } from '../generated/scripts.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 
 /**
@@ -63,6 +66,14 @@ export function semaphoreFlags(waits: boolean): string {
   return waits ? 'w' : '';
 }
 
+/**
+ * ARGV of `semaphore/acquire.lua` (KEYS: {@link semaphoreKeys}): owner token, permits, limit, ttl,
+ * flags ({@link semaphoreFlags}). The waiter's queue member is `permits:limit:token` ({@link waiterMember}).
+ */
+export function semaphoreAcquireArgs(token: string, permits: number, limit: number, ttl: number, waits: boolean): ScriptArg[] {
+  return [token, permits, limit, ttl, semaphoreFlags(waits)];
+}
+
 /** Largest `limit` accepted (permits are counted in Lua numbers; this keeps every sum exact). */
 export const MAX_PERMITS = 2 ** 31 - 1;
 
@@ -98,10 +109,25 @@ export function readSemaphoreAcquire(reply: unknown): SemaphoreAcquireReply {
   return r > 0 ? { ok: true, fence: r } : { ok: false, retryAfter: -1 - r };
 }
 
-/** Read `semaphore/release.lua`'s reply: whether our hold was removed, and the waiters it woke. */
-export function readSemaphoreRelease(reply: unknown): { released: boolean; woken: string[] } {
+/** ARGV of `semaphore/extend.lua` (KEYS: {@link semaphoreKeys}): owner token, ttl. */
+export function semaphoreExtendArgs(token: string, ttl: number): ScriptArg[] {
+  return [token, ttl];
+}
+
+/** Read `semaphore/extend.lua`'s reply: 1 = extended, 0 = not ours (expired or released). */
+export function readSemaphoreExtend(reply: unknown): boolean {
+  return asNumber(reply) === 1;
+}
+
+/** ARGV of `semaphore/release.lua` (KEYS: {@link semaphoreKeys}): owner token. */
+export function semaphoreReleaseArgs(token: string): ScriptArg[] {
+  return [token];
+}
+
+/** Read `semaphore/release.lua`'s reply: whether our hold was removed, and the waiters it woke (handed room to). */
+export function readSemaphoreRelease(reply: unknown): { released: boolean; handedTo: string[] } {
   const [released, ...woken] = asArray(reply);
-  return { released: asNumber(released) === 1, woken: woken.map(asString) };
+  return { released: asNumber(released) === 1, handedTo: woken.map(asString) };
 }
 
 /** One holder as `semaphore/status.lua` reports it. */
@@ -133,3 +159,25 @@ export function readSemaphoreStatus(reply: unknown): { holders: SemaphoreHolderE
     }),
   };
 }
+
+/**
+ * The semaphore as the generic hold runs it (`engine/hold.ts`): all four keys in every script
+ * (none is a batch script); the acquire ARGV ({@link semaphoreAcquireArgs}) are the same on every
+ * attempt; a release may hand room to several waiters; a waiter withdraws its queue member.
+ */
+export const semaphoreProtocol: HoldProtocol = {
+  name: 'semaphore',
+  acquire: semaphoreAcquire,
+  extend: semaphoreExtend,
+  release: semaphoreRelease,
+  withdraw: semaphoreWithdraw,
+  channel: semaphoreChannel,
+  readAcquire: readSemaphoreAcquire,
+  extendKeys: 'all',
+  extendArgs: semaphoreExtendArgs,
+  readExtend: readSemaphoreExtend,
+  releaseArgs: (hold) => semaphoreReleaseArgs(hold.token),
+  readRelease: readSemaphoreRelease,
+  // The member from the acquire ARGV's layout: [token, permits, limit, ttl, flags].
+  withdrawArgs: (hold) => [waiterMember(hold.acquireArgs[1] as number, hold.acquireArgs[2] as number, hold.token)],
+};

@@ -1,25 +1,13 @@
 import type { RedisAdapter } from '../adapter.js';
-import { semaphoreAcquire, semaphoreExtend, semaphoreRelease, semaphoreStatus, semaphoreWithdraw } from '../generated/scripts.js';
-import { monotonicNow, type Lease } from '../engine/lease.js';
-import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
-import { NamedLockManager, type NamedHold } from '../engine/named-lock.js';
+import { semaphoreStatus } from '../generated/scripts.js';
+import type { HoldInit, ProtocolHold } from '../engine/hold.js';
+import type { Lease } from '../engine/lease.js';
+import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, type ManagerOptions, type AcquireOptions, type ResolvedAcquire } from '../engine/manager.js';
+import { NamedLockManager } from '../engine/named-lock.js';
 import { grantedAt, parseOwner, type OwnerInfo } from '../engine/owner.js';
-import { asNumber } from '../engine/reply.js';
-import type { RunOptions, ScriptRunner } from '../engine/script.js';
-import { attemptRunOptions, type Attempt, type AttemptLimits } from '../engine/wait.js';
-import type { WakeHub } from '../engine/wake-hub.js';
+import type { WaitPlan } from '../engine/wait.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
-import {
-  checkCount,
-  checkPermits,
-  readSemaphoreAcquire,
-  readSemaphoreRelease,
-  readSemaphoreStatus,
-  semaphoreChannel,
-  semaphoreFlags,
-  semaphoreKeys,
-  waiterMember,
-} from './protocol.js';
+import { checkCount, checkPermits, readSemaphoreStatus, semaphoreAcquireArgs, semaphoreKeys, semaphoreProtocol } from './protocol.js';
 
 /**
  * Longest sleep of a queued waiter between attempts, in ms: each attempt renews its place in the
@@ -70,14 +58,6 @@ export interface SemaphoreStatus {
   available: number;
 }
 
-/** What every hold of one {@link Semaphore} shares. */
-interface SemaphoreEngine {
-  readonly runner: ScriptRunner;
-  readonly hub: WakeHub;
-  readonly commandTimeout: number;
-  readonly kind: string;
-}
-
 /**
  * A counting semaphore per name: at most `limit` permits held at once, each hold with its own
  * lease (redis-semaphore's `Semaphore` / `MultiSemaphore`, Redisson's permit-expirable semaphore).
@@ -96,7 +76,8 @@ interface SemaphoreEngine {
 export class Semaphore extends NamedLockManager<SemaphoreAcquireOptions> {
   /** The default limit, if one was configured. */
   readonly limit: number | undefined;
-  private engine: SemaphoreEngine | undefined;
+  protected readonly protocol = semaphoreProtocol;
+  protected readonly acquireOptionKeys = SEMAPHORE_ACQUIRE_OPTION_KEYS;
 
   /** @param adapter - a driver adapter; @param options - see {@link SemaphoreOptions} */
   constructor(adapter: RedisAdapter, options?: SemaphoreOptions) {
@@ -129,108 +110,26 @@ export class Semaphore extends NamedLockManager<SemaphoreAcquireOptions> {
     return { holders, waiters, used, limit, available: Math.max(0, limit - used) };
   }
 
-  protected acquireLease(name: string, options: SemaphoreAcquireOptions | undefined, scoped: boolean): Promise<Lease> {
-    let hold: SemaphoreHold;
-    let call: ResolvedAcquire;
-    try {
-      const resource = checkName(name);
-      call = this.resolveAcquire(options, scoped, SEMAPHORE_ACQUIRE_OPTION_KEYS);
-      const o = options ?? NO_OPTIONS;
-      const { limit, permits } = checkPermits(o.limit ?? this.limit, o.permits);
-      const waits = call.block && call.timeout > 0;
-      hold = new SemaphoreHold(
-        (this.engine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind }),
-        resource,
-        semaphoreKeys(this.prefix, resource),
-        this.newToken(),
-        permits,
-        limit,
-        call.ttl,
-        waits,
-        call.signal,
-      );
-    } catch (err) {
-      // Bad input rejects the returned promise (before any Redis call), like every other failure.
-      return Promise.reject(err);
-    }
-    const resolved = call;
-    return this.acquireHold(hold, resolved, () =>
-      this.waitPlan(hold.resource, resolved, semaphoreChannel(hold.keys[0]), {
-        token: hold.token,
-        maxSleep: QUEUED_WAITER_NAP,
-        onGiveUp: hold.waits ? hold.withdraw : undefined,
-        detail: hold.detail,
-      }),
-    );
+  protected holdInit(resource: string, call: ResolvedAcquire, o: SemaphoreAcquireOptions): HoldInit {
+    const { limit, permits } = checkPermits(o.limit ?? this.limit, o.permits);
+    // A blocking caller queues when busy and withdraws when it gives up.
+    const queues = call.block && call.timeout > 0;
+    const token = this.newToken();
+    return {
+      resource,
+      keys: semaphoreKeys(this.prefix, resource),
+      token,
+      acquireArgs: semaphoreAcquireArgs(token, permits, limit, call.ttl, queues),
+      queues,
+      signal: call.signal,
+      // Diagnostics events of this acquire carry the permits and the limit.
+      detail: { permits, limit },
+    };
+  }
+
+  protected waitOptions(hold: ProtocolHold): Partial<WaitPlan> {
+    return { token: hold.token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: hold.queues ? () => hold.withdraw() : undefined, detail: hold.detail };
   }
 }
 
 const STATUS_OPTION_KEYS = { limit: true } as const satisfies OptionKeys<{ limit?: number }>;
-
-/** Per-call options when none are given: shared, never mutated. */
-const NO_OPTIONS: SemaphoreAcquireOptions = Object.freeze({});
-
-/** The Redis side of one semaphore acquire and the hold it yields. */
-class SemaphoreHold implements NamedHold {
-  sentAt = 0;
-  readonly commandTimeout: number;
-  readonly kind: string;
-  /** Diagnostics events of this acquire carry the permits and the limit. */
-  readonly detail: Record<string, unknown>;
-  private readonly runner: ScriptRunner;
-  private readonly acquireArgs: (string | number)[];
-  private firstOptions: RunOptions | undefined;
-
-  constructor(
-    private readonly engine: SemaphoreEngine,
-    readonly resource: string,
-    readonly keys: [string, string, string, string],
-    readonly token: string,
-    permits: number,
-    limit: number,
-    ttl: number,
-    /** A blocking caller: it queues when busy and withdraws when it gives up. */
-    readonly waits: boolean,
-    readonly signal: AbortSignal | undefined,
-  ) {
-    this.runner = engine.runner;
-    this.commandTimeout = engine.commandTimeout;
-    this.kind = engine.kind;
-    this.detail = { permits, limit };
-    this.acquireArgs = [token, permits, limit, ttl, semaphoreFlags(waits)];
-    this.member = waiterMember(permits, limit, token);
-  }
-
-  private readonly member: string;
-
-  readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
-    this.sentAt = monotonicNow();
-    const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
-    return this.runner.run(semaphoreAcquire, this.keys, this.acquireArgs, options).then(readGrant);
-  };
-
-  /** Leave the queue after giving up (room owed to us goes to the next in line). */
-  readonly withdraw = (): Promise<unknown> => this.runner.run(semaphoreWithdraw, this.keys, [this.member], { timeoutMs: this.commandTimeout });
-
-  async extend(ttl: number): Promise<boolean> {
-    return asNumber(await this.runner.run(semaphoreExtend, this.keys, [this.token, ttl], { timeoutMs: this.commandTimeout })) === 1;
-  }
-
-  async release(): Promise<boolean> {
-    const r = readSemaphoreRelease(await this.runner.run(semaphoreRelease, this.keys, [this.token], { timeoutMs: this.commandTimeout }));
-    // A waiter of this process that the release woke goes now, ahead of the pub/sub message.
-    for (const token of r.woken) this.engine.hub.handOff(semaphoreChannel(this.keys[0]), token);
-    return r.released;
-  }
-
-  /** A reply that came after we gave up may say "granted": give those permits back. */
-  private readonly undoLateGrant = (late: unknown): void => {
-    if (asNumber(late) > 0) this.release().catch(() => undefined);
-  };
-}
-
-function readGrant(reply: unknown): Attempt<number> {
-  const r = readSemaphoreAcquire(reply);
-  return r.ok ? { ok: true, acquired: r.fence } : r;
-}
-
