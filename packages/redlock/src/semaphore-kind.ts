@@ -1,5 +1,18 @@
 import { InvalidArgumentError, MAX_NAME_LENGTH } from '@hilok/core';
-import { checkPermits, semaphoreQuorum, readSemaphoreAcquire, readSemaphoreRelease, readSemaphoreStatus, scripts, semaphoreKeys, type SemaphoreHolderEntry } from '@hilok/core/internal';
+import {
+  checkPermits,
+  semaphoreQuorum,
+  readSemaphoreAcquire,
+  readSemaphoreExtend,
+  readSemaphoreRelease,
+  readSemaphoreStatus,
+  scripts,
+  semaphoreAcquireArgs,
+  semaphoreExtendArgs,
+  semaphoreKeys,
+  semaphoreReleaseArgs,
+  type SemaphoreHolderEntry,
+} from '@hilok/core/internal';
 import type { InstanceFailure } from './errors.js';
 import type { Call, LockKind } from './kinds.js';
 import type { Answer } from './quorum.js';
@@ -25,11 +38,11 @@ export function semaphoreKind(prefix: string, resource: string, token: string, p
     resource,
     token,
     quorum: semaphoreQuorumOf(instances, limit),
-    acquire: (ttl) => ({ script: scripts.semaphoreAcquire, keys, args: [token, permits, limit, ttl, ''] }),
+    acquire: (ttl) => ({ script: scripts.semaphoreAcquire, keys, args: semaphoreAcquireArgs(token, permits, limit, ttl, false) }),
     parseAcquire: readSemaphoreAcquire,
-    extend: (ttl) => ({ script: scripts.semaphoreExtend, keys, args: [token, ttl] }),
-    parseExtend: (reply) => Number(reply instanceof Uint8Array ? Buffer.from(reply).toString() : reply) === 1,
-    release: () => ({ script: scripts.semaphoreRelease, keys, args: [token] }),
+    extend: (ttl) => ({ script: scripts.semaphoreExtend, keys, args: semaphoreExtendArgs(token, ttl) }),
+    parseExtend: readSemaphoreExtend,
+    release: () => ({ script: scripts.semaphoreRelease, keys, args: semaphoreReleaseArgs(token) }),
     parseRelease: (reply) => readSemaphoreRelease(reply).released,
   };
 }
