@@ -10,7 +10,7 @@ import type { CliIO } from './options.js';
 /** Help of `hilok` itself. */
 export const MAIN_HELP = `Usage: hilok <command> [options]
 
-Inspect, watch and release hilok Redis locks (every kind: tree/HiLok, rw, mutex, fair).
+Inspect, watch and release hilok Redis locks (every kind: tree/HiLok, rw, mutex, fair, semaphore).
 
 Commands:
   inspect [path]              who holds what at a path and below, and who waits
