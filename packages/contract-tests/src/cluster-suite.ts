@@ -132,6 +132,42 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
       await Promise.all([a.close(), b.close()]);
     });
 
+    it('hilok multi-path: parts in trees on different masters, tree by tree in sorted order, all or none, without deadlock', async () => {
+      const a = new HiLok(await conns.openCluster(cluster.rootNodes), { ttl: 3_000 });
+      const b = new HiLok(await conns.openCluster(cluster.rootNodes), { ttl: 3_000 });
+      const roots = ['mp-x', 'mp-y', 'mp-z'];
+      expect(new Set(roots.map((r) => keySlot(lockKey('hilok:', 'tree', r)))).size).toBe(3);
+      const parts = [
+        { path: 'mp-x/a', mode: 'write' as const },
+        { path: 'mp-x/b', mode: 'read' as const },
+        { path: 'mp-y/a', mode: 'write' as const },
+        { path: 'mp-z', mode: 'read' as const },
+      ];
+      const all = await a.acquire(parts);
+      expect(all.parts.map((p) => p.path)).toEqual(parts.map((p) => p.path));
+      await expect(b.write('mp-z', { block: false })).rejects.toBeInstanceOf(LockBusyError);
+      await all.release();
+      // All or none: the last tree (in key order) busy gives back the trees taken before it.
+      const last = [...roots].sort().at(-1) as string;
+      const holder = await b.write(`${last}`, { ttl: 20_000 });
+      await expect(a.acquire(parts, { timeout: 200 })).rejects.toBeInstanceOf(LockBusyError);
+      for (const r of roots.filter((r) => r !== last)) await (await b.write(r, { block: false })).release();
+      // A waiter keeps its earlier trees alive past their ttl and gets in on the release.
+      const waiter = a.acquire(parts, { timeout: 10_000 });
+      await delay(3_500);
+      await holder.release();
+      await (await waiter).release();
+      // The same set in opposite orders over two connections: exclusive, nobody deadlocks.
+      const writes = roots.map((r) => ({ path: `${r}/w`, mode: 'write' as const }));
+      const result = await checkMutualExclusion({
+        tasks: 6,
+        rounds: 3,
+        acquire: (task) => (task % 2 ? a.acquire(writes, { timeout: 20_000 }) : b.acquire([...writes].reverse(), { timeout: 20_000 })),
+      });
+      expect(result).toEqual({ maxConcurrent: 1, counter: 18 });
+      await Promise.all([a.close(), b.close()]);
+    });
+
     it('family: reentrant, read-write and fair locks on names spread over every master', async () => {
       const conn = await conns.openCluster(cluster.rootNodes);
       const reentrant = new ReentrantMutex(conn);
