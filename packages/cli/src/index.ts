@@ -8,7 +8,7 @@
 export { main, processIO, MAIN_HELP, VERSION } from './cli.js';
 export { ExitCode, CliError, UsageError, UnreachableError, type ExitCodeValue, type CliErrorCode, type JsonFailure } from './errors.js';
 export { connect, checkUrl, maskUrl, CONNECT_TIMEOUT_MS, type Connection, type Driver } from './connect.js';
-export { parseKey, decodeTag, encodeTag, mutexKey, fairKeys, treeBase, treeKeys, treeChannel, decodeTreeItem, globEscape, KEY_KINDS, type KeyKind, type ParsedKey, type TreeItem } from './keys.js';
+export { parseKey, globEscape, KEY_KINDS, type KeyKind, type ParsedKey } from './keys.js';
 export { readSnapshot, scanKeys, serverNow, underPath, type Snapshot, type SnapshotOptions, type HoldView, type WaiterView } from './snapshot.js';
 export { renderInspect, renderTree, formatTtl, COLORS, PLAIN, paletteFor, type Palette, type TreeOptions } from './render.js';
 export { type CliIO, type GlobalOptions, DEFAULT_URL } from './options.js';

@@ -6,9 +6,7 @@
  * ReentrantMutex), `fair` (FairLock), `tree` (HiLok), `rw` (ReadWriteLock, a tree of
  * one-segment names) and `semaphore` (Semaphore, `semaphoreKeys`).
  */
-import { fairKeys, hashTag, mutexKeys, readLockKey, semaphoreKeys, treeKeys, unhashTag } from '@hilok/core/internal';
-
-export { fairKeys, treeBase, treeKeys, treeChannel, decodeTreeItem, type TreeItem } from '@hilok/core/internal';
+import { fairKeys, mutexKeys, readLockKey, semaphoreKeys, treeKeys } from '@hilok/core/internal';
 
 /** The lock kinds as they appear in keys. */
 export type KeyKind = 'mutex' | 'fair' | 'tree' | 'rw' | 'semaphore';
@@ -26,14 +24,6 @@ export type ParsedKey =
 const FAIR_PARTS = ['hash', 'queue', 'heartbeat'] as const;
 const TREE_PARTS = ['state', 'expiry', 'index'] as const;
 const SEMAPHORE_PARTS = ['holders', 'permits', 'queue', 'alive'] as const;
-
-/** Core's hash-tag encoding of a name, without the braces: `%`, `{`, `}` percent-encoded. */
-export function encodeTag(name: string): string {
-  return hashTag(name).slice(1, -1);
-}
-
-/** Inverse of {@link encodeTag} (`%XX` back to the character). */
-export const decodeTag = unhashTag;
 
 /** Parse `key` as a hilok key under `prefix`, or `null` if it is not one (another kind, a foreign key). */
 export function parseKey(key: string, prefix: string): ParsedKey | null {
@@ -54,11 +44,6 @@ export function parseKey(key: string, prefix: string): ParsedKey | null {
     return part === undefined ? null : { kind, name, part };
   }
   return null;
-}
-
-/** The key of a mutex (every mutex flavour). */
-export function mutexKey(prefix: string, name: string): string {
-  return mutexKeys(prefix, name)[0];
 }
 
 /** `pattern` with Redis glob metacharacters escaped, for `SCAN MATCH`. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTreeItem, parseKey, treeChannel, treeKeys } from '../src/keys.js';
+import { decodeTreeItem, treeChannel, treeKeys } from '@hilok/core/internal';
+import { parseKey } from '../src/keys.js';
 
 describe('tree key layout, read back', () => {
   it('parses the three keys of a tree and of a read-write lock', () => {
