@@ -1,14 +1,15 @@
 /**
  * Property-based check of HiLok's conflict rule against an in-memory reference model, on a real
  * redis-server through ioredis. Three clients (separate HiLok instances, separate connections)
- * run random non-blocking reads and writes, releases and expirations on a small tree; every
+ * run random non-blocking reads and writes, multi-path requests (1–3 parts, merged or rejected as
+ * docs/hilok.md says, granted all or none), releases and expirations on a small tree; every
  * acquire outcome (granted vs LockBusyError) must be the model's, and a busy error must name a live
  * conflicting hold (path, mode, a write's id). On failure fast-check prints
  * the seed and path to replay the counterexample: `fc.assert(..., { seed, path })`.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HiLok, LockBusyError } from '@hilok/ioredis';
+import { HiLok, InvalidArgumentError, LockBusyError } from '@hilok/ioredis';
 // core does not depend on @hilok/testing (no lockfile change for a test): import it by path.
 import { startRedis, type RedisServer } from '../../testing/src/index.js';
 
@@ -22,6 +23,7 @@ const TTL = 10_000;
 
 type Command =
   | { kind: 'acquire'; client: number; mode: Mode; path: Path }
+  | { kind: 'acquireAll'; client: number; parts: { mode: Mode; path: Path }[] }
   | { kind: 'release'; pick: number }
   | { kind: 'expire'; pick: number };
 
@@ -37,6 +39,24 @@ function related(p: string, q: string): boolean {
   return p === q || q.startsWith(`${p}/`) || p.startsWith(`${q}/`);
 }
 
+/**
+ * The reference merge of a multi-path request (docs/hilok.md "The request"): the same path twice
+ * is one part, write if either is; a part below another is dropped when that ancestor is a write
+ * or both are reads; a write below a read is rejected (`null`).
+ */
+export function mergeParts(parts: readonly { mode: Mode; path: Path }[]): { mode: Mode; path: Path }[] | null {
+  const byPath = new Map<Path, Mode>();
+  for (const p of parts) byPath.set(p.path, byPath.get(p.path) === 'write' ? 'write' : p.mode);
+  const all = [...byPath].map(([path, mode]) => ({ path, mode }));
+  const kept = [];
+  for (const p of all) {
+    const above = all.filter((q) => p.path.startsWith(`${q.path}/`));
+    if (above.some((q) => q.mode === 'read' && p.mode === 'write')) return null;
+    if (above.length === 0) kept.push(p);
+  }
+  return kept.sort((x, y) => (x.path < y.path ? -1 : 1));
+}
+
 /** The reference rule: related paths, and at least one of the two holds is a write. */
 export function conflicts(a: { mode: Mode; path: string }, b: { mode: Mode; path: string }): boolean {
   return related(a.path, b.path) && (a.mode === 'write' || b.mode === 'write');
@@ -50,6 +70,14 @@ const command: fc.Arbitrary<Command> = fc.oneof(
       client: fc.integer({ min: 0, max: CLIENTS - 1 }),
       mode: fc.constantFrom<Mode>('read', 'write'),
       path: fc.constantFrom(...PATHS),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('acquireAll' as const),
+      client: fc.integer({ min: 0, max: CLIENTS - 1 }),
+      parts: fc.array(fc.record({ mode: fc.constantFrom<Mode>('read', 'write'), path: fc.constantFrom(...PATHS) }), { minLength: 1, maxLength: 3 }),
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat({ max: 7 }) }) },
@@ -99,6 +127,30 @@ describe('hilok: random histories match the reference model', () => {
                 expect({ ...cmd, blocker: b, named }).toEqual({ ...cmd, blocker: b, named: true });
               }
               if (got.granted) live.push({ client: cmd.client, mode: cmd.mode, path: cmd.path, id: got.id });
+            } else if (cmd.kind === 'acquireAll') {
+              // Several paths as one hold: all granted or none, by the same rule per part.
+              const merged = mergeParts(cmd.parts);
+              const hilok = clients[cmd.client] as HiLok;
+              const got = await hilok.acquire(cmd.parts, { block: false }).then(
+                (hold) => ({ granted: true as const, hold }),
+                (err: unknown) => {
+                  if (err instanceof LockBusyError) return { granted: false as const, invalid: false };
+                  if (err instanceof InvalidArgumentError) return { granted: false as const, invalid: true };
+                  throw err;
+                },
+              );
+              if (merged === null) {
+                expect({ ...cmd, invalid: !got.granted && got.invalid }).toEqual({ ...cmd, invalid: true });
+                continue;
+              }
+              const want = merged.every((p) => !live.some((h) => conflicts(h, p)));
+              expect({ ...cmd, granted: got.granted }).toEqual({ ...cmd, granted: want });
+              if (got.granted) {
+                expect(got.hold.parts.map((p) => ({ mode: p.mode, path: p.path }))).toEqual(merged);
+                // Each part is a hold of its own ("<id>#<path>"): released or expired one by one below.
+                got.hold.detach();
+                for (const p of merged) live.push({ client: cmd.client, mode: p.mode, path: p.path, id: `${got.hold.id}#${p.path}` });
+              }
             } else if (live.length > 0) {
               const [hold] = live.splice(cmd.pick % live.length, 1) as [ModelHold];
               const owner = clients[hold.client] as HiLok;
