@@ -29,7 +29,7 @@ async function ownerPort(key: string): Promise<number> {
 describe('hilok on a 3-master cluster', () => {
   it('inspect on one node shows the holds of every master; release routes to the slot’s master', { timeout: 60_000 }, async () => {
     const prefix = freshPrefix();
-    const o = { prefix, ttl: 30_000 };
+    const o = { prefix, ttl: 30_000, app: 'cluster-test' };
     const mutex = new Mutex(client, o);
     const tree = new HiLok(client, o);
     const fair = new FairLock(client, o);
@@ -56,9 +56,12 @@ describe('hilok on a 3-master cluster', () => {
         expect(snap.holds.find((h) => h.kind === 'tree')).toMatchObject({ path: 'shop/catalog', id: w, mode: 'write' });
         expect(snap.holds.find((h) => h.kind === 'fair')).toMatchObject({ path: 'printer', id: f.token });
         expect(snap.holds.find((h) => h.kind === 'rw')).toMatchObject({ path: 'config', id: r });
+        // Every master's holds name their owner (issue 21): app, host, pid, process start.
+        for (const h of snap.holds) expect(h.owner).toMatchObject({ app: 'cluster-test', pid: process.pid });
       }
       const text = await runCli(['inspect', '--url', seed, '--prefix', prefix]);
       expect(text.stdout).toContain('13 holds');
+      expect(text.stdout.match(new RegExp(`cluster-test@\\S+:${process.pid} `, 'g'))).toHaveLength(13);
 
       // Locks whose slot another master serves: --force and --id go there (no MOVED error), on both drivers.
       const seedPort = Number(new URL(seed).port);

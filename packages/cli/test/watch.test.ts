@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HiLok, Mutex } from '@hilok/ioredis';
 import { useRedis, waitFor, type RedisServer } from '@hilok/testing';
 import { CLI_ENV, NODE_ARGS, ROOT, freshPrefix, spawnCli } from './helpers.js';
+import { ownerLabel } from '../src/render.js';
 
 // tmux is required (scripts/setup.sh installs it): a missing tmux must fail this test, not skip it.
 execFileSync('tmux', ['-V'], { stdio: 'ignore' });
@@ -65,8 +66,8 @@ describe('hilok watch in a terminal', () => {
       expect(shown).toMatch(/tree \(HiLok\)/);
       expect(shown).toMatch(/└─ shop/);
       expect(shown).toMatch(/catalog/);
-      expect(shown).toMatch(new RegExp(`item-1 +write +${write.slice(0, 8)} +ttl +\\d+s`));
-      expect(shown).toMatch(new RegExp(`orders +read +${read.slice(0, 8)} +ttl`));
+      expect(shown).toMatch(new RegExp(`item-1 +write +${ownerLabel(write)} +ttl +\\d+s`));
+      expect(shown).toMatch(new RegExp(`orders +read +${ownerLabel(read)} +ttl`));
       expect(shown).toMatch(/invoice:42 +write/);
       // On a terminal: colours (reads green, writes red) — the escape codes a pipe never gets.
       const coloured = tmux('capture-pane', '-p', '-e', '-t', session);
@@ -80,7 +81,7 @@ describe('hilok watch in a terminal', () => {
       await waitFor(() => !/item-1/.test(screen()), { timeout: 5_000 });
       expect(await a.release('shop/orders', read)).toBe(true);
       const writer = await waiting;
-      await waitFor(() => new RegExp(`shop +write +${writer.slice(0, 8)}`).test(screen()), { timeout: 5_000 });
+      await waitFor(() => new RegExp(`shop +write +${ownerLabel(writer)}`).test(screen()), { timeout: 5_000 });
       shown = screen();
       expect(shown).not.toMatch(/waiting write/);
       expect(shown).toContain('2 held, 0 waiting');
@@ -124,7 +125,7 @@ describe('hilok watch through a pipe', () => {
       const shown = frames().filter((f) => /item-1/.test(f)).at(-1) as string;
       expect(shown.split('\n')[0]).toMatch(/^hilok watch — redis:\/\/127\.0\.0\.1:\d+ — prefix \S+ — every 100 ms +\d\d:\d\d:\d\dZ +2 held, 0 waiting$/);
       expect(shown).toMatch(/└─ shop/);
-      expect(shown).toMatch(new RegExp(`item-1 +write +${write.slice(0, 8)} +ttl +\\d+s`));
+      expect(shown).toMatch(new RegExp(`item-1 +write +${ownerLabel(write)} +ttl +\\d+s`));
       expect(shown).toMatch(/invoice:42 +write/);
       // Line-oriented: every frame is complete lines, and frames follow each other without redraws.
       expect(out.endsWith('\n\n')).toBe(true);

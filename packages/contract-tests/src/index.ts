@@ -18,3 +18,4 @@ export { checkMutualExclusion, type ExclusionResult } from './exclusion.js';
 export { describeSentinelSuite } from './sentinel-suite.js';
 export { describeSemaphoreSuite } from './semaphore-suite.js';
 export { describeManagedRedisSuite, documentedAcl, scriptCommands } from './managed-suite.js';
+export { describeOwnerSuite } from './owner-suite.js';

@@ -3,6 +3,7 @@ import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { ioredis6 } from './drivers.js';
+import { describeOwnerSuite } from '@hilok/contract-tests';
 
 describeAdapterContract(ioredis6);
 describeMutexSuite(ioredis6);
@@ -13,3 +14,4 @@ describeClusterSuite(ioredis6);
 describeLostLockSuite(ioredis6);
 describeDeadlineSuite(ioredis6);
 describeSemaphoreSuite(ioredis6);
+describeOwnerSuite(ioredis6);

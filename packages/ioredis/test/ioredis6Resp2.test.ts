@@ -3,6 +3,7 @@ import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { ioredis6Resp2 } from './drivers.js';
+import { describeOwnerSuite } from '@hilok/contract-tests';
 
 describeAdapterContract(ioredis6Resp2);
 describeMutexSuite(ioredis6Resp2);
@@ -13,3 +14,4 @@ describeClusterSuite(ioredis6Resp2);
 describeLostLockSuite(ioredis6Resp2);
 describeDeadlineSuite(ioredis6Resp2);
 describeSemaphoreSuite(ioredis6Resp2);
+describeOwnerSuite(ioredis6Resp2);

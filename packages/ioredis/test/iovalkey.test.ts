@@ -4,6 +4,7 @@ import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeConnectionSuite } from '@hilok/contract-tests';
 import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { iovalkey } from './drivers.js';
+import { describeOwnerSuite } from '@hilok/contract-tests';
 
 describeAdapterContract(iovalkey);
 describeMutexSuite(iovalkey);
@@ -15,3 +16,4 @@ describeLostLockSuite(iovalkey);
 describeDeadlineSuite(iovalkey);
 describeConnectionSuite(iovalkey);
 describeSemaphoreSuite(iovalkey);
+describeOwnerSuite(iovalkey);

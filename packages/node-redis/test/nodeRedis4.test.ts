@@ -4,6 +4,7 @@ import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeConnectionSuite } from '@hilok/contract-tests';
 import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis4 } from './drivers.js';
+import { describeOwnerSuite } from '@hilok/contract-tests';
 
 describeAdapterContract(nodeRedis4);
 describeMutexSuite(nodeRedis4);
@@ -15,3 +16,4 @@ describeLostLockSuite(nodeRedis4);
 describeDeadlineSuite(nodeRedis4);
 describeConnectionSuite(nodeRedis4);
 describeSemaphoreSuite(nodeRedis4);
+describeOwnerSuite(nodeRedis4);

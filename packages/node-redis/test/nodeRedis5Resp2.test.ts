@@ -3,6 +3,7 @@ import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp2 } from './drivers.js';
+import { describeOwnerSuite } from '@hilok/contract-tests';
 
 describeAdapterContract(nodeRedis5Resp2);
 describeMutexSuite(nodeRedis5Resp2);
@@ -13,3 +14,4 @@ describeClusterSuite(nodeRedis5Resp2);
 describeLostLockSuite(nodeRedis5Resp2);
 describeDeadlineSuite(nodeRedis5Resp2);
 describeSemaphoreSuite(nodeRedis5Resp2);
+describeOwnerSuite(nodeRedis5Resp2);

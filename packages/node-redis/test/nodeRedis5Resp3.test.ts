@@ -3,6 +3,7 @@ import { describeLostLockSuite } from '@hilok/contract-tests';
 import { describeDeadlineSuite } from '@hilok/contract-tests';
 import { describeSemaphoreSuite } from '@hilok/contract-tests';
 import { nodeRedis5Resp3 } from './drivers.js';
+import { describeOwnerSuite } from '@hilok/contract-tests';
 
 describeAdapterContract(nodeRedis5Resp3);
 describeMutexSuite(nodeRedis5Resp3);
@@ -13,3 +14,4 @@ describeClusterSuite(nodeRedis5Resp3);
 describeLostLockSuite(nodeRedis5Resp3);
 describeDeadlineSuite(nodeRedis5Resp3);
 describeSemaphoreSuite(nodeRedis5Resp3);
+describeOwnerSuite(nodeRedis5Resp3);

@@ -12,6 +12,7 @@ import {
   describeSemaphoreSuite,
 } from '@hilok/contract-tests';
 import { glide } from './drivers.js';
+import { describeOwnerSuite } from '@hilok/contract-tests';
 
 describeAdapterContract(glide);
 describeMutexSuite(glide);
@@ -22,6 +23,7 @@ describeClusterSuite(glide);
 describeLostLockSuite(glide);
 describeDeadlineSuite(glide);
 describeSemaphoreSuite(glide);
+describeOwnerSuite(glide);
 describeManagedRedisSuite(glide);
 // Skipped, by design (the DriverCase has no `connectingClient`): GLIDE has no client object that
 // connects on its own — `createClient` connects or rejects — and reports a refused or unknown host

@@ -40,7 +40,8 @@ export const MUTEX_OPTION_KEYS = { ...MANAGER_OPTION_KEYS, wait: true, spin: tru
 /** Per-call options of {@link Mutex.acquire}. */
 export interface MutexAcquireOptions extends AcquireOptions {
   /**
-   * Owner token to hold the lock under (default: a random UUID). Acquiring with the token of
+   * Owner token to hold the lock under (default: a fresh token naming this process, see
+   * `parseOwner`). Acquiring with the token of
    * a current hold — from any process — re-takes that hold (refreshing its ttl) instead of
    * conflicting with it.
    */
