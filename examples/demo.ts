@@ -8,6 +8,7 @@
  * Mutex with a deliberately slow read-modify-write; nothing may be lost. Part 2: readers and
  * writers on a HiLok tree, with the live hierarchy printed as it changes.
  */
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import * as io from '@hilok/ioredis';
@@ -16,9 +17,51 @@ import { startRedis } from '@hilok/testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The holds and waiting writers of a HiLok status as a tree: every path segment is a line, so a
+ * hold on shop/catalog shows under its parent shop even when shop itself is not held.
+ */
+export function treeLines(
+  holds: { path: string; mode: 'read' | 'write'; ttl: number; fence: number }[],
+  waiting: { path: string }[],
+): string[] {
+  interface Node {
+    children: Map<string, Node>;
+    entries: string[];
+  }
+  const root: Node = { children: new Map(), entries: [] };
+  const place = (path: string) => {
+    let node = root;
+    for (const segment of path.split('/')) {
+      if (!node.children.has(segment)) node.children.set(segment, { children: new Map(), entries: [] });
+      node = node.children.get(segment)!;
+    }
+    return node;
+  };
+  for (const h of [...holds].sort((a, b) => a.fence - b.fence)) {
+    place(h.path).entries.push(`${h.mode.padEnd(5)}  ttl ${(h.ttl / 1000).toFixed(1).padStart(4)} s  fence ${h.fence}`);
+  }
+  for (const w of waiting) place(w.path).entries.push('waiting write (readers arriving here queue behind it)');
+  const lines: string[] = [];
+  const walk = (node: Node, indent: string, top: boolean) => {
+    const names = [...node.children.keys()].sort();
+    names.forEach((name, i) => {
+      const child = node.children.get(name)!;
+      const last = i === names.length - 1;
+      const label = top ? name : `${indent}${last ? '└─ ' : '├─ '}${name}`;
+      const more = top ? '' : `${indent}${last ? '   ' : '│  '}`;
+      if (child.entries.length === 0) lines.push(label);
+      child.entries.forEach((e, j) => lines.push(`${(j === 0 ? label : `${more}   `).padEnd(22)}${e}`));
+      walk(child, more, false);
+    });
+  };
+  walk(root, '', true);
+  return lines.length ? lines : ['(nothing held)'];
+}
+
 async function main(): Promise<void> {
   const server = process.env.REDIS_URL ? undefined : await startRedis();
-  const url = process.env.REDIS_URL ?? server!.url;
+  const url = process.env.REDIS_URL || server!.url;
   console.log(`hilok demo on ${url}${server ? ' (embedded redis-server)' : ''}\n`);
 
   const ioClient = new Redis(url);
@@ -29,6 +72,8 @@ async function main(): Promise<void> {
 
   // ---- Part 1: a Mutex shared by both drivers -------------------------------------------
   console.log('Part 1 — Mutex: 8 workers, 25 increments each, slow read-modify-write under the lock');
+  console.log('  Without the lock, concurrent read-modify-writes would lose increments. "waited": from asking');
+  console.log('  to holding; "hand-offs": grants passed straight from a releasing worker to a waiting one.\n');
   const rounds = 25;
   const stats: { worker: string; holds: number; waits: number[]; handoffs: number }[] = [];
   let lastFence = 0;
@@ -69,6 +114,12 @@ async function main(): Promise<void> {
 
   // ---- Part 2: a HiLok tree ---------------------------------------------------------------
   console.log('Part 2 — HiLok: readers on shop/catalog/*, a writer on shop/catalog, then one on shop');
+  console.log('  A write on a path excludes every hold on that path, its ancestors and everything below it;');
+  console.log('  reads coexist. The tree shows every path down to each hold (a path with no hold of its own');
+  console.log('  is just a name), each hold with its mode, the ttl left on its lease and its fencing token —');
+  console.log('  the Redis server\'s clock in µs at the grant, printed in full. It never goes back (readers');
+  console.log('  let in together share one): pass it to your storage so a writer that lost its lock cannot');
+  console.log('  overwrite a newer one.\n');
   const trees = { ioredis: new io.HiLok(ioClient, { ttl: 10_000 }), 'node-redis': new nr.HiLok(nrClient, { ttl: 10_000 }) };
   const log: string[] = [];
   const started = performance.now();
@@ -94,12 +145,7 @@ async function main(): Promise<void> {
       await sleep(220);
       const { holds, waitingWriters } = await trees.ioredis.status('shop');
       console.log(`  live tree at ${at()}:`);
-      if (holds.length === 0) console.log('    (free)');
-      for (const h of holds.sort((a, b) => a.path.localeCompare(b.path))) {
-        const depth = h.path.split('/').length - 1;
-        console.log(`    ${'  '.repeat(depth)}${h.path.split('/').pop()}  ${h.mode === 'write' ? 'WRITE' : 'read '}  ttl ${(h.ttl / 1000).toFixed(1)} s  fence …${String(h.fence).slice(-6)}`);
-      }
-      for (const w of waitingWriters) console.log(`    waiting writer: ${w.path}`);
+      for (const line of treeLines(holds, waitingWriters)) console.log(`    ${line}`);
     }
   })();
   await Promise.all([
@@ -124,7 +170,10 @@ async function main(): Promise<void> {
   if (counter !== expected || fenceViolations > 0 || left > 0) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+// Run when started as a program (`pnpm demo`), not when a test imports treeLines.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

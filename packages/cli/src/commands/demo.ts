@@ -34,6 +34,20 @@ Exit codes: 0 no conflicting holds seen, 1 a conflict was seen or redis-server c
 const PATHS = ['demo', 'demo/catalog', 'demo/catalog/item-1', 'demo/catalog/item-2', 'demo/orders', 'demo/orders/42', 'demo/orders/43'];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What the demo's tree shows, for a first-time reader (printed once, or under the live view). */
+export const DEMO_LEGEND = [
+  'How to read it:',
+  '  demo/catalog/item-1  a path of the tree; its parents are shown even when only it is held',
+  '  read / write         reads share a path; a write excludes its path, its parents and all below it',
+  '  vm:1234              the owner: host:pid of the holding process (here every worker is in this one)',
+  '  ttl 4.7s             lease time left: if the holder dies, Redis frees the lock by itself then',
+  '  held 0.3s            how long it has been held',
+  "  fence                the fencing token, whole: the Redis server's clock in µs at the grant — it",
+  '                       never goes back, so storage can refuse a write that carries an older token',
+  '  waiting write        a queued writer: readers arriving after it queue behind it',
+];
 const between = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo));
 
 /** Whether holds on `a` and `b` conflict: same path or one is an ancestor of the other, and a write among them. */
@@ -167,15 +181,27 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     const footer = () => {
       const left = Math.max(0, duration - (Date.now() - started));
       return [
-        `${workerCount} workers (ioredis + node-redis) · granted ${stats.reads} reads, ${stats.writes} writes · waited ${stats.waited} · timed out ${stats.timeouts}` +
+        `${workerCount} workers (ioredis + node-redis) · granted ${plural(stats.reads, 'read')}, ${plural(stats.writes, 'write')} · waited ${stats.waited} · timed out ${stats.timeouts}` +
           (stats.errors ? ` · errors ${stats.errors}` : ''),
-        (stats.conflicts === 0 ? colors.read : colors.write)(`conflicting holds seen: ${stats.conflicts}`) + colors.dim(`   ends in ${(left / 1000).toFixed(1)}s — q quits`),
+        (stats.conflicts === 0 ? colors.read : colors.write)(`conflicting holds seen: ${stats.conflicts}`) + colors.dim(`   ends in ${(left / 1000).toFixed(1)}s${tty ? ' — q quits' : ''}`),
       ];
     };
     const title = `hilok demo — ${embedded ? `embedded redis-server on ${url}` : conn.displayUrl} — prefix ${global.prefix}`;
+    // Not a terminal: the legend once, then plain frames (no colour key, which means nothing there).
+    if (!tty) io.stdout.write(DEMO_LEGEND.join('\n') + '\n\n');
     let lastPrinted = 0;
     while (!stopper.stopped && Date.now() - started < duration) {
-      const lines = await frame(conn, { title, path: 'demo', prefix: global.prefix, separator: '/', kinds: ['tree'], colors, width: io.stdout.columns, footer: footer() });
+      const lines = await frame(conn, {
+        title,
+        path: 'demo',
+        prefix: global.prefix,
+        separator: '/',
+        kinds: ['tree'],
+        colors,
+        width: io.stdout.columns,
+        footer: tty ? [...footer(), '', ...DEMO_LEGEND.map((l) => colors.dim(l))] : footer(),
+        plain: !tty,
+      });
       if (tty) draw(io.stdout, lines);
       else if (Date.now() - lastPrinted >= 1_000) {
         io.stdout.write(lines.join('\n') + '\n\n');
@@ -188,7 +214,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     await Promise.all(workers);
     leave();
     io.stdout.write(
-      `\n${colors.bold('done')}: ${stats.reads} reads and ${stats.writes} writes granted in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+      `\n${colors.bold('done')}: ${plural(stats.reads, 'read')} and ${plural(stats.writes, 'write')} granted in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
         `${stats.waited} after waiting, ${stats.timeouts} timed out; conflicting holds seen: ${stats.conflicts}\n`,
     );
     return stats.conflicts === 0 && stats.errors === 0 ? ExitCode.Ok : ExitCode.Failed;
