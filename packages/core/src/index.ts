@@ -7,6 +7,7 @@
  * types, leases, errors, the adapter interface, diagnostics and the limits a caller needs. What
  * adapter authors and hilok's own packages build on is in `@hilok/core/internal` (unstable).
  * @packageDocumentation
+ * @module @hilok/core
  */
 
 // Lock classes, their options and what they report.

@@ -2,6 +2,7 @@
  * `@hilok/redlock`: the Redlock quorum over independent Redis instances — the exclusive lock
  * of the Redlock spec and hilok's read/write locks on paths — on any mix of drivers.
  * @packageDocumentation
+ * @module @hilok/redlock
  */
 export { Redlock, type LockOptions, type UsingOptions, type FromUrlsOptions } from './redlock.js';
 export { RedlockLease, RedlockHold } from './lease.js';

@@ -55,19 +55,20 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
     return runScoped(await this.acquireLease(name, options, true), fn);
   }
 
-  /** The kind's Redis protocol: its scripts, ARGV builders and reply readers. */
+  /** The kind's Redis protocol: its scripts, ARGV builders and reply readers. @internal */
   protected abstract readonly protocol: HoldProtocol;
-  /** The per-call option keys the kind accepts (unknown keys are an `InvalidArgumentError`). */
+  /** The per-call option keys the kind accepts (unknown keys are an `InvalidArgumentError`). @internal */
   protected abstract readonly acquireOptionKeys: AllowedKeys & OptionKeys<AcquireOptions>;
 
   /**
    * One acquire's own facts (keys, token, the acquire ARGV, whether it queues) from the checked
    * name, the resolved call and the caller's options (checked for shape and keys, never undefined).
    * Throws `InvalidArgumentError` for bad kind-specific options.
+   * @internal
    */
   protected abstract holdInit(resource: string, call: ResolvedAcquire, options: O): HoldInit;
 
-  /** The kind's part of the wait plan (`token`, `maxSleep`, …), once the first attempt found the lock busy. */
+  /** The kind's part of the wait plan (`token`, `maxSleep`, …), once the first attempt found the lock busy. @internal */
   protected abstract waitOptions(hold: ProtocolHold): Partial<WaitPlan>;
 
   private sharedEngine: HoldEngine | undefined;
@@ -100,7 +101,7 @@ export abstract class NamedLockManager<O extends AcquireOptions = AcquireOptions
     );
   }
 
-  /** The shared {@link HoldEngine} of this manager's holds. */
+  /** The shared engine (runner, hub, timeouts) of this manager's holds. @internal */
   protected get holdEngine(): HoldEngine {
     return (this.sharedEngine ??= { runner: this.runner, hub: this.hub, commandTimeout: this.commandTimeout, kind: this.kind, plain: { timeoutMs: this.commandTimeout } });
   }
