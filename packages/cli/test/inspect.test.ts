@@ -35,13 +35,13 @@ describe('hilok inspect', () => {
       const text = await runCli(['inspect', '--url', server.url, '--prefix', prefix]);
       expect(text.code).toBe(0);
       expect(text.stdout).toContain('7 holds');
-      expect(text.stdout).toMatch(new RegExp(`tree +shop/catalog +write +\\d+s +\\d\\.\\ds +\\d+ +${w}`));
-      expect(text.stdout).toMatch(new RegExp(`tree +shop/orders/42 +read +\\d+s +\\d\\.\\ds +\\d+ +${r}`));
-      expect(text.stdout).toMatch(new RegExp(`mutex +invoice:42 +write +\\d+s +\\d\\.\\ds +${m.fence} +${m.token}`));
+      expect(text.stdout).toMatch(new RegExp(`tree +shop/catalog +write +\\d+s +\\d\\.\\ds +\\d+ +\\S+ +${w}`));
+      expect(text.stdout).toMatch(new RegExp(`tree +shop/orders/42 +read +\\d+s +\\d\\.\\ds +\\d+ +\\S+ +${r}`));
+      expect(text.stdout).toMatch(new RegExp(`mutex +invoice:42 +write +\\d+s +\\d\\.\\ds +${m.fence} +\\S+ +${m.token}`));
       expect(text.stdout).toMatch(new RegExp(`mutex +spin\\{1\\} +write .*${s.token}`));
       expect(text.stdout).toMatch(/mutex +res +write×2 .* job-7/);
       expect(text.stdout).toMatch(new RegExp(`rw +config +write .*${rwId}`));
-      expect(text.stdout).toMatch(new RegExp(`fair +printer +write +\\d+s +\\d\\.\\ds +${f.fence} +${f.token}`));
+      expect(text.stdout).toMatch(new RegExp(`fair +printer +write +\\d+s +\\d\\.\\ds +${f.fence} +\\S+ +${f.token}`));
 
       for (const driver of ['ioredis', 'node-redis']) {
         const json = await runCli(['inspect', '--json', '--driver', driver, '--url', server.url, '--prefix', prefix]);

@@ -81,8 +81,8 @@ describe('hilok inspect on a Redlock set', () => {
       const text = await runCli(['inspect', 'invoice', ...urls, '--driver', 'node-redis', '--prefix', prefix]);
       expect(text.code).toBe(0);
       expect(text.stdout).toContain('Redlock set of 3 instances, a hold needs 2');
-      expect(text.stdout).toMatch(new RegExp(`mutex +invoice:42 +write +held +held +held +3/3 +yes +\\d+s +${lease.token}`));
-      expect(text.stdout).toMatch(new RegExp(`mutex +invoice:43 +write +- +held +- +1/3 +no +\\d+s +${minority.token}`));
+      expect(text.stdout).toMatch(new RegExp(`mutex +invoice:42 +write +held +held +held +3/3 +yes +\\d+s +\\S+ +${lease.token}`));
+      expect(text.stdout).toMatch(new RegExp(`mutex +invoice:43 +write +- +held +- +1/3 +no +\\d+s +\\S+ +${minority.token}`));
       expect(text.stdout).toContain('1 hold on fewer than 2 instances');
       expect(text.stdout).not.toContain('report');
 
@@ -102,7 +102,7 @@ describe('hilok inspect on a Redlock set', () => {
       const down = await runCli(['inspect', ...urls, '--prefix', prefix]);
       expect(down.code).toBe(0);
       expect(down.stdout).toMatch(/#3 +redis:\/\/127\.0\.0\.1:\d+ +unreachable: cannot reach Redis/);
-      expect(down.stdout).toMatch(new RegExp(`mutex +invoice:44 +write +held +held +\\? +2/3 +yes +\\d+s +${partial.token}`));
+      expect(down.stdout).toMatch(new RegExp(`mutex +invoice:44 +write +held +held +\\? +2/3 +yes +\\d+s +\\S+ +${partial.token}`));
       await partial.release().catch(() => undefined);
     } finally {
       await redlock.close().catch(() => undefined);
