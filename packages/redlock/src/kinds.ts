@@ -13,12 +13,16 @@ import {
   readExtend,
   readRelease,
   readTreeAcquire,
+  readTreeAcquireAll,
   readTreeDone,
   scripts,
   splitPath,
+  treeAcquireAllArgs,
   treeAcquireArgs,
+  treePartId,
   treeExtendArgs,
   treeReleaseArgs,
+  type PathPart,
   type Script,
 } from '@hilok/core/internal';
 
@@ -151,5 +155,35 @@ export function hilokKind(prefix: string, separator: string, path: string, mode:
     parseExtend: (reply) => readTreeDone(asArray(reply)[0]),
     release: () => ({ script: scripts.hilokRelease, keys, args: treeReleaseArgs(id, path) }),
     parseRelease: (reply) => readTreeDone(asArray(reply)[0]),
+  };
+}
+
+/**
+ * Several holds (reads and writes) on paths of ONE tree as one hold, all or none on each instance
+ * (core's `hilok/acquire-all.lua`: one script per instance, the parts of the tree granted with one
+ * fence or none); `parts` checked and merged by core's `treeParts`, all under one root. No
+ * intents: on a quorum nobody queues (the engine retries). Each part is a hold of its own on every
+ * instance, with id `treePartId(token, path)`.
+ */
+export function hilokAllKind(prefix: string, separator: string, parts: readonly PathPart[], token: string): LockKind {
+  const { keys } = pathKeys(prefix, separator, (parts[0] as PathPart).segments);
+  const entries = parts.map((p) => ({ mode: p.mode, id: treePartId(token, p.path), path: p.path, intent: '' }));
+  // The batched extend and release take one entry (the tree's three keys) per part.
+  const entryKeys = entries.flatMap(() => keys);
+  return {
+    resource: parts.map((p) => p.path).join(','),
+    token,
+    acquire: (ttl) => ({ script: scripts.hilokAcquireAll, keys, args: treeAcquireAllArgs({ ttl, separator, parts: entries }) }),
+    parseAcquire: (reply) => {
+      const r = readTreeAcquireAll(reply);
+      if (r.status === 'granted') return { ok: true, fence: Math.max(...r.fences) };
+      // A conflict (a part id holding another path) cannot happen with our fresh tokens; count it as busy.
+      return r.status === 'busy' ? { ok: false, retryAfter: r.retryAfter, blocker: r.blocker } : { ok: false, retryAfter: 0 };
+    },
+    extend: (ttl) => ({ script: scripts.hilokExtend, keys: entryKeys, args: entries.flatMap((p) => treeExtendArgs(p.id, p.path, ttl)) }),
+    parseExtend: (reply) => asArray(reply).every(readTreeDone),
+    release: () => ({ script: scripts.hilokRelease, keys: entryKeys, args: entries.flatMap((p) => treeReleaseArgs(p.id, p.path)) }),
+    // The instance removed our hold: every part of it was still ours.
+    parseRelease: (reply) => asArray(reply).every(readTreeDone),
   };
 }

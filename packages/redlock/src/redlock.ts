@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError, type RedisAdapter } from '@hilok/core';
+import { ClosedError, InvalidArgumentError, type PathRequest, type RedisAdapter } from '@hilok/core';
 import {
   Registry,
   checkDuration,
@@ -10,12 +10,13 @@ import {
   readMutexInspect,
   readSemaphoreStatus,
   runScoped,
+  treeParts,
   type OptionKeys,
   type RegistrySlot,
 } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
 import { QuorumEngine, type Acquired, type RetryPolicy } from './engine.js';
-import { hilokKind, mutexAllKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
+import { hilokAllKind, hilokKind, mutexAllKind, mutexInspect, mutexKind, type LockKind } from './kinds.js';
 import { RedlockHold, RedlockLease, keepExtending, type OnEnd } from './lease.js';
 import {
   checkAdapters,
@@ -211,6 +212,41 @@ export class Redlock implements AsyncDisposable {
   /** Take a write hold on `path`: excludes every hold on the path, its ancestors and its subtree, on a majority. */
   async write(path: string, options?: LockOptions): Promise<RedlockHold> {
     return this.hold('write', path, options);
+  }
+
+  /**
+   * Take several holds — reads and writes on paths of ONE tree (one root segment) — as one lease
+   * on the quorum, all or none on each instance (core's `hilok/acquire-all.lua`, as
+   * `HiLok.acquire` for one tree): an instance counts only if it granted every part. The parts are
+   * checked and merged as in `HiLok.acquire` (the same path twice: write wins; a covered
+   * descendant merged; a write below a read rejected). Parts in several trees are an
+   * `InvalidArgumentError`: take one hold per tree, in the order of their roots. Never queues: it
+   * retries like `lock`.
+   * @throws LockBusyError when a part is held by someone else after all retries
+   * @throws QuorumError when too few instances answered (or validity ran out)
+   * @throws InvalidArgumentError before any Redis call
+   */
+  lockPaths(parts: readonly PathRequest[], options?: LockOptions): Promise<RedlockLease> {
+    let kind: (token: string) => LockKind;
+    let call: ResolvedCall;
+    try {
+      const { prefix, separator } = this.options;
+      const checked = treeParts(parts, separator, 'parts');
+      const roots = new Set(checked.map((p) => p.segments[0]));
+      if (roots.size > 1) throw new InvalidArgumentError('parts', `paths in ${roots.size} trees (${[...roots].join(', ')}); a Redlock multi-path hold takes one tree — take one per tree, in the order of their roots`);
+      kind = (token) => hilokAllKind(prefix, separator, checked, token);
+      call = this.resolveCall(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { instanceTimeout } = this.options;
+    return this.acquire(kind, call, (acquired, onEnd) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, onEnd));
+  }
+
+  /** {@link Redlock.using} with a multi-path hold on one tree ({@link Redlock.lockPaths}). */
+  async usingPaths<T>(parts: readonly PathRequest[], fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options?: UsingOptions): Promise<T> {
+    const interval = this.checkScoped(fn, options);
+    return runScoped(extended(await this.lockPaths(parts, lockOptions(options)), interval), fn);
   }
 
   /**

@@ -229,6 +229,31 @@ describe('read/write locks on paths over the quorum', () => {
   });
 });
 
+describe('several paths of one tree as one hold over the quorum', () => {
+  it('all or none on every instance; reads and writes mixed; one release; several trees refused', async () => {
+    const other = another();
+    const blocker = await other.read('mp/b', { ttl: 10_000 });
+    const parts = [{ path: 'mp/a', mode: 'write' as const }, { path: 'mp/b', mode: 'write' as const }, { path: 'mp/c', mode: 'read' as const }];
+    await expect(redlock.lockPaths(parts)).rejects.toBeInstanceOf(LockBusyError);
+    // The failed attempt kept no part anywhere: the other parts are free on every instance.
+    await (await other.write('mp/a')).release();
+    await blocker.release();
+    expect(await leftoverKeys(instances.servers)).toEqual([]);
+    const lease = await redlock.lockPaths([...parts, { path: 'mp/a', mode: 'read' }, { path: 'mp/c/d', mode: 'read' }], { ttl: 10_000 });
+    expect(lease.resource).toBe('mp/a,mp/b,mp/c');
+    await expect(other.read('mp/a/x')).rejects.toBeInstanceOf(LockBusyError);
+    await expect(other.write('mp/c')).rejects.toBeInstanceOf(LockBusyError);
+    await (await other.read('mp/c/e')).release(); // the read part shares
+    await lease.extend(20_000);
+    expect(await lease.release()).toBe(true);
+    expect(await redlock.usingPaths(parts, async (_signal, l) => l.valid)).toBe(true);
+    expect(await leftoverKeys(instances.servers)).toEqual([]);
+    await expect(redlock.lockPaths([])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(redlock.lockPaths([{ path: 'mp/a', mode: 'write' }, { path: 'other/a', mode: 'write' }])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(redlock.lockPaths([{ path: 'mp', mode: 'read' }, { path: 'mp/a', mode: 'write' }])).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
 describe('mixed drivers from user clients', () => {
   it('ioredis and node-redis clients side by side', async () => {
     const io = new Redis(instances.urls[0] as string);
