@@ -81,3 +81,85 @@ it('the OpenTelemetry recipe turns the events into spans and metrics', async () 
   expect(metricNames).toContain('hilok.acquire.duration');
   await reader.shutdown();
 });
+
+/** Every data point of the collected metrics, by metric name. */
+async function points(reader: PeriodicExportingMetricReader) {
+  const { resourceMetrics } = await reader.collect();
+  const byName = new Map<string, { attributes: Record<string, unknown>; value: unknown }[]>();
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const m of scope.metrics) byName.set(m.descriptor.name, m.dataPoints.map((p) => ({ attributes: p.attributes as Record<string, unknown>, value: p.value })));
+  }
+  return byName;
+}
+
+it('the recipe records acquire latency, wait time, holds, lost leases and failures by reason — by kind and name prefix, never the full name', async () => {
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMillis: 60_000,
+  });
+  const meter = new MeterProvider({ readers: [reader] }).getMeter('test');
+  const stop = instrumentHilok({ meter });
+  const mutex = new Mutex(redis, { ttl: 5_000 });
+  const hilok = new HiLok(redis, { ttl: 5_000 });
+  const names = ['invoice:42', 'shop/catalog/item-1', 'plain'];
+  try {
+    // invoice:42 — held, a waiter handed the lock, a busy try, a timeout, then the lease lost.
+    const first = await mutex.acquire('invoice:42');
+    const waiter = mutex.acquire('invoice:42', { timeout: 5_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await first.release();
+    const second = await waiter;
+    await expect(mutex.acquire('invoice:42', { block: false })).rejects.toBeInstanceOf(LockBusyError);
+    await expect(mutex.acquire('invoice:42', { timeout: 100 })).rejects.toBeInstanceOf(LockBusyError);
+    const whileHeld = await points(reader);
+    const holdsNow = (p: typeof whileHeld) => (p.get('hilok.holds') ?? []).filter((d) => d.attributes['hilok.prefix'] === 'invoice').map((d) => d.value);
+    expect(holdsNow(whileHeld)).toEqual([1]);
+    await redis.del('hilok:mutex:{invoice:42}');
+    await expect(second.extend()).rejects.toThrow();
+    await second.release().catch(() => undefined); // a release after the loss does not count twice
+
+    // shop/… — a HiLok write (mode attribute); plain — a name with no prefix.
+    await hilok.withWrite('shop/catalog/item-1', () => undefined);
+    await mutex.withLock('plain', () => undefined);
+  } finally {
+    stop();
+    await Promise.all([mutex.close(), hilok.close()]);
+  }
+  const p = await points(reader);
+  const find = (metric: string, attrs: Record<string, unknown>) =>
+    (p.get(metric) ?? []).filter((d) => Object.entries(attrs).every(([k, v]) => d.attributes[k] === v));
+
+  // Acquire latency: every grant, by kind / prefix (/ mode); wait time: the one that waited.
+  const acquires = find('hilok.acquire.duration', { 'hilok.kind': 'Mutex', 'hilok.prefix': 'invoice' });
+  expect(acquires.reduce((n, d) => n + (d.value as { count: number }).count, 0)).toBe(2);
+  const waits = find('hilok.acquire.wait', { 'hilok.kind': 'Mutex', 'hilok.prefix': 'invoice' });
+  expect(waits.map((d) => (d.value as { count: number }).count)).toEqual([1]);
+  expect((waits[0]!.value as { sum: number }).sum).toBeGreaterThan(0);
+  expect(find('hilok.acquire.duration', { 'hilok.kind': 'HiLok', 'hilok.prefix': 'shop', 'hilok.mode': 'write' })).toHaveLength(1);
+  expect(find('hilok.acquire.duration', { 'hilok.kind': 'Mutex', 'hilok.prefix': '(none)' })).toHaveLength(1);
+  // Holds: back to 0 everywhere once released or lost (the lost one counted once).
+  for (const d of p.get('hilok.holds') ?? []) expect(d.value, JSON.stringify(d.attributes)).toBe(0);
+  expect(find('hilok.holds', { 'hilok.prefix': 'invoice' })).toHaveLength(1);
+  // Lost leases and failures by reason.
+  expect(find('hilok.lock.lost', { 'hilok.kind': 'Mutex', 'hilok.prefix': 'invoice' }).map((d) => d.value)).toEqual([1]);
+  expect(find('hilok.acquire.failures', { 'hilok.prefix': 'invoice', 'hilok.reason': 'busy' }).map((d) => d.value)).toEqual([1]);
+  expect(find('hilok.acquire.failures', { 'hilok.prefix': 'invoice', 'hilok.reason': 'timeout' }).map((d) => d.value)).toEqual([1]);
+  // Low cardinality: no data point of any metric carries a full lock name.
+  for (const [, data] of p) for (const d of data) for (const v of Object.values(d.attributes)) expect(names).not.toContain(v);
+  await reader.shutdown();
+});
+
+it('the name prefix is configurable (prefixOf)', async () => {
+  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
+  const stop = instrumentHilok({ meter: new MeterProvider({ readers: [reader] }).getMeter('test'), prefixOf: (name) => name.split('.')[0] ?? name });
+  const mutex = new Mutex(redis, { ttl: 5_000 });
+  try {
+    await mutex.withLock('billing.run-7', () => undefined);
+  } finally {
+    stop();
+    await mutex.close();
+  }
+  const p = await points(reader);
+  expect((p.get('hilok.acquire.duration') ?? []).map((d) => d.attributes['hilok.prefix'])).toEqual(['billing']);
+  await reader.shutdown();
+});
