@@ -441,7 +441,7 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
       });
 
       it('all or none: a busy part leaves no other part held, in its tree or in an earlier one', async () => {
-        const [r, s] = [root(), root()].sort();
+        const [r, s] = [root(), root()].sort() as [string, string];
         const blocker = await hilok.read(`${s}/x`);
         await busy(hilok.acquire([{ path: `${r}/a`, mode: 'write' }, { path: `${s}/x`, mode: 'write' }], { block: false }));
         await busy(hilok.acquire([{ path: `${s}/y`, mode: 'write' }, { path: `${s}/x`, mode: 'write' }], { timeout: 150 }));
@@ -465,7 +465,7 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
       });
 
       it('an abort or a timeout while waiting leaves no part and no intent behind', async () => {
-        const [r, s] = [root(), root()].sort();
+        const [r, s] = [root(), root()].sort() as [string, string];
         const blocker = await hilok.write(`${s}/x`);
         const controller = new AbortController();
         const aborted = hilok.acquire([{ path: `${r}/a`, mode: 'write' }, { path: `${s}/x`, mode: 'read' }, { path: `${s}/y`, mode: 'write' }], { signal: controller.signal }).catch((e: unknown) => e);
