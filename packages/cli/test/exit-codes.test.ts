@@ -168,4 +168,23 @@ describe('exit codes and JSON errors, for every failure class of every command',
       await tree.close();
     }
   });
+
+  it('watch ends with exit 0 when the reader of its pipe goes away (`hilok watch | head`)', async () => {
+    const child = spawn(process.execPath, [...NODE_ARGS, 'watch', '--interval', '50', '--url', server.url, '--prefix', freshPrefix()], {
+      cwd: ROOT,
+      env: CLI_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy(); // the reader closes its end: the next frame meets EPIPE
+      expect(await exited, err).toBe(0);
+      expect(err).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 });
