@@ -579,6 +579,39 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
         expect(Math.max(...waits)).toBeLessThan(3_000);
         await noKeys(r);
       });
+
+      it('a multi-path request with a read part is not starved by a stream of writers on its paths', async () => {
+        const r = root();
+        let stop = false;
+        const writer = (path: string, offset: number) =>
+          (async () => {
+            await delay(offset);
+            while (!stop) {
+              const h = await hilok.write(path, { timeout: 20_000 });
+              await delay(10);
+              await h.release();
+            }
+          })();
+        // Writers on the read part's path and below it, and on the write part's path: think 0.
+        const streams = [writer(`${r}/a`, 0), writer(`${r}/a/x`, 4), writer(`${r}/a`, 7), writer(`${r}/b`, 2), writer(`${r}/b`, 6)];
+        await delay(100);
+        const waits: number[] = [];
+        try {
+          for (let i = 0; i < 5; i++) {
+            const t0 = performance.now();
+            const hold = await hilok.acquire([{ path: `${r}/a`, mode: 'read' }, { path: `${r}/b`, mode: 'write' }], { timeout: 10_000 });
+            waits.push(performance.now() - t0);
+            await delay(5);
+            await hold.release();
+            await delay(20);
+          }
+        } finally {
+          stop = true;
+          await Promise.all(streams);
+        }
+        expect(Math.max(...waits)).toBeLessThan(3_000);
+        await noKeys(r);
+      });
     });
 
     describe('several names as one hold on a ReadWriteLock', () => {

@@ -11,7 +11,7 @@ import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
 import { acquireOrWait, attemptRunOptions, DEADLINE_SLACK, settledWithin, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, checkSeparator, type OptionKeys } from '../validate.js';
 import { pathKeys, splitPath, treeParts, type PathKeys, type PathPart } from './paths.js';
-import { DEFAULT_INTENT_TTL, newIntentId, readTreeAcquire, readTreeAcquireAll, readTreeDone, treeAcquireAllArgs, treeAcquireArgs, treeChannelAt, treeExtendArgs, treePartId, treeReleaseArgs, type TreePart } from './protocol.js';
+import { DEFAULT_INTENT_TTL, READER_INTENT, newIntentId, readTreeAcquire, readTreeAcquireAll, readTreeDone, treeAcquireAllArgs, treeAcquireArgs, treeChannelAt, treeExtendArgs, treePartId, treeReleaseArgs, type TreePart } from './protocol.js';
 
 
 /** Longest sleep of a waiting reader between attempts, in ms (see `TreeHold.waiting`). */
@@ -253,8 +253,9 @@ export class HiLok extends LockManager {
    * Take several holds — reads and writes on paths of one or several trees — as one lease, all or
    * none: one `release`, one `extend`, one watchdog, one `signal` that aborts if any part is lost,
    * and a fencing token per part (`hold.parts[i].fence`). Waits like {@link HiLok.read} /
-   * {@link HiLok.write} within `timeout` / `signal`; a blocking request's write parts wait as
-   * writers (intents, in the hand-off queue), so a stream of single-path holders does not starve it.
+   * {@link HiLok.write} within `timeout` / `signal`; a blocking request's parts wait in the tree's
+   * hand-off queue (a write part as a writer, a read part as a reader), so a stream of
+   * single-path holders does not starve it.
    *
    * The parts are checked before any Redis call (`InvalidArgumentError`): a non-empty array of
    * `{ path, mode }`; the same path twice is one part (write if either is); a part below another
@@ -309,7 +310,8 @@ export class HiLok extends LockManager {
       groups = [...byTree.entries()]
         .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
         .map(([, tree]) => {
-          const treeParts = tree.parts.map((p) => ({ mode: p.mode, id: treePartId(token, p.path), path: p.path, intent: p.mode === 'write' && intentBase ? `${intentBase}#${n++}` : '' }));
+          // A blocking request's parts wait in the tree's hand-off queue: a read part as a reader.
+          const treeParts = tree.parts.map((p) => ({ mode: p.mode, id: treePartId(token, p.path), path: p.path, intent: intentBase ? `${p.mode === 'read' ? READER_INTENT : ''}${intentBase}#${n++}` : '' }));
           const args = treeAcquireAllArgs({ ttl: call.ttl, separator: this.separator, intentTtl: this.intentTtl, listens: blocking, parts: treeParts });
           return new TreeGroupHold(engine, tree.keys, treeParts, token, args, call.signal, this.separator);
         });
@@ -514,8 +516,8 @@ export class MultiHold extends Lease {
   }
 }
 
-/** Longest sleep of a multi-path waiter with several write parts in one tree, in ms: shorter than a hand-off's reservation (250 ms). */
-const MULTI_WRITER_NAP = 100;
+/** Longest sleep of a multi-path waiter with several parts in one tree, in ms: shorter than a hand-off's reservation (250 ms). */
+const MULTI_PART_NAP = 100;
 
 /**
  * The parts of one tree of a multi-path acquire, taken as one grant by `hilok/acquire-all.lua`,
@@ -573,16 +575,16 @@ class TreeGroupHold implements LeaseBackend, AttemptHead {
 
   /** The wait plan's tree-specific part, once the tree was found busy. */
   waiting(intentTtl: number): Partial<WaitPlan> {
-    const writers = this.parts.filter((p) => p.intent !== '');
+    const queued = this.parts.filter((p) => p.intent !== '');
     return {
       detail: this.detail,
       // Intents are renewed by every attempt (at least every intentTtl / 3). A part handed the
       // path (reserved for 250 ms) is woken on its own path's channel, which this waiter hears
-      // only while that part is the busy one: with several write parts it retries within the
+      // only while that part is the busy one: with several parts it retries within the
       // reservation, so a hand-off it did not hear does not cost it its place.
-      maxSleep: writers.length > 1 ? MULTI_WRITER_NAP : writers.length === 1 ? Math.max(1, Math.floor(intentTtl / 3)) : READER_NAP,
+      maxSleep: queued.length > 1 ? MULTI_PART_NAP : queued.length === 1 ? Math.max(1, Math.floor(intentTtl / 3)) : READER_NAP,
       token: this.parts[this.busyPart]?.intent || undefined,
-      onGiveUp: writers.length === 0 ? undefined : () => Promise.all(writers.map((p) => this.engine.runner.run(hilokWithdraw, this.keys.keys, treeReleaseArgs(p.intent, p.path), this.engine.plain))),
+      onGiveUp: queued.length === 0 ? undefined : () => Promise.all(queued.map((p) => this.engine.runner.run(hilokWithdraw, this.keys.keys, treeReleaseArgs(p.intent, p.path), this.engine.plain))),
     };
   }
 

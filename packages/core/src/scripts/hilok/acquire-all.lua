@@ -13,8 +13,10 @@
 -- ARGV[4+4k-3] part k: mode "r" or "w"
 -- ARGV[4+4k-2] part k: hold id (one per part, e.g. "<owner>#<n>")
 -- ARGV[4+4k-1] part k: path
--- ARGV[4+4k]   part k: intent id of a blocking caller's write part ("" otherwise): a busy attempt
---              leaves (or refreshes) every such intent, queued among the waiting writers; the
+-- ARGV[4+4k]   part k: intent id of a blocking caller's part ("" for a one-shot caller; a read
+--              part's starts with READER_INTENT, as hilok/acquire.lua's readers'): a busy attempt
+--              leaves (or refreshes) every such intent, queued in the tree's hand-off queue (a read
+--              part as a waiting reader: kept out only by write holds and older writers); the
 --              intents of one request keep their places together — if any of them lost its
 --              place (lapsed), all are queued again at the end, so that two requests' intents
 --              are in the same order on every path (no request is ahead on one path and behind
@@ -67,6 +69,18 @@ for k, p in ipairs(parts) do
     local ownIntent = p.mine and decodeItem(val[p.mine])
     local entry = ownIntent and queued(p.intent)
     local ahead = not blocked and p.mode == 'w' and starvingAhead(p.intent, entry and entry.at, p.path, sep)
+    if blocked and p.mode == 'r' and p.mine then
+      -- A read part that waits is a waiting reader (as in hilok/acquire.lua): kept out by write
+      -- holds and by the waiting writers that came before it, not by younger ones.
+      local l = writeAt(p.levels)
+      under = not l and writeBelow(p.path, sep)
+      if l or under then
+        blocked = l or d
+      else
+        blocked = nil
+        ahead = olderWriter(entry and entry.at, p.path, sep)
+      end
+    end
     if blocked or ahead then
       busy = { k = k, blocked = blocked, under = under, ahead = ahead }
     end
@@ -110,7 +124,8 @@ end
 local retry = math.max(1, soonestLive() - now)
 local level = busy.blocked or #p.levels
 
--- A blocking caller's write parts wait as writers: intents, kept in arrival order together.
+-- A blocking caller's parts wait in the hand-off queue (writes as writers, reads as readers):
+-- intents, kept in arrival order together.
 local requeue = false
 for _, q in ipairs(parts) do
   if q.mine then
@@ -123,16 +138,16 @@ for _, q in ipairs(parts) do
   if q.mine then
     if requeue and q.entry then dequeue(q.intent) end
     local arrival = (not requeue) and q.entry.arrival or nil
-    if not q.item then created('i', q.levels) end
+    if not q.item and q.mode == 'w' then created('i', q.levels) end
     if not arrival then arrival = enqueue(q.intent, sep, q.path) end
     local exp = now + intentTtl
-    local item = encodeItem('i', arrival, exp, sep, q.path)
+    local item = encodeItem(q.mode == 'w' and 'i' or 'q', arrival, exp, sep, q.path)
     put(q.mine, exp, item)
     val[q.mine] = item
   end
 end
 if p.mine then
-  -- The busy part is a waiting writer: it listens on its own path's channel, where its hand-off
+  -- The busy part waits in the queue: it listens on its own path's channel, where its hand-off
   -- is addressed.
   level = #p.levels
 elseif listens == '1' then
