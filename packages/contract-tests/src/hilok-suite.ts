@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HiLok, InvalidArgumentError, LockBusyError, LockLostError, LockReleaseError, ReadWriteLock, type Hold, type RedisAdapter } from '@hilok/core';
+import { HiLok, InvalidArgumentError, LockBusyError, LockLostError, LockReleaseError, ReadWriteLock, parseOwner, type Hold, type RedisAdapter } from '@hilok/core';
 import { startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, countingAdapter, delay, handOffMs, redisCall, type DriverCase } from './driver.js';
 
@@ -425,6 +425,11 @@ export function describeHiLokSuite<C>(driver: DriverCase<C>): void {
         expect(hold.fence).toBe(Math.max(...hold.parts.map((p) => p.fence)));
         // The parts of one tree share their grant's fence.
         expect(hold.parts[0]?.fence).toBe(hold.parts[1]?.fence);
+        // Each part is a hold of its own, "<id>#<path>", and status() names its owner by the token.
+        const status = await hilok.status(r);
+        expect(status.holds.map((h) => h.id).sort()).toEqual([`${hold.id}#${r}/a`, `${hold.id}#${r}/b`]);
+        for (const h of status.holds) expect(h.ownerInfo).toEqual(parseOwner(hold.id));
+        expect(parseOwner(hold.id)).not.toBeNull();
         await busy(hilok.read(`${r}/a/deep`, { block: false }));
         await busy(hilok.write(`${r}/b`, { block: false }));
         await busy(hilok.read(`${s}/x`, { block: false }));

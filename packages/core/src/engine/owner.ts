@@ -55,11 +55,13 @@ export function nextOwnerToken(prefix: string): string {
 /**
  * Who took a hold, read from its owner token (a lease's `token`, a holder's `id` in `status()`,
  * the owner of `inspect()`), or `null` for a token hilok did not make (an `id` / `owner` the
- * caller chose). Reads only the string: no Redis call.
+ * caller chose). A part of a HiLok multi-path hold (`<token>#<path>`) is read by its token.
+ * Reads only the string: no Redis call.
  */
 export function parseOwner(token: string): OwnerInfo | null {
   if (typeof token !== 'string') return null;
-  const m = OWNER_TOKEN.exec(token);
+  const part = token.indexOf('#');
+  const m = OWNER_TOKEN.exec(part < 0 ? token : token.slice(0, part));
   if (!m) return null;
   return { app: m[1], host: m[2] as string, pid: Number(m[3]), startedAt: parseInt(m[4] as string, 36) * 1000 };
 }
