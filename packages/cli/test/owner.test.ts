@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIoredisAdapter, FairLock, HiLok, Mutex, Semaphore } from '@hilok/ioredis';
+import { createIoredisAdapter, FairLock, HiLok, InvalidArgumentError, Mutex, Semaphore } from '@hilok/ioredis';
 import { Redlock } from '@hilok/redlock';
 import { useRedisInstances, type RedisInstances } from '@hilok/testing';
 import { connect } from '../src/connect.js';
@@ -94,7 +94,8 @@ describe('hilok inspect / watch: who holds what', () => {
   });
 
   it('bad app values are refused before any connection (InvalidArgumentError)', async () => {
-    expect(() => new Mutex(set.urls[0] as string, { app: 'no spaces' })).toThrow(/app/);
-    expect(() => Redlock.fromUrls(set.urls, { connect: (u) => createIoredisAdapter(u), app: 'x'.repeat(65) })).toThrow(/app/);
+    expect(() => new Mutex(set.urls[0] as string, { app: 'no spaces' })).toThrow(InvalidArgumentError);
+    expect(() => Redlock.fromUrls(set.urls, { connect: (u) => createIoredisAdapter(u), app: 'x'.repeat(65) })).toThrow(InvalidArgumentError);
+    expect(() => Redlock.fromUrls(set.urls, { connect: (u) => createIoredisAdapter(u), app: 'a:b' })).toThrow(/app/);
   });
 });
