@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MAX_NAME_LENGTH } from '@hilok/core';
+import { InvalidArgumentError, MAX_NAME_LENGTH, parseOwner, type OwnerInfo } from '@hilok/core';
 import {
   checkPermits,
   semaphoreQuorum,
@@ -107,6 +107,8 @@ export interface RedlockSemaphoreHolder {
   ttl: number;
   /** Largest fence among the instances that hold it (as a lease's `fence`). */
   fence: number;
+  /** Who took it (`app`, host, pid, process start), read from `id`; `undefined` for an id hilok did not make. */
+  ownerInfo: OwnerInfo | undefined;
 }
 
 /** What `Redlock.semaphoreStatus` reports about one semaphore on the quorum. */
@@ -150,7 +152,7 @@ export function summariseSemaphore(
     if (!x.ok) continue;
     for (const h of x.holders) {
       const row = byId.get(h.id);
-      if (!row) byId.set(h.id, { id: h.id, permits: h.permits, on: [x.index], valid: false, ttl: h.ttl, fence: h.fence });
+      if (!row) byId.set(h.id, { id: h.id, permits: h.permits, on: [x.index], valid: false, ttl: h.ttl, fence: h.fence, ownerInfo: parseOwner(h.id) ?? undefined });
       else {
         row.on.push(x.index);
         row.ttl = Math.min(row.ttl, h.ttl);

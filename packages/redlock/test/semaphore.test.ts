@@ -168,8 +168,8 @@ describe('Redlock semaphore: semaphoreStatus on 3 instances', () => {
     expect(status.limit).toBe(3);
     expect(status.quorum).toBe(semaphoreQuorumOf(3, 3));
     expect(status.holders).toEqual([
-      { id: a.token, permits: 2, on: [0, 1, 2], valid: true, ttl: expect.any(Number), fence: a.fence },
-      { id: b.token, permits: 1, on: [0], valid: false, ttl: expect.any(Number), fence: b.fence },
+      { id: a.token, permits: 2, on: [0, 1, 2], valid: true, ttl: expect.any(Number), fence: a.fence, ownerInfo: expect.objectContaining({ pid: process.pid }) },
+      { id: b.token, permits: 1, on: [0], valid: false, ttl: expect.any(Number), fence: b.fence, ownerInfo: expect.objectContaining({ pid: process.pid }) },
     ]);
     expect(status.holders[0]!.ttl).toBeGreaterThan(4_000);
     expect(status.holders[0]!.ttl).toBeLessThanOrEqual(5_000);
