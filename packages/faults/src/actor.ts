@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { FairLock, HiLok, Mutex, RedisUnavailableError, LockBusyError, Semaphore, type Lease } from '@hilok/ioredis';
-import { multiTarget, semaphoreTarget, targetFields, type LockTarget } from './conflict.js';
+import { FairLock, HiLok, Mutex, MultiHold, RedisUnavailableError, LockBusyError, Semaphore, type Lease } from '@hilok/ioredis';
+import { multiTarget, pathsTarget, semaphoreTarget, targetFields, type LockTarget } from './conflict.js';
 import { now, toEpoch, type Recorder } from './recorder.js';
 import { recordGrant, recordRelease, rmwIncrement } from './client.js';
 import type { SharedCounter } from './resource.js';
@@ -89,8 +89,12 @@ export class Actor {
             ? target.names !== undefined
               ? await this.mutex.acquire(target.names, opts)
               : await (o.fair ? this.fair : this.mutex).acquire(target.resource, opts)
-            : await (target.mode === 'read' ? this.hilok.read(target.resource, opts) : this.hilok.write(target.resource, opts));
-      recordGrant(this.rec, base, lease, toEpoch(lease.expiresAt));
+            : target.parts !== undefined
+              ? await this.hilok.acquire(target.parts, opts)
+              : await (target.mode === 'read' ? this.hilok.read(target.resource, opts) : this.hilok.write(target.resource, opts));
+      // A multi-path hold: its parts as granted (merged), each with its own fence.
+      const granted = lease instanceof MultiHold ? { ...base, parts: lease.parts.map((p) => ({ path: p.path, mode: p.mode, fence: p.fence })) } : base;
+      recordGrant(this.rec, granted, lease, toEpoch(lease.expiresAt));
       return { lease, hold, target };
     } catch (err) {
       const indeterminate = err instanceof RedisUnavailableError || (err instanceof LockBusyError && err.reason === 'timeout');
@@ -146,12 +150,16 @@ export class Actor {
   }
 }
 
-/** The lock kinds the scenarios run: the checker's kinds, plus `multi` (a multi-name Mutex hold, all or none). */
-export type ScenarioKind = 'mutex' | 'hilok' | 'semaphore' | 'multi';
+/**
+ * The lock kinds the scenarios run: the checker's kinds, plus `multi` (a multi-name Mutex hold,
+ * all or none) and `paths` (a HiLok multi-path hold: reads and writes on paths of one or two
+ * trees, all or none — `hilok.acquire([...])`, `redlock.lockPaths([...])`).
+ */
+export type ScenarioKind = 'mutex' | 'hilok' | 'semaphore' | 'multi' | 'paths';
 
 /** A one-letter code per kind, for the scenarios' lock and counter names (`mutex` and `multi` share an initial). */
 export function kindTag(kind: ScenarioKind | 'fair'): string {
-  return { mutex: 'm', hilok: 'h', semaphore: 's', multi: 'n', fair: 'f' }[kind];
+  return { mutex: 'm', hilok: 'h', semaphore: 's', multi: 'n', paths: 'p', fair: 'f' }[kind];
 }
 
 /** The semaphore limit of the scenarios' and the load's semaphore targets. */
@@ -160,9 +168,16 @@ export const SEMAPHORE_LIMIT = 3;
 /**
  * The lock targets of a scenario for each kind: a conflicting pair (mutex: same name; HiLok:
  * ancestor write vs descendant read; semaphore: every permit vs one more; multi: two pairs of
- * names sharing one, listed in opposite orders).
+ * names sharing one, listed in opposite orders; paths: two multi-path holds over the trees
+ * `base` and `base.u`, each conflicting with the other in both trees).
  */
 export function targetsFor(kind: ScenarioKind, base: string): { a: LockTarget; b: LockTarget } {
+  if (kind === 'paths') {
+    return {
+      a: pathsTarget([{ path: `${base}/x/y`, mode: 'write' }, { path: `${base}.u/z`, mode: 'read' }]),
+      b: pathsTarget([{ path: `${base}.u/z`, mode: 'write' }, { path: base, mode: 'read' }]),
+    };
+  }
   if (kind === 'semaphore') return { a: semaphoreTarget(base, SEMAPHORE_LIMIT, SEMAPHORE_LIMIT), b: semaphoreTarget(base, 1, SEMAPHORE_LIMIT) };
   if (kind === 'multi') return { a: multiTarget([`${base}.x`, `${base}.y`]), b: multiTarget([`${base}.z`, `${base}.y`]) };
   return kind === 'mutex'

@@ -1,4 +1,4 @@
-import { conflicts, conflictGroups, isAncestor, type LockTarget } from './conflict.js';
+import { conflicts, conflictGroups, isAncestor, partsOf, type LockTarget, type PathPart } from './conflict.js';
 import type { HistoryEvent } from './recorder.js';
 
 /**
@@ -113,6 +113,7 @@ export function holdsOf(events: readonly HistoryEvent[]): HoldInterval[] {
         resource: e.resource ?? '',
         mode: e.mode ?? 'write',
         ...(e.names === undefined ? {} : { names: e.names }),
+        ...(e.parts === undefined ? {} : { parts: e.parts }),
         ...(e.permits === undefined ? {} : { permits: e.permits }),
         ...(e.limit === undefined ? {} : { limit: e.limit }),
         fence: e.fence ?? NaN,
@@ -233,11 +234,12 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       active.push(b);
       if (b.lostAt !== undefined) awaitingNext.push(b);
       if (!Number.isFinite(b.fence)) continue;
-      const a = fences.latestConflicting(b);
-      fences.add(b);
-      if (!a || a.fence < b.fence || reported.has(`fence:${a.hold}|${b.hold}`)) continue;
-      reported.add(`fence:${a.hold}|${b.hold}`);
-      violations.push({ rule: 'fence-order', detail: `${describe(b)} granted after ${describe(a)} has fence ${b.fence} ≤ ${a.fence}` });
+      // Per part (a multi-path hold's parts each carry their own fence; a single hold is one part).
+      for (const { a, fence, path } of fences.check(b)) {
+        if (reported.has(`fence:${a.hold}|${b.hold}`)) continue;
+        reported.add(`fence:${a.hold}|${b.hold}`);
+        violations.push({ rule: 'fence-order', detail: `${describe(b)}${path === undefined ? '' : ` part "${path}"`} granted after ${describe(a)} has fence ${fence} ≤ ${a.fence}` });
+      }
     }
   }
 
@@ -338,35 +340,57 @@ function checkSemaphoreGroup(
 /**
  * The fence-order check's memory of one conflict group, so each hold is compared with the
  * latest conflicting one in O(paths): mutex — the previous hold of the name (fences along the
- * chain); HiLok — per path, the earlier read and write with the largest fence.
+ * chain); HiLok — per path, the earlier read and write part with the largest fence (a
+ * multi-path hold's parts each with their own fence, or the hold's when the lock reports none).
  */
 class FenceIndex {
   private last: HoldInterval | undefined;
-  private readonly byPath = new Map<string, { read?: HoldInterval; write?: HoldInterval }>();
+  private readonly byPath = new Map<string, { read?: FencedPart; write?: FencedPart }>();
 
   constructor(private readonly separator: string) {}
 
-  /** The earlier conflicting hold with the largest fence (the one `b` must exceed). */
-  latestConflicting(b: HoldInterval): HoldInterval | undefined {
-    if (b.kind === 'mutex') return this.last;
-    let best: HoldInterval | undefined;
+  /**
+   * Compare `b` with the earlier conflicting holds, then remember it. Returns each part of `b`
+   * whose fence does not exceed the earlier conflicting part with the largest fence (`a`: that
+   * part, its fence on `a.fence`).
+   */
+  check(b: HoldInterval): { a: HoldInterval; fence: number; path?: string }[] {
+    if (b.kind === 'mutex') {
+      const a = this.last;
+      this.last = b;
+      return a && !(a.fence < b.fence) ? [{ a, fence: b.fence }] : [];
+    }
+    const parts = partsOf(b).map((p) => ({ ...p, fence: p.fence ?? b.fence, hold: b }));
+    const bad: { a: HoldInterval; fence: number; path?: string }[] = [];
+    for (const p of parts) {
+      const a = this.latestConflicting(p);
+      if (a && !(a.fence < p.fence)) bad.push({ a: { ...a.hold, fence: a.fence }, fence: p.fence, ...(b.parts === undefined ? {} : { path: p.path }) });
+    }
+    for (const p of parts) this.add(p);
+    return bad;
+  }
+
+  private latestConflicting(b: FencedPart): FencedPart | undefined {
+    let best: FencedPart | undefined;
     for (const [path, at] of this.byPath) {
-      if (path !== b.resource && !isAncestor(path, b.resource, this.separator) && !isAncestor(b.resource, path, this.separator)) continue;
-      for (const a of b.mode === 'write' ? [at.read, at.write] : [at.write]) if (a && (!best || a.fence > best.fence)) best = a;
+      if (path !== b.path && !isAncestor(path, b.path, this.separator) && !isAncestor(b.path, path, this.separator)) continue;
+      for (const a of b.mode === 'write' ? [at.read, at.write] : [at.write]) if (a && a.hold !== b.hold && (!best || a.fence > best.fence)) best = a;
     }
     return best;
   }
 
-  add(h: HoldInterval): void {
-    if (h.kind === 'mutex') {
-      this.last = h;
-      return;
-    }
-    let at = this.byPath.get(h.resource);
-    if (!at) this.byPath.set(h.resource, (at = {}));
-    const prev = h.mode === 'read' ? at.read : at.write;
-    if (!prev || h.fence > prev.fence) at[h.mode] = h;
+  private add(p: FencedPart): void {
+    let at = this.byPath.get(p.path);
+    if (!at) this.byPath.set(p.path, (at = {}));
+    const prev = at[p.mode];
+    if (!prev || p.fence > prev.fence) at[p.mode] = p;
   }
+}
+
+/** A HiLok part in the fence index: its path, mode and fence, and the hold it belongs to. */
+interface FencedPart extends PathPart {
+  fence: number;
+  hold: HoldInterval;
 }
 
 function describe(h: HoldInterval): string {

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { Recorder, now, toEpoch, type HistoryEvent, type EventType } from './recorder.js';
-export { conflicts, isAncestor, conflictGroup, conflictGroups, namesOf, multiTarget, semaphoreTarget, targetFields, type LockTarget } from './conflict.js';
+export { conflicts, isAncestor, conflictGroup, conflictGroups, namesOf, partsOf, pathsConflict, pathsTarget, multiTarget, semaphoreTarget, targetFields, type LockTarget, type PathPart } from './conflict.js';
 export { checkHistory, holdsOf, assertClean, type CheckResult, type CheckOptions, type Violation, type HoldInterval, type SignalLead } from './checker.js';
 export { FencedResource, RmwCounter, CounterStore, FENCED_WRITE_LUA, type SharedCounter } from './resource.js';
 export { Actor, targetsFor, kindTag, SEMAPHORE_LIMIT, type ScenarioKind, type ActorOptions, type ActorAcquireOptions, type ActorHold } from './actor.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Actor, SEMAPHORE_LIMIT } from './actor.js';
-import { multiTarget, semaphoreTarget, type LockTarget } from './conflict.js';
+import { multiTarget, pathsTarget, semaphoreTarget, type LockTarget } from './conflict.js';
 import { spawnScript, type WorkerHandle } from './process.js';
 import { now, type HistoryEvent, type Recorder } from './recorder.js';
 import { redlockClient, type RedlockClient } from './redlock-client.js';
@@ -22,9 +22,10 @@ export const REDLOCK_LOAD_PREFIX = 'hilok:redlock-load:';
 /**
  * Which lock the load takes: `fair` is the FairLock (a mutex for the checker); `multi` takes
  * two names at once with the Mutex (`mutex.acquire([a, b])`; Redlock: `redlock.lock([a, b])`);
- * `semaphore` the Semaphore (Redlock: `redlock.semaphore`).
+ * `semaphore` the Semaphore (Redlock: `redlock.semaphore`); `paths` HiLok multi-path holds
+ * (`hilok.acquire([...])`; Redlock: `redlock.lockPaths([...])`).
  */
-export type LoadKind = 'mutex' | 'hilok' | 'fair' | 'semaphore' | 'multi';
+export type LoadKind = 'mutex' | 'hilok' | 'fair' | 'semaphore' | 'multi' | 'paths';
 
 /** What the load's clients lock, where, and how. Plain data: it is sent to the worker processes. */
 export interface LoadSpec {
@@ -63,14 +64,37 @@ export interface LoadGroup {
  * `n` — only a hold of every permit excludes all others, so only those are writes (counter).
  * Multi: the three pairs of the names `n.x`, `n.y`, `n.z`, in mixed orders (any two pairs share
  * a name, so every two holds conflict and one counter per group is exact; the orders check that
- * overlapping requests in different orders never deadlock).
+ * overlapping requests in different orders never deadlock). Paths: multi-path holds mixing reads
+ * and writes over the trees `n` and `n.u` (see {@link pathsGroupTargets}).
  */
-export function groupTargets(kind: 'mutex' | 'hilok' | 'semaphore' | 'multi', name: string): LockTarget[] {
+export function groupTargets(kind: 'mutex' | 'hilok' | 'semaphore' | 'multi' | 'paths', name: string): LockTarget[] {
+  if (kind === 'paths') return pathsGroupTargets(name);
   if (kind === 'semaphore') return Array.from({ length: SEMAPHORE_LIMIT }, (_, k) => semaphoreTarget(name, k + 1, SEMAPHORE_LIMIT));
   if (kind === 'multi') return [multiTarget([`${name}.x`, `${name}.y`]), multiTarget([`${name}.z`, `${name}.y`]), multiTarget([`${name}.z`, `${name}.x`])];
   if (kind === 'mutex') return [{ kind, resource: name, mode: 'write' }];
   const chain = [name, `${name}/a`, `${name}/a/b`];
   return [...chain.flatMap((resource) => [{ kind, resource, mode: 'write' as const }, { kind, resource, mode: 'read' as const }]), { kind, resource: `${name}/c`, mode: 'read' }];
+}
+
+/**
+ * The multi-path targets of one group, over the trees `n` and `n.u`, parts listed in mixed
+ * orders: `[n/x write, n/y read, n/x/k read]` (the last merged into the first), `[n write]`,
+ * `[n/y write, n.u/z read]`, `[n.u write, n/x read]` — every two of these four conflict (so
+ * they are the writes, guarding one counter per group), the first only through a read part
+ * against a write; and the read-only `[n.u/z read, n/y read]`, which coexists with the first and
+ * with itself and conflicts with the others. Two trees: taken tree by tree in key order, the
+ * first kept while the second waits.
+ */
+export function pathsGroupTargets(name: string): LockTarget[] {
+  const t = name;
+  const u = `${name}.u`;
+  return [
+    pathsTarget([{ path: `${t}/x`, mode: 'write' }, { path: `${t}/y`, mode: 'read' }, { path: `${t}/x/k`, mode: 'read' }]),
+    pathsTarget([{ path: t, mode: 'write' }]),
+    pathsTarget([{ path: `${t}/y`, mode: 'write' }, { path: `${u}/z`, mode: 'read' }]),
+    pathsTarget([{ path: u, mode: 'write' }, { path: `${t}/x`, mode: 'read' }]),
+    pathsTarget([{ path: `${u}/z`, mode: 'read' }, { path: `${t}/y`, mode: 'read' }]),
+  ];
 }
 
 /** The groups of a spec. */
@@ -145,6 +169,7 @@ const warmTarget = (spec: LoadSpec, k: number, prefix: string): LockTarget => {
   const resource = `${spec.tag}warm-${prefix}${k}`;
   if (spec.kind === 'semaphore') return semaphoreTarget(resource, 1, SEMAPHORE_LIMIT);
   if (spec.kind === 'multi') return multiTarget([`${resource}.x`, `${resource}.y`]);
+  if (spec.kind === 'paths') return pathsTarget([{ path: `${resource}/x`, mode: 'write' }, { path: `${resource}.u/y`, mode: 'read' }]);
   return { kind: spec.kind === 'hilok' ? 'hilok' : 'mutex', resource, mode: 'write' };
 };
 

@@ -1,3 +1,5 @@
+import type { PathPart } from './conflict.js';
+
 /**
  * The system's monotonic clock in ms, sub-ms precise (CLOCK_MONOTONIC via `process.hrtime`): one
  * clock for every process of the machine, so merged histories compare exactly. (A process's
@@ -48,6 +50,8 @@ export interface HistoryEvent {
   mode?: 'read' | 'write';
   /** A multi-name mutex hold's names. */
   names?: readonly string[];
+  /** A HiLok multi-path hold's parts (on `acquire:ok`: as granted, each with its own fence when the lock reports it). */
+  parts?: readonly PathPart[];
   /** Semaphore: the permits taken and the limit asked with. */
   permits?: number;
   limit?: number;

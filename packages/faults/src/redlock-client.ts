@@ -47,10 +47,12 @@ export function redlockClient(name: string, rec: Recorder, urls: readonly string
 
 /**
  * Take `target` on the quorum with its kind's call: `lock(name)`, `lock(names)` (multi-name),
+ * `lockPaths(parts)` (multi-path),
  * `semaphore(name, { limit, permits })`, `read(path)` / `write(path)`.
  */
 export function redlockAcquire(redlock: Redlock, t: LockTarget, options: LockOptions = {}): Promise<RedlockLease> {
   if (t.kind === 'semaphore') return redlock.semaphore(t.resource, { ...options, limit: t.limit ?? 1, permits: t.permits ?? 1 });
   if (t.kind === 'mutex') return redlock.lock(t.names ?? t.resource, options);
+  if (t.parts !== undefined) return redlock.lockPaths(t.parts.map((p) => ({ path: p.path, mode: p.mode })), options);
   return t.mode === 'read' ? redlock.read(t.resource, options) : redlock.write(t.resource, options);
 }

@@ -425,8 +425,11 @@ export async function latencyContention(o: RunOptions & { fair?: boolean }): Pro
   const actors = Array.from({ length: 4 }, (_, k) => new Actor(`c${k}`, rec, { url: proxy.url, commandTimeout: 2_000 }));
   const jitter = setInterval(() => proxy.setLatency(20 + Math.floor(Math.random() * 31)), 50);
   // Semaphore: every permit (a write: the counter) and one permit (a read: no increment); multi: two pairs sharing a name.
+  // Paths: two multi-path holds over two trees, conflicting in both (every hold a write).
   const targets =
-    o.kind === 'mutex' || o.kind === 'multi'
+    o.kind === 'paths'
+      ? Object.values(targetsFor('paths', 'lat'))
+      : o.kind === 'mutex' || o.kind === 'multi'
       ? o.kind === 'mutex'
         ? [targetsFor('mutex', 'lat').a]
         : Object.values(targetsFor('multi', 'lat'))

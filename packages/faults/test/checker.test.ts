@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkHistory, conflicts, FencedResource, liveReplyTimeout, type HistoryEvent } from '../src/index.js';
+import { checkHistory, conflictGroups, conflicts, FencedResource, liveReplyTimeout, pathsGroupTargets, pathsTarget, type HistoryEvent, type PathPart } from '../src/index.js';
 
 const ev = (t: number, client: string, type: HistoryEvent['type'], extra: Partial<HistoryEvent> = {}): HistoryEvent => ({ t, client, type, ...extra });
 const hold = (id: string, client: string, from: number, to: number, fence: number, extra: Partial<HistoryEvent> = {}): HistoryEvent[] => [
@@ -99,6 +99,42 @@ describe('the checker itself catches violations', () => {
     expect(checkHistory([...multi('p', 0, 100, 1, ['a', 'b']), ...multi('q', 50, 150, 2, ['c', 'd'])]).violations).toEqual([]);
     // Fences per name: a later hold on any shared name needs a larger fence.
     expect(checkHistory([...multi('p', 0, 100, 5, ['a', 'b']), ...hold('q', 'Q', 200, 300, 3, { resource: 'b' })]).violations.map((v) => v.rule)).toEqual(['fence-order']);
+  });
+  it('HiLok multi-path holds are the set of their parts: they conflict when any two parts do (related paths of one tree, at least one a write)', () => {
+    const paths = (id: string, from: number, to: number, fence: number, parts: PathPart[]) => {
+      const t = pathsTarget(parts);
+      return hold(id, id, from, to, fence, { kind: 'hilok', resource: t.resource, mode: t.mode, parts: t.parts });
+    };
+    const single = (id: string, from: number, to: number, fence: number, path: string, mode: 'read' | 'write') => hold(id, id, from, to, fence, { kind: 'hilok', resource: path, mode });
+    const w = (path: string): PathPart => ({ path, mode: 'write' });
+    const r = (path: string): PathPart => ({ path, mode: 'read' });
+    // The pair rule.
+    expect(conflicts(pathsTarget([w('a/x'), r('a/y')]), pathsTarget([w('a/y'), r('b/z')]))).toBe(true); // a/y: read vs write
+    expect(conflicts(pathsTarget([w('a/x'), r('a/y')]), pathsTarget([r('a/y'), w('b/z')]))).toBe(false); // a/y read twice; a/x, b/z unrelated
+    expect(conflicts(pathsTarget([r('a/x/k'), r('b')]), pathsTarget([w('b/z')]))).toBe(true); // b ancestor of b/z
+    expect(conflicts(pathsTarget([r('a/x'), w('b/z')]), { kind: 'hilok', resource: 'a', mode: 'write' })).toBe(true); // a single hold
+    expect(conflicts(pathsTarget([r('a/x'), w('b/z')]), { kind: 'hilok', resource: 'b/y', mode: 'write' })).toBe(false);
+    expect(conflictGroups(pathsTarget([w('a/x'), r('b/z'), r('a/y')]))).toEqual(['h:a', 'h:b']);
+    // Overlapping multi-path histories: conflicting through the second tree only, through a read part, against a single hold.
+    expect(checkHistory([...paths('p', 0, 100, 1, [w('a/x'), r('b/z')]), ...paths('q', 50, 150, 2, [r('a/y'), w('b')])]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    expect(checkHistory([...paths('p', 0, 100, 1, [w('a/x'), r('a/y')]), ...paths('q', 50, 150, 2, [w('a/y')])]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    expect(checkHistory([...paths('p', 0, 100, 1, [w('a/x'), r('b/z')]), ...single('q', 50, 150, 2, 'b', 'write')]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    // A pair conflicting in both trees is reported once.
+    expect(checkHistory([...paths('p', 0, 100, 1, [w('a/x'), w('b/z')]), ...paths('q', 50, 150, 2, [w('a'), w('b')])]).violations.map((v) => v.rule)).toEqual(['overlap']);
+    // Not overlapping: shared reads, unrelated paths, one released before the other's grant.
+    expect(checkHistory([...paths('p', 0, 100, 1, [w('a/x'), r('a/y'), r('b/z')]), ...paths('q', 50, 150, 2, [r('a/y'), w('b/w'), r('b/z')])]).violations).toEqual([]);
+    expect(checkHistory([...paths('p', 0, 100, 1, [w('a/x'), r('b/z')]), ...paths('q', 100, 150, 2, [w('a'), w('b')])]).violations).toEqual([]);
+    // Fences per part: a later conflicting hold needs a larger fence than the part it conflicts with, not than the hold's largest.
+    const fenced = (id: string, from: number, to: number, parts: (PathPart & { fence: number })[]) =>
+      hold(id, id, from, to, Math.max(...parts.map((p) => p.fence)), { kind: 'hilok', resource: pathsTarget(parts).resource, mode: 'write', parts });
+    expect(checkHistory([...fenced('p', 0, 100, [{ ...w('a/x'), fence: 10 }, { ...w('b/z'), fence: 20 }]), ...single('q', 200, 300, 15, 'a', 'write')]).violations).toEqual([]);
+    expect(checkHistory([...fenced('p', 0, 100, [{ ...w('a/x'), fence: 10 }, { ...w('b/z'), fence: 20 }]), ...single('q', 200, 300, 15, 'b', 'write')]).violations.map((v) => v.rule)).toEqual(['fence-order']);
+    expect(checkHistory([...single('q', 0, 100, 15, 'b/z', 'write'), ...fenced('p', 200, 300, [{ ...w('a/x'), fence: 20 }, { ...r('b'), fence: 12 }])]).violations.map((v) => v.rule)).toEqual(['fence-order']);
+    // The load's targets: every two holds with a write part conflict (one counter per group is exact); the read-only one meets only those with a write where it reads.
+    const targets = pathsGroupTargets('n');
+    const writes = targets.filter((t) => t.mode === 'write');
+    for (const a of writes) for (const b of writes) expect(conflicts(a, b)).toBe(true);
+    expect(targets.filter((t) => t.mode === 'read').length).toBe(1);
   });
   it('lost updates, and indeterminate writes counted as "may have happened"', () => {
     const writes = [ev(1, 'A', 'write:ok'), ev(2, 'B', 'write:ok'), ev(3, 'C', 'write:fail', { indeterminate: true })];
