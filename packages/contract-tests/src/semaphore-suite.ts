@@ -105,7 +105,7 @@ export function describeSemaphoreSuite<C>(driver: DriverCase<C>): void {
       expect(await allKeys()).toEqual([]);
     });
 
-    it('a 4-permit request gets in while 8 single-permit tasks (hold 20 ms) stream: bounded wait; woken by pub/sub', async () => {
+    it('a 4-permit request gets in while 8 single-permit tasks (hold 20 ms) stream: bounded wait; handed over by the release', async () => {
       const name = fresh();
       const other = new Semaphore(await conns.open(server.url), { ttl: 5_000, limit: 4 });
       let stop = false;
@@ -135,7 +135,9 @@ export function describeSemaphoreSuite<C>(driver: DriverCase<C>): void {
       // The bound sits below the ≥ 1 s of the unbounded case, with room for a loaded CI machine.
       expect(waited).toBeLessThan(900);
       expect(singles).toBeGreaterThan(duringBig); // the stream went on afterwards
-      // A release wakes the waiter it can serve by pub/sub, far sooner than its 1 s fallback nap.
+      // A release hands its room on at once, far sooner than the waiter's 1 s fallback nap: here the
+      // waiter waits in this process (through another client), so the release grants it in its
+      // script and the reply hands the grant over (another process's waiter gets a message).
       const holder = await sem.acquire(name, { limit: 4, permits: 3, ttl: 20_000 });
       expect(await handOffMs(holder, other.acquire(name, { limit: 4, permits: 2, timeout: 10_000 }))).toBeLessThan(900);
       await other.close();

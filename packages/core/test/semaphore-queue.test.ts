@@ -1,12 +1,13 @@
 /**
  * The Semaphore's waiting queue, checked on a real redis-server through ioredis: a release
- * publishes one addressed wake-up however many wait (herd-free); a starving waiter keeps younger
+ * grants a waiter of its own process in its reply, and wakes another process's waiter with one
+ * addressed message however many wait (herd-free); a starving waiter keeps younger
  * ones out of the room it needs, and a waiter that gives up hands that room on at once; a waiter
  * woken but never coming (crashed) loses its place after 250 ms; the key layout and lifetimes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Semaphore, createIoredisAdapter } from '@hilok/ioredis';
-import { ScriptRunner, scripts, semaphoreKeys } from '@hilok/core/internal';
+import { ScriptRunner, readSemaphoreRelease, scripts, semaphoreKeys, waiterMember } from '@hilok/core/internal';
 // core does not depend on @hilok/testing (no lockfile change for a test): import it by path.
 import { startRedis, type RedisServer } from '../../testing/src/index.js';
 
@@ -27,7 +28,7 @@ describe('semaphore: the waiting queue', () => {
     await server?.stop();
   });
 
-  it('a release publishes one addressed wake-up however many wait (herd-free), and the key layout', async () => {
+  it('a release grants the next waiter of its own process in its reply (no message, no call of the waiter\'s own), and the key layout', async () => {
     const name = fresh();
     const others = [new Semaphore(server.url, { ttl: 10_000 }), new Semaphore(server.url, { ttl: 10_000 })];
     const held = await Promise.all([sem.acquire(name, { limit: 2 }), sem.acquire(name, { limit: 2 })]);
@@ -41,7 +42,13 @@ describe('semaphore: the waiting queue', () => {
     await server.command('CONFIG', 'RESETSTAT');
     await held[0]!.release();
     const first = await Promise.race(waiting);
-    expect(String(await server.command('INFO', 'commandstats'))).toMatch(/^cmdstat_publish:calls=1,/m);
+    // The waiters wait in this process (through other clients): the release's script granted the
+    // oldest and its reply handed the grant over — one script call for release and grant, no PUBLISH.
+    const stats = String(await server.command('INFO', 'commandstats'));
+    const scriptCalls = [...stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+),/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(scriptCalls).toBe(1);
+    expect(stats).not.toMatch(/^cmdstat_publish:/m);
+    expect(first.fence).toBeGreaterThan(held[1]!.fence);
     await first.release();
     await held[1]!.release();
     // The rest drain one release at a time.
@@ -72,6 +79,41 @@ describe('semaphore: the waiting queue', () => {
     expect(await server.command('KEYS', '*')).toEqual([]);
   });
 
+  it('a release grants the waiters it names directly; one that gave up meanwhile gives the grant back by its withdraw', async () => {
+    const name = fresh();
+    const keys = semaphoreKeys('hilok:', name);
+    const adapter = createIoredisAdapter(server.url);
+    const runner = new ScriptRunner(adapter);
+    const run = async (script: typeof scripts.semaphoreAcquire, args: (string | number)[]) => runner.run(script, keys, args, { timeoutMs: 1_000 });
+    expect(Number(await run(scripts.semaphoreAcquire, ['h', 1, 1, 10_000, '']))).toBeGreaterThan(0);
+    // Two waiters queue; the release names only 'mine' (a waiter of the releasing process).
+    expect(Number(await run(scripts.semaphoreAcquire, ['mine', 1, 1, 7_000, 'w']))).toBeLessThan(0);
+    expect(Number(await run(scripts.semaphoreAcquire, ['theirs', 1, 1, 10_000, 'w']))).toBeLessThan(0);
+    await server.command('CONFIG', 'RESETSTAT');
+    const reply = readSemaphoreRelease(await run(scripts.semaphoreRelease, ['h', 'mine', 'not-queued']));
+    expect(reply.released).toBe(true);
+    expect(reply.handedTo).toEqual([]);
+    expect(reply.granted).toEqual([{ token: 'mine', fence: expect.any(Number) }]);
+    expect(String(await server.command('INFO', 'commandstats'))).not.toMatch(/^cmdstat_publish:/m);
+    const status = await sem.status(name, { limit: 1 });
+    // Held with the waiter's own ttl, out of the queue; 'theirs' still waits.
+    expect(status.holders).toMatchObject([{ id: 'mine', permits: 1, fence: reply.granted[0]!.fence }]);
+    expect(status.holders[0]!.ttl).toBeGreaterThan(6_000);
+    expect(status.holders[0]!.ttl).toBeLessThanOrEqual(7_000);
+    expect(status.waiters.map((w) => w.id)).toEqual(['theirs']);
+    // A repeated attempt of 'mine' (its reply lost, or another process's waiter woken) finds it granted: same fence.
+    expect(Number(await run(scripts.semaphoreAcquire, ['mine', 1, 1, 7_000, 'w']))).toBe(reply.granted[0]!.fence);
+    // 'mine' gave up before it saw the grant: its withdraw gives the permit back, and it goes to 'theirs' (woken: not named).
+    await server.command('CONFIG', 'RESETSTAT');
+    expect(Number(await run(scripts.semaphoreWithdraw, [waiterMember(1, 1, 7_000, 'mine')]))).toBe(1);
+    expect(String(await server.command('INFO', 'commandstats'))).toMatch(/^cmdstat_publish:calls=1,/m);
+    expect((await sem.status(name, { limit: 1 })).holders).toEqual([]);
+    expect(Number(await run(scripts.semaphoreAcquire, ['theirs', 1, 1, 10_000, 'w']))).toBeGreaterThan(0);
+    expect(Number(await run(scripts.semaphoreRelease, ['theirs']))).toBeDefined();
+    await adapter.close();
+    expect(await server.command('KEYS', '*')).toEqual([]);
+  });
+
   it('a waiter woken but never coming (crashed) loses its place 250 ms after the hand-off', async () => {
     const name = fresh();
     const keys = semaphoreKeys('hilok:', name);
@@ -83,8 +125,11 @@ describe('semaphore: the waiting queue', () => {
     expect(ghost).toBeLessThan(0);
     await sleep(20); // it has starved: nobody may take the room it needs
     expect(await sem.tryAcquire(name, { limit: 2 })).toBeNull();
+    await server.command('CONFIG', 'RESETSTAT');
     await holder.release(); // hands the room to the ghost: reserved for 250 ms
     const handedAt = performance.now();
+    // A waiter this process does not know (another process's) is woken by one addressed message (herd-free).
+    expect(String(await server.command('INFO', 'commandstats'))).toMatch(/^cmdstat_publish:calls=1,/m);
     expect(await sem.tryAcquire(name, { limit: 2 })).toBeNull();
     expect((await sem.status(name, { limit: 2 })).waiters).toEqual([{ id: 'ghost', permits: 2, limit: 2 }]);
     const next = await sem.acquire(name, { limit: 2, permits: 2, timeout: 5_000 });

@@ -24,6 +24,11 @@ export interface ReleaseReply {
   readonly released: boolean;
   /** Token(s) of the waiters this release woke; one of them waiting in this process goes at once. */
   readonly handedTo?: string | readonly string[] | undefined;
+  /**
+   * Waiters of this process the release granted directly (a {@link HoldProtocol.directHandOff}
+   * kind), with their fences: each holds from the reply on, without an attempt of its own.
+   */
+  readonly granted?: readonly { readonly token: string; readonly fence: number }[] | undefined;
 }
 
 /** What a protocol's argument builders may read of a hold. */
@@ -35,7 +40,16 @@ export interface HoldFacts {
   readonly channel: string;
   /** The acquire ARGV the hold was made with (the kind's own layout). */
   readonly acquireArgs: readonly ScriptArg[];
+  /**
+   * Tokens of other holds of this process queued on the same lock (at most
+   * {@link LOCAL_WAITERS_MAX}, oldest first): a {@link HoldProtocol.directHandOff} release names
+   * them so that its script may grant them directly. Empty for other kinds.
+   */
+  localWaiters(): readonly string[];
 }
+
+/** Most local waiter tokens a release names ({@link HoldFacts.localWaiters}): bounds its ARGV. */
+export const LOCAL_WAITERS_MAX = 32;
 
 /**
  * A single-name lock kind's Redis protocol as the generic {@link ProtocolHold} runs it: its
@@ -62,7 +76,25 @@ export interface HoldProtocol {
   releaseArgs(hold: HoldFacts): ScriptArg[];
   readRelease(entry: unknown): ReleaseReply;
   withdrawArgs(hold: HoldFacts): ScriptArg[];
+  /**
+   * The kind's release grants queued waiters of the releasing process directly (the semaphore):
+   * a queued hold registers itself process-wide while it waits, a release names the registered
+   * ones ({@link HoldFacts.localWaiters}) and hands each grant in its reply
+   * ({@link ReleaseReply.granted}) to that hold, which then holds without a Redis call of its
+   * own. Its withdraw must give back such a grant too (the waiter may give up before it sees it).
+   */
+  readonly directHandOff?: boolean;
 }
+
+/**
+ * Queued holds of {@link HoldProtocol.directHandOff} kinds in this process, by the lock's channel
+ * (the prefix and name are in it), then token. Process-wide, not per manager: a release through
+ * one client may grant a waiter that waits through another. A token names one acquire, so a grant
+ * for it is that acquire's grant whichever Redis the managers talk to (a token queued on another
+ * server is not in this server's queue: the script grants nobody for it).
+ */
+const queuedHolds = new Map<string, Map<string, ProtocolHold>>();
+const NO_WAITERS: readonly string[] = Object.freeze([]);
 
 /** What every hold of one manager shares (one object per manager, not four fields per hold). */
 export interface HoldEngine {
@@ -114,6 +146,13 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
   private firstOptions: RunOptions | undefined;
   private retryArgs: ScriptArg[] | undefined;
   private attempts = 0;
+  /** The channel this hold is registered on in {@link queuedHolds} while it waits (directHandOff kinds). */
+  private queuedOn: string | undefined;
+  /** A fence a release of this process granted us while we waited (0: none), and when that release was sent. */
+  private handedFence = 0;
+  private handedSentAt = 0;
+  /** Monotonic time our latest release was sent: a waiter it grants counts its lease from there. */
+  private releaseSentAt = 0;
 
   constructor(
     private readonly protocol: HoldProtocol,
@@ -139,6 +178,7 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
 
   /** One acquire attempt (an arrow property: it is handed to the wait loop as is). */
   readonly attempt = (limits: AttemptLimits): Promise<Attempt<number>> => {
+    if (this.handedFence > 0) return Promise.resolve(this.takeHandOver());
     this.sentAt = monotonicNow();
     const options = attemptRunOptions(limits, (this.firstOptions ??= { timeoutMs: this.commandTimeout, onLateReply: this.undoLateGrant }));
     // Only a retry can find the caller queued already: the protocol may say so in its ARGV.
@@ -148,7 +188,22 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
 
   /** Leave the queue after giving up (room or a reservation held for us goes to the next in line). */
   withdraw(): Promise<unknown> {
+    this.unqueue();
+    // A grant handed to us and never taken is given back by the withdraw script itself.
+    this.handedFence = 0;
     return this.runner.run(this.protocol.withdraw, this.keys, this.protocol.withdrawArgs(this), this.engine.plain);
+  }
+
+  /** Tokens of the other holds of this process queued on this lock, oldest first (see {@link HoldFacts.localWaiters}). */
+  localWaiters(): readonly string[] {
+    const holds = queuedHolds.get(this.channel);
+    if (holds === undefined) return NO_WAITERS;
+    const tokens: string[] = [];
+    for (const token of holds.keys()) {
+      if (token !== this.token) tokens.push(token);
+      if (tokens.length === LOCAL_WAITERS_MAX) break;
+    }
+    return tokens;
   }
 
   extend(ttl: number): Promise<boolean> {
@@ -157,6 +212,7 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
   }
 
   release(): Promise<boolean> {
+    if (this.protocol.directHandOff) this.releaseSentAt = monotonicNow();
     return this.call(this.protocol.release, this.keys, this.protocol.releaseArgs(this), this.engine.plain, this.readRelease);
   }
 
@@ -170,12 +226,57 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
   private readonly readGrant = (entry: unknown): Attempt<number> => {
     const r = this.protocol.readAcquire(entry);
     if (r.ok) {
+      if (this.queuedOn !== undefined) this.unqueue();
+      this.handedFence = 0;
       this.fence = r.fence;
       return { ok: true, acquired: r.fence };
     }
     if ('foreign' in r) throw new RedisUnavailableError(`the key of ${this.protocol.name} "${this.resource}" holds a value that is not a hilok ${this.protocol.name}`);
+    // Queued in Redis now: a release in this process may grant us directly.
+    if (this.queues && this.protocol.directHandOff && this.queuedOn === undefined) this.enqueue();
     return r;
   };
+
+  private enqueue(): void {
+    const channel = this.channel;
+    let holds = queuedHolds.get(channel);
+    if (holds === undefined) queuedHolds.set(channel, (holds = new Map()));
+    holds.set(this.token, this);
+    this.queuedOn = channel;
+  }
+
+  private unqueue(): void {
+    const channel = this.queuedOn;
+    if (channel === undefined) return;
+    this.queuedOn = undefined;
+    const holds = queuedHolds.get(channel);
+    if (holds?.get(this.token) === this) {
+      holds.delete(this.token);
+      if (holds.size === 0) queuedHolds.delete(channel);
+    }
+  }
+
+  /**
+   * A release of this process granted us `fence` (its script ran after `sentAt`, so our lease,
+   * counted from `sentAt`, ends before the server's): the next attempt takes it without Redis.
+   * Wake our waiter the way the release's message would have.
+   */
+  private handOver(fence: number, sentAt: number): void {
+    if (this.queuedOn === undefined) return;
+    this.unqueue();
+    this.handedFence = fence;
+    this.handedSentAt = sentAt;
+    this.engine.hub.handOff(this.channel, this.token);
+  }
+
+  /** The attempt that takes a handed-over grant. */
+  private takeHandOver(): Attempt<number> {
+    this.attempts++;
+    this.sentAt = this.handedSentAt;
+    this.fence = this.handedFence;
+    this.handedFence = 0;
+    return { ok: true, acquired: this.fence };
+  }
 
   /** A release entry; a waiter of this process it handed the lock to wakes now, ahead of the pub/sub message. */
   private readonly readRelease = (entry: unknown): boolean => {
@@ -185,6 +286,11 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
     else if (to !== undefined && to.length > 0) {
       const channel = this.channel;
       for (const token of to) this.engine.hub.handOff(channel, token);
+    }
+    const granted = r.granted;
+    if (granted !== undefined && granted.length > 0) {
+      const holds = queuedHolds.get(this.channel);
+      for (const g of granted) holds?.get(g.token)?.handOver(g.fence, this.releaseSentAt);
     }
     return r.released;
   };

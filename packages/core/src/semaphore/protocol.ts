@@ -27,9 +27,12 @@ export function semaphoreChannel(holders: string): string {
   return `${holders}:wake`;
 }
 
-/** A waiter's member in the queue: `permits:limit:token` (the scripts read the first two). */
-export function waiterMember(permits: number, limit: number, token: string): string {
-  return `${permits}:${limit}:${token}`;
+/**
+ * A waiter's member in the queue: `permits:limit:ttl:token` (the scripts read the first three; a
+ * release that grants the waiter its permits directly gives the hold this ttl).
+ */
+export function waiterMember(permits: number, limit: number, ttl: number, token: string): string {
+  return `${permits}:${limit}:${ttl}:${token}`;
 }
 
 /**
@@ -42,9 +45,9 @@ export function decodeSemaphoreHold(field: string, value: string): { id: string;
 }
 
 /** A queue member read back, for tools: the inverse of {@link waiterMember}, or `null` if it is not one. */
-export function decodeWaiterMember(member: string): { id: string; permits: number; limit: number } | null {
-  const m = /^(\d+):(\d+):(.+)$/s.exec(member);
-  return m ? { id: m[3] as string, permits: Number(m[1]), limit: Number(m[2]) } : null;
+export function decodeWaiterMember(member: string): { id: string; permits: number; limit: number; ttl: number } | null {
+  const m = /^(\d+):(\d+):(\d+):(.+)$/s.exec(member);
+  return m ? { id: m[4] as string, permits: Number(m[1]), limit: Number(m[2]), ttl: Number(m[3]) } : null;
 }
 
 /**
@@ -68,7 +71,7 @@ export function semaphoreFlags(waits: boolean): string {
 
 /**
  * ARGV of `semaphore/acquire.lua` (KEYS: {@link semaphoreKeys}): owner token, permits, limit, ttl,
- * flags ({@link semaphoreFlags}). The waiter's queue member is `permits:limit:token` ({@link waiterMember}).
+ * flags ({@link semaphoreFlags}). The waiter's queue member is `permits:limit:ttl:token` ({@link waiterMember}).
  */
 export function semaphoreAcquireArgs(token: string, permits: number, limit: number, ttl: number, waits: boolean): ScriptArg[] {
   return [token, permits, limit, ttl, semaphoreFlags(waits)];
@@ -119,15 +122,33 @@ export function readSemaphoreExtend(reply: unknown): boolean {
   return asNumber(reply) === 1;
 }
 
-/** ARGV of `semaphore/release.lua` (KEYS: {@link semaphoreKeys}): owner token. */
-export function semaphoreReleaseArgs(token: string): ScriptArg[] {
-  return [token];
+/**
+ * ARGV of `semaphore/release.lua` (KEYS: {@link semaphoreKeys}): owner token, then the tokens of
+ * waiters in the caller's process (`local`, optional): a release that hands permits to one of
+ * them grants them at once and says so in its reply ({@link readSemaphoreRelease}), so that
+ * waiter holds without another round trip.
+ */
+export function semaphoreReleaseArgs(token: string, local: readonly string[] = []): ScriptArg[] {
+  return local.length === 0 ? [token] : [token, ...local];
 }
 
-/** Read `semaphore/release.lua`'s reply: whether our hold was removed, and the waiters it woke (handed room to). */
-export function readSemaphoreRelease(reply: unknown): { released: boolean; handedTo: string[] } {
-  const [released, ...woken] = asArray(reply);
-  return { released: asNumber(released) === 1, handedTo: woken.map(asString) };
+/** `semaphore/release.lua`'s reply, read. */
+export interface SemaphoreReleaseReply {
+  /** Whether our hold was removed (false: it had expired or was released already). */
+  released: boolean;
+  /** Waiters it woke with a message (`to:<token>`); they come and take the permits kept for them. */
+  handedTo: string[];
+  /** Waiters of the caller's process it granted their permits directly, with their fences. */
+  granted: { token: string; fence: number }[];
+}
+
+/** Read `semaphore/release.lua`'s reply: whether our hold was removed, the waiters it woke and those it granted. */
+export function readSemaphoreRelease(reply: unknown): SemaphoreReleaseReply {
+  const [released, woken, grants] = asArray(reply);
+  const flat = grants === undefined ? [] : asArray(grants);
+  const granted: { token: string; fence: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) granted.push({ token: asString(flat[i]), fence: asNumber(flat[i + 1]) });
+  return { released: asNumber(released) === 1, handedTo: woken === undefined ? [] : asArray(woken).map(asString), granted };
 }
 
 /** One holder as `semaphore/status.lua` reports it. */
@@ -163,7 +184,9 @@ export function readSemaphoreStatus(reply: unknown): { holders: SemaphoreHolderE
 /**
  * The semaphore as the generic hold runs it (`engine/hold.ts`): all four keys in every script
  * (none is a batch script); the acquire ARGV ({@link semaphoreAcquireArgs}) are the same on every
- * attempt; a release may hand room to several waiters; a waiter withdraws its queue member.
+ * attempt; a release may hand room to several waiters, and grants it at once to those waiting in
+ * the releasing process (`directHandOff`: their tokens go in the release's ARGV); a waiter
+ * withdraws its queue member (and a grant it never took).
  */
 export const semaphoreProtocol: HoldProtocol = {
   name: 'semaphore',
@@ -176,8 +199,9 @@ export const semaphoreProtocol: HoldProtocol = {
   extendKeys: 'all',
   extendArgs: semaphoreExtendArgs,
   readExtend: readSemaphoreExtend,
-  releaseArgs: (hold) => semaphoreReleaseArgs(hold.token),
+  directHandOff: true,
+  releaseArgs: (hold) => semaphoreReleaseArgs(hold.token, hold.localWaiters()),
   readRelease: readSemaphoreRelease,
   // The member from the acquire ARGV's layout: [token, permits, limit, ttl, flags].
-  withdrawArgs: (hold) => [waiterMember(hold.acquireArgs[1] as number, hold.acquireArgs[2] as number, hold.token)],
+  withdrawArgs: (hold) => [waiterMember(hold.acquireArgs[1] as number, hold.acquireArgs[2] as number, hold.acquireArgs[3] as number, hold.token)],
 };

@@ -2,10 +2,14 @@
 -- hash tag (one Redis Cluster slot):
 --   KEYS[1]  holders: zset holder token -> its lease's expiry (ms, server clock); exists iff held
 --   KEYS[2]  permits: hash holder token -> "permits:fence"; field "#" = the last fence granted
---   KEYS[3]  queue:   zset waiter "permits:limit:token" -> arrival (µs, server clock)
+--   KEYS[3]  queue:   zset waiter "permits:limit:ttl:token" -> arrival (µs, server clock)
 --   KEYS[4]  alive:   zset the same waiter members -> when the waiter lapses (ms): each attempt of
 --            a waiter sets now + WAITER_LIFE; a hand-off to it sets now + RESERVE_MS
 -- Wake-ups go on KEYS[1] .. ':wake' as "to:<token>": only that waiter wakes, in whichever process.
+-- A release may name waiters of its own process (`present`): a hand-off to one of those grants it
+-- its permits at once (a hold with its fence and its own ttl, from the member), and the reply
+-- carries the grant, so the permits never sit reserved while a wake-up travels and the waiter
+-- makes one more call. Other waiters are reserved and woken as above.
 -- Every script first purges expired holders (their permits come back exactly at their ttl: never
 -- earlier, never lost) and lapsed waiters, and hands off when that or its own change freed room.
 --   STARVE_US    a waiter that has waited this long is served in arrival order: whoever asks
@@ -23,9 +27,13 @@ local Z, P, Q, A = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local t = redis.call('TIME')
 local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local nowMs = math.floor(nowUs / 1000)
--- freed: permits or a place in the queue were given back (hand off); changed: keys were written.
-local freed, changed = false, false
-local woken = {}
+-- freed: permits or a place in the queue were given back (hand off); held / waited: the holders'
+-- keys / the waiters' keys were written (settle then renews those keys' expiry, and only those).
+local freed, held, waited = false, false, false
+-- woken: tokens woken by a message; granted: token, fence, … of present waiters granted directly.
+local woken, granted = {}, {}
+-- Tokens of waiters in the releasing process (release.lua fills it): set of token -> true.
+local present = {}
 
 local function chunked(cmd, key, list)
   for i = 1, #list, 4000 do redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list))) end
@@ -36,13 +44,13 @@ local function purge()
   if #dead > 0 then
     chunked('HDEL', P, dead)
     redis.call('ZREMRANGEBYSCORE', Z, '-inf', nowMs)
-    freed, changed = true, true
+    freed, held = true, true
   end
   local gone = redis.call('ZRANGEBYSCORE', A, '-inf', nowMs)
   if #gone > 0 then
     chunked('ZREM', Q, gone)
     redis.call('ZREMRANGEBYSCORE', A, '-inf', nowMs)
-    freed, changed = true, true
+    freed, waited = true, true
   end
 end
 
@@ -60,8 +68,21 @@ local function holders(token)
 end
 
 local function parseMember(m)
-  local p, l, tok = string.match(m, '^(%d+):(%d+):(.*)$')
-  return tonumber(p), tonumber(l), tok
+  local p, l, ttl, tok = string.match(m, '^(%d+):(%d+):(%d+):(.*)$')
+  return tonumber(p), tonumber(l), tok, tonumber(ttl)
+end
+
+-- Grant `permits` to `token` with a lease of `ttl` ms: the fence is the server clock in µs, bumped
+-- past the last fence granted on this name. Returns the fence.
+local function grant(token, permits, ttl)
+  local fence = nowUs
+  local last = tonumber(redis.call('HGET', P, '#'))
+  if last and last >= fence then fence = last + 1 end
+  local fenceText = string.format('%.0f', fence)
+  redis.call('ZADD', Z, string.format('%.0f', nowMs + ttl), token)
+  redis.call('HSET', P, token, permits .. ':' .. fenceText, '#', fenceText)
+  held = true
+  return fence
 end
 
 -- May a caller take `permits` under `limit` with `used` held? Starving waiters queued ahead of it
@@ -85,23 +106,30 @@ local function mayTake(used, permits, limit, me)
 end
 
 -- Wake the waiters that can go now, oldest first: each that fits under its own limit gets its
--- share counted and, unless woken already, is woken alone and must come within RESERVE_MS; a
--- starving waiter that does not fit ends the walk (nobody behind it may pass it); a younger one
--- that does not fit is passed over.
+-- share counted and is granted at once if it waits in the releasing process (`present`), else,
+-- unless woken already, is woken alone and must come within RESERVE_MS; a starving waiter that
+-- does not fit ends the walk (nobody behind it may pass it); a younger one that does not fit is
+-- passed over.
 local function handOff(used)
   local entries = redis.call('ZRANGE', Q, 0, WALK - 1, 'WITHSCORES')
   local r = used
   for i = 1, #entries, 2 do
     local m = entries[i]
-    local p, l, tok = parseMember(m)
+    local p, l, tok, ttl = parseMember(m)
     if r + p <= l then
       r = r + p
       local lapse = tonumber(redis.call('ZSCORE', A, m))
-      if lapse and lapse > nowMs + RESERVE_MS then
+      if present[tok] and lapse then
+        granted[#granted + 1] = tok
+        granted[#granted + 1] = grant(tok, p, ttl)
+        redis.call('ZREM', Q, m)
+        redis.call('ZREM', A, m)
+        waited = true
+      elseif lapse and lapse > nowMs + RESERVE_MS then
         redis.call('ZADD', A, string.format('%.0f', nowMs + RESERVE_MS), m)
         redis.call('PUBLISH', Z .. ':wake', 'to:' .. tok)
         woken[#woken + 1] = tok
-        changed = true
+        waited = true
       end
     elseif nowUs - tonumber(entries[i + 1]) >= STARVE_US then
       return
@@ -109,23 +137,27 @@ local function handOff(used)
   end
 end
 
--- End of every script: hand off if room was freed, then let each pair of keys expire with its
--- last entry (or delete it when empty), so nothing outlives the semaphore's last holder/waiter.
+-- End of every script: hand off if room was freed, then let each pair of keys that was written
+-- expire with its last entry (or delete it when empty), so nothing outlives the semaphore's last
+-- holder/waiter.
 local function settle(used)
   if freed then handOff(used or holders(nil)) end
-  if not changed then return end
-  local last = redis.call('ZRANGE', Z, -1, -1, 'WITHSCORES')[2]
-  if last then
-    redis.call('PEXPIREAT', Z, last)
-    redis.call('PEXPIREAT', P, last)
-  else
-    redis.call('DEL', Z, P)
+  if held then
+    local last = redis.call('ZRANGE', Z, -1, -1, 'WITHSCORES')[2]
+    if last then
+      redis.call('PEXPIREAT', Z, last)
+      redis.call('PEXPIREAT', P, last)
+    else
+      redis.call('DEL', Z, P)
+    end
   end
-  local lastWaiter = redis.call('ZRANGE', A, -1, -1, 'WITHSCORES')[2]
-  if lastWaiter then
-    redis.call('PEXPIREAT', Q, lastWaiter)
-    redis.call('PEXPIREAT', A, lastWaiter)
-  else
-    redis.call('DEL', Q, A)
+  if waited then
+    local lastWaiter = redis.call('ZRANGE', A, -1, -1, 'WITHSCORES')[2]
+    if lastWaiter then
+      redis.call('PEXPIREAT', Q, lastWaiter)
+      redis.call('PEXPIREAT', A, lastWaiter)
+    else
+      redis.call('DEL', Q, A)
+    end
   end
 end

@@ -6,35 +6,32 @@
 -- ARGV[2]   permits wanted (integer >= 1)
 -- ARGV[3]   limit (integer >= permits)
 -- ARGV[4]   lease ttl in ms
--- ARGV[5]   flags: "w" = the caller waits if busy: queue it (or renew its place)
+-- ARGV[5]   flags: "w" = the caller waits if busy: queue it as "permits:limit:ttl:token" (or
+--           renew its place)
 -- Returns   the fencing token (> 0; server clock µs, strictly increasing per semaphore) when
---           granted; -(1 + ms until a retry is worth it) when busy.
+--           granted (also when a release granted it to this waiter already: its lease is then
+--           renewed); -(1 + ms until a retry is worth it) when busy.
 -- @include semaphore-prelude
 local token, permits, limit, ttl, flags = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local me = ARGV[2] .. ':' .. ARGV[3] .. ':' .. token
+local me = ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. token
 purge()
 local used, mine = holders(token)
 if mine then
   -- Already ours (a repeated attempt): refresh the lease.
   redis.call('ZADD', Z, string.format('%.0f', nowMs + ttl), token)
-  changed = true
+  held = true
   settle(used)
   return tonumber(string.match(mine, ':(%d+)$'))
 end
 local queued = redis.call('ZSCORE', Q, me)
 local ok, blocker = mayTake(used, permits, limit, me)
 if ok then
-  local fence = nowUs
-  local last = tonumber(redis.call('HGET', P, '#'))
-  if last and last >= fence then fence = last + 1 end
-  local fenceText = string.format('%.0f', fence)
-  redis.call('ZADD', Z, string.format('%.0f', nowMs + ttl), token)
-  redis.call('HSET', P, token, permits .. ':' .. fenceText, '#', fenceText)
+  local fence = grant(token, permits, ttl)
   if queued then
     redis.call('ZREM', Q, me)
     redis.call('ZREM', A, me)
+    waited = true
   end
-  changed = true
   settle(used + permits)
   return fence
 end
@@ -47,7 +44,7 @@ if string.find(flags, 'w', 1, true) then
     redis.call('ZADD', Q, string.format('%.0f', score), me)
   end
   redis.call('ZADD', A, string.format('%.0f', nowMs + WAITER_LIFE), me)
-  changed = true
+  waited = true
 end
 -- Retry when the first holder's lease ends, or when the waiter in the way lapses.
 local retry = RESERVE_MS

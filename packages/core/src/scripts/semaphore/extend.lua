@@ -8,7 +8,7 @@ purge()
 local out = 0
 if redis.call('ZSCORE', Z, ARGV[1]) then
   redis.call('ZADD', Z, 'XX', string.format('%.0f', nowMs + tonumber(ARGV[2])), ARGV[1])
-  changed = true
+  held = true
   out = 1
 end
 settle()
