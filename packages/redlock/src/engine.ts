@@ -1,7 +1,7 @@
 import { LockBusyError, LockLostError, type LockBlocker } from '@hilok/core';
 import { monotonicNow, nextOwnerToken, ownerTokenPrefix, sleep } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
-import type { Grant, LockKind } from './kinds.js';
+import { groupKind, type Grant, type LockKind } from './kinds.js';
 import { drift } from './options.js';
 import type { Answer, Instances } from './quorum.js';
 
@@ -60,6 +60,64 @@ export class QuorumEngine {
     return this.abortable(this.attempt(makeKind(nextOwnerToken(this.tokenPrefix)), ttl), attemptSignal).then((result) =>
       result instanceof Error ? this.retry(makeKind, ttl, retry, result, signal, attemptSignal) : result,
     );
+  }
+
+  /**
+   * Several holds taken one after the other, each on its own quorum with `retry` (as
+   * {@link QuorumEngine.acquire}), held as one: `makeKinds` in the caller's fixed order (for
+   * `Redlock.lockPaths`, the trees' key order — every caller's, so two callers never each hold
+   * what the other waits for). While a later member is being taken, the members taken so far are
+   * extended every ttl/3; once all are taken, the earlier ones are extended once more so every
+   * member's validity restarts with the last one's. The group's validity ends with its
+   * earliest member's, its fence is the largest. On any failure (busy, unreachable, a member lost
+   * meanwhile, the signal) every member taken is released before it rejects: all or none, as the
+   * caller sees it.
+   * @throws LockBusyError, QuorumError, LockLostError, or the signal's reason
+   */
+  async acquireGroup(makeKinds: readonly ((token: string) => LockKind)[], ttl: number, retry: RetryPolicy, signal?: AbortSignal, attemptSignal?: AbortSignal): Promise<Acquired> {
+    const taken: Acquired[] = [];
+    let lost: unknown;
+    let keeping: Promise<void> | undefined;
+    const renew = (members: readonly Acquired[]): Promise<void> =>
+      Promise.all(
+        members.map(async (m) => {
+          m.validUntil = await this.extend(m.kind, ttl, m.validUntil);
+        }),
+      ).then(() => undefined);
+    // Keep the members taken so far alive while a later one is being taken. A QuorumError only
+    // leaves a member's validity as it was (the final renewal then decides); a LockLostError ends it.
+    const keeper = setInterval(() => {
+      keeping ??= renew(taken.slice())
+        .catch((err: unknown) => {
+          if (err instanceof LockLostError) lost ??= err;
+        })
+        .finally(() => {
+          keeping = undefined;
+        });
+    }, Math.max(1, Math.floor(ttl / 3)));
+    keeper.unref();
+    try {
+      for (const makeKind of makeKinds) {
+        taken.push(await this.acquire(makeKind, ttl, retry, signal, attemptSignal));
+        if (lost) throw lost;
+      }
+      clearInterval(keeper);
+      await keeping;
+      if (lost) throw lost;
+      await renew(taken.slice(0, -1));
+    } catch (err) {
+      clearInterval(keeper);
+      await keeping;
+      await Promise.allSettled(taken.map((m) => this.release(m.kind, m.fences)));
+      throw err;
+    }
+    return {
+      kind: groupKind(taken),
+      token: (taken[0] as Acquired).token,
+      fence: Math.max(...taken.map((m) => m.fence)),
+      fences: [],
+      validUntil: Math.min(...taken.map((m) => m.validUntil)),
+    };
   }
 
   /** Attempts after the first failed with `failed`, each after a random pause. */
@@ -196,6 +254,7 @@ export class QuorumEngine {
    * @throws QuorumError when too few answered; the hold stays valid until the old `validUntil`
    */
   async extend(kind: LockKind, ttl: number, validUntil: number): Promise<number> {
+    if (kind.members) return this.extendGroup(kind.members, ttl, validUntil);
     const { instances } = this;
     const quorum = kind.quorum ?? instances.quorum;
     const start = monotonicNow();
@@ -222,6 +281,35 @@ export class QuorumEngine {
   }
 
   /**
+   * A group's members extended together, each on its own quorum, within the group's validity:
+   * resolves the earliest new validity end. A member lost (`LockLostError`) loses the group: the
+   * other members are released at once (not left to their ttl) and the error thrown. A member
+   * whose instances did not answer (`QuorumError`) leaves the group valid until its old validity.
+   */
+  private async extendGroup(members: readonly Acquired[], ttl: number, validUntil: number): Promise<number> {
+    const settled = await Promise.allSettled(members.map((m) => this.extend(m.kind, ttl, validUntil)));
+    const lost = settled.find((s) => s.status === 'rejected' && s.reason instanceof LockLostError);
+    if (lost) {
+      await Promise.allSettled(members.map((m) => this.release(m.kind, m.fences)));
+      throw (lost as PromiseRejectedResult).reason;
+    }
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return Math.min(...settled.map((s) => (s as PromiseFulfilledResult<number>).value));
+  }
+
+  /**
+   * A group's members released, each on its own quorum (every release runs to its decision).
+   * Resolves the fewest instances that removed a member; throws the first `QuorumError`.
+   */
+  private async releaseGroup(members: readonly Acquired[]): Promise<number> {
+    const settled = await Promise.allSettled(members.map((m) => this.release(m.kind, m.fences)));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return Math.min(...settled.map((s) => (s as PromiseFulfilledResult<number>).value));
+  }
+
+  /**
    * Release on every instance. Resolves how many instances removed a live hold of ours — as
    * soon as that decides the outcome: a majority removed it, or a majority answered and removal
    * on a majority is out of reach. The other instances' releases still run to the end (and
@@ -229,6 +317,7 @@ export class QuorumEngine {
    * @throws QuorumError when fewer than a majority answered (the rest expires at its ttl)
    */
   async release(kind: LockKind, fences?: readonly (number | undefined)[]): Promise<number> {
+    if (kind.members) return this.releaseGroup(kind.members);
     const { instances } = this;
     const decided = (answers: readonly (Answer<boolean> | undefined)[]): boolean => {
       let removed = 0;

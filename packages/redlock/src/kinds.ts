@@ -26,6 +26,8 @@ import {
   type Script,
 } from '@hilok/core/internal';
 
+import type { Acquired } from './engine.js';
+
 /** One script call: the same on every instance (the instances are independent copies). */
 export interface Call {
   script: Script;
@@ -50,6 +52,12 @@ export interface LockKind {
   readonly token: string;
   /** Instances that must agree, when a majority is not enough (a semaphore: `semaphoreQuorumOf`). */
   readonly quorum?: number;
+  /**
+   * A group (`groupKind`): holds taken one after the other, each on its own quorum, held as one
+   * lease — the engine extends and releases each member on its own quorum and never runs this
+   * kind's own calls.
+   */
+  readonly members?: readonly Acquired[];
   acquire(ttl: number): Call;
   parseAcquire(reply: unknown): Grant;
   extend(ttl: number): Call;
@@ -185,5 +193,29 @@ export function hilokAllKind(prefix: string, separator: string, parts: readonly 
     release: () => ({ script: scripts.hilokRelease, keys: entryKeys, args: entries.flatMap((p) => treeReleaseArgs(p.id, p.path)) }),
     // The instance removed our hold: every part of it was still ours.
     parseRelease: (reply) => asArray(reply).every(readTreeDone),
+  };
+}
+
+/**
+ * Several holds already taken on the quorum, one after the other (each with its own token and
+ * quorum of granting instances), as one: `Redlock.lockPaths` over several trees. Its `members`
+ * are extended and released member by member, each on its own quorum (an instance that granted
+ * one tree need not have granted another, so a per-instance call over every tree would count
+ * wrongly); its own calls are never made.
+ */
+export function groupKind(members: readonly Acquired[]): LockKind {
+  const none = (): never => {
+    throw new TypeError('a group of holds is extended and released member by member');
+  };
+  return {
+    resource: members.map((m) => m.kind.resource).join(','),
+    token: (members[0] as Acquired).token,
+    members,
+    acquire: none,
+    parseAcquire: none,
+    extend: none,
+    parseExtend: none,
+    release: none,
+    parseRelease: none,
   };
 }

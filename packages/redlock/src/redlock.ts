@@ -7,11 +7,13 @@ import {
   checkPermits,
   checkSignal,
   mutexNames,
+  pathKeys,
   readMutexInspect,
   readSemaphoreStatus,
   runScoped,
   treeParts,
   type OptionKeys,
+  type PathPart,
   type RegistrySlot,
 } from '@hilok/core/internal';
 import { QuorumError } from './errors.js';
@@ -215,35 +217,51 @@ export class Redlock implements AsyncDisposable {
   }
 
   /**
-   * Take several holds — reads and writes on paths of ONE tree (one root segment) — as one lease
-   * on the quorum, all or none on each instance (core's `hilok/acquire-all.lua`, as
-   * `HiLok.acquire` for one tree): an instance counts only if it granted every part. The parts are
+   * Take several holds — reads and writes on paths of one or several trees — as one lease on the
+   * quorum, all or none (core's `hilok/acquire-all.lua`, as `HiLok.acquire`). The parts are
    * checked and merged as in `HiLok.acquire` (the same path twice: write wins; a covered
-   * descendant merged; a write below a read rejected). Parts in several trees are an
-   * `InvalidArgumentError`: take one hold per tree, in the order of their roots. Never queues: it
-   * retries like `lock`.
+   * descendant merged; a write below a read rejected). The parts of one tree are taken by one
+   * script call per instance: an instance counts only if it granted every part of the tree.
+   * Several trees are taken one after the other in the order of their tree keys (every caller's
+   * order, so two callers naming overlapping sets in any order never each hold what the other
+   * waits for), each on its own quorum with the retries of `lock`; the trees taken so far are
+   * extended while a later one is being taken, and released before the call rejects if a later
+   * one fails. The lease is one: `extend` and `release` go to every tree (each on its own
+   * quorum), its validity ends with the earliest tree's, its signal aborts if any tree is lost
+   * (the other trees are then released at once), and `fence` is the largest. A failing call
+   * with `n` trees ends within about `n` × `maxAcquireTime()` (each tree's attempts) plus one
+   * instance timeout (the give-back). Never queues: it retries like `lock`.
    * @throws LockBusyError when a part is held by someone else after all retries
    * @throws QuorumError when too few instances answered (or validity ran out)
+   * @throws LockLostError when a tree taken earlier was lost while a later one was being taken
    * @throws InvalidArgumentError before any Redis call
    */
   lockPaths(parts: readonly PathRequest[], options?: LockOptions): Promise<RedlockLease> {
-    let kind: (token: string) => LockKind;
+    let kinds: ((token: string) => LockKind)[];
     let call: ResolvedCall;
     try {
       const { prefix, separator } = this.options;
       const checked = treeParts(parts, separator, 'parts');
-      const roots = new Set(checked.map((p) => p.segments[0]));
-      if (roots.size > 1) throw new InvalidArgumentError('parts', `paths in ${roots.size} trees (${[...roots].join(', ')}); a Redlock multi-path hold takes one tree — take one per tree, in the order of their roots`);
-      kind = (token) => hilokAllKind(prefix, separator, checked, token);
+      // One group of parts per tree, the trees in the order of their state key (as HiLok's).
+      const byTree = new Map<string, PathPart[]>();
+      for (const p of checked) {
+        const key = pathKeys(prefix, separator, p.segments).keys[0];
+        const tree = byTree.get(key);
+        if (tree) tree.push(p);
+        else byTree.set(key, [p]);
+      }
+      kinds = [...byTree.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([, tree]) => (token: string) => hilokAllKind(prefix, separator, tree, token));
       call = this.resolveCall(options);
     } catch (err) {
       return Promise.reject(err);
     }
     const { instanceTimeout } = this.options;
-    return this.acquire(kind, call, (acquired, onEnd) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, onEnd));
+    return this.acquire(kinds.length === 1 ? (kinds[0] as (token: string) => LockKind) : kinds, call, (acquired, onEnd) => new RedlockLease(this.engine, acquired, call.ttl, instanceTimeout, onEnd));
   }
 
-  /** {@link Redlock.using} with a multi-path hold on one tree ({@link Redlock.lockPaths}). */
+  /** {@link Redlock.using} with a multi-path hold on one or several trees ({@link Redlock.lockPaths}). */
   async usingPaths<T>(parts: readonly PathRequest[], fn: (signal: AbortSignal, lease: RedlockLease) => T | Promise<T>, options?: UsingOptions): Promise<T> {
     const interval = this.checkScoped(fn, options);
     return runScoped(extended(await this.lockPaths(parts, lockOptions(options)), interval), fn);
@@ -399,11 +417,17 @@ export class Redlock implements AsyncDisposable {
     );
   }
 
-  /** Acquire on the quorum and wrap the hold with `wrap` — tracked for close() — in the same reaction. */
-  private acquire<L extends RedlockLease>(makeKind: (token: string) => LockKind, call: ResolvedCall, wrap: (acquired: Acquired, onEnd: OnEnd) => L): Promise<L> {
+  /**
+   * Acquire on the quorum — one kind, or several one after the other as one group
+   * (`QuorumEngine.acquireGroup`) — and wrap the hold with `wrap` — tracked for close() — in the
+   * same reaction.
+   */
+  private acquire<L extends RedlockLease>(makeKind: ((token: string) => LockKind) | readonly ((token: string) => LockKind)[], call: ResolvedCall, wrap: (acquired: Acquired, onEnd: OnEnd) => L): Promise<L> {
     const signal = call.signal ? AbortSignal.any([call.signal, this.closing.signal]) : this.closing.signal;
     // The caller's signal is its deadline: it also stops waiting for an attempt in flight.
-    return this.engine.acquire(makeKind, call.ttl, call, signal, call.signal ? signal : undefined).then((acquired) => {
+    const attemptSignal = call.signal ? signal : undefined;
+    const acquiring = typeof makeKind === 'function' ? this.engine.acquire(makeKind, call.ttl, call, signal, attemptSignal) : this.engine.acquireGroup(makeKind, call.ttl, call, signal, attemptSignal);
+    return acquiring.then((acquired) => {
       if (this.closing.signal.aborted) {
         // Closed while the winning attempt was in flight: nobody will ever use this hold.
         return this.engine.release(acquired.kind).then(
