@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisAdapter, ScriptArg } from '../adapter.js';
-import { InvalidArgumentError, LockLostError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { hilokAcquire, hilokAcquireAll, hilokExtend, hilokRelease, hilokStatus, hilokWithdraw } from '../generated/scripts.js';
 import { Lease, monotonicNow, type LeaseBackend, type LeaseInit } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, LockManager, MANAGER_OPTION_KEYS, resolveRenewInterval, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { grantedAt, parseOwner, type OwnerInfo } from '../engine/owner.js';
 import { runScoped } from '../engine/scoped.js';
+import { takeInOrder } from '../engine/in-order.js';
 import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
-import { acquireOrWait, attemptRunOptions, DEADLINE_SLACK, settledWithin, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
+import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, checkSeparator, type OptionKeys } from '../validate.js';
 import { pathKeys, splitPath, treeParts, type PathKeys, type PathPart } from './paths.js';
 import { DEFAULT_INTENT_TTL, READER_INTENT, newIntentId, readTreeAcquire, readTreeAcquireAll, readTreeDone, treeAcquireAllArgs, treeAcquireArgs, treeChannelAt, treeExtendArgs, treePartId, treeReleaseArgs, type TreePart } from './protocol.js';
@@ -327,39 +328,11 @@ export class HiLok extends LockManager {
    */
   private async takeTrees(parts: PathPart[], groups: TreeGroupHold[], call: ResolvedAcquire, token: string): Promise<MultiHold> {
     const resource = parts.map((p) => p.path).join(',');
-    const started = monotonicNow();
-    const taken: TreeGroupHold[] = [];
-    let keeper: NodeJS.Timeout | undefined;
-    try {
-      for (const group of groups) {
-        const within = { ...call, timeout: Math.max(0, call.timeout - (monotonicNow() - started)) };
-        await acquireOrWait(group, within, group.attempt, () => {
-          const plan = this.waitPlan(group.resource, within, group.keys.channel(1), group.waiting(this.intentTtl));
-          group.plan = plan;
-          return plan;
-        });
-        taken.push(group);
-        if (!keeper && groups.length > 1) {
-          // Keep the trees taken so far alive while a later one waits.
-          keeper = setInterval(() => {
-            for (const g of taken) g.extend(call.ttl).catch(() => undefined);
-          }, Math.max(1, Math.floor(call.ttl / 3)));
-          keeper.unref();
-        }
-      }
-      clearInterval(keeper);
-      if (groups.length > 1) {
-        // The earlier trees' ttl restarts now, with the last one's.
-        const renewed = await Promise.all(taken.slice(0, -1).map((g) => g.extend(call.ttl)));
-        if (!renewed.every(Boolean)) throw new LockLostError(resource, 'a part taken earlier was lost while waiting for the rest');
-      }
-    } catch (err) {
-      clearInterval(keeper);
-      // Give back the trees taken so far before rejecting, waiting for that at most
-      // DEADLINE_SLACK: a frozen Redis must not hold the call.
-      await settledWithin(Promise.allSettled(taken.map((g) => g.release())), DEADLINE_SLACK);
-      throw err;
-    }
+    await takeInOrder(resource, groups, call, (group, within) => {
+      const plan = this.waitPlan(group.resource, within, group.keys.channel(1), group.waiting(this.intentTtl));
+      group.plan = plan;
+      return plan;
+    });
     const held: HeldPart[] = groups.flatMap((g) => g.parts.map((p, i) => ({ path: p.path, mode: p.mode, fence: g.fences[i] as number })));
     held.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const fence = Math.max(...held.map((p) => p.fence));

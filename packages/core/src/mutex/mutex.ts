@@ -1,5 +1,5 @@
 import type { RedisAdapter } from '../adapter.js';
-import { InvalidArgumentError, LockLostError, RedisUnavailableError } from '../errors.js';
+import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
 import { mutexAcquireAll, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
 import { keySlot } from '../engine/keys.js';
 import type { OwnerInfo } from '../engine/owner.js';
@@ -7,8 +7,9 @@ import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js'
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import type { HoldEngine, HoldInit, ProtocolHold } from '../engine/hold.js';
 import { NamedLockManager } from '../engine/named-lock.js';
+import { takeInOrder } from '../engine/in-order.js';
 import { asArray } from '../engine/reply.js';
-import { DEADLINE_SLACK, acquireOrWait, attemptRunOptions, settledWithin, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
+import { attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions } from '../engine/script.js';
 import { checkName, checkOptions, type OptionKeys } from '../validate.js';
 import { acquireFlags, mutexAcquireAllArgs, mutexNames, mutexAcquireArgs, mutexChannel, mutexExtendArgs, mutexKeys, mutexProtocol, mutexReleaseArgs, readAcquireAll, readExtend, readMutexInspect, readRelease, retryFlags } from './protocol.js';
@@ -215,37 +216,9 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
    * back what was taken. One group (always, off a cluster) is one plain acquire.
    */
   private async takeGroups(resource: string, names: string[], groups: MultiMutexHold[], call: ResolvedAcquire, token: string): Promise<Lease> {
-    const started = monotonicNow();
-    const taken: MultiMutexHold[] = [];
-    let keeper: NodeJS.Timeout | undefined;
-    try {
-      for (const group of groups) {
-        const within = { ...call, timeout: Math.max(0, call.timeout - (monotonicNow() - started)) };
-        await acquireOrWait(group, within, group.attempt, () =>
-          this.waitPlan(group.resource, within, mutexChannel(group.keys[0] as string), { ...this.waiting, token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: group.withdraw }),
-        );
-        taken.push(group);
-        if (!keeper && groups.length > 1) {
-          // Keep the parts taken so far alive while a later one waits.
-          keeper = setInterval(() => {
-            for (const g of taken) g.extend(call.ttl).catch(() => undefined);
-          }, Math.max(1, Math.floor(call.ttl / 3)));
-          keeper.unref();
-        }
-      }
-      clearInterval(keeper);
-      if (groups.length > 1) {
-        // The earlier parts' ttl restarts now, together with the last one's.
-        const renewed = await Promise.all(taken.slice(0, -1).map((g) => g.extend(call.ttl)));
-        if (!renewed.every(Boolean)) throw new LockLostError(resource, 'a part taken earlier was lost while waiting for the rest');
-      }
-    } catch (err) {
-      clearInterval(keeper);
-      // Give the parts taken so far back before rejecting (all or none, as the caller sees it),
-      // waiting for that at most DEADLINE_SLACK: a frozen Redis must not hold the call.
-      await settledWithin(Promise.allSettled(taken.map((g) => g.release())), DEADLINE_SLACK);
-      throw err;
-    }
+    await takeInOrder(resource, groups, call, (group, within) =>
+      this.waitPlan(group.resource, within, mutexChannel(group.keys[0] as string), { ...this.waiting, token, maxSleep: QUEUED_WAITER_NAP, onGiveUp: group.withdraw }),
+    );
     // One fence per grant: the same in every key of a slot; across slots (cluster), the largest.
     const fence = Math.max(...groups.map((g) => g.fence));
     const backend = new MultiMutexBackend(groups);
