@@ -28,8 +28,8 @@ export interface LockDriver<L extends AnyLease> {
   indeterminate(err: unknown): boolean;
   /** Per-instance causes of a failed acquire, for the history (`<index>:<error class>,…`), if the implementation has any. */
   causes?(err: unknown): string | undefined;
-  /** Bound of one acquire call (generous: the call's own limits + slack). */
-  acquireBound: number;
+  /** Bound of one acquire call (generous: the call's own limits + slack); per target where it depends on it. */
+  acquireBound: number | ((target: LockTarget) => number);
   /** Bound of one release call. */
   releaseBound: number;
 }
@@ -67,7 +67,8 @@ export class RecordingClient<L extends AnyLease> {
       this.rec.record({ ...base, type: 'acquire:fail', indeterminate: this.driver.indeterminate(err), detail });
       return null;
     } finally {
-      this.rec.record({ client: this.name, type: 'call', detail: `acquire ${target.kind} ${target.resource}`, startedAt, bound: this.driver.acquireBound });
+      const bound = this.driver.acquireBound;
+      this.rec.record({ client: this.name, type: 'call', detail: `acquire ${target.kind} ${target.resource}`, startedAt, bound: typeof bound === 'number' ? bound : bound(target) });
     }
   }
 

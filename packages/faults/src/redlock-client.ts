@@ -38,12 +38,18 @@ export function redlockClient(name: string, rec: Recorder, urls: readonly string
     indeterminate: (err) => err instanceof RedisUnavailableError,
     causes: (err) => (err instanceof QuorumError ? err.failures.map((f) => `${f.index}:${errorName(f.error)}`).join(',') : undefined),
     // One attempt: the grants (≤ instanceTimeout) and, on failure, the clean-up release (≤ instanceTimeout).
-    acquireBound: redlock.maxAcquireTime({ retryCount: 0 }) + slack,
+    // Multi-path over n trees: one attempt per tree, the final renewal, and the give-back (docs/redlock.md).
+    acquireBound: (t) => treesOf(t) * redlock.maxAcquireTime({ retryCount: 0 }) + (treesOf(t) > 1 ? o.instanceTimeout : 0) + slack,
     releaseBound: o.instanceTimeout + slack,
   };
   return { client: new RecordingClient(name, rec, driver), redlock, close: () => redlock.close() };
 }
 
+
+/** The trees a target's paths are in (1 unless a multi-path target spans several). */
+function treesOf(t: LockTarget): number {
+  return t.parts === undefined ? 1 : new Set(t.parts.map((p) => p.path.split('/')[0])).size;
+}
 
 /**
  * Take `target` on the quorum with its kind's call: `lock(name)`, `lock(names)` (multi-name),
