@@ -4,7 +4,7 @@
  * key), so two callers asking for overlapping sets never wait for each other in a cycle.
  */
 import { LockLostError } from '../errors.js';
-import { monotonicNow } from './lease.js';
+import { monotonicNow, type LeaseBackend } from './lease.js';
 import type { ResolvedAcquire } from './manager.js';
 import { DEADLINE_SLACK, acquireOrWait, settledWithin, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from './wait.js';
 
@@ -49,5 +49,21 @@ export async function takeInOrder<G extends GroupHold>(resource: string, groups:
     clearInterval(keeper);
     await settledWithin(Promise.allSettled(taken.map((g) => g.release())), DEADLINE_SLACK);
     throw err;
+  }
+}
+
+/** The lease backend of a grant taken in groups: every group extended and released together. */
+export class GroupsBackend implements LeaseBackend {
+  constructor(private readonly groups: readonly GroupHold[]) {}
+
+  async extend(ttl: number): Promise<boolean> {
+    const all = (await Promise.all(this.groups.map((g) => g.extend(ttl)))).every(Boolean);
+    // A group lost: the lease is lost, so free the rest now instead of at its ttl.
+    if (!all) await this.release().catch(() => undefined);
+    return all;
+  }
+
+  async release(): Promise<boolean> {
+    return (await Promise.all(this.groups.map((g) => g.release()))).every(Boolean);
   }
 }

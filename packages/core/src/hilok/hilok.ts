@@ -7,7 +7,7 @@ import { ACQUIRE_OPTION_KEYS, LockManager, MANAGER_OPTION_KEYS, resolveRenewInte
 import { asArray, asNumber, asString } from '../engine/reply.js';
 import { grantedAt, parseOwner, type OwnerInfo } from '../engine/owner.js';
 import { runScoped } from '../engine/scoped.js';
-import { takeInOrder } from '../engine/in-order.js';
+import { GroupsBackend, takeInOrder } from '../engine/in-order.js';
 import type { RunOptions, Script, ScriptRunner } from '../engine/script.js';
 import { acquireOrWait, attemptRunOptions, type Attempt, type AttemptHead, type AttemptLimits, type WaitPlan } from '../engine/wait.js';
 import { checkDuration, checkName, checkOptions, checkSeparator, type OptionKeys } from '../validate.js';
@@ -337,7 +337,7 @@ export class HiLok extends LockManager {
     held.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const fence = Math.max(...held.map((p) => p.fence));
     const sentAt = Math.min(...groups.map((g) => g.sentAt));
-    const backend = new MultiTreeBackend(groups);
+    const backend = new GroupsBackend(groups);
     return this.track(
       { resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { parts: held.map((p) => `${p.mode}:${p.path}`) } },
       (full) => new MultiHold(full, held),
@@ -586,18 +586,3 @@ class TreeGroupHold implements LeaseBackend, AttemptHead {
   };
 }
 
-/** The lease backend of a multi-path hold: every tree extended and released together. */
-class MultiTreeBackend implements LeaseBackend {
-  constructor(private readonly groups: TreeGroupHold[]) {}
-
-  async extend(ttl: number): Promise<boolean> {
-    const all = (await Promise.all(this.groups.map((g) => g.extend(ttl)))).every(Boolean);
-    // A part lost: the lease is lost, so free the rest now instead of at its ttl.
-    if (!all) await this.release().catch(() => undefined);
-    return all;
-  }
-
-  async release(): Promise<boolean> {
-    return (await Promise.all(this.groups.map((g) => g.release()))).every(Boolean);
-  }
-}

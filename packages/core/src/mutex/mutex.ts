@@ -3,11 +3,11 @@ import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
 import { mutexAcquireAll, mutexExtend, mutexInspect, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
 import { keySlot } from '../engine/keys.js';
 import type { OwnerInfo } from '../engine/owner.js';
-import { monotonicNow, type Lease, type LeaseBackend } from '../engine/lease.js';
+import { monotonicNow, type Lease } from '../engine/lease.js';
 import { ACQUIRE_OPTION_KEYS, MANAGER_OPTION_KEYS, resolveSpin, type AcquireOptions, type ManagerOptions, type ResolvedAcquire } from '../engine/manager.js';
 import type { HoldEngine, HoldInit, ProtocolHold } from '../engine/hold.js';
 import { NamedLockManager } from '../engine/named-lock.js';
-import { takeInOrder } from '../engine/in-order.js';
+import { GroupsBackend, takeInOrder } from '../engine/in-order.js';
 import { asArray } from '../engine/reply.js';
 import { attemptRunOptions, type Attempt, type AttemptLimits, type SpinOptions, type WaitPlan } from '../engine/wait.js';
 import type { RunOptions } from '../engine/script.js';
@@ -221,7 +221,7 @@ export class Mutex extends NamedLockManager<MutexAcquireOptions> {
     );
     // One fence per grant: the same in every key of a slot; across slots (cluster), the largest.
     const fence = Math.max(...groups.map((g) => g.fence));
-    const backend = new MultiMutexBackend(groups);
+    const backend = new GroupsBackend(groups);
     // Validity counts from the earliest send among the parts (conservative).
     const sentAt = Math.min(...groups.map((g) => g.sentAt));
     return this.track({ resource, token, fence, ttl: call.ttl, sentAt, backend, autoRenew: call.autoRenew, onLost: call.onLost, detail: { names } });
@@ -314,21 +314,6 @@ class MultiMutexHold {
   };
 }
 
-/** The lease backend of a multi-name hold: every slot group extended and released together. */
-class MultiMutexBackend implements LeaseBackend {
-  constructor(private readonly groups: MultiMutexHold[]) {}
-
-  async extend(ttl: number): Promise<boolean> {
-    const all = (await Promise.all(this.groups.map((g) => g.extend(ttl)))).every(Boolean);
-    // Part of it lost: the lease is lost, so free the rest now instead of at its ttl.
-    if (!all) await this.release().catch(() => undefined);
-    return all;
-  }
-
-  async release(): Promise<boolean> {
-    return (await Promise.all(this.groups.map((g) => g.release()))).every(Boolean);
-  }
-}
 
 /** Per-call options when none are given: shared, never mutated. */
 const NO_OPTIONS: MutexAcquireOptions = Object.freeze({});
