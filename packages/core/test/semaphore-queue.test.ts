@@ -101,14 +101,14 @@ describe('semaphore: the waiting queue', () => {
     expect(status.holders[0]!.ttl).toBeGreaterThan(6_000);
     expect(status.holders[0]!.ttl).toBeLessThanOrEqual(7_000);
     expect(status.waiters.map((w) => w.id)).toEqual(['theirs']);
-    // A repeated attempt of 'mine' (its reply lost, or another process's waiter woken) finds it granted: same fence.
-    expect(Number(await run(scripts.semaphoreAcquire, ['mine', 1, 1, 7_000, 'w']))).toBe(reply.granted[0]!.fence);
+    // A retry of 'mine' (flag q: its reply lost, or another process's waiter woken) finds it granted: same fence.
+    expect(Number(await run(scripts.semaphoreAcquire, ['mine', 1, 1, 7_000, 'wq']))).toBe(reply.granted[0]!.fence);
     // 'mine' gave up before it saw the grant: its withdraw gives the permit back, and it goes to 'theirs' (woken: not named).
     await server.command('CONFIG', 'RESETSTAT');
     expect(Number(await run(scripts.semaphoreWithdraw, [waiterMember(1, 1, 7_000, 'mine')]))).toBe(1);
     expect(String(await server.command('INFO', 'commandstats'))).toMatch(/^cmdstat_publish:calls=1,/m);
     expect((await sem.status(name, { limit: 1 })).holders).toEqual([]);
-    expect(Number(await run(scripts.semaphoreAcquire, ['theirs', 1, 1, 10_000, 'w']))).toBeGreaterThan(0);
+    expect(Number(await run(scripts.semaphoreAcquire, ['theirs', 1, 1, 10_000, 'wq']))).toBeGreaterThan(0);
     expect(Number(await run(scripts.semaphoreRelease, ['theirs']))).toBeDefined();
     await adapter.close();
     expect(await server.command('KEYS', '*')).toEqual([]);

@@ -49,7 +49,7 @@ export interface HoldFacts {
 }
 
 /** Most local waiter tokens a release names ({@link HoldFacts.localWaiters}): bounds its ARGV. */
-export const LOCAL_WAITERS_MAX = 32;
+export const LOCAL_WAITERS_MAX = 8;
 
 /**
  * A single-name lock kind's Redis protocol as the generic {@link ProtocolHold} runs it: its

@@ -64,9 +64,13 @@ export function semaphoreQuorum(n: number, limit: number): number {
   return Math.max(Math.floor(n / 2) + 1, Math.floor((n * limit) / (limit + 1)) + 1);
 }
 
-/** The flags argument of `semaphore/acquire.lua`: `"w"` when the caller waits (and so queues) if busy. */
-export function semaphoreFlags(waits: boolean): string {
-  return waits ? 'w' : '';
+/**
+ * The flags argument of `semaphore/acquire.lua`: `"w"` when the caller waits (and so queues) if
+ * busy; `"q"` on a retry, which may find the caller queued already (a first attempt's token is
+ * new, so the script skips the queue lookup).
+ */
+export function semaphoreFlags(waits: boolean, retry = false): string {
+  return (waits ? 'w' : '') + (retry ? 'q' : '');
 }
 
 /**
@@ -183,8 +187,8 @@ export function readSemaphoreStatus(reply: unknown): { holders: SemaphoreHolderE
 
 /**
  * The semaphore as the generic hold runs it (`engine/hold.ts`): all four keys in every script
- * (none is a batch script); the acquire ARGV ({@link semaphoreAcquireArgs}) are the same on every
- * attempt; a release may hand room to several waiters, and grants it at once to those waiting in
+ * (none is a batch script); the acquire ARGV ({@link semaphoreAcquireArgs}) of a retry add the
+ * flag `q` (it may be queued already); a release may hand room to several waiters, and grants it at once to those waiting in
  * the releasing process (`directHandOff`: their tokens go in the release's ARGV); a waiter
  * withdraws its queue member (and a grant it never took).
  */
@@ -196,6 +200,8 @@ export const semaphoreProtocol: HoldProtocol = {
   withdraw: semaphoreWithdraw,
   channel: semaphoreChannel,
   readAcquire: readSemaphoreAcquire,
+  // A retry may find the caller queued: [token, permits, limit, ttl, flags + "q"].
+  retryArgs: (first) => [first[0] as string, first[1] as number, first[2] as number, first[3] as number, `${String(first[4])}q`],
   extendKeys: 'all',
   extendArgs: semaphoreExtendArgs,
   readExtend: readSemaphoreExtend,

@@ -30,6 +30,9 @@ local nowMs = math.floor(nowUs / 1000)
 -- freed: permits or a place in the queue were given back (hand off); held / waited: the holders'
 -- keys / the waiters' keys were written (settle then renews those keys' expiry, and only those).
 local freed, held, waited = false, false, false
+-- The latest lapse time in the waiters' zset when a script knows it (it just set the largest
+-- possible one), so settle need not look it up.
+local lastLapse = nil
 -- woken: tokens woken by a message; granted: token, fence, … of present waiters granted directly.
 local woken, granted = {}, {}
 -- Tokens of waiters in the releasing process (release.lua fills it): set of token -> true.
@@ -54,14 +57,20 @@ local function purge()
   end
 end
 
+-- The last fence granted on this name, once read (by holders(), or by the first grant).
+local lastFence = nil
+
 -- Permits held now (after purge), and the entry ("permits:fence") of `token` if it holds.
 local function holders(token)
   local used, mine = 0, nil
   local h = redis.call('HGETALL', P)
+  lastFence = false
   for i = 1, #h, 2 do
     if h[i] ~= '#' then
       used = used + tonumber(string.match(h[i + 1], '^(%d+)'))
       if h[i] == token then mine = h[i + 1] end
+    else
+      lastFence = tonumber(h[i + 1])
     end
   end
   return used, mine
@@ -76,8 +85,11 @@ end
 -- past the last fence granted on this name. Returns the fence.
 local function grant(token, permits, ttl)
   local fence = nowUs
-  local last = tonumber(redis.call('HGET', P, '#'))
+  -- false: holders() saw no '#' (none granted while held); nil: not read yet.
+  local last = lastFence
+  if last == nil then last = tonumber(redis.call('HGET', P, '#')) end
   if last and last >= fence then fence = last + 1 end
+  lastFence = fence
   local fenceText = string.format('%.0f', fence)
   redis.call('ZADD', Z, string.format('%.0f', nowMs + ttl), token)
   redis.call('HSET', P, token, permits .. ':' .. fenceText, '#', fenceText)
@@ -118,18 +130,19 @@ local function handOff(used)
     local p, l, tok, ttl = parseMember(m)
     if r + p <= l then
       r = r + p
-      local lapse = tonumber(redis.call('ZSCORE', A, m))
-      if present[tok] and lapse then
+      -- A present waiter is alive (its process just asked for it): no lapse to check.
+      local lapse = (not present[tok]) and tonumber(redis.call('ZSCORE', A, m))
+      if present[tok] then
         granted[#granted + 1] = tok
         granted[#granted + 1] = grant(tok, p, ttl)
         redis.call('ZREM', Q, m)
         redis.call('ZREM', A, m)
-        waited = true
+        waited, lastLapse = true, nil
       elseif lapse and lapse > nowMs + RESERVE_MS then
         redis.call('ZADD', A, string.format('%.0f', nowMs + RESERVE_MS), m)
         redis.call('PUBLISH', Z .. ':wake', 'to:' .. tok)
         woken[#woken + 1] = tok
-        waited = true
+        waited, lastLapse = true, nil
       end
     elseif nowUs - tonumber(entries[i + 1]) >= STARVE_US then
       return
@@ -152,7 +165,7 @@ local function settle(used)
     end
   end
   if waited then
-    local lastWaiter = redis.call('ZRANGE', A, -1, -1, 'WITHSCORES')[2]
+    local lastWaiter = lastLapse or redis.call('ZRANGE', A, -1, -1, 'WITHSCORES')[2]
     if lastWaiter then
       redis.call('PEXPIREAT', Q, lastWaiter)
       redis.call('PEXPIREAT', A, lastWaiter)

@@ -7,7 +7,8 @@
 -- ARGV[3]   limit (integer >= permits)
 -- ARGV[4]   lease ttl in ms
 -- ARGV[5]   flags: "w" = the caller waits if busy: queue it as "permits:limit:ttl:token" (or
---           renew its place)
+--           renew its place); "q" = a retry, so the caller may be queued already (a first
+--           attempt never is: its token is new — no queue lookup)
 -- Returns   the fencing token (> 0; server clock µs, strictly increasing per semaphore) when
 --           granted (also when a release granted it to this waiter already: its lease is then
 --           renewed); -(1 + ms until a retry is worth it) when busy.
@@ -23,7 +24,7 @@ if mine then
   settle(used)
   return tonumber(string.match(mine, ':(%d+)$'))
 end
-local queued = redis.call('ZSCORE', Q, me)
+local queued = string.find(flags, 'q', 1, true) and redis.call('ZSCORE', Q, me)
 local ok, blocker = mayTake(used, permits, limit, me)
 if ok then
   local fence = grant(token, permits, ttl)
@@ -45,6 +46,8 @@ if string.find(flags, 'w', 1, true) then
   end
   redis.call('ZADD', A, string.format('%.0f', nowMs + WAITER_LIFE), me)
   waited = true
+  -- No lapse is later than now + WAITER_LIFE: this is the waiters' keys' expiry.
+  lastLapse = nowMs + WAITER_LIFE
 end
 -- Retry when the first holder's lease ends, or when the waiter in the way lapses.
 local retry = RESERVE_MS
