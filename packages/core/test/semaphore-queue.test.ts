@@ -114,6 +114,48 @@ describe('semaphore: the waiting queue', () => {
     expect(await server.command('KEYS', '*')).toEqual([]);
   });
 
+  it('16 tasks on 2 clients, limit 4, think 0: never over the limit, grants handed over in-process, no waiter left registered', async () => {
+    const name = fresh();
+    const releaseArgs: unknown[][] = [];
+    const wrap = (adapter: ReturnType<typeof createIoredisAdapter>) => {
+      const evalsha = adapter.evalsha.bind(adapter);
+      adapter.evalsha = (sha, keys, args) => {
+        if (sha === scripts.semaphoreRelease.sha) releaseArgs.push([...args]);
+        return evalsha(sha, keys, args);
+      };
+      return adapter;
+    };
+    const adapters = [wrap(createIoredisAdapter(server.url)), wrap(createIoredisAdapter(server.url))];
+    const sems = adapters.map((a) => new Semaphore(a, { ttl: 10_000, limit: 4 }));
+    let holders = 0;
+    let most = 0;
+    let sections = 0;
+    const until = performance.now() + 400;
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        while (performance.now() < until) {
+          const lease = await sems[i % 2]!.acquire(name, { timeout: 5_000 });
+          most = Math.max(most, ++holders);
+          await sleep(1);
+          holders--;
+          await lease.release();
+          sections++;
+        }
+      }),
+    );
+    expect(most).toBeLessThanOrEqual(4);
+    expect(sections).toBeGreaterThan(16);
+    // Releases named waiters of this process (the tokens after their own).
+    expect(releaseArgs.some((a) => a.length > 1)).toBe(true);
+    // Every waiter left the process-wide registry: a release now names nobody.
+    releaseArgs.length = 0;
+    await (await sems[0]!.acquire(name)).release();
+    expect(releaseArgs).toEqual([[expect.any(String)]]);
+    await Promise.all(sems.map((s) => s.close()));
+    await Promise.all(adapters.map((a) => a.close()));
+    expect(await server.command('KEYS', '*')).toEqual([]);
+  });
+
   it('a waiter woken but never coming (crashed) loses its place 250 ms after the hand-off', async () => {
     const name = fresh();
     const keys = semaphoreKeys('hilok:', name);

@@ -232,8 +232,9 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
       return { ok: true, acquired: r.fence };
     }
     if ('foreign' in r) throw new RedisUnavailableError(`the key of ${this.protocol.name} "${this.resource}" holds a value that is not a hilok ${this.protocol.name}`);
-    // Queued in Redis now: a release in this process may grant us directly.
-    if (this.queues && this.protocol.directHandOff && this.queuedOn === undefined) this.enqueue();
+    // Queued in Redis now: a release in this process may grant us directly (unless one already
+    // did while this attempt was on its way: the next attempt takes that grant).
+    if (this.queues && this.protocol.directHandOff && this.queuedOn === undefined && this.handedFence === 0) this.enqueue();
     return r;
   };
 
@@ -271,6 +272,7 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
 
   /** The attempt that takes a handed-over grant. */
   private takeHandOver(): Attempt<number> {
+    this.unqueue();
     this.attempts++;
     this.sentAt = this.handedSentAt;
     this.fence = this.handedFence;
