@@ -11,7 +11,7 @@ import {
   type Lease,
   type RedisAdapter,
 } from '@hilok/core';
-import { ScriptRunner, scripts } from '@hilok/core/internal';
+import { ScriptRunner, mutexKeys, scripts } from '@hilok/core/internal';
 import { sendCommandTo, startRedis, type RedisServer } from '@hilok/testing';
 import { Connections, countingAdapter, delay, handOffMs, keyCall, redisCall, type DriverCase } from './driver.js';
 import { waitUntil } from './adapter-contract.js';
@@ -52,7 +52,7 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       expect(await mutex.isLocked(name)).toBe(false);
     });
 
-    it('an uncontended acquire and release publish nothing and touch no queue; a release with a waiter publishes once', async () => {
+    it('an uncontended acquire and release publish nothing and touch no queue; a release grants a waiter of its process directly, and wakes one elsewhere with one message', async () => {
       await (await mutex.acquire(fresh())).release(); // scripts loaded
       await server.command('CONFIG', 'RESETSTAT');
       for (let i = 0; i < 5; i++) await (await mutex.acquire(fresh())).release();
@@ -64,8 +64,48 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       await delay(100); // queued
       await server.command('CONFIG', 'RESETSTAT');
       await held.release();
-      await (await waiter).release();
+      const granted = await waiter;
+      // The waiter (same process, starved) was granted the lock by the release itself: no
+      // message, and no acquire of its own — 2 scripts in all (the release, then its release).
+      const direct = String(await server.command('INFO', 'commandstats'));
+      expect(direct).not.toMatch(/^cmdstat_publish:/m);
+      expect(Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(direct)?.[1] ?? 0) + Number(/^cmdstat_eval:calls=(\d+)/m.exec(direct)?.[1] ?? 0)).toBe(1);
+      expect(granted.fence).toBeGreaterThan(held.fence);
+      await granted.release();
+      // A waiter in another process (another manager whose hold this process does not know: here
+      // a second manager on its own connection still counts as this process — so queue one by
+      // hand, as another process would): woken with exactly one addressed message.
+      const other = fresh();
+      const [key, queue] = mutexKeys('hilok:', other);
+      const holder = await mutex.acquire(other);
+      await adapter.eval(scripts.mutexAcquire.source, [key, queue], ['elsewhere', 30_000, 'w']);
+      await delay(20); // starved
+      await server.command('CONFIG', 'RESETSTAT');
+      await holder.release();
       expect(String(await server.command('INFO', 'commandstats'))).toMatch(/^cmdstat_publish:calls=1,/m);
+      expect(String(await keyCall(adapter, 'GET', key))).toMatch(/^\d+:0:1:elsewhere$/); // reserved for it
+      await adapter.eval(scripts.mutexWithdraw.source, [key, queue], ['elsewhere']);
+    });
+
+    it("a withdraw gives back a grant its waiter never took (a release of the waiter's process granted it while it gave up)", async () => {
+      const name = fresh();
+      const [key, queue] = mutexKeys('hilok:', name);
+      await adapter.eval(scripts.mutexAcquire.source, [key, queue], ['h', 30_000, '']);
+      await adapter.eval(scripts.mutexAcquire.source, [key, queue], ['w1', 30_000, 'w']);
+      await adapter.eval(scripts.mutexAcquire.source, [key, queue], ['w2', 30_000, 'w']);
+      await delay(20); // both have starved
+      // The release names w1 (ttl 20 s) as a waiter of its process: the head is granted directly.
+      const reply = (await adapter.eval(scripts.mutexRelease.source, [key, queue], ['h', '', '\0w1\u000120000'])) as unknown[];
+      expect(String(reply[0])).toMatch(/^gr:\d+:w1$/);
+      expect(String(await keyCall(adapter, 'GET', key))).toMatch(/^\d+:1:1:w1$/); // held by w1, marked: w2 waits
+      expect(Number(await keyCall(adapter, 'PTTL', key))).toBeGreaterThan(19_000);
+      expect(Number(await keyCall(adapter, 'PTTL', key))).toBeLessThanOrEqual(20_000); // w1's own ttl
+      // w1 gave up meanwhile: its withdraw hands the grant on, to w2 (starved: reserved for it).
+      expect(await adapter.eval(scripts.mutexWithdraw.source, [key, queue], ['w1'])).toBe(0);
+      expect(String(await keyCall(adapter, 'GET', key))).toMatch(/^\d+:0:1:w2$/);
+      expect(await adapter.eval(scripts.mutexWithdraw.source, [key, queue], ['w2'])).toBe(1);
+      expect(await keyCall(adapter, 'EXISTS', key)).toBe(0);
+      expect(await keyCall(adapter, 'EXISTS', queue)).toBe(0);
     });
 
     it('gives every later hold a larger fencing token', async () => {
@@ -421,7 +461,7 @@ export function describeMutexSuite<C>(driver: DriverCase<C>): void {
       const key = `hilok:mutex:{${fresh()}}`;
       const owner = 'order-check';
       const acquired = runner.runBatched(scripts.mutexAcquire, [key, `${key}:q`], [owner, 5_000, ''], { timeoutMs: 5_000 });
-      const released = runner.runBatched(scripts.mutexRelease, [key, `${key}:q`], [owner, ''], { timeoutMs: 5_000 });
+      const released = runner.runBatched(scripts.mutexRelease, [key, `${key}:q`], [owner, '', ''], { timeoutMs: 5_000 });
       expect(Number(await acquired)).toBeGreaterThan(0);
       expect(Number(await released)).toBe(0);
       expect(await keyCall(adapter, 'EXISTS', key)).toBe(0);

@@ -46,6 +46,8 @@ export interface HoldFacts {
    * them so that its script may grant them directly. Empty for other kinds.
    */
   localWaiters(): readonly string[];
+  /** The same waiters' holds (their tokens and acquire ARGV: a kind that needs their ttl reads it there). */
+  localHolds(): readonly HoldFacts[];
 }
 
 /** Most local waiter tokens a release names ({@link HoldFacts.localWaiters}): bounds its ARGV. */
@@ -95,6 +97,7 @@ export interface HoldProtocol {
  */
 const queuedHolds = new Map<string, Map<string, ProtocolHold>>();
 const NO_WAITERS: readonly string[] = Object.freeze([]);
+const NO_HOLDS: readonly HoldFacts[] = Object.freeze([]);
 
 /** What every hold of one manager shares (one object per manager, not four fields per hold). */
 export interface HoldEngine {
@@ -196,14 +199,20 @@ export class ProtocolHold implements LeaseBackend, AttemptHead, HoldFacts {
 
   /** Tokens of the other holds of this process queued on this lock, oldest first (see {@link HoldFacts.localWaiters}). */
   localWaiters(): readonly string[] {
+    const holds = this.localHolds();
+    return holds.length === 0 ? NO_WAITERS : holds.map((h) => h.token);
+  }
+
+  /** The other holds of this process queued on this lock, oldest first, at most {@link LOCAL_WAITERS_MAX}. */
+  localHolds(): readonly HoldFacts[] {
     const holds = queuedHolds.get(this.channel);
-    if (holds === undefined) return NO_WAITERS;
-    const tokens: string[] = [];
-    for (const token of holds.keys()) {
-      if (token !== this.token) tokens.push(token);
-      if (tokens.length === LOCAL_WAITERS_MAX) break;
+    if (holds === undefined) return NO_HOLDS;
+    const out: HoldFacts[] = [];
+    for (const hold of holds.values()) {
+      if (hold.token !== this.token) out.push(hold);
+      if (out.length === LOCAL_WAITERS_MAX) break;
     }
-    return tokens;
+    return out;
   }
 
   extend(ttl: number): Promise<boolean> {

@@ -4,7 +4,7 @@
  * build their calls from here (the scripts themselves are `scripts/mutex/*.lua`).
  */
 import type { ScriptArg } from '../adapter.js';
-import type { HoldProtocol } from '../engine/hold.js';
+import type { HoldFacts, HoldProtocol } from '../engine/hold.js';
 import { lockKey } from '../engine/keys.js';
 import { mutexAcquire, mutexExtend, mutexRelease, mutexWithdraw } from '../generated/scripts.js';
 import { grantedAt, parseOwner } from '../engine/owner.js';
@@ -89,12 +89,21 @@ export function readExtend(entry: unknown): boolean {
 }
 
 /**
- * ARGV of one mutex of `mutex/release.lua`: owner token, and the value the lock holds if the
- * caller took it alone with `fence` ({@link soleHoldValue}; no fence: "", the general path).
+ * ARGV of one mutex of `mutex/release.lua`: owner token, the value the lock holds if the caller
+ * took it alone with `fence` ({@link soleHoldValue}; no fence: "", the general path), and the
+ * waiters of the caller's process queued on it (`"\0<token>\1<ttl>"` each): the release may grant
+ * the head among them the lock directly.
  */
-export function mutexReleaseArgs(token: string, fence?: number): ScriptArg[] {
-  return [token, fence ? soleHoldValue(fence, token) : ''];
+export function mutexReleaseArgs(token: string, fence?: number, localWaiters: readonly HoldFacts[] = NO_LOCAL_WAITERS): ScriptArg[] {
+  let locals = '';
+  for (const w of localWaiters) locals += `\0${w.token}\u0001${String(w.acquireArgs[1])}`;
+  return [token, fence ? soleHoldValue(fence, token) : '', locals];
 }
+
+const NO_LOCAL_WAITERS: readonly HoldFacts[] = Object.freeze([]);
+
+/** Prefix of a release reply entry naming a waiter of the releasing process that it granted the lock: `gr:<fence>:<token>`. */
+const GRANT_PREFIX = 'gr:';
 
 /** Read `mutex/inspect.lua`'s reply (KEYS: lock and queue; no ARGV): the hold, or `null` when nobody holds it (count 0: free or reserved for a waiter). */
 export function readMutexInspect(reply: unknown): MutexInfo | null {
@@ -147,9 +156,13 @@ export type AcquireReply = { ok: true; fence: number } | { ok: false; retryAfter
  * Read one entry of `mutex/release.lua`'s reply: whether the caller's hold was removed, how many
  * holds of it are left (reentrant), and the token of the queued waiter the lock was handed to.
  */
-export function readRelease(entry: unknown): { released: boolean; left: number; handedTo?: string } {
+export function readRelease(entry: unknown): { released: boolean; left: number; handedTo?: string; granted?: { token: string; fence: number }[] } {
   const text = typeof entry === 'string' ? entry : entry instanceof Uint8Array ? Buffer.from(entry).toString('utf8') : undefined;
   if (text?.startsWith(HANDOFF_PREFIX)) return { released: true, left: 0, handedTo: text.slice(HANDOFF_PREFIX.length) };
+  if (text?.startsWith(GRANT_PREFIX)) {
+    const colon = text.indexOf(':', GRANT_PREFIX.length);
+    return { released: true, left: 0, granted: [{ token: text.slice(colon + 1), fence: Number(text.slice(GRANT_PREFIX.length, colon)) }] };
+  }
   const left = Number(entry);
   if (!Number.isFinite(left)) throw new TypeError(`expected a mutex release reply, got ${String(entry)}`);
   return { released: left >= 0, left };
@@ -184,7 +197,8 @@ export const mutexProtocol: HoldProtocol = {
   extendKeys: 'lock',
   extendArgs: mutexExtendArgs,
   readExtend,
-  releaseArgs: (hold) => mutexReleaseArgs(hold.token, hold.fence),
+  releaseArgs: (hold) => mutexReleaseArgs(hold.token, hold.fence, hold.localHolds()),
   readRelease,
   withdrawArgs: (hold) => [hold.token],
+  directHandOff: true,
 };
