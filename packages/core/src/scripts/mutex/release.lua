@@ -19,6 +19,7 @@
 -- the message is "to:" followed by the token of the waiter it is for.
 -- @include fence
 -- @include mutex-handoff
+-- @include mutex-handon
 -- The server clock is read only when a release meets a queue (handOn): the common release makes no TIME call.
 local out = {}
 for i = 1, #KEYS / 2 do

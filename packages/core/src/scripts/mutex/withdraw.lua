@@ -7,6 +7,7 @@
 -- Returns  1 when the waiter was queued, 0 when not.
 -- @include fence
 -- @include mutex-handoff
+-- @include mutex-handon
 local left = redis.call('ZREM', KEYS[2], ARGV[1])
 local value = redis.pcall('GET', KEYS[1])
 local f, n, w, o
