@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FairLock, HiLok, LockBusyError, Mutex, ReadWriteLock, ReentrantMutex, Semaphore, SpinLock, type RedisAdapter } from '@hilok/core';
-import { keySlot, lockKey } from '@hilok/core/internal';
+import { keySlot, lockKey, mutexKeys, scripts } from '@hilok/core/internal';
 import { startCluster, type Cluster, type RedisServer } from '@hilok/testing';
 import { Connections, delay, handOffMs, type DriverCase } from './driver.js';
 import { checkMutualExclusion } from './exclusion.js';
@@ -207,7 +207,11 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
     };
     const resetStats = () => Promise.all(cluster.masters.map((master) => master.command('CONFIG', 'RESETSTAT')));
 
-    /** One hand-off per lock kind on a name of each master's slot range, waiter on another connection. */
+    /**
+     * One hand-off per lock kind on a name of each master's slot range, waiter on another
+     * connection. The Mutex's waiter is in this process, so the release grants it directly (no
+     * message); a Mutex waiter of another process — queued by hand here — is woken by a message.
+     */
     const handOffs = async (a: RedisAdapter, b: RedisAdapter, tag: string, masters = 3): Promise<number[]> => {
       const [ma, mb, fa, fb, ha, hb] = [new Mutex(a), new Mutex(b), new FairLock(a), new FairLock(b), new HiLok(a), new HiLok(b)];
       // A name in each third of the slots: one per master.
@@ -219,6 +223,12 @@ export function describeClusterSuite<C>(driver: DriverCase<C>): void {
         times.push(await handOffMs(await ma.acquire(name, { ttl: 20_000 }), mb.acquire(name, { timeout: 15_000 })));
         times.push(await handOffMs(await fa.acquire(name, { ttl: 20_000 }), fb.acquire(name, { timeout: 15_000 })));
         times.push(await handOffMs(await ha.write(`${name}/x`, { ttl: 20_000 }), hb.read(`${name}/x/y`, { timeout: 15_000 })));
+        const [key, queue] = mutexKeys('hilok:', name);
+        const holder = await ma.acquire(name, { ttl: 20_000 });
+        await b.eval(scripts.mutexAcquire.source, [key, queue], ['other-process', 20_000, 'w']);
+        await delay(20); // starved: the release reserves the lock for it and wakes it with a message
+        await holder.release();
+        expect(String(await b.eval(scripts.mutexWithdraw.source, [key, queue], ['other-process']))).toBe('1'); // it was still queued (a reservation keeps its place)
       }
       await Promise.all([ma, mb, fa, fb, ha, hb].map((lock) => lock.close()));
       return times;
