@@ -91,12 +91,14 @@ export function readExtend(entry: unknown): boolean {
 /**
  * ARGV of one mutex of `mutex/release.lua`: owner token, the value the lock holds if the caller
  * took it alone with `fence` ({@link soleHoldValue}; no fence: "", the general path), and the
- * waiters of the caller's process queued on it (`"\0<token>\1<ttl>"` each): the release may grant
- * the head among them the lock directly.
+ * waiters of the caller's process queued on it (`"\0<token>\1<ttl>"` each, reentrant ones left
+ * out): the release may grant the head among them the lock directly.
  */
 export function mutexReleaseArgs(token: string, fence?: number, localWaiters: readonly HoldFacts[] = NO_LOCAL_WAITERS): ScriptArg[] {
   let locals = '';
-  for (const w of localWaiters) locals += `\0${w.token}\u0001${String(w.acquireArgs[1])}`;
+  // Not a reentrant waiter: an attempt of its own still in flight when the grant lands would
+  // re-enter the granted hold (count 2). A plain waiter's in-flight attempt only re-takes it.
+  for (const w of localWaiters) if (!String(w.acquireArgs[2]).includes('r')) locals += `\0${w.token}\u0001${String(w.acquireArgs[1])}`;
   return [token, fence ? soleHoldValue(fence, token) : '', locals];
 }
 
