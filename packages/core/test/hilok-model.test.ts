@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HiLok, InvalidArgumentError, LockBusyError } from '@hilok/ioredis';
 // core does not depend on @hilok/testing (no lockfile change for a test): import it by path.
 import { startRedis, type RedisServer } from '../../testing/src/index.js';
+import { treeParts } from '../src/hilok/paths.js';
 
 /** The tree: depth ≤ 3, about two names per level, plus an unrelated root. */
 const PATHS = ['a', 'a/b', 'a/c', 'a/b/d', 'x'] as const;
@@ -41,8 +42,8 @@ function related(p: string, q: string): boolean {
 
 /**
  * The reference merge of a multi-path request (docs/hilok.md "The request"): the same path twice
- * is one part, write if either is; a part below another is dropped when that ancestor is a write
- * or both are reads; a write below a read is rejected (`null`).
+ * is one part, write if either is; a part below a write part, or a read below a read, is dropped;
+ * a write below only read parts is rejected (`null`).
  */
 export function mergeParts(parts: readonly { mode: Mode; path: Path }[]): { mode: Mode; path: Path }[] | null {
   const byPath = new Map<Path, Mode>();
@@ -51,7 +52,7 @@ export function mergeParts(parts: readonly { mode: Mode; path: Path }[]): { mode
   const kept = [];
   for (const p of all) {
     const above = all.filter((q) => p.path.startsWith(`${q.path}/`));
-    if (above.some((q) => q.mode === 'read' && p.mode === 'write')) return null;
+    if (p.mode === 'write' && above.length > 0 && !above.some((q) => q.mode === 'write')) return null;
     if (above.length === 0) kept.push(p);
   }
   return kept.sort((x, y) => (x.path < y.path ? -1 : 1));
@@ -85,6 +86,22 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('hilok: the merge of a multi-path request', () => {
+  it('does not depend on the order of the list: a write part covers everything below it', () => {
+    const parts = [
+      { mode: 'write', path: 'a' },
+      { mode: 'read', path: 'a/b' },
+      { mode: 'write', path: 'a/b/d' },
+    ] as const;
+    for (const order of [parts, [...parts].reverse(), [parts[1], parts[2], parts[0]]]) {
+      expect(treeParts(order, '/').map((p) => ({ mode: p.mode, path: p.path }))).toEqual([{ mode: 'write', path: 'a' }]);
+      expect(mergeParts(order)).toEqual([{ mode: 'write', path: 'a' }]);
+    }
+    expect(() => treeParts([{ mode: 'read', path: 'a' }, { mode: 'write', path: 'a/b' }], '/')).toThrow(InvalidArgumentError);
+    expect(mergeParts([{ mode: 'read', path: 'a' }, { mode: 'write', path: 'a/b' }])).toBeNull();
+  });
+});
 
 describe('hilok: random histories match the reference model', () => {
   let server: RedisServer;

@@ -260,8 +260,8 @@ export class HiLok extends LockManager {
    *
    * The parts are checked before any Redis call (`InvalidArgumentError`): a non-empty array of
    * `{ path, mode }`; the same path twice is one part (write if either is); a part below another
-   * part is merged into it when that ancestor covers it (a write, or both reads) and rejected
-   * otherwise (a read above a write). The parts of one tree are taken by one script, all or none;
+   * part is merged into it when an ancestor covers it (any write above it, or both reads) and
+   * rejected otherwise (only reads above a write). The parts of one tree are taken by one script, all or none;
    * trees are taken one after the other in sorted order (a tree's key), the trees already taken
    * kept renewed while a later one waits and released if it fails: two requests naming
    * overlapping sets in any order never deadlock (docs/hilok.md, "Several paths as one hold").

@@ -95,13 +95,14 @@ export function treeParts(list: unknown, separator: string, argument = 'parts'):
   });
   const all = [...byPath.values()];
   const kept = all.filter((p) => {
-    for (const q of all) {
-      // q a strict ancestor of p (its segments are a prefix of p's)?
-      if (q.segments.length >= p.segments.length || !q.segments.every((s, j) => s === p.segments[j])) continue;
-      if (q.mode === 'write' || p.mode === 'read') return false;
-      throw new InvalidArgumentError(argument, `"${p.path}" (write) is below "${q.path}" (read) in one request: take "${q.path}" as a write, or the two in separate holds`);
-    }
-    return true;
+    // The strict ancestors of p among the parts (their segments are a prefix of p's). A write
+    // ancestor covers p whatever else lies between (checked first: the answer must not depend on
+    // the order of the list); a read ancestor covers a read, and a write below it is an error.
+    const above = all.filter((q) => q.segments.length < p.segments.length && q.segments.every((s, j) => s === p.segments[j]));
+    if (above.length === 0) return true;
+    if (p.mode === 'read' || above.some((q) => q.mode === 'write')) return false;
+    const q = above[0] as PathPart;
+    throw new InvalidArgumentError(argument, `"${p.path}" (write) is below "${q.path}" (read) in one request: take "${q.path}" as a write, or the two in separate holds`);
   });
   if (kept.length > MAX_TREE_PARTS) throw new InvalidArgumentError(argument, `${kept.length} parts; the limit is ${MAX_TREE_PARTS}`);
   return kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
