@@ -55,6 +55,10 @@ describe.each(['mutex', 'hilok', 'semaphore', 'multi'] as const)('Redlock (%s) o
     const r = await redlockChaos({ quorum, resource, kind, volume: volume(FULL ? 50 : 5) });
     expectClean(r, t);
   });
+  // R4 measures the lead of the partitioned holder's signal over the next grant of *its* lock. A
+  // semaphore (limit 3) may legally grant others while it holds, so "the next grant" does not mean
+  // a conflict; the multi-name target's grant spans several keys, which this one-key partition
+  // harness does not model. Both kinds face R1–R3 above; R4 runs for the Mutex and HiLok.
   it.skipIf(kind === 'semaphore' || kind === 'multi')('(R4) the holder partitioned from a majority, extensions on → its signal aborts before any other client is granted the lock (signal lead ≥ 0)', { timeout: MAX_MS + 120_000 }, async () => {
     const t = performance.now();
     // The partition scenario takes a single name (its signal path is the same lease for every kind).
