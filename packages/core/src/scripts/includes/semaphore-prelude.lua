@@ -153,24 +153,17 @@ end
 -- End of every script: hand off if room was freed, then let each pair of keys that was written
 -- expire with its last entry (or delete it when empty), so nothing outlives the semaphore's last
 -- holder/waiter.
+-- Two keys of one group live until `last` (ms), or go when nothing in them lives.
+local function expireBoth(last, a, b)
+  if last then
+    redis.call('PEXPIREAT', a, last)
+    redis.call('PEXPIREAT', b, last)
+  else
+    redis.call('DEL', a, b)
+  end
+end
 local function settle(used)
   if freed then handOff(used or holders(nil)) end
-  if held then
-    local last = redis.call('ZRANGE', Z, -1, -1, 'WITHSCORES')[2]
-    if last then
-      redis.call('PEXPIREAT', Z, last)
-      redis.call('PEXPIREAT', P, last)
-    else
-      redis.call('DEL', Z, P)
-    end
-  end
-  if waited then
-    local lastWaiter = lastLapse or redis.call('ZRANGE', A, -1, -1, 'WITHSCORES')[2]
-    if lastWaiter then
-      redis.call('PEXPIREAT', Q, lastWaiter)
-      redis.call('PEXPIREAT', A, lastWaiter)
-    else
-      redis.call('DEL', Q, A)
-    end
-  end
+  if held then expireBoth(redis.call('ZRANGE', Z, -1, -1, 'WITHSCORES')[2], Z, P) end
+  if waited then expireBoth(lastLapse or redis.call('ZRANGE', A, -1, -1, 'WITHSCORES')[2], Q, A) end
 end
